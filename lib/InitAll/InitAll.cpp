@@ -1,6 +1,7 @@
 //===- InitAll.cpp - register everything attn-opt offers ------------------===//
 #include "attn/InitAll.h"
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
@@ -13,4 +14,7 @@ void mlir::attn::registerAllDialects(DialectRegistry &registry) {
   mlir::registerAllToLLVMIRTranslations(registry);
 }
 
-void mlir::attn::registerAllPasses() { mlir::registerAllPasses(); }
+void mlir::attn::registerAllPasses() {
+  mlir::registerAllPasses();
+  registerAttnPasses();
+}

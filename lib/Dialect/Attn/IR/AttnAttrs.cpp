@@ -23,6 +23,23 @@ FailureOr<llvm::APFloat> mlir::attn::detail::parseF64(AsmParser &parser) {
   return llvm::APFloat(value);
 }
 
+FailureOr<SmallVector<int64_t>>
+mlir::attn::detail::parseI64List(AsmParser &parser) {
+  SmallVector<int64_t> values;
+  if (parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, [&] {
+        return parser.parseInteger(values.emplace_back());
+      }))
+    return failure();
+  return values;
+}
+
+void mlir::attn::detail::printI64List(AsmPrinter &printer,
+                                      ArrayRef<int64_t> values) {
+  printer << '[';
+  llvm::interleaveComma(values, printer);
+  printer << ']';
+}
+
 #define GET_ATTRDEF_CLASSES
 #include "attn/Dialect/Attn/IR/AttnAttrs.cpp.inc"
 

@@ -262,22 +262,34 @@ LogicalResult LinearOp::verify() {
   if (failed(checkElementTypes(op)))
     return failure();
   auto in = getInput().getType();
-  if (in.getRank() < 1)
-    return emitOpError() << "'input' must have rank >= 1, got " << in;
-  int64_t inDim = in.getDimSize(in.getRank() - 1);
-  Dim w[] = {{inDim, "input features"}, {ShapedType::kDynamic, "output features"}};
-  if (failed(checkShape(op, "weight", getWeight(), w)))
+  auto w = getWeight().getType();
+  int64_t k = getContract();
+  if (k < 1 || k > in.getRank() || k > w.getRank())
+    return emitOpError() << "'contract' (" << k
+                         << ") must be between 1 and the rank of both "
+                            "'input' (" << in.getRank() << ") and 'weight' ("
+                         << w.getRank() << ")";
+  if (k == w.getRank())
+    return emitOpError() << "'weight' " << w
+                         << " has no output dimensions left after contracting "
+                         << k;
+  int64_t lead = in.getRank() - k;
+  SmallVector<Dim> wd;
+  for (int64_t i = 0; i < k; ++i)
+    wd.push_back({in.getDimSize(lead + i), "contracted input dimension"});
+  for (int64_t i = k; i < w.getRank(); ++i)
+    wd.push_back({ShapedType::kDynamic, "output dimension"});
+  if (failed(checkShape(op, "weight", getWeight(), wd)))
     return failure();
+  SmallVector<Dim> out(wd.begin() + k, wd.end());
   if (getBias()) {
-    Dim b[] = {w[1]};
-    if (failed(checkShape(op, "bias", getBias(), b)))
+    if (failed(checkShape(op, "bias", getBias(), out)))
       return failure();
-    w[1] = b[0];
   }
   SmallVector<Dim> r;
-  for (int64_t i = 0; i + 1 < in.getRank(); ++i)
+  for (int64_t i = 0; i < lead; ++i)
     r.push_back({in.getDimSize(i), "input dimension"});
-  r.push_back(w[1]);
+  r.append(out.begin(), out.end());
   return checkShape(op, "result", getResult(), r);
 }
 
@@ -367,6 +379,28 @@ LogicalResult MergeWeightsOp::verify() {
       failed(checkShape(op, "result", getResult(), res)))
     return failure();
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// PartialSlotsOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PartialSlotsOp::verify() {
+  Operation *op = getOperation();
+  if (getTimeStride() < 2)
+    return emitOpError() << "'time_stride' must be at least 2 for slots to "
+                            "merge tokens, got "
+                         << getTimeStride();
+  if (failed(checkElementTypes(op)))
+    return failure();
+  auto rows = getRows().getType();
+  if (rows.getRank() < 3)
+    return emitOpError() << "'rows' must be [batch, tokens, ..., width], got "
+                         << rows;
+  Dim bt[] = {{rows.getDimSize(0), "batch"}, {rows.getDimSize(1), "tokens"}};
+  if (failed(checkShape(op, "weights", getWeights(), bt)))
+    return failure();
+  return checkShape(op, "positions", getPositions(), bt);
 }
 
 //===----------------------------------------------------------------------===//

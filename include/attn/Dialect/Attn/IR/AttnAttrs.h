@@ -13,6 +13,10 @@
 namespace mlir::attn::detail {
 /// Parses a floating-point literal as an f64 attribute parameter.
 FailureOr<llvm::APFloat> parseF64(AsmParser &parser);
+/// Parses `[a, b, ...]` as a list of integers.
+FailureOr<SmallVector<int64_t>> parseI64List(AsmParser &parser);
+/// Prints a list of integers as `[a, b, ...]`.
+void printI64List(AsmPrinter &printer, ArrayRef<int64_t> values);
 } // namespace mlir::attn::detail
 
 #define GET_ATTRDEF_CLASSES

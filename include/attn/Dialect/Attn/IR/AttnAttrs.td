@@ -20,6 +20,12 @@ class Attn_F64Parameter<string desc, string default = "">
   let defaultValue = !if(!empty(default), "", "::llvm::APFloat(" # default # ")");
 }
 
+// An optional list of integers written `[a, b, c]`.
+class Attn_I64ListParameter<string desc> : OptionalArrayRefParameter<"int64_t", desc> {
+  let parser = [{ ::mlir::attn::detail::parseI64List($_parser) }];
+  let printer = [{ ::mlir::attn::detail::printI64List($_printer, $_self) }];
+}
+
 class Attn_EnumParameter<EnumAttrInfo info, string default>
     : EnumParameter<info> {
   let defaultValue = default;
@@ -146,8 +152,8 @@ def Attn_VariantAttr : Attn_Attr<"Variant", "variant"> {
     Attn_EnumParameter<Attn_SlotRope, "::mlir::attn::SlotRope::PerToken">:$slot_rope,
     Attn_EnumParameter<Attn_NormKind, "::mlir::attn::NormKind::None">:$latent_norm,
     Attn_EnumParameter<Attn_ValueEpilogue, "::mlir::attn::ValueEpilogue::None">:$value_epilogue,
-    OptionalArrayRefParameter<"int64_t">:$score_map_of_head,
-    OptionalArrayRefParameter<"int64_t">:$latent_of_head);
+    Attn_I64ListParameter<"score map of each output head">:$score_map_of_head,
+    Attn_I64ListParameter<"latent head of each output head">:$latent_of_head);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{

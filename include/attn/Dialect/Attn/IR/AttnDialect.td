@@ -26,9 +26,9 @@ def Attn_Dialect : Dialect {
     The core op, `attn.attention`, computes attention over cache rows for any
     number of query tokens (prefill, or a decode step of one or a few tokens).
     The layer ops around it (`attn.linear`, `attn.norm`, `attn.rope`,
-    `attn.merge_weights`, `attn.cache_update`) describe how the hidden state
-    becomes the query and the cache, so that weight absorption and fusion are
-    rewrites of IR. All tensors are row-vector convention: `y = x @ W` with
+    `attn.merge_weights`, `attn.partial_slots`, `attn.cache_update`) describe
+    how the hidden state becomes the query and the cache, so that weight
+    absorption and fusion are rewrites of IR. All tensors are row-vector convention: `y = x @ W` with
     `W : [in, out]`.
   }];
   let useDefaultAttributePrinterParser = 1;

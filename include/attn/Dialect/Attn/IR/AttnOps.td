@@ -107,27 +107,34 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
 //===----------------------------------------------------------------------===//
 
 def Attn_LinearOp : Attn_Op<"linear", [Pure]> {
-  let summary = "a projection y = act(x @ W + b) over the last dimension";
+  let summary = "a projection y = act(x . W + b) over the trailing dimensions";
   let description = [{
-    Projects the last dimension of `input` (`[..., in]`) with `weight`
-    (`[in, out]`) and an optional `bias` (`[out]`), then applies `activation`.
-    Query, key/value, latent, gate and output projections are all
-    `attn.linear`, so weight absorption can find and rewrite them.
+    Contracts the trailing `contract` dimensions of `input` (`[..., I1..Ik]`)
+    with the leading ones of `weight` (`[I1..Ik, O1..Om]`), adds an optional
+    `bias` (`[O1..Om]`) and applies `activation`; the result is
+    `[..., O1..Om]`. A weight shaped `[in, heads, width]` therefore yields
+    per-head tensors directly, and an output projection contracts
+    `[heads, width]` with `contract = 2`. Query, key/value, latent, gate and
+    output projections are all `attn.linear`, so weight absorption can find
+    and rewrite them.
 
     ```mlir
-    %q = attn.linear %x, %wq : tensor<2x7x4096xbf16>, tensor<4096x4096xbf16> -> tensor<2x7x4096xbf16>
+    %q = attn.linear %x, %wq : tensor<2x7x4096xbf16>, tensor<4096x32x128xbf16> -> tensor<2x7x32x128xbf16>
+    %y = attn.linear %o, %wo contract = 2
+           : tensor<2x7x32x128xbf16>, tensor<32x128x4096xbf16> -> tensor<2x7x4096xbf16>
     %g = attn.linear %x, %wg bias(%bg : tensor<1280xf32>) activation = sigmoid
            : tensor<1x7x1280xf32>, tensor<1280x1280xf32> -> tensor<1x7x1280xf32>
     ```
   }];
   let arguments = (ins Attn_FloatTensor:$input, Attn_FloatTensor:$weight,
                        Optional<Attn_FloatTensor>:$bias,
+                       DefaultValuedAttr<I64Attr, "1">:$contract,
                        DefaultValuedAttr<Attn_ActivationAttr,
                          "::mlir::attn::Activation::None">:$activation);
   let results = (outs Attn_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`bias` `(` $bias^ `:` type($bias) `)`)?
-    (`activation` `=` `` $activation^)? attr-dict
+    (`contract` `=` $contract^)? (`activation` `=` `` $activation^)? attr-dict
     `:` type($input) `,` type($weight) `->` type($result)
   }];
   let hasVerifier = 1;
@@ -209,6 +216,32 @@ def Attn_MergeWeightsOp : Attn_Op<"merge_weights", [Pure]> {
     `chunk` `(` $chunk_weight `,` $chunk_bias `:` type($chunk_weight) `,` type($chunk_bias) `)`
     `token` `(` $token_weight `,` $token_bias `:` type($token_weight) `,` type($token_bias) `)`
     `time_stride` `=` $time_stride attr-dict `:` type($latent) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_PartialSlotsOp : Attn_Op<"partial_slots", [Pure, AllTypesMatch<["rows", "result"]>]> {
+  let summary = "MTLA's per-token partial slot states of a prompt";
+  let description = [{
+    `result[b, i] = sum_j weights[b, j] * rows[b, j]` over the tokens `j <= i`
+    of this call whose slot `positions[b, j] / time_stride` is the slot of
+    token `i`: a segmented inclusive prefix sum. For a prompt that starts a
+    slot (a fresh prompt) this is the state each slot has after token `i`,
+    the keys MTLA's stride-aware prefill attends over. `rows` is
+    `[B, T, ...]`, `weights` and `positions` are `[B, T]`.
+
+    ```mlir
+    %p = attn.partial_slots %c weights(%w : tensor<1x7xf32>)
+           positions(%pos : tensor<1x7xi64>) time_stride = 2 : tensor<1x7x1x256xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$rows, Attn_FloatTensor:$weights,
+                       Attn_IndexTensor:$positions, I64Attr:$time_stride);
+  let results = (outs Attn_FloatTensor:$result);
+  let assemblyFormat = [{
+    $rows `weights` `(` $weights `:` type($weights) `)`
+    `positions` `(` $positions `:` type($positions) `)`
+    `time_stride` `=` $time_stride attr-dict `:` type($rows)
   }];
   let hasVerifier = 1;
 }

@@ -1,0 +1,53 @@
+//===- Report.cpp - the attn-report pass ----------------------------------===//
+#include "attn/Dialect/Attn/IR/AttnAnalysis.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNREPORT
+#include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+
+namespace {
+struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    std::string error;
+    std::unique_ptr<llvm::ToolOutputFile> file =
+        openOutputFile(outputFile, &error);
+    if (!file) {
+      getOperation().emitError() << "attn-report: " << error;
+      return signalPassFailure();
+    }
+    raw_ostream &os = file->os();
+    os << llvm::format("%-24s %-8s %5s %5s %5s %12s %10s %8s %10s\n",
+                       "function", "kv_form", "h_q", "h_kv", "h_out",
+                       "cache el/tok", "bytes/tok", "vs MHA", "decode AI");
+    getOperation().walk([&](AttentionOp op) {
+      VariantAttr v = op.getVariant();
+      DecodeCost cost = computeDecodeCost(v);
+      unsigned bytes = cast<RankedTensorType>(op.getQuery().getType())
+                           .getElementTypeBitWidth() /
+                       8;
+      auto func = op->getParentOfType<func::FuncOp>();
+      os << llvm::format(
+          "%-24s %-8s %5lld %5lld %5lld %12.1f %10.1f %8.4f %10.2f\n",
+          func ? func.getSymName().str().c_str() : "<none>",
+          stringifyKvForm(v.getKvForm()).str().c_str(),
+          static_cast<long long>(v.getNumQHeads()),
+          static_cast<long long>(v.getNumKvHeads()),
+          static_cast<long long>(v.getNumOutputHeads()),
+          cost.cacheElementsPerToken, cost.cacheElementsPerToken * bytes,
+          cost.cacheElementsPerToken / cost.mhaElementsPerToken,
+          cost.intensity(bytes));
+    });
+    file->keep();
+    markAllAnalysesPreserved();
+  }
+};
+} // namespace
+} // namespace mlir::attn
