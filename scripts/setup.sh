@@ -31,7 +31,7 @@ fi
 # Python packages for the numerical tests (the lit runner uses /usr/bin/python3 via
 # Debian's lit; the tests use whichever python3 is on PATH).
 PY=${PYTHON:-python3}
-if ! "$PY" -c "import numpy, lit" >/dev/null 2>&1; then
-  "$PY" -m pip install -q --disable-pip-version-check numpy lit
+if ! "$PY" -c "import numpy, pytest" >/dev/null 2>&1; then
+  "$PY" -m pip install -q --disable-pip-version-check numpy pytest
 fi
 echo "setup: done"
