@@ -16,8 +16,10 @@ f=$(sed -n 's/^ *Failed *: *\([0-9]*\).*/\1/p' "$log" | tail -1)
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 [ -z "$p" ] && failed=$((failed + 1))   # lit did not run at all
 
+# The float64 reference's own tests, then compiled code against it on CPU.
 if [ -d "$ROOT/reference" ]; then
-  (cd "$ROOT" && python3 -m pytest -q reference) 2>&1 | tee "$log"
+  (cd "$ROOT" && ATTN_BUILD_DIR="$BUILD" python3 -m pytest -q -p no:cacheprovider \
+      reference test/Integration) 2>&1 | tee "$log"
   p=$(grep -Eo '[0-9]+ passed' "$log" | tail -1 | cut -d' ' -f1)
   f=$(grep -Eo '[0-9]+ (failed|error)' "$log" | awk '{s+=$1} END {print s+0}')
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))

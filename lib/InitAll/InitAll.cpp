@@ -1,6 +1,8 @@
 //===- InitAll.cpp - register everything attn-opt offers ------------------===//
 #include "attn/InitAll.h"
+#include "attn/Conversion/Passes.h"
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Pipelines/Pipelines.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -17,4 +19,6 @@ void mlir::attn::registerAllDialects(DialectRegistry &registry) {
 void mlir::attn::registerAllPasses() {
   mlir::registerAllPasses();
   registerAttnPasses();
+  registerAttnConversionPasses();
+  registerAttnPipelines();
 }
