@@ -25,12 +25,12 @@ func.func @gla_prefill(%x: tensor<?x?x5120xbf16>, %pos: tensor<?x?xi64>,
   %cq0 = attn.linear %x, %wdq bias(%bdq : tensor<1024xbf16>) : tensor<?x?x5120xbf16>, tensor<5120x1024xbf16> -> tensor<?x?x1024xbf16>
   %cq = attn.norm rms %cq0 : tensor<?x?x1024xbf16>
   %q0 = attn.linear %cq, %wuq bias(%buq : tensor<128x192xbf16>) : tensor<?x?x1024xbf16>, tensor<1024x128x192xbf16> -> tensor<?x?x128x192xbf16>
-  %q = attn.rope %q0 positions(%pos : tensor<?x?xi64>) rope = #rope : tensor<?x?x128x192xbf16>
+  %q = attn.rope #rope %q0 positions(%pos : tensor<?x?xi64>) : tensor<?x?x128x192xbf16>
   %a = attn.linear %x, %wdkv bias(%bdkv : tensor<2x256xbf16>) : tensor<?x?x5120xbf16>, tensor<5120x2x256xbf16> -> tensor<?x?x2x256xbf16>
   // One RMSNorm per latent head: the norm runs over the last dimension.
   %c = attn.norm rms %a : tensor<?x?x2x256xbf16>
   %r = attn.linear %x, %wkr bias(%bkr : tensor<64xbf16>) : tensor<?x?x5120xbf16>, tensor<5120x64xbf16> -> tensor<?x?x64xbf16>
-  %kr = attn.rope %r positions(%pos : tensor<?x?xi64>) rope = #rope : tensor<?x?x64xbf16>
+  %kr = attn.rope #rope %r positions(%pos : tensor<?x?xi64>) : tensor<?x?x64xbf16>
   %cc2 = attn.cache_update %cc, %c lengths(%len : tensor<?xi32>) : tensor<?x8192x2x256xbf16>, tensor<?x?x2x256xbf16>
   %krc2 = attn.cache_update %krc, %kr lengths(%len : tensor<?xi32>) : tensor<?x8192x64xbf16>, tensor<?x?x64xbf16>
   %o = attn.attention #gla query(%q : tensor<?x?x128x192xbf16>)

@@ -20,10 +20,10 @@ func.func @gta_prefill(%x: tensor<?x?x4096xbf16>, %pos: tensor<?x?xi64>,
     -> (tensor<?x?x4096xbf16>, tensor<?x8192x8x128xbf16>, tensor<?x8192x64xbf16>) {
   %q0 = attn.linear %x, %wq : tensor<?x?x4096xbf16>, tensor<4096x32x128xbf16> -> tensor<?x?x32x128xbf16>
   // Only the last 64 query channels rotate; the tied rows never do.
-  %q = attn.rope %q0 positions(%pos : tensor<?x?xi64>) rope = #rope : tensor<?x?x32x128xbf16>
+  %q = attn.rope #rope %q0 positions(%pos : tensor<?x?xi64>) : tensor<?x?x32x128xbf16>
   %kv = attn.linear %x, %wkv : tensor<?x?x4096xbf16>, tensor<4096x8x128xbf16> -> tensor<?x?x8x128xbf16>
   %r0 = attn.linear %x, %wkr bias(%bkr : tensor<64xbf16>) : tensor<?x?x4096xbf16>, tensor<4096x64xbf16> -> tensor<?x?x64xbf16>
-  %kr = attn.rope %r0 positions(%pos : tensor<?x?xi64>) rope = #rope : tensor<?x?x64xbf16>
+  %kr = attn.rope #rope %r0 positions(%pos : tensor<?x?xi64>) : tensor<?x?x64xbf16>
   %rc2 = attn.cache_update %rc, %kv lengths(%len : tensor<?xi32>) : tensor<?x8192x8x128xbf16>, tensor<?x?x8x128xbf16>
   %krc2 = attn.cache_update %krc, %kr lengths(%len : tensor<?xi32>) : tensor<?x8192x64xbf16>, tensor<?x?x64xbf16>
   %o = attn.attention #gta query(%q : tensor<?x?x32x128xbf16>)

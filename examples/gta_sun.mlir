@@ -23,9 +23,9 @@ func.func @gta_sun_prefill(%x: tensor<?x?x1280xbf16>, %pos: tensor<?x?xi64>,
                            %wo: tensor<20x64x1280xbf16>)
     -> (tensor<?x?x1280xbf16>, tensor<?x2048x1x64xbf16>, tensor<?x2048x1x128xbf16>) {
   %q0 = attn.linear %x, %wq bias(%bq : tensor<5x64xbf16>) : tensor<?x?x1280xbf16>, tensor<1280x5x64xbf16> -> tensor<?x?x5x64xbf16>
-  %q = attn.rope %q0 positions(%pos : tensor<?x?xi64>) rope = #rope : tensor<?x?x5x64xbf16>
+  %q = attn.rope #rope %q0 positions(%pos : tensor<?x?xi64>) : tensor<?x?x5x64xbf16>
   %k0 = attn.linear %x, %wk bias(%bk : tensor<1x64xbf16>) : tensor<?x?x1280xbf16>, tensor<1280x1x64xbf16> -> tensor<?x?x1x64xbf16>
-  %k = attn.rope %k0 positions(%pos : tensor<?x?xi64>) rope = #rope : tensor<?x?x1x64xbf16>
+  %k = attn.rope #rope %k0 positions(%pos : tensor<?x?xi64>) : tensor<?x?x1x64xbf16>
   %c = attn.linear %x, %wv bias(%bv : tensor<1x128xbf16>) : tensor<?x?x1280xbf16>, tensor<1280x1x128xbf16> -> tensor<?x?x1x128xbf16>
   %gate = attn.linear %x, %wg bias(%bg : tensor<1280xbf16>) activation = sigmoid : tensor<?x?x1280xbf16>, tensor<1280x1280xbf16> -> tensor<?x?x1280xbf16>
   %kc2 = attn.cache_update %kc, %k lengths(%len : tensor<?xi32>) : tensor<?x2048x1x64xbf16>, tensor<?x?x1x64xbf16>

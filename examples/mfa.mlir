@@ -19,9 +19,9 @@ func.func @mfa_prefill(%x: tensor<?x?x7168xbf16>, %pos: tensor<?x?xi64>,
   %cq0 = attn.linear %x, %wqa : tensor<?x?x7168xbf16>, tensor<7168x2048xbf16> -> tensor<?x?x2048xbf16>
   %cq = attn.norm rms %cq0 : tensor<?x?x2048xbf16>
   %q0 = attn.linear %cq, %wqb : tensor<?x?x2048xbf16>, tensor<2048x64x256xbf16> -> tensor<?x?x64x256xbf16>
-  %q = attn.rope %q0 positions(%pos : tensor<?x?xi64>) rope = #rope : tensor<?x?x64x256xbf16>
+  %q = attn.rope #rope %q0 positions(%pos : tensor<?x?xi64>) : tensor<?x?x64x256xbf16>
   %k0 = attn.linear %x, %wk : tensor<?x?x7168xbf16>, tensor<7168x1x256xbf16> -> tensor<?x?x1x256xbf16>
-  %k = attn.rope %k0 positions(%pos : tensor<?x?xi64>) rope = #rope : tensor<?x?x1x256xbf16>
+  %k = attn.rope #rope %k0 positions(%pos : tensor<?x?xi64>) : tensor<?x?x1x256xbf16>
   %v = attn.linear %x, %wv : tensor<?x?x7168xbf16>, tensor<7168x1x256xbf16> -> tensor<?x?x1x256xbf16>
   %kc2 = attn.cache_update %kc, %k lengths(%len : tensor<?xi32>) : tensor<?x8192x1x256xbf16>, tensor<?x?x1x256xbf16>
   %vc2 = attn.cache_update %vc, %v lengths(%len : tensor<?xi32>) : tensor<?x8192x1x256xbf16>, tensor<?x?x1x256xbf16>

@@ -17,8 +17,8 @@ func.func @mha_prefill(%x: tensor<?x?x4096xbf16>, %pos: tensor<?x?xi64>,
   %q0 = attn.linear %x, %wq : tensor<?x?x4096xbf16>, tensor<4096x32x128xbf16> -> tensor<?x?x32x128xbf16>
   %k0 = attn.linear %x, %wk : tensor<?x?x4096xbf16>, tensor<4096x32x128xbf16> -> tensor<?x?x32x128xbf16>
   %v = attn.linear %x, %wv : tensor<?x?x4096xbf16>, tensor<4096x32x128xbf16> -> tensor<?x?x32x128xbf16>
-  %q = attn.rope %q0 positions(%pos : tensor<?x?xi64>) rope = #rope : tensor<?x?x32x128xbf16>
-  %k = attn.rope %k0 positions(%pos : tensor<?x?xi64>) rope = #rope : tensor<?x?x32x128xbf16>
+  %q = attn.rope #rope %q0 positions(%pos : tensor<?x?xi64>) : tensor<?x?x32x128xbf16>
+  %k = attn.rope #rope %k0 positions(%pos : tensor<?x?xi64>) : tensor<?x?x32x128xbf16>
   %kc2 = attn.cache_update %kc, %k lengths(%len : tensor<?xi32>) : tensor<?x4096x32x128xbf16>, tensor<?x?x32x128xbf16>
   %vc2 = attn.cache_update %vc, %v lengths(%len : tensor<?xi32>) : tensor<?x4096x32x128xbf16>, tensor<?x?x32x128xbf16>
   %o = attn.attention #mha query(%q : tensor<?x?x32x128xbf16>)

@@ -25,11 +25,11 @@ func.func @mla_prefill(%x: tensor<?x?x7168xbf16>, %pos: tensor<?x?xi64>,
   %cq0 = attn.linear %x, %wqa : tensor<?x?x7168xbf16>, tensor<7168x1536xbf16> -> tensor<?x?x1536xbf16>
   %cq = attn.norm rms %cq0 : tensor<?x?x1536xbf16>
   %q0 = attn.linear %cq, %wqb : tensor<?x?x1536xbf16>, tensor<1536x128x192xbf16> -> tensor<?x?x128x192xbf16>
-  %q = attn.rope %q0 positions(%pos : tensor<?x?xi64>) rope = #rope : tensor<?x?x128x192xbf16>
+  %q = attn.rope #rope %q0 positions(%pos : tensor<?x?xi64>) : tensor<?x?x128x192xbf16>
   %a = attn.linear %x, %wkva : tensor<?x?x7168xbf16>, tensor<7168x1x512xbf16> -> tensor<?x?x1x512xbf16>
   %c = attn.norm rms %a : tensor<?x?x1x512xbf16>
   %r = attn.linear %x, %wkr : tensor<?x?x7168xbf16>, tensor<7168x64xbf16> -> tensor<?x?x64xbf16>
-  %kr = attn.rope %r positions(%pos : tensor<?x?xi64>) rope = #rope : tensor<?x?x64xbf16>
+  %kr = attn.rope #rope %r positions(%pos : tensor<?x?xi64>) : tensor<?x?x64xbf16>
   %cc2 = attn.cache_update %cc, %c lengths(%len : tensor<?xi32>) : tensor<?x8192x1x512xbf16>, tensor<?x?x1x512xbf16>
   %krc2 = attn.cache_update %krc, %kr lengths(%len : tensor<?xi32>) : tensor<?x8192x64xbf16>, tensor<?x?x64xbf16>
   %o = attn.attention #mla query(%q : tensor<?x?x128x192xbf16>)

@@ -27,11 +27,11 @@ func.func @mtla_prefill(%x: tensor<?x?x4096xbf16>, %pos: tensor<?x?xi64>,
                         %wo: tensor<32x128x4096xbf16>)
     -> (tensor<?x?x4096xbf16>, tensor<?x4096x1x512xbf16>, tensor<?x4096x64xbf16>) {
   %q0 = attn.linear %x, %wq : tensor<?x?x4096xbf16>, tensor<4096x32x192xbf16> -> tensor<?x?x32x192xbf16>
-  %q = attn.rope %q0 positions(%pos : tensor<?x?xi64>) rope = #rope : tensor<?x?x32x192xbf16>
+  %q = attn.rope #rope %q0 positions(%pos : tensor<?x?xi64>) : tensor<?x?x32x192xbf16>
   %a = attn.linear %x, %wdkv : tensor<?x?x4096xbf16>, tensor<4096x1x512xbf16> -> tensor<?x?x1x512xbf16>
   %c = attn.norm layer %a {epsilon = 1.0e-5 : f64} : tensor<?x?x1x512xbf16>
   %r = attn.linear %x, %wkr : tensor<?x?x4096xbf16>, tensor<4096x64xbf16> -> tensor<?x?x64xbf16>
-  %kr = attn.rope %r positions(%pos : tensor<?x?xi64>) rope = #rope : tensor<?x?x64xbf16>
+  %kr = attn.rope #rope %r positions(%pos : tensor<?x?xi64>) : tensor<?x?x64xbf16>
   %c3 = tensor.collapse_shape %c [[0], [1], [2, 3]] : tensor<?x?x1x512xbf16> into tensor<?x?x512xbf16>
   %w = attn.merge_weights %c3 positions(%pos : tensor<?x?xi64>)
          chunk(%whc, %bhc : tensor<512x128xbf16>, tensor<128xbf16>)

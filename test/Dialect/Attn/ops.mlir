@@ -161,13 +161,13 @@ func.func @norm(%x: tensor<1x7x2x8xf32>, %w: tensor<8xf32>, %b: tensor<8xf32>) -
 // -----
 
 // CHECK-LABEL: func.func @rope
-// CHECK: attn.rope %{{.*}} positions(%{{.*}} : tensor<1x7xi64>) rope = #{{.+}} : tensor<1x7x4x12xf32>
-// CHECK: attn.rope %{{.*}} positions(%{{.*}} : tensor<1x7xi32>) rope = #{{.+}} : tensor<1x7x4xf32>
+// CHECK: attn.rope #{{.+}} %{{.*}} positions(%{{.*}} : tensor<1x7xi64>) : tensor<1x7x4x12xf32>
+// CHECK: attn.rope #{{.+}} %{{.*}} positions(%{{.*}} : tensor<1x7xi32>) : tensor<1x7x4xf32>
 #r = #attn.rope<placement = decoupled_shared_key, dim = 4, layout = interleaved, theta = 1.0e4>
 func.func @rope(%q: tensor<1x7x4x12xf32>, %k: tensor<1x7x4xf32>, %p: tensor<1x7xi64>,
                 %p32: tensor<1x7xi32>) -> (tensor<1x7x4x12xf32>, tensor<1x7x4xf32>) {
-  %a = attn.rope %q positions(%p : tensor<1x7xi64>) rope = #r : tensor<1x7x4x12xf32>
-  %b = attn.rope %k positions(%p32 : tensor<1x7xi32>) rope = #r : tensor<1x7x4xf32>
+  %a = attn.rope #r %q positions(%p : tensor<1x7xi64>) : tensor<1x7x4x12xf32>
+  %b = attn.rope #r %k positions(%p32 : tensor<1x7xi32>) : tensor<1x7x4xf32>
   return %a, %b : tensor<1x7x4x12xf32>, tensor<1x7x4xf32>
 }
 

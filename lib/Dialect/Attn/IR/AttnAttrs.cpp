@@ -68,8 +68,8 @@ LogicalResult YarnAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (originalLen < 1)
     return emitError() << "yarn 'original_len' must be positive, got "
                        << originalLen;
-  if (!(betaFast > betaSlow) || !(betaSlow > 0.0))
-    return emitError() << "yarn needs 'beta_fast' > 'beta_slow' > 0, got "
+  if (!(betaFast > betaSlow) || !(betaSlow > 0.0) || !std::isfinite(betaFast))
+    return emitError() << "yarn needs finite 'beta_fast' > 'beta_slow' > 0, got "
                        << betaFast << " and " << betaSlow;
   if (!(mscale > 0.0) || !std::isfinite(mscale))
     return emitError() << "yarn 'mscale' must be a finite positive value, got "
@@ -260,9 +260,9 @@ LogicalResult VariantAttr::verify(
                           "goes with 'time_stride' > 1 and only with it "
                           "(time_stride is "
                        << timeStride << ")";
-  if (slotRope == SlotRope::LastInSlot && !strided)
+  if (slotRope == SlotRope::LastInSlot && (!strided || !rope.hasSharedKey()))
     return emitError() << "variant 'slot_rope = last_in_slot' needs "
-                          "'time_stride' > 1";
+                          "'time_stride' > 1 and a shared rotary key";
   if (strided && rope.hasSharedKey() && slotRope != SlotRope::LastInSlot)
     return emitError() << "variant with 'time_stride' > 1 and a shared rotary "
                           "key needs 'slot_rope = last_in_slot'";

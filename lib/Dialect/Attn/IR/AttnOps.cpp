@@ -9,6 +9,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -25,71 +26,67 @@ struct Dim {
 };
 
 /// Checks `value`'s rank and every static dimension against `expected`.
-/// Dimensions that `expected` leaves dynamic but `value` fixes are written
-/// back, so later operands must agree with the first static size seen.
+/// An expected dimension that is still dynamic takes `value`'s static size,
+/// so later operands sharing the same Dim must agree with the first static
+/// size seen (dimensions are unified across operands).
 LogicalResult checkShape(Operation *op, StringRef name, Value value,
-                         MutableArrayRef<Dim> expected) {
+                         ArrayRef<Dim *> expected) {
   auto type = cast<RankedTensorType>(value.getType());
   if (type.getRank() != static_cast<int64_t>(expected.size())) {
     InFlightDiagnostic diag = op->emitOpError()
                               << "'" << name << "' must have rank "
                               << expected.size() << " [";
-    llvm::interleaveComma(expected, diag, [&](const Dim &d) { diag << d.what; });
+    llvm::interleaveComma(expected, diag, [&](Dim *d) { diag << d->what; });
     return diag << "], got " << type;
   }
   for (auto [i, d] : llvm::enumerate(expected)) {
     int64_t actual = type.getDimSize(i);
     if (ShapedType::isDynamic(actual))
       continue;
-    if (ShapedType::isDynamic(d.size)) {
-      d.size = actual;
+    if (ShapedType::isDynamic(d->size)) {
+      d->size = actual;
       continue;
     }
-    if (actual != d.size)
+    if (actual != d->size)
       return op->emitOpError()
-             << "'" << name << "' dimension " << i << " (" << d.what
-             << ") is " << actual << ", expected " << d.size;
+             << "'" << name << "' dimension " << i << " (" << d->what
+             << ") is " << actual << ", expected " << d->size;
   }
   return success();
 }
 
-/// All float operands and results of an op share one element type.
-LogicalResult checkElementTypes(Operation *op) {
+/// The named float tensors of an op share one element type.
+LogicalResult
+checkElementTypes(Operation *op,
+                  ArrayRef<std::pair<Value, StringRef>> namedValues) {
   Type elementType;
   StringRef firstName;
-  auto check = [&](Value v, StringRef name) -> LogicalResult {
-    auto t = dyn_cast<RankedTensorType>(v.getType());
-    if (!t || !isa<FloatType>(t.getElementType()))
-      return success();
+  for (auto [value, name] : namedValues) {
+    if (!value)
+      continue;
+    Type t = cast<RankedTensorType>(value.getType()).getElementType();
     if (!elementType) {
-      elementType = t.getElementType();
+      elementType = t;
       firstName = name;
-      return success();
+      continue;
     }
-    if (t.getElementType() != elementType)
-      return op->emitOpError() << "'" << name << "' element type "
-                               << t.getElementType() << " differs from '"
-                               << firstName << "' element type " << elementType;
-    return success();
-  };
-  for (OpOperand &operand : op->getOpOperands()) {
-    std::string name = "operand #" + std::to_string(operand.getOperandNumber());
-    if (failed(check(operand.get(), name)))
-      return failure();
+    if (t != elementType)
+      return op->emitOpError() << "'" << name << "' element type " << t
+                               << " differs from '" << firstName
+                               << "' element type " << elementType;
   }
-  for (OpResult result : op->getResults())
-    if (failed(check(result, "result")))
-      return failure();
   return success();
 }
 
-/// Operand presence: `required` says whether it must be there; `why` explains.
+/// Operand presence: `required` says whether it must be there; `condition`
+/// names what decides it (e.g. "'kv_form = separate'").
 LogicalResult checkPresence(Operation *op, Value v, StringRef name,
-                            bool required, StringRef why) {
+                            bool required, StringRef condition) {
   if (required && !v)
-    return op->emitOpError() << "needs '" << name << "' " << why;
+    return op->emitOpError() << "needs '" << name << "' with " << condition;
   if (!required && v)
-    return op->emitOpError() << "does not take '" << name << "' " << why;
+    return op->emitOpError() << "does not take '" << name << "' without "
+                             << condition;
   return success();
 }
 } // namespace
@@ -102,8 +99,6 @@ LogicalResult AttentionOp::verify() {
   VariantAttr v = getVariant();
   Operation *op = getOperation();
   KvForm form = v.getKvForm();
-  std::string formWhy =
-      ("with 'kv_form = " + stringifyKvForm(form) + "'").str();
   bool latent = form == KvForm::Latent;
   bool separate = form == KvForm::Separate;
   ValueEpilogue epi = v.getValueEpilogue();
@@ -113,54 +108,63 @@ LogicalResult AttentionOp::verify() {
   if (getAbsorbed() && !latent)
     return emitOpError() << "'absorbed' needs 'kv_form = latent', got '"
                          << stringifyKvForm(form) << "'";
+  if (getAbsorbed() && getUpK())
+    return emitOpError() << "does not take 'up_k' once 'absorbed': the query "
+                            "already carries it";
 
-  if (failed(checkPresence(op, getKeys(), "keys", separate, formWhy)) ||
-      failed(checkPresence(op, getValues(), "values", separate, formWhy)) ||
-      failed(checkPresence(op, getRows(), "rows", !separate, formWhy)) ||
+  const char *gatedWhy = "'value_epilogue = gated_latent_decoder'";
+  const char *reuseWhy = "'value_epilogue = key_reuse_post'";
+  if (failed(checkPresence(op, getKeys(), "keys", separate,
+                           "'kv_form = separate'")) ||
+      failed(checkPresence(op, getValues(), "values", separate,
+                           "'kv_form = separate'")) ||
+      failed(checkPresence(op, getRows(), "rows", !separate,
+                           "'kv_form = tied' or 'kv_form = latent'")) ||
       failed(checkPresence(op, getRopeKeys(), "rope_keys",
                            v.hasSharedRopeKey(),
-                           "with rope placement '" +
-                               stringifyRopePlacement(v.getRope().getPlacement())
-                                   .str() +
-                               "'")) ||
+                           "a shared rotary key (rope placement "
+                           "'q_suffix_shared_key' or 'decoupled_shared_key')")) ||
       failed(checkPresence(op, getUpK(), "up_k", latent && !getAbsorbed(),
-                           latent ? (getAbsorbed() ? "once 'absorbed'"
-                                                   : "before absorption")
-                                  : formWhy)) ||
-      failed(checkPresence(op, getUpV(), "up_v", latent, formWhy)) ||
-      failed(checkPresence(op, getGate(), "gate", gated,
-                           "unless 'value_epilogue = gated_latent_decoder'")) ||
-      failed(checkPresence(op, getDecoder(), "decoder", gated,
-                           "unless 'value_epilogue = gated_latent_decoder'")) ||
-      failed(checkPresence(op, getAlpha(), "alpha", keyReuse,
-                           "unless 'value_epilogue = key_reuse_post'")) ||
+                           "'kv_form = latent' before absorption")) ||
+      failed(checkPresence(op, getUpV(), "up_v", latent,
+                           "'kv_form = latent'")) ||
+      failed(checkPresence(op, getGate(), "gate", gated, gatedWhy)) ||
+      failed(checkPresence(op, getDecoder(), "decoder", gated, gatedWhy)) ||
+      failed(checkPresence(op, getAlpha(), "alpha", keyReuse, reuseWhy)) ||
       failed(checkPresence(op, getTransform(), "transform", keyReuse,
-                           "unless 'value_epilogue = key_reuse_post'")))
+                           reuseWhy)))
     return failure();
 
-  if (failed(checkElementTypes(op)))
+  if (failed(checkElementTypes(
+          op, {{getQuery(), "query"},
+               {getKeys(), "keys"},
+               {getValues(), "values"},
+               {getRows(), "rows"},
+               {getRopeKeys(), "rope_keys"},
+               {getUpK(), "up_k"},
+               {getUpV(), "up_v"},
+               {getGate(), "gate"},
+               {getDecoder(), "decoder"},
+               {getAlpha(), "alpha"},
+               {getTransform(), "transform"},
+               {getResult(), "result"}})))
     return failure();
 
   const int64_t dyn = ShapedType::kDynamic;
-  Dim query[] = {{dyn, "batch"},
-                 {dyn, "query tokens"},
-                 {v.getNumQHeads(), "num_q_heads"},
-                 {v.getQueryWidth(getAbsorbed()),
-                  getAbsorbed() ? "latent_dim + rope dim" : "qk_head_dim"}};
-  if (failed(checkShape(op, "query", getQuery(), query)))
+  Dim batch{dyn, "batch"}, tokens{dyn, "query tokens"},
+      rows{dyn, "cache rows"};
+  Dim qHeads{v.getNumQHeads(), "num_q_heads"};
+  Dim qWidth{v.getQueryWidth(getAbsorbed()),
+             getAbsorbed() ? "latent_dim + rope dim" : "qk_head_dim"};
+  if (failed(checkShape(op, "query", getQuery(),
+                        {&batch, &tokens, &qHeads, &qWidth})))
     return failure();
-  Dim batch = query[0], tokens = query[1];
-  Dim rows = {dyn, "cache rows"};
 
   auto cache4 = [&](StringRef name, Value value, int64_t heads,
                     StringRef headsWhat, int64_t width,
                     StringRef widthWhat) -> LogicalResult {
-    Dim dims[] = {batch, rows, {heads, headsWhat}, {width, widthWhat}};
-    if (failed(checkShape(op, name, value, dims)))
-      return failure();
-    batch = dims[0];
-    rows = dims[1];
-    return success();
+    Dim h{heads, headsWhat}, w{width, widthWhat};
+    return checkShape(op, name, value, {&batch, &rows, &h, &w});
   };
   if (separate) {
     if (failed(cache4("keys", getKeys(), v.getNumKvHeads(), "num_kv_heads",
@@ -180,60 +184,45 @@ LogicalResult AttentionOp::verify() {
       return failure();
   }
   if (getRopeKeys()) {
-    Dim dims[] = {batch, rows, {v.getRopeDim(), "rope dim"}};
-    if (failed(checkShape(op, "rope_keys", getRopeKeys(), dims)))
+    Dim r{v.getRopeDim(), "rope dim"};
+    if (failed(checkShape(op, "rope_keys", getRopeKeys(), {&batch, &rows, &r})))
       return failure();
-    batch = dims[0];
-    rows = dims[1];
   }
+  Dim qh{v.getNumQHeads(), "num_q_heads"};
+  Dim dc{latent ? *v.getLatentDim() : dyn, "latent_dim"};
   if (getUpK()) {
-    Dim dims[] = {{v.getNumQHeads(), "num_q_heads"},
-                  {*v.getLatentDim(), "latent_dim"},
-                  {v.getNopeDim(), "non-rotary key width"}};
-    if (failed(checkShape(op, "up_k", getUpK(), dims)))
+    Dim nope{v.getNopeDim(), "non-rotary key width"};
+    if (failed(checkShape(op, "up_k", getUpK(), {&qh, &dc, &nope})))
       return failure();
   }
-  if (getUpV()) {
-    Dim dims[] = {{v.getNumQHeads(), "num_q_heads"},
-                  {*v.getLatentDim(), "latent_dim"},
-                  {v.getVHeadDim(), "v_head_dim"}};
-    if (failed(checkShape(op, "up_v", getUpV(), dims)))
-      return failure();
-  }
-  if (getSeqLens()) {
-    Dim dims[] = {batch};
-    if (failed(checkShape(op, "seq_lens", getSeqLens(), dims)))
-      return failure();
-  }
+  Dim dv{v.getVHeadDim(), "v_head_dim"};
+  if (getUpV() && failed(checkShape(op, "up_v", getUpV(), {&qh, &dc, &dv})))
+    return failure();
+  if (getSeqLens() && failed(checkShape(op, "seq_lens", getSeqLens(), {&batch})))
+    return failure();
   int64_t outHeads = v.getNumOutputHeads();
+  Dim oh{outHeads, "num_out_heads"};
   if (getGate()) {
-    Dim dims[] = {batch, tokens,
-                  {outHeads * v.getVHeadDim(), "num_out_heads * v_head_dim"}};
-    if (failed(checkShape(op, "gate", getGate(), dims)))
+    Dim width{outHeads * v.getVHeadDim(), "num_out_heads * v_head_dim"};
+    if (failed(checkShape(op, "gate", getGate(), {&batch, &tokens, &width})))
       return failure();
   }
   if (getDecoder()) {
-    Dim dims[] = {{outHeads, "num_out_heads"},
-                  {*v.getLatentDim(), "latent_dim"},
-                  {v.getVHeadDim(), "v_head_dim"}};
-    if (failed(checkShape(op, "decoder", getDecoder(), dims)))
+    Dim dl{*v.getLatentDim(), "latent_dim"};
+    if (failed(checkShape(op, "decoder", getDecoder(), {&oh, &dl, &dv})))
       return failure();
   }
   if (getAlpha()) {
-    int64_t row = v.getTie().getRow();
-    Dim a[] = {{row, "tie row"}};
-    Dim t[] = {{row, "tie row"}, {row, "tie row"}};
-    if (failed(checkShape(op, "alpha", getAlpha(), a)) ||
-        failed(checkShape(op, "transform", getTransform(), t)))
+    Dim row{v.getTie().getRow(), "tie row"}, row2 = row;
+    if (failed(checkShape(op, "alpha", getAlpha(), {&row})) ||
+        failed(checkShape(op, "transform", getTransform(), {&row, &row2})))
       return failure();
   }
-  Dim result[] = {batch, tokens, {outHeads, "num_out_heads"},
-                  {v.getVHeadDim(), "v_head_dim"}};
-  if (failed(checkShape(op, "result", getResult(), result)))
+  if (failed(checkShape(op, "result", getResult(), {&batch, &tokens, &oh, &dv})))
     return failure();
 
   // Masks.
-  int64_t q = result[1].size, l = rows.size;
+  int64_t q = tokens.size, l = rows.size;
   bool known = !ShapedType::isDynamic(q) && !ShapedType::isDynamic(l);
   if (getMask() == Mask::StrideAwareCausal) {
     if (v.getTimeStride() < 2)
@@ -259,7 +248,10 @@ LogicalResult AttentionOp::verify() {
 
 LogicalResult LinearOp::verify() {
   Operation *op = getOperation();
-  if (failed(checkElementTypes(op)))
+  if (failed(checkElementTypes(op, {{getInput(), "input"},
+                                    {getWeight(), "weight"},
+                                    {getBias(), "bias"},
+                                    {getResult(), "result"}})))
     return failure();
   auto in = getInput().getType();
   auto w = getWeight().getType();
@@ -267,30 +259,38 @@ LogicalResult LinearOp::verify() {
   if (k < 1 || k > in.getRank() || k > w.getRank())
     return emitOpError() << "'contract' (" << k
                          << ") must be between 1 and the rank of both "
-                            "'input' (" << in.getRank() << ") and 'weight' ("
-                         << w.getRank() << ")";
+                            "'input' ("
+                         << in.getRank() << ") and 'weight' (" << w.getRank()
+                         << ")";
   if (k == w.getRank())
     return emitOpError() << "'weight' " << w
                          << " has no output dimensions left after contracting "
                          << k;
   int64_t lead = in.getRank() - k;
-  SmallVector<Dim> wd;
-  for (int64_t i = 0; i < k; ++i)
-    wd.push_back({in.getDimSize(lead + i), "contracted input dimension"});
-  for (int64_t i = k; i < w.getRank(); ++i)
-    wd.push_back({ShapedType::kDynamic, "output dimension"});
-  if (failed(checkShape(op, "weight", getWeight(), wd)))
-    return failure();
-  SmallVector<Dim> out(wd.begin() + k, wd.end());
-  if (getBias()) {
-    if (failed(checkShape(op, "bias", getBias(), out)))
-      return failure();
-  }
-  SmallVector<Dim> r;
+  SmallVector<Dim> dims;
+  dims.reserve(in.getRank() + w.getRank());
   for (int64_t i = 0; i < lead; ++i)
-    r.push_back({in.getDimSize(i), "input dimension"});
-  r.append(out.begin(), out.end());
-  return checkShape(op, "result", getResult(), r);
+    dims.push_back({in.getDimSize(i), "input dimension"});
+  for (int64_t i = 0; i < k; ++i)
+    dims.push_back({in.getDimSize(lead + i), "contracted input dimension"});
+  for (int64_t i = k; i < w.getRank(); ++i)
+    dims.push_back({ShapedType::kDynamic, "output dimension"});
+  auto refs = [&](int64_t from, int64_t to) {
+    SmallVector<Dim *> r;
+    for (int64_t i = from; i < to; ++i)
+      r.push_back(&dims[i]);
+    return r;
+  };
+  int64_t outs = w.getRank() - k;
+  SmallVector<Dim *> weight = refs(lead, lead + k + outs);
+  if (failed(checkShape(op, "weight", getWeight(), weight)))
+    return failure();
+  SmallVector<Dim *> out = refs(lead + k, lead + k + outs);
+  if (getBias() && failed(checkShape(op, "bias", getBias(), out)))
+    return failure();
+  SmallVector<Dim *> result = refs(0, lead);
+  result.append(out.begin(), out.end());
+  return checkShape(op, "result", getResult(), result);
 }
 
 //===----------------------------------------------------------------------===//
@@ -301,20 +301,23 @@ LogicalResult NormOp::verify() {
   Operation *op = getOperation();
   if (getKind() == NormKind::None)
     return emitOpError() << "kind 'none' is not a normalisation; drop the op";
-  if (!(getEpsilon().convertToDouble() > 0.0))
-    return emitOpError() << "'epsilon' must be positive, got "
-                         << getEpsilon().convertToDouble();
+  double eps = getEpsilon().convertToDouble();
+  if (!(eps > 0.0) || !std::isfinite(eps))
+    return emitOpError() << "'epsilon' must be a finite positive value, got "
+                         << eps;
   if (getBias() && getKind() != NormKind::Layer)
     return emitOpError() << "'bias' is only defined for 'layer' normalisation";
-  if (failed(checkElementTypes(op)))
+  if (failed(checkElementTypes(op, {{getInput(), "input"},
+                                    {getWeight(), "weight"},
+                                    {getBias(), "bias"}})))
     return failure();
   auto in = getInput().getType();
   if (in.getRank() < 1)
     return emitOpError() << "'input' must have rank >= 1, got " << in;
-  Dim last[] = {{in.getDimSize(in.getRank() - 1), "normalised width"}};
-  if (getWeight() && failed(checkShape(op, "weight", getWeight(), last)))
+  Dim last{in.getDimSize(in.getRank() - 1), "normalised width"};
+  if (getWeight() && failed(checkShape(op, "weight", getWeight(), {&last})))
     return failure();
-  if (getBias() && failed(checkShape(op, "bias", getBias(), last)))
+  if (getBias() && failed(checkShape(op, "bias", getBias(), {&last})))
     return failure();
   return success();
 }
@@ -338,8 +341,8 @@ LogicalResult RopeOp::verify() {
     return emitOpError() << "rope 'dim' (" << rope.getDim()
                          << ") is wider than the input's last dimension ("
                          << width << ")";
-  Dim pos[] = {{in.getDimSize(0), "batch"}, {in.getDimSize(1), "tokens"}};
-  return checkShape(op, "positions", getPositions(), pos);
+  Dim b{in.getDimSize(0), "batch"}, t{in.getDimSize(1), "tokens"};
+  return checkShape(op, "positions", getPositions(), {&b, &t});
 }
 
 //===----------------------------------------------------------------------===//
@@ -351,32 +354,28 @@ LogicalResult MergeWeightsOp::verify() {
   if (getTimeStride() < 2)
     return emitOpError() << "'time_stride' must be at least 2 for a merge, got "
                          << getTimeStride();
-  if (failed(checkElementTypes(op)))
+  if (failed(checkElementTypes(op, {{getLatent(), "latent"},
+                                    {getChunkWeight(), "chunk_weight"},
+                                    {getChunkBias(), "chunk_bias"},
+                                    {getTokenWeight(), "token_weight"},
+                                    {getTokenBias(), "token_bias"},
+                                    {getResult(), "result"}})))
     return failure();
   const int64_t dyn = ShapedType::kDynamic;
-  Dim latent[] = {{dyn, "batch"}, {dyn, "tokens"}, {dyn, "latent width"}};
-  if (failed(checkShape(op, "latent", getLatent(), latent)))
+  Dim b{dyn, "batch"}, t{dyn, "tokens"}, w{dyn, "latent width"},
+      r{dyn, "hypernetwork width"};
+  if (failed(checkShape(op, "latent", getLatent(), {&b, &t, &w})))
     return failure();
-  int64_t width = latent[2].size;
-  if (!ShapedType::isDynamic(width) && width % 2 != 0)
-    return emitOpError() << "latent width (" << width
+  if (!ShapedType::isDynamic(w.size) && w.size % 2 != 0)
+    return emitOpError() << "latent width (" << w.size
                          << ") must be even: the chunk embedding pairs "
                             "sin and cos channels";
-  Dim cw[] = {{width, "latent width"}, {dyn, "hypernetwork width"}};
-  if (failed(checkShape(op, "chunk_weight", getChunkWeight(), cw)))
-    return failure();
-  Dim cb[] = {cw[1]};
-  Dim tw[] = {{width, "latent width"}, cw[1]};
-  if (failed(checkShape(op, "chunk_bias", getChunkBias(), cb)) ||
-      failed(checkShape(op, "token_weight", getTokenWeight(), tw)))
-    return failure();
-  Dim tb[] = {tw[1]};
-  if (failed(checkShape(op, "token_bias", getTokenBias(), tb)))
-    return failure();
-  Dim pos[] = {latent[0], latent[1]};
-  Dim res[] = {latent[0], latent[1]};
-  if (failed(checkShape(op, "positions", getPositions(), pos)) ||
-      failed(checkShape(op, "result", getResult(), res)))
+  if (failed(checkShape(op, "chunk_weight", getChunkWeight(), {&w, &r})) ||
+      failed(checkShape(op, "chunk_bias", getChunkBias(), {&r})) ||
+      failed(checkShape(op, "token_weight", getTokenWeight(), {&w, &r})) ||
+      failed(checkShape(op, "token_bias", getTokenBias(), {&r})) ||
+      failed(checkShape(op, "positions", getPositions(), {&b, &t})) ||
+      failed(checkShape(op, "result", getResult(), {&b, &t})))
     return failure();
   return success();
 }
@@ -391,16 +390,17 @@ LogicalResult PartialSlotsOp::verify() {
     return emitOpError() << "'time_stride' must be at least 2 for slots to "
                             "merge tokens, got "
                          << getTimeStride();
-  if (failed(checkElementTypes(op)))
+  if (failed(checkElementTypes(op, {{getRows(), "rows"},
+                                    {getWeights(), "weights"}})))
     return failure();
-  auto rows = getRows().getType();
-  if (rows.getRank() < 3)
+  auto rowsType = getRows().getType();
+  if (rowsType.getRank() < 3)
     return emitOpError() << "'rows' must be [batch, tokens, ..., width], got "
-                         << rows;
-  Dim bt[] = {{rows.getDimSize(0), "batch"}, {rows.getDimSize(1), "tokens"}};
-  if (failed(checkShape(op, "weights", getWeights(), bt)))
+                         << rowsType;
+  Dim b{rowsType.getDimSize(0), "batch"}, t{rowsType.getDimSize(1), "tokens"};
+  if (failed(checkShape(op, "weights", getWeights(), {&b, &t})))
     return failure();
-  return checkShape(op, "positions", getPositions(), bt);
+  return checkShape(op, "positions", getPositions(), {&b, &t});
 }
 
 //===----------------------------------------------------------------------===//
@@ -421,31 +421,33 @@ LogicalResult CacheUpdateOp::verify() {
   if (weighted != static_cast<bool>(getWeights()))
     return emitOpError() << "'weights' must be given exactly when "
                             "'merge = weighted_sum'";
-  if (failed(checkElementTypes(op)))
+  if (failed(checkElementTypes(op, {{getCache(), "cache"},
+                                    {getRows(), "rows"},
+                                    {getWeights(), "weights"}})))
     return failure();
   auto cache = getCache().getType();
   if (cache.getRank() < 3)
     return emitOpError() << "'cache' must be [batch, slots, ..., width], got "
                          << cache;
-  SmallVector<Dim> rows;
-  rows.push_back({cache.getDimSize(0), "batch"});
-  rows.push_back({ShapedType::kDynamic, "new tokens"});
+  SmallVector<Dim> dims;
+  dims.push_back({cache.getDimSize(0), "batch"});
+  dims.push_back({ShapedType::kDynamic, "new tokens"});
   for (int64_t i = 2; i < cache.getRank(); ++i)
-    rows.push_back({cache.getDimSize(i), "cache row dimension"});
-  if (failed(checkShape(op, "rows", getRows(), rows)))
+    dims.push_back({cache.getDimSize(i), "cache row dimension"});
+  SmallVector<Dim *> rowRefs;
+  for (Dim &d : dims)
+    rowRefs.push_back(&d);
+  if (failed(checkShape(op, "rows", getRows(), rowRefs)))
     return failure();
-  int64_t t = rows[1].size, capacity = cache.getDimSize(1);
+  int64_t t = dims[1].size, capacity = cache.getDimSize(1);
   if (stride == 1 && !ShapedType::isDynamic(t) &&
       !ShapedType::isDynamic(capacity) && t > capacity)
     return emitOpError() << "appends " << t
                          << " rows to a cache of capacity " << capacity;
-  Dim len[] = {rows[0]};
-  if (failed(checkShape(op, "lengths", getLengths(), len)))
+  if (failed(checkShape(op, "lengths", getLengths(), {&dims[0]})))
     return failure();
-  if (getWeights()) {
-    Dim w[] = {rows[0], rows[1]};
-    if (failed(checkShape(op, "weights", getWeights(), w)))
-      return failure();
-  }
+  if (getWeights() &&
+      failed(checkShape(op, "weights", getWeights(), {&dims[0], &dims[1]})))
+    return failure();
   return success();
 }

@@ -175,16 +175,15 @@ def Attn_RopeOp : Attn_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
     channels pass through.
 
     ```mlir
-    %kr = attn.rope %r positions(%pos : tensor<1x7xi64>)
-            rope = #attn.rope<placement = decoupled_shared_key, dim = 64, layout = interleaved>
-            : tensor<1x7x64xf32>
+    %kr = attn.rope #attn.rope<placement = decoupled_shared_key, dim = 64, layout = interleaved>
+            %r positions(%pos : tensor<1x7xi64>) : tensor<1x7x64xf32>
     ```
   }];
   let arguments = (ins Attn_FloatTensor:$input, Attn_IndexTensor:$positions,
                        Attn_RopeAttr:$rope);
   let results = (outs Attn_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `positions` `(` $positions `:` type($positions) `)` `rope` `=` $rope
+    $rope $input `positions` `(` $positions `:` type($positions) `)`
     attr-dict `:` type($input)
   }];
   let hasVerifier = 1;
