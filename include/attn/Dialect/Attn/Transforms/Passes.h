@@ -5,6 +5,9 @@
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::attn {
+/// When attn-absorb-latent rewrites a latent attention.
+enum class AbsorbPolicy { Auto, Always, Decode };
+
 #define GEN_PASS_DECL
 #include "attn/Dialect/Attn/Transforms/Passes.h.inc"
 

@@ -24,4 +24,44 @@ def AttnReport : Pass<"attn-report", "ModuleOp"> {
   ];
 }
 
+def AttnAbsorbLatent : Pass<"attn-absorb-latent"> {
+  let summary = "Absorb the key up-projection of latent attention into the query";
+  let description = [{
+    Rewrites unabsorbed latent `attn.attention` ops (MLA, GLA, MTLA) into
+    their absorbed form: the query becomes `[q_nope up_k_i^T ; q_rope]`
+    (`latent_dim + rope dim` wide, computed by a per-head contraction), the
+    key is the cached latent row itself and `up_v` stays as the value
+    epilogue. The variant, and so `softmax_scale`, is unchanged: the scale
+    belongs to the unabsorbed key width (variants.md §1.3), never to the
+    absorbed one.
+
+    Legality (variants.md §10.4 item 5): nothing nonlinear may sit between
+    the cached latent and the up-projections and RoPE must not rotate the
+    latent. The op form guarantees the first; the pass follows the rows back
+    through cache updates and rejects latents produced by `attn.rope`.
+
+    `policy`: `always` absorbs every latent op; `decode` only ops whose query
+    token count is static and at most `max-decode-tokens`; `auto` absorbs when
+    the absorbed form costs fewer FLOPs than materialising the keys and values
+    (`Tq * ((2 d_c + d_R) - (d_qk + d_v)) < d_c * (d_nope + d_v)`, per cached
+    token and head), which needs a static query token count.
+  }];
+  let options = [
+    Option<"policy", "policy", "::mlir::attn::AbsorbPolicy",
+           /*default=*/"::mlir::attn::AbsorbPolicy::Auto",
+           "When to absorb", [{::llvm::cl::values(
+             clEnumValN(::mlir::attn::AbsorbPolicy::Auto, "auto",
+                        "when the absorbed form costs fewer FLOPs"),
+             clEnumValN(::mlir::attn::AbsorbPolicy::Always, "always",
+                        "every latent attention"),
+             clEnumValN(::mlir::attn::AbsorbPolicy::Decode, "decode",
+                        "static query token count <= max-decode-tokens"))}]>,
+    Option<"maxDecodeTokens", "max-decode-tokens", "int64_t", /*default=*/"8",
+           "Largest static query token count the decode policy absorbs">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_TD
