@@ -42,7 +42,7 @@ Value concatLast(TensorBuilder &tb, ArrayRef<OpFoldResult> outSizes,
       cast<RankedTensorType>(second.getType()).getShape().back();
   return tb.elementwise(
       outSizes, tb.computeType(),
-      [&](OpBuilder &b, Location loc, ValueRange iv, ValueRange, Value) {
+      [&](OpBuilder &b, Location loc, LoopIndices &iv, ValueRange, Value) {
         Value d = iv[3];
         Value splitV = arith::ConstantIndexOp::create(b, loc, split);
         Value isFirst =
@@ -84,7 +84,7 @@ struct AttentionLowering {
         {tb.map(5, {d(0), d(1), d(2).floorDiv(g), d(4)}),
          tb.map(5, {d(2), d(4), d(3)})},
         {tb.builder().getIndexAttr(wShape[1])}, tb.constF(tb.builder(), 0.0),
-        [](OpBuilder &b, Location loc, ValueRange, ValueRange in, Value acc) {
+        [](OpBuilder &b, Location loc, LoopIndices &, ValueRange in, Value acc) {
           Value m = arith::MulFOp::create(b, loc, in[0], in[1]);
           return arith::AddFOp::create(b, loc, acc, m).getResult();
         });
@@ -175,7 +175,7 @@ struct AttentionLowering {
         {tb.map(5, {d(0), d(1), d(2), d(4)}),
          tb.map(5, {d(0), d(3), d(2).floorDiv(g), d(4)})},
         {b.getIndexAttr(width)}, tb.constF(b, 0.0),
-        [](OpBuilder &nb, Location loc, ValueRange, ValueRange in, Value acc) {
+        [](OpBuilder &nb, Location loc, LoopIndices &, ValueRange in, Value acc) {
           Value m = arith::MulFOp::create(nb, loc, in[0], in[1]);
           return arith::AddFOp::create(nb, loc, acc, m).getResult();
         });
@@ -194,7 +194,7 @@ struct AttentionLowering {
     return tb.generic(
         tb.sizes(s), tb.computeType(), {s},
         {tb.map(4, {tb.dim(0), tb.dim(1), tb.dim(2), tb.dim(3)})}, {}, Value(),
-        [&](OpBuilder &nb, Location l, ValueRange iv, ValueRange in, Value) {
+        [&](OpBuilder &nb, Location l, LoopIndices &iv, ValueRange in, Value) {
           Value t = iv[1], j = iv[3];
           Value len = lAll;
           if (seqLens) {
@@ -240,12 +240,12 @@ struct AttentionLowering {
     Value ninf = tb.constF(b, -std::numeric_limits<double>::infinity());
     Value max = tb.generic(
         rowSz, tb.computeType(), {s}, {full}, {sz[3]}, ninf,
-        [](OpBuilder &nb, Location l, ValueRange, ValueRange in, Value acc) {
+        [](OpBuilder &nb, Location l, LoopIndices &, ValueRange in, Value acc) {
           return arith::MaximumFOp::create(nb, l, acc, in[0]).getResult();
         });
     Value e = tb.generic(
         sz, tb.computeType(), {s, max}, {full, row}, {}, Value(),
-        [&](OpBuilder &nb, Location l, ValueRange, ValueRange in, Value) {
+        [&](OpBuilder &nb, Location l, LoopIndices &, ValueRange in, Value) {
           // exp(-inf - -inf) would be NaN: a row with no visible key is 0.
           Value empty = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
                                               in[1], ninf);
@@ -256,12 +256,12 @@ struct AttentionLowering {
         });
     Value sum = tb.generic(
         rowSz, tb.computeType(), {e}, {full}, {sz[3]}, tb.constF(b, 0.0),
-        [](OpBuilder &nb, Location l, ValueRange, ValueRange in, Value acc) {
+        [](OpBuilder &nb, Location l, LoopIndices &, ValueRange in, Value acc) {
           return arith::AddFOp::create(nb, l, acc, in[0]).getResult();
         });
     return tb.generic(
         sz, tb.computeType(), {e, sum}, {full, row}, {}, Value(),
-        [&](OpBuilder &nb, Location l, ValueRange, ValueRange in, Value) {
+        [&](OpBuilder &nb, Location l, LoopIndices &, ValueRange in, Value) {
           Value zero = tb.constF(nb, 0.0);
           Value pos = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT,
                                             in[1], zero);
@@ -284,7 +284,7 @@ struct AttentionLowering {
         b, tb.location(), DenseElementsAttr::get(tableType, vals));
     return tb.elementwise(
         sz, tb.computeType(),
-        [&](OpBuilder &nb, Location, ValueRange iv, ValueRange, Value) {
+        [&](OpBuilder &nb, Location, LoopIndices &iv, ValueRange, Value) {
           Value src = tb.extract(nb, tableV, {iv[2]});
           return tb.extract(nb, t, {iv[0], iv[1], src, iv[3]});
         });
@@ -302,7 +302,7 @@ struct AttentionLowering {
         {tb.map(5, {d(0), d(1), d(2).floorDiv(gp), d(4)}),
          tb.map(5, {d(0), d(4), d(2).floorDiv(gv), d(3)})},
         {rows}, tb.constF(b, 0.0),
-        [](OpBuilder &nb, Location l, ValueRange, ValueRange in, Value acc) {
+        [](OpBuilder &nb, Location l, LoopIndices &, ValueRange in, Value acc) {
           Value m = arith::MulFOp::create(nb, l, in[0], in[1]);
           return arith::AddFOp::create(nb, l, acc, m).getResult();
         });
@@ -322,7 +322,7 @@ struct AttentionLowering {
         tb.computeType(), {a, w},
         {tb.map(5, {d(0), d(1), d(2), d(4)}), wMap},
         {b.getIndexAttr(aShape[3])}, tb.constF(b, 0.0),
-        [](OpBuilder &nb, Location l, ValueRange, ValueRange in, Value acc) {
+        [](OpBuilder &nb, Location l, LoopIndices &, ValueRange in, Value acc) {
           Value m = arith::MulFOp::create(nb, l, in[0], in[1]);
           return arith::AddFOp::create(nb, l, acc, m).getResult();
         });
@@ -345,7 +345,7 @@ struct AttentionLowering {
       return tb.generic(
           tb.sizes(dec), tb.computeType(), {dec, gate},
           {full, tb.map(4, {d(0), d(1), d(2) * dv + d(3)})}, {}, Value(),
-          [](OpBuilder &nb, Location l, ValueRange, ValueRange in, Value) {
+          [](OpBuilder &nb, Location l, LoopIndices &, ValueRange in, Value) {
             return arith::MulFOp::create(nb, l, in[0], in[1]).getResult();
           });
     }
@@ -355,7 +355,7 @@ struct AttentionLowering {
       return tb.generic(
           tb.sizes(agg), tb.computeType(), {agg, mixed, alpha},
           {full, full, tb.map(4, {d(3)})}, {}, Value(),
-          [](OpBuilder &nb, Location l, ValueRange, ValueRange in, Value) {
+          [](OpBuilder &nb, Location l, LoopIndices &, ValueRange in, Value) {
             Value s = arith::MulFOp::create(nb, l, in[2], in[1]);
             return arith::AddFOp::create(nb, l, in[0], s).getResult();
           });

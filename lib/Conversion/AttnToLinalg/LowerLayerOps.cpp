@@ -70,7 +70,7 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
     Value y = tb.generic(
         outSizes, f, {x, w}, {tb.map(loops, xm), tb.map(loops, wm)}, red,
         tb.constF(rw, 0.0),
-        [](OpBuilder &b, Location l, ValueRange, ValueRange in, Value acc) {
+        [](OpBuilder &b, Location l, LoopIndices &, ValueRange in, Value acc) {
           return mulAdd(b, l, acc, in[0], in[1]);
         });
     Value bias = op.getBias() ? tb.castTensor(op.getBias(), f) : Value();
@@ -83,7 +83,7 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
         maps.push_back(tb.map(n, dims(tb, lead, n)));
       }
       y = tb.generic(outSizes, f, ins, maps, {}, Value(),
-                     [&](OpBuilder &b, Location l, ValueRange, ValueRange in,
+                     [&](OpBuilder &b, Location l, LoopIndices &, ValueRange in,
                          Value) -> Value {
                        Value v = in[0];
                        if (bias)
@@ -127,7 +127,7 @@ struct LowerNorm : OpRewritePattern<NormOp> {
         maps.push_back(row);
       }
       return tb.generic(rowSz, f, ins, maps, {sz.back()}, tb.constF(rw, 0.0),
-                        [&](OpBuilder &b, Location l, ValueRange,
+                        [&](OpBuilder &b, Location l, LoopIndices &,
                             ValueRange v, Value acc) -> Value {
                           Value e = v[0];
                           if (center)
@@ -140,7 +140,7 @@ struct LowerNorm : OpRewritePattern<NormOp> {
     auto divBy = [&](Value t) {
       return tb.generic(rowSz, f, {t}, {tb.map(r - 1, dims(tb, 0, r - 1))}, {},
                         Value(),
-                        [&](OpBuilder &b, Location l, ValueRange, ValueRange v,
+                        [&](OpBuilder &b, Location l, LoopIndices &, ValueRange v,
                             Value) -> Value {
                           return arith::DivFOp::create(b, l, v[0], width);
                         });
@@ -166,7 +166,7 @@ struct LowerNorm : OpRewritePattern<NormOp> {
     }
     Value y = tb.generic(
         sz, f, ins, maps, {}, Value(),
-        [&](OpBuilder &b, Location l, ValueRange, ValueRange v,
+        [&](OpBuilder &b, Location l, LoopIndices &, ValueRange v,
             Value) -> Value {
           unsigned next = 2;
           Value e = v[0];
@@ -241,7 +241,7 @@ struct LowerRope : OpRewritePattern<RopeOp> {
     Value pos = op.getPositions();
     Value y = tb.elementwise(
         tb.sizes(x), f,
-        [&](OpBuilder &b, Location l, ValueRange iv, ValueRange, Value) {
+        [&](OpBuilder &b, Location l, LoopIndices &iv, ValueRange, Value) {
           using P = arith::CmpIPredicate;
           auto c = [&](int64_t v) {
             return arith::ConstantIndexOp::create(b, l, v).getResult();
@@ -266,7 +266,7 @@ struct LowerRope : OpRewritePattern<RopeOp> {
                 arith::SubIOp::create(b, l, kc, c(half)));
             freq = arith::RemSIOp::create(b, l, kc, c(half));
           }
-          SmallVector<Value> idx(iv.begin(), iv.end());
+          SmallVector<Value> idx = iv.all();
           Value self = tb.extract(b, x, idx);
           idx[r - 1] = arith::AddIOp::create(b, l, off, partnerK);
           // Outside the rotary channels the partner read is clamped and unused.
@@ -319,7 +319,7 @@ struct LowerMergeWeights : OpRewritePattern<MergeWeightsOp> {
     // loops: b t r | k ; the chunk embedding is computed in the body.
     Value hc = tb.generic(
         hid, f, {wc}, {tb.map(4, {d(3), d(2)})}, {cs[2]}, tb.constF(rw, 0.0),
-        [&](OpBuilder &b, Location l, ValueRange iv, ValueRange in,
+        [&](OpBuilder &b, Location l, LoopIndices &iv, ValueRange in,
             Value acc) -> Value {
           auto ci = [&](int64_t v) {
             return arith::ConstantIndexOp::create(b, l, v).getResult();
@@ -361,7 +361,7 @@ struct LowerMergeWeights : OpRewritePattern<MergeWeightsOp> {
         hid, f, {c, wp},
         {tb.map(4, {d(0), d(1), d(3)}), tb.map(4, {d(3), d(2)})}, {cs[2]},
         tb.constF(rw, 0.0),
-        [](OpBuilder &b, Location l, ValueRange, ValueRange in, Value acc) {
+        [](OpBuilder &b, Location l, LoopIndices &, ValueRange in, Value acc) {
           return mulAdd(b, l, acc, in[0], in[1]);
         });
     // loops: b t | r
@@ -370,14 +370,14 @@ struct LowerMergeWeights : OpRewritePattern<MergeWeightsOp> {
         {tb.map(3, {d(0), d(1), d(2)}), tb.map(3, {d(2)}),
          tb.map(3, {d(0), d(1), d(2)}), tb.map(3, {d(2)})},
         {ws[1]}, tb.constF(rw, 0.0),
-        [](OpBuilder &b, Location l, ValueRange, ValueRange in, Value acc) {
+        [](OpBuilder &b, Location l, LoopIndices &, ValueRange in, Value acc) {
           Value x = arith::AddFOp::create(b, l, in[0], in[1]);
           Value y = arith::AddFOp::create(b, l, in[2], in[3]);
           return mulAdd(b, l, acc, x, y);
         });
     Value w = tb.generic(
         {cs[0], cs[1]}, f, {dot}, {tb.map(2, {d(0), d(1)})}, {}, Value(),
-        [&](OpBuilder &b, Location l, ValueRange, ValueRange in, Value) {
+        [&](OpBuilder &b, Location l, LoopIndices &, ValueRange in, Value) {
           return sigmoid(b, l, in[0], tb.constF(b, 1.0));
         });
     replaceWithCast(rw, tb, op, w);
@@ -407,7 +407,7 @@ struct LowerPartialSlots : OpRewritePattern<PartialSlotsOp> {
     Value y = tb.generic(
         sz, f, {rows, w}, {tb.map(r + 1, rm), tb.map(r + 1, {tb.dim(0), tb.dim(r)})},
         {sz[1]}, tb.constF(rw, 0.0),
-        [&](OpBuilder &b, Location l, ValueRange iv, ValueRange in,
+        [&](OpBuilder &b, Location l, LoopIndices &iv, ValueRange in,
             Value acc) -> Value {
           Value i = iv[1], j = iv[r];
           Value pi = tb.extract(b, pos, {iv[0], i});
@@ -448,7 +448,7 @@ struct LowerCacheUpdate : OpRewritePattern<CacheUpdateOp> {
     Value tokens = tensor::DimOp::create(rw, op.getLoc(), rows, 1);
     Value y = tb.elementwise(
         tb.sizes(cache), f,
-        [&](OpBuilder &b, Location l, ValueRange iv, ValueRange,
+        [&](OpBuilder &b, Location l, LoopIndices &iv, ValueRange,
             Value) -> Value {
           using P = arith::CmpIPredicate;
           auto ci = [&](int64_t v) {
@@ -456,7 +456,7 @@ struct LowerCacheUpdate : OpRewritePattern<CacheUpdateOp> {
           };
           Value len = arith::IndexCastOp::create(
               b, l, b.getIndexType(), tb.extract(b, lengths, {iv[0]}));
-          Value old = tb.extract(b, cache, iv);
+          Value old = tb.extract(b, cache, iv.all());
           // Token index (within this call) of the slot's u-th token.
           Value first = arith::SubIOp::create(
               b, l, arith::MulIOp::create(b, l, iv[1], ci(stride)), len);
@@ -469,7 +469,7 @@ struct LowerCacheUpdate : OpRewritePattern<CacheUpdateOp> {
             Value ic = arith::MinSIOp::create(
                 b, l, arith::MaxSIOp::create(b, l, i, ci(0)),
                 arith::SubIOp::create(b, l, tokens, ci(1)));
-            SmallVector<Value> idx(iv.begin(), iv.end());
+            SmallVector<Value> idx = iv.all();
             idx[1] = ic;
             return std::make_pair(ic, tb.extract(b, rows, idx));
           };

@@ -51,9 +51,7 @@ Value TensorBuilder::generic(ArrayRef<OpFoldResult> outSizes, Type elemType,
   auto gen = linalg::GenericOp::create(
       b, loc, out.getType(), inputs, out, maps, iterators,
       [&](OpBuilder &nb, Location nl, ValueRange args) {
-        SmallVector<Value> ivs;
-        for (unsigned i = 0; i < n + r; ++i)
-          ivs.push_back(linalg::IndexOp::create(nb, nl, i));
+        LoopIndices ivs(nb, nl, n + r);
         Value acc = reduce ? args.back() : Value();
         Value v = body(nb, nl, ivs, args.drop_back(), acc);
         linalg::YieldOp::create(nb, nl, v);
@@ -62,6 +60,20 @@ Value TensorBuilder::generic(ArrayRef<OpFoldResult> outSizes, Type elemType,
   // input ranging over it would have no bound, so callers always pass one.
   (void)reductionSizes;
   return gen.getResult(0);
+}
+
+Value LoopIndices::operator[](unsigned i) {
+  assert(i < values.size() && "loop index out of range");
+  if (!values[i])
+    values[i] = linalg::IndexOp::create(b, loc, i);
+  return values[i];
+}
+
+SmallVector<Value> LoopIndices::all() {
+  SmallVector<Value> out;
+  for (unsigned i = 0; i < values.size(); ++i)
+    out.push_back((*this)[i]);
+  return out;
 }
 
 Value TensorBuilder::castTensor(Value tensor, Type elemType) {
@@ -76,7 +88,7 @@ Value TensorBuilder::castTensor(Value tensor, Type elemType) {
                cast<FloatType>(type.getElementType()).getWidth();
   return generic(sizes(tensor), elemType, tensor, {map(rank, ids)}, {},
                  Value(),
-                 [&](OpBuilder &nb, Location nl, ValueRange, ValueRange in,
+                 [&](OpBuilder &nb, Location nl, LoopIndices &, ValueRange in,
                      Value) -> Value {
                    if (widen)
                      return arith::ExtFOp::create(nb, nl, elemType, in[0]);

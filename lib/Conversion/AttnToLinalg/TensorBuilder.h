@@ -15,6 +15,21 @@
 
 namespace mlir::attn {
 
+/// The loop indices of a linalg.generic body, materialised as linalg.index
+/// on first use so bodies carry only the indices they read.
+class LoopIndices {
+public:
+  LoopIndices(OpBuilder &b, Location loc, unsigned numLoops)
+      : b(b), loc(loc), values(numLoops) {}
+  Value operator[](unsigned i);
+  SmallVector<Value> all();
+
+private:
+  OpBuilder &b;
+  Location loc;
+  SmallVector<Value> values;
+};
+
 /// Builds linalg.generic ops over tensors at one location.
 class TensorBuilder {
 public:
@@ -24,7 +39,7 @@ public:
   /// Body callback: the builder, the loop induction values (linalg.index of
   /// every loop), the input element values, and (for reductions) the
   /// accumulator. Returns the value to yield.
-  using Body = function_ref<Value(OpBuilder &, Location, ValueRange ivs,
+  using Body = function_ref<Value(OpBuilder &, Location, LoopIndices &ivs,
                                   ValueRange inputs, Value acc)>;
 
   /// out[d0..dn-1] = body(...) with `numReduction` trailing reduction loops
