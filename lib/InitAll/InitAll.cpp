@@ -3,6 +3,7 @@
 #include "attn/Conversion/Passes.h"
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "attn/Pipelines/Pipelines.h"
+#include "attn/Target/Passes.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -20,5 +21,6 @@ void mlir::attn::registerAllPasses() {
   mlir::registerAllPasses();
   registerAttnPasses();
   registerAttnConversionPasses();
+  registerAttnTargetPasses();
   registerAttnPipelines();
 }

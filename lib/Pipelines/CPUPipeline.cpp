@@ -44,4 +44,5 @@ void mlir::attn::registerAttnPipelines() {
       "attn-lower-to-cpu",
       "Lower attn through the exact linalg lowering to LLVM for the host CPU",
       buildLowerToCPUPipeline);
+  registerAttnGPUPipelines();
 }

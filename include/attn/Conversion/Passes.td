@@ -24,4 +24,26 @@ def AttnToLinalg : Pass<"attn-to-linalg"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
+  let summary = "Generate fused GPU kernels for every attn.attention op";
+  let description = [{
+    For each `attn.attention` (latent ones absorbed first) builds a
+    `gpu.module` holding two kernels: `fwd`, the split-KV forward kernel
+    (online softmax over cache tiles, the query heads of one cache group
+    packed as the rows of a block, one load of a cache row feeding both the
+    key and the value view, the shared rotary stream loaded beside it), and
+    `combine`, which merges the splits, normalises and applies the value
+    epilogue (latent up-projection, Sun's gated decoder, MFA-KR's
+    post-transform). The schedule (rows per block, cache rows per tile,
+    threads) and the kernels' argument order and launch geometry are recorded
+    in an `attn.manifest` attribute on the module. Host functions are left as
+    they are: the runtime launches the kernels.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 #endif // ATTN_CONVERSION_PASSES_TD

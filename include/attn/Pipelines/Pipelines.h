@@ -10,8 +10,16 @@ namespace mlir::attn {
 /// layouts; mark them `llvm.emit_c_interface` to call them from C.
 void buildLowerToCPUPipeline(OpPassManager &pm);
 
+/// attn to fused GPU kernels for `target` (sm_80, sm_90a, gfx90a, gfx942),
+/// written with their manifest into `output`. Fails on an unknown target.
+LogicalResult buildCompilePipeline(OpPassManager &pm, StringRef target,
+                                   StringRef output,
+                                   ArrayRef<std::string> formats);
+
 /// Registers `attn-lower-to-cpu` and the other pipelines.
 void registerAttnPipelines();
+/// Registers `attn-compile` (GPUPipeline.cpp).
+void registerAttnGPUPipelines();
 } // namespace mlir::attn
 
 #endif // ATTN_PIPELINES_PIPELINES_H

@@ -1,0 +1,57 @@
+//===- FlashPlan.h - what a fused attention kernel computes -----*- C++ -*-===//
+//
+// A FlashPlan is everything the fused kernels need to know about one
+// attn.attention op: the canonical decode form of variants.md §1.6 (query
+// rows per cache group, the key and value views of one cache row stream, the
+// shared rotary stream), the mask, the epilogue, and the schedule (rows per
+// block, cache rows per tile, threads). The kernel builders, the manifest and
+// the report all read this one struct.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_CONVERSION_ATTNTOFLASH_FLASHPLAN_H
+#define ATTN_CONVERSION_ATTNTOFLASH_FLASHPLAN_H
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "mlir/Support/LLVM.h"
+
+namespace mlir::attn {
+
+struct FlashPlan {
+  // Problem (from the variant and the operand types).
+  KvForm form;
+  int64_t qHeads;     // query rows per token (score maps)
+  int64_t kvHeads;    // cache groups
+  int64_t group;      // query heads per cache group
+  int64_t keyWidth;   // query-key dot width (absorbed for latent)
+  int64_t valueWidth; // aggregated value width
+  int64_t rowWidth;   // stored row width (tied row, latent dc, separate key)
+  int64_t ropeDim;    // shared rotary stream width (0: none)
+  int64_t keyBegin;   // first row column of the key view
+  int64_t keyNope;    // key columns taken from the row
+  int64_t valueBegin; // first row column of the value view
+  Mask mask;
+  int64_t timeStride;
+  double scale;
+  Type storage;        // cache / query / output element type
+  Type lengthType;     // seq_lens element type (null: no seq_lens)
+  ValueEpilogue epilogue;
+  int64_t outHeads;
+  int64_t outWidth;    // v_head_dim of the result
+  // Schedule.
+  int64_t rowsPerBlock; // R: query rows (token x head-in-group) per block
+  int64_t tileRows;     // N: cache rows per tile
+  int64_t threads;      // threads per block
+
+  /// Builds the plan for `op`, or explains why the fused path cannot take it.
+  static FailureOr<FlashPlan> get(AttentionOp op);
+
+  /// Workgroup memory of the forward kernel in bytes.
+  int64_t sharedBytes() const;
+  /// Width of one cache row as stored in workgroup memory (row + rope).
+  int64_t tileWidth() const;
+  bool separate() const { return form == KvForm::Separate; }
+};
+
+} // namespace mlir::attn
+
+#endif // ATTN_CONVERSION_ATTNTOFLASH_FLASHPLAN_H

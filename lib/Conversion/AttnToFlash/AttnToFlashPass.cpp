@@ -1,0 +1,48 @@
+//===- AttnToFlashPass.cpp - the attn-to-flash pass -----------------------===//
+#include "FlashKernels.h"
+#include "attn/Conversion/AttnToFlash/FlashPlan.h"
+#include "attn/Conversion/AttnToFlash/Manifest.h"
+#include "attn/Conversion/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNTOFLASH
+#include "attn/Conversion/Passes.h.inc"
+
+namespace {
+struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<AttentionOp> ops;
+    module.walk([&](AttentionOp op) { ops.push_back(op); });
+    OpBuilder b(module.getContext());
+    b.setInsertionPointToEnd(module.getBody());
+    bool failed = false;
+    llvm::StringMap<unsigned> perFunction;
+    for (AttentionOp op : ops) {
+      FailureOr<FlashPlan> plan = FlashPlan::get(op);
+      if (mlir::failed(plan)) {
+        failed = true;
+        continue;
+      }
+      auto func = op->getParentOfType<func::FuncOp>();
+      std::string base = func ? func.getSymName().str() : "attention";
+      std::string name = base + "_attn" + std::to_string(perFunction[base]++);
+      auto gpuModule = gpu::GPUModuleOp::create(b, op.getLoc(), name);
+      OpBuilder inner(gpuModule.getBodyRegion());
+      buildForwardKernel(inner, op.getLoc(), *plan, "fwd");
+      buildCombineKernel(inner, op.getLoc(), *plan, "combine");
+      gpuModule->setAttr("attn.manifest",
+                         buildManifestEntry(op, *plan, name, base));
+    }
+    if (!ops.empty())
+      module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                      b.getUnitAttr());
+    if (failed)
+      signalPassFailure();
+  }
+};
+} // namespace
+} // namespace mlir::attn

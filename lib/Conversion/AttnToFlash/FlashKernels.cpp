@@ -1,0 +1,408 @@
+//===- FlashKernels.cpp - the fused attention kernels ---------------------===//
+//
+// One forward kernel serves every variant through the canonical decode form
+// (variants.md §1.6): a block holds the query rows of one cache group (the
+// group's heads times the query tokens, PackGQA), streams that group's cache
+// rows tile by tile through workgroup memory, and takes both the key and the
+// value view from the same loaded row where the variant ties them (tied,
+// absorbed latent). The shared rotary stream is loaded once per tile beside
+// the rows. Scores, the online softmax and the aggregation run on CUDA cores
+// in f32.
+//
+//===----------------------------------------------------------------------===//
+#include "FlashKernels.h"
+#include "KernelBuilder.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+MemRefType flat(Type elem) {
+  return MemRefType::get({ShapedType::kDynamic}, elem);
+}
+
+MemRefType shared(MLIRContext *ctx, int64_t n) {
+  auto space =
+      gpu::AddressSpaceAttr::get(ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
+  return MemRefType::get({n}, Float32Type::get(ctx), MemRefLayoutAttrInterface(),
+                         space);
+}
+
+gpu::GPUFuncOp makeKernel(OpBuilder &b, Location loc, StringRef name,
+                          ArrayRef<Type> args, ArrayRef<Type> workgroup,
+                          int64_t threads) {
+  auto type = FunctionType::get(b.getContext(), args, {});
+  auto func = gpu::GPUFuncOp::create(b, loc, name, type, workgroup);
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      b.getDenseI32ArrayAttr({static_cast<int32_t>(threads), 1, 1}));
+  return func;
+}
+} // namespace
+
+gpu::GPUFuncOp mlir::attn::buildForwardKernel(OpBuilder &ob, Location loc,
+                                              const FlashPlan &p,
+                                              StringRef name) {
+  MLIRContext *ctx = ob.getContext();
+  Type idxT = ob.getIndexType();
+  bool sep = p.separate();
+  int64_t R = p.rowsPerBlock, N = p.tileRows, NT = p.threads;
+  int64_t DK = p.keyWidth, DV = p.valueWidth, TW = p.tileWidth();
+
+  SmallVector<Type> args = {flat(p.storage)};
+  if (sep) {
+    args.push_back(flat(p.storage));
+    args.push_back(flat(p.storage));
+  } else {
+    args.push_back(flat(p.storage));
+  }
+  if (p.ropeDim)
+    args.push_back(flat(p.storage));
+  if (p.lengthType)
+    args.push_back(flat(p.lengthType));
+  args.append({flat(ob.getF32Type()), flat(ob.getF32Type()), idxT, idxT, idxT,
+               idxT});
+  SmallVector<Type> wg = {shared(ctx, R * DK), shared(ctx, N * TW),
+                          shared(ctx, R * N), shared(ctx, R), shared(ctx, R),
+                          shared(ctx, R)};
+  if (sep)
+    wg.push_back(shared(ctx, N * DV));
+  gpu::GPUFuncOp func = makeKernel(ob, loc, name, args, wg, NT);
+
+  Block &entry = func.getBody().front();
+  ImplicitLocOpBuilder b(loc, ob);
+  b.setInsertionPointToStart(&entry);
+  KernelBuilder k(b);
+
+  unsigned a = 0;
+  Value q = entry.getArgument(a++);
+  Value keys, values, rows, rope, lens;
+  if (sep) {
+    keys = entry.getArgument(a++);
+    values = entry.getArgument(a++);
+  } else {
+    rows = entry.getArgument(a++);
+  }
+  if (p.ropeDim)
+    rope = entry.getArgument(a++);
+  if (p.lengthType)
+    lens = entry.getArgument(a++);
+  Value oPart = entry.getArgument(a++), mlPart = entry.getArgument(a++);
+  Value B = entry.getArgument(a++), Tq = entry.getArgument(a++),
+        L = entry.getArgument(a++), S = entry.getArgument(a++);
+  Value qs = func.getWorkgroupAttributions()[0];
+  Value ks = func.getWorkgroupAttributions()[1];
+  Value ss = func.getWorkgroupAttributions()[2];
+  Value mrow = func.getWorkgroupAttributions()[3];
+  Value lrow = func.getWorkgroupAttributions()[4];
+  Value arow = func.getWorkgroupAttributions()[5];
+  Value vs = sep ? Value(func.getWorkgroupAttributions()[6]) : Value();
+
+  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value rb = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  Value by = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+  Value split = gpu::BlockIdOp::create(b, gpu::Dimension::z);
+  Value nt = k.idx(NT), one = k.idx(1), zero = k.idx(0);
+  Value G = k.idx(p.group), Hq = k.idx(p.qHeads), Hkv = k.idx(p.kvHeads);
+  Value gk = k.rem(by, Hkv), bIdx = k.div(by, Hkv);
+  Value rowsTotal = k.mul(Tq, G);
+  Value rho0 = k.mul(rb, k.idx(R));
+  Value len = lens ? k.loadIndex(lens, bIdx) : L;
+
+  // This block's cache rows: its split's share, clipped to the sequence and,
+  // for causal masks, to what its last query row may see.
+  Value chunk = k.div(k.add(L, k.sub(S, one)), S);
+  Value jBegin = k.mul(split, chunk);
+  Value jEnd = k.min(k.add(jBegin, chunk), len);
+  if (p.mask != Mask::None) {
+    Value lastRow = k.sub(k.min(k.add(rho0, k.idx(R)), rowsTotal), one);
+    Value tLast = k.div(lastRow, G);
+    jEnd = k.min(jEnd, k.add(k.sub(len, Tq), k.add(tLast, one)));
+  }
+
+  auto rowIndex = [&](Value rho) {
+    // ((b * Tq + t) * Hq + head) for query row rho of this block's group.
+    Value t = k.div(rho, G);
+    Value head = k.add(k.mul(gk, G), k.rem(rho, G));
+    return k.add(k.mul(k.add(k.mul(bIdx, Tq), t), Hq), head);
+  };
+
+  // Row state and the query rows.
+  k.loop(tid, k.idx(R), nt, [&](Value r) {
+    k.store(k.negInf(), mrow, r);
+    k.store(k.f(0.0), lrow, r);
+  });
+  k.loop(tid, k.idx(R * DK), nt, [&](Value i) {
+    Value r = k.div(i, k.idx(DK)), d = k.rem(i, k.idx(DK));
+    Value rho = k.add(rho0, r);
+    Value valid = k.lt(rho, rowsTotal);
+    Value rhoC = k.min(rho, k.sub(rowsTotal, one));
+    Value v = k.loadF32(q, k.add(k.mul(rowIndex(rhoC), k.idx(DK)), d));
+    k.store(k.select(valid, v, k.f(0.0)), qs, i);
+  });
+  k.barrier();
+
+  int64_t K = (R * DV + NT - 1) / NT;
+  SmallVector<Value> init(K, k.f(0.0));
+  Value jBeginC = k.min(jBegin, jEnd);
+  SmallVector<Value> acc = k.loop(
+      jBeginC, jEnd, k.idx(N), init,
+      [&](Value j0, ValueRange accIn) -> SmallVector<Value> {
+        // Load the tile: each cache row once, with the shared rotary key.
+        auto cacheRow = [&](Value n) {
+          Value j = k.add(j0, n);
+          Value valid = k.lt(j, jEnd);
+          Value jC = k.min(j, k.sub(L, one));
+          Value tok = k.add(k.mul(bIdx, L), jC); // b * L + j
+          return std::make_tuple(valid, jC, tok);
+        };
+        k.loop(tid, k.idx(N * TW), nt, [&](Value i) {
+          Value n = k.div(i, k.idx(TW)), c = k.rem(i, k.idx(TW));
+          auto [valid, jC, tok] = cacheRow(n);
+          Value head = k.add(k.mul(tok, Hkv), gk);
+          Value v;
+          if (sep) {
+            v = k.loadF32(keys, k.add(k.mul(head, k.idx(DK)), c));
+          } else {
+            Value W = k.idx(p.rowWidth);
+            Value inRow = k.lt(c, W);
+            Value cr = k.min(c, k.sub(W, one));
+            v = k.loadF32(rows, k.add(k.mul(head, W), cr));
+            if (p.ropeDim) {
+              Value cp = k.max(k.sub(c, W), zero);
+              Value rv = k.loadF32(
+                  rope, k.add(k.mul(tok, k.idx(p.ropeDim)), cp));
+              v = k.select(inRow, v, rv);
+            }
+          }
+          k.store(k.select(valid, v, k.f(0.0)), ks, i);
+        });
+        if (sep)
+          k.loop(tid, k.idx(N * DV), nt, [&](Value i) {
+            Value n = k.div(i, k.idx(DV)), c = k.rem(i, k.idx(DV));
+            auto [valid, jC, tok] = cacheRow(n);
+            Value head = k.add(k.mul(tok, Hkv), gk);
+            Value v = k.loadF32(values, k.add(k.mul(head, k.idx(DV)), c));
+            k.store(k.select(valid, v, k.f(0.0)), vs, i);
+          });
+        k.barrier();
+
+        // Scores, scaled and masked.
+        k.loop(tid, k.idx(R * N), nt, [&](Value i) {
+          Value r = k.div(i, k.idx(N)), n = k.rem(i, k.idx(N));
+          Value qBase = k.mul(r, k.idx(DK)), kBase = k.mul(n, k.idx(TW));
+          Value dot = k.reduce(zero, k.idx(DK), k.f(0.0), [&](Value d, Value s) {
+            Value col = d;
+            if (p.form == KvForm::Tied) {
+              Value nope = k.idx(p.keyNope);
+              col = k.select(k.lt(d, nope), k.add(d, k.idx(p.keyBegin)),
+                             k.add(k.sub(d, nope), k.idx(p.rowWidth)));
+            }
+            Value x = memref::LoadOp::create(b, qs, k.add(qBase, d));
+            Value y = memref::LoadOp::create(b, ks, k.add(kBase, col));
+            return k.addf(s, k.mulf(x, y));
+          });
+          Value j = k.add(j0, n), rho = k.add(rho0, r);
+          Value vis = k.land(k.lt(rho, rowsTotal), k.lt(j, jEnd));
+          Value pos = k.add(k.sub(len, Tq), k.div(rho, G));
+          if (p.mask == Mask::Causal)
+            vis = k.land(vis, k.le(j, pos));
+          if (p.mask == Mask::StrideAwareCausal) {
+            Value closes =
+                k.eq(k.rem(k.add(j, one), k.idx(p.timeStride)), zero);
+            vis = k.land(vis,
+                         k.lor(k.eq(j, pos), k.land(k.le(j, pos), closes)));
+          }
+          Value s = k.mulf(dot, k.f(p.scale));
+          k.store(k.select(vis, s, k.negInf()), ss, i);
+        });
+        k.barrier();
+
+        // Online softmax: new running max, rescale factor, probabilities.
+        k.loop(tid, k.idx(R), nt, [&](Value r) {
+          Value base = k.mul(r, k.idx(N));
+          Value mOld = memref::LoadOp::create(b, mrow, r);
+          Value mx = k.reduce(zero, k.idx(N), mOld, [&](Value n, Value m) {
+            return k.maxf(m, memref::LoadOp::create(b, ss, k.add(base, n)));
+          });
+          // Nothing visible yet: keep exponents finite (p = 0, alpha = 0).
+          Value mSafe = k.select(k.feq(mx, k.negInf()), k.f(0.0), mx);
+          Value alpha = k.exp(k.subf(mOld, mSafe));
+          Value sum = k.reduce(zero, k.idx(N), k.f(0.0), [&](Value n, Value s) {
+            Value at = k.add(base, n);
+            Value pr = k.exp(k.subf(memref::LoadOp::create(b, ss, at), mSafe));
+            k.store(pr, ss, at);
+            return k.addf(s, pr);
+          });
+          Value lOld = memref::LoadOp::create(b, lrow, r);
+          k.store(k.addf(k.mulf(lOld, alpha), sum), lrow, r);
+          k.store(mx, mrow, r);
+          k.store(alpha, arow, r);
+        });
+        k.barrier();
+
+        // Aggregate: each thread owns K (row, column) outputs.
+        SmallVector<Value> accOut;
+        for (int64_t kk = 0; kk < K; ++kk) {
+          Value e = k.add(tid, k.idx(kk * NT));
+          Value eC = k.min(e, k.idx(R * DV - 1));
+          Value r = k.div(eC, k.idx(DV)), d = k.rem(eC, k.idx(DV));
+          Value alpha = memref::LoadOp::create(b, arow, r);
+          Value pBase = k.mul(r, k.idx(N));
+          Value sum =
+              k.reduce(zero, k.idx(N), k.mulf(accIn[kk], alpha),
+                       [&](Value n, Value s) {
+                         Value pr = memref::LoadOp::create(b, ss, k.add(pBase, n));
+                         Value at =
+                             sep ? k.add(k.mul(n, k.idx(DV)), d)
+                                 : k.add(k.mul(n, k.idx(TW)),
+                                         k.add(d, k.idx(p.valueBegin)));
+                         Value v = memref::LoadOp::create(b, sep ? vs : ks, at);
+                         return k.addf(s, k.mulf(pr, v));
+                       });
+          accOut.push_back(sum);
+        }
+        k.barrier();
+        return accOut;
+      });
+
+  // Partial results of this split.
+  auto partIndex = [&](Value rho) {
+    // ((split * B + b) * Tq + t) * Hq + head
+    Value t = k.div(rho, G);
+    Value head = k.add(k.mul(gk, G), k.rem(rho, G));
+    Value st = k.add(k.mul(k.add(k.mul(split, B), bIdx), Tq), t);
+    return k.add(k.mul(st, Hq), head);
+  };
+  for (int64_t kk = 0; kk < K; ++kk) {
+    Value e = k.add(tid, k.idx(kk * NT));
+    Value r = k.div(e, k.idx(DV)), d = k.rem(e, k.idx(DV));
+    Value rho = k.add(rho0, r);
+    k.ifThen(k.land(k.lt(e, k.idx(R * DV)), k.lt(rho, rowsTotal)), [&] {
+      k.store(acc[kk], oPart, k.add(k.mul(partIndex(rho), k.idx(DV)), d));
+    });
+  }
+  k.loop(tid, k.idx(R), nt, [&](Value r) {
+    Value rho = k.add(rho0, r);
+    k.ifThen(k.lt(rho, rowsTotal), [&] {
+      Value at = k.mul(partIndex(rho), k.idx(2));
+      k.store(memref::LoadOp::create(b, mrow, r), mlPart, at);
+      k.store(memref::LoadOp::create(b, lrow, r), mlPart, k.add(at, one));
+    });
+  });
+  gpu::ReturnOp::create(b);
+  return func;
+}
+
+gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
+                                              const FlashPlan &p,
+                                              StringRef name) {
+  MLIRContext *ctx = ob.getContext();
+  Type idxT = ob.getIndexType();
+  int64_t DV = p.valueWidth, DO = p.outWidth, NT = p.threads;
+  SmallVector<Type> args = {flat(ob.getF32Type()), flat(ob.getF32Type())};
+  switch (p.epilogue) {
+  case ValueEpilogue::None:
+    break;
+  case ValueEpilogue::LatentUp:
+    args.push_back(flat(p.storage));
+    break;
+  case ValueEpilogue::GatedLatentDecoder:
+  case ValueEpilogue::KeyReusePost:
+    args.append({flat(p.storage), flat(p.storage)});
+    break;
+  }
+  args.append({flat(p.storage), idxT, idxT, idxT});
+  gpu::GPUFuncOp func =
+      makeKernel(ob, loc, name, args, {shared(ctx, DV)}, NT);
+  Block &entry = func.getBody().front();
+  ImplicitLocOpBuilder b(loc, ob);
+  b.setInsertionPointToStart(&entry);
+  KernelBuilder k(b);
+  unsigned a = 0;
+  Value oPart = entry.getArgument(a++), mlPart = entry.getArgument(a++);
+  Value w0, w1;
+  if (p.epilogue != ValueEpilogue::None)
+    w0 = entry.getArgument(a++);
+  if (p.epilogue == ValueEpilogue::GatedLatentDecoder ||
+      p.epilogue == ValueEpilogue::KeyReusePost)
+    w1 = entry.getArgument(a++);
+  Value out = entry.getArgument(a++);
+  Value B = entry.getArgument(a++), Tq = entry.getArgument(a++),
+        S = entry.getArgument(a++);
+  Value obar = func.getWorkgroupAttributions()[0];
+
+  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value i = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  Value t = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+  Value bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::z);
+  Value zero = k.idx(0), one = k.idx(1), nt = k.idx(NT);
+  Value Hq = k.idx(p.qHeads), Hout = k.idx(p.outHeads);
+  // Output head i reads score map i / (outHeads / qHeads).
+  Value m = k.div(i, k.idx(p.outHeads / p.qHeads));
+  auto base = [&](Value s) {
+    return k.add(k.mul(k.add(k.mul(k.add(k.mul(s, B), bIdx), Tq), t), Hq), m);
+  };
+  auto mOf = [&](Value s) {
+    return memref::LoadOp::create(b, mlPart, k.mul(base(s), k.idx(2)))
+        .getResult();
+  };
+  Value M = k.reduce(zero, S, k.negInf(),
+                     [&](Value s, Value acc) { return k.maxf(acc, mOf(s)); });
+  Value mSafe = k.select(k.feq(M, k.negInf()), k.f(0.0), M);
+  Value total = k.reduce(zero, S, k.f(0.0), [&](Value s, Value acc) {
+    Value l = memref::LoadOp::create(
+        b, mlPart, k.add(k.mul(base(s), k.idx(2)), one));
+    return k.addf(acc, k.mulf(k.exp(k.subf(mOf(s), mSafe)), l));
+  });
+  // A row that saw nothing yields zeros rather than NaN.
+  Value inv = k.select(k.fgt(total, k.f(0.0)), k.divf(k.f(1.0), total),
+                       k.f(0.0));
+  k.loop(tid, k.idx(DV), nt, [&](Value e) {
+    Value o = k.reduce(zero, S, k.f(0.0), [&](Value s, Value acc) {
+      Value w = k.exp(k.subf(mOf(s), mSafe));
+      Value v = memref::LoadOp::create(
+          b, oPart, k.add(k.mul(base(s), k.idx(DV)), e));
+      return k.addf(acc, k.mulf(w, v));
+    });
+    k.store(k.mulf(o, inv), obar, e);
+  });
+  k.barrier();
+
+  Value outRow = k.add(k.mul(k.add(k.mul(bIdx, Tq), t), Hout), i);
+  k.loop(tid, k.idx(DO), nt, [&](Value e) {
+    Value val;
+    auto matvec = [&](Value w, Value head, int64_t inner, int64_t outer) {
+      // sum_c obar[c] * w[(head * inner + c) * outer + e]
+      return k.reduce(zero, k.idx(inner), k.f(0.0), [&](Value c, Value acc) {
+        Value x = memref::LoadOp::create(b, obar, c);
+        Value at = k.add(
+            k.mul(k.add(k.mul(head, k.idx(inner)), c), k.idx(outer)), e);
+        return k.addf(acc, k.mulf(x, k.loadF32(w, at)));
+      });
+    };
+    switch (p.epilogue) {
+    case ValueEpilogue::None:
+      val = memref::LoadOp::create(b, obar, e);
+      break;
+    case ValueEpilogue::LatentUp:
+      val = matvec(w0, i, DV, DO);
+      break;
+    case ValueEpilogue::GatedLatentDecoder: {
+      Value dec = matvec(w1, i, DV, DO);
+      Value g = k.loadF32(w0, k.add(k.mul(outRow, k.idx(DO)), e));
+      val = k.mulf(dec, g);
+      break;
+    }
+    case ValueEpilogue::KeyReusePost: {
+      Value mix = matvec(w1, zero, DV, DO);
+      val = k.addf(memref::LoadOp::create(b, obar, e),
+                   k.mulf(k.loadF32(w0, e), mix));
+      break;
+    }
+    }
+    k.storeF32(val, out, k.add(k.mul(outRow, k.idx(DO)), e));
+  });
+  gpu::ReturnOp::create(b);
+  return func;
+}

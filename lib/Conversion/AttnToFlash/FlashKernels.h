@@ -1,0 +1,26 @@
+//===- FlashKernels.h - the fused attention kernels -------------*- C++ -*-===//
+#ifndef ATTN_LIB_CONVERSION_ATTNTOFLASH_FLASHKERNELS_H
+#define ATTN_LIB_CONVERSION_ATTNTOFLASH_FLASHKERNELS_H
+
+#include "attn/Conversion/AttnToFlash/FlashPlan.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
+namespace mlir::attn {
+/// The split-KV forward kernel: online softmax over cache tiles for a block
+/// of query rows that share one cache group, writing unnormalised partial
+/// outputs and (max, sum) per row and split. Arguments, in order: query,
+/// keys + values (separate) or rows, rope_keys, seq_lens (when present),
+/// o_part (f32), ml_part (f32), then the sizes B, Tq, L (cache rows) and S
+/// (splits). Every tensor is a flat memref; see docs/architecture.md.
+gpu::GPUFuncOp buildForwardKernel(OpBuilder &b, Location loc,
+                                  const FlashPlan &plan, StringRef name);
+
+/// The combine kernel: merges the splits of one (batch, token, output head),
+/// normalises, applies the value epilogue and stores the result. Arguments:
+/// o_part, ml_part, the epilogue operands (up_v; gate, decoder; alpha,
+/// transform), out, then B, Tq, S.
+gpu::GPUFuncOp buildCombineKernel(OpBuilder &b, Location loc,
+                                  const FlashPlan &plan, StringRef name);
+} // namespace mlir::attn
+
+#endif // ATTN_LIB_CONVERSION_ATTNTOFLASH_FLASHKERNELS_H

@@ -1,0 +1,76 @@
+//===- KernelBuilder.cpp - terse construction of GPU kernel bodies --------===//
+#include "KernelBuilder.h"
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+Value KernelBuilder::negInf() {
+  return f(-std::numeric_limits<double>::infinity());
+}
+
+Value KernelBuilder::loadF32(Value memref, Value i) {
+  Value v = memref::LoadOp::create(b, memref, i);
+  auto ft = cast<FloatType>(v.getType());
+  if (ft.getWidth() < 32)
+    return arith::ExtFOp::create(b, f32(), v);
+  if (ft.getWidth() > 32)
+    return arith::TruncFOp::create(b, f32(), v);
+  return v;
+}
+
+Value KernelBuilder::loadIndex(Value memref, Value i) {
+  Value v = memref::LoadOp::create(b, memref, i);
+  return arith::IndexCastOp::create(b, b.getIndexType(), v);
+}
+
+void KernelBuilder::storeF32(Value v, Value memref, Value i) {
+  Type elem = cast<MemRefType>(memref.getType()).getElementType();
+  auto ft = cast<FloatType>(elem);
+  if (ft.getWidth() < 32)
+    v = arith::TruncFOp::create(b, elem, v);
+  else if (ft.getWidth() > 32)
+    v = arith::ExtFOp::create(b, elem, v);
+  store(v, memref, i);
+}
+
+void KernelBuilder::loop(Value lb, Value ub, Value step,
+                         function_ref<void(Value)> body) {
+  scf::ForOp::create(b, lb, ub, step, ValueRange{},
+                     [&](OpBuilder &nb, Location loc, Value iv, ValueRange) {
+                       OpBuilder::InsertionGuard guard(b);
+                       b.setInsertionPoint(nb.getInsertionBlock(),
+                                           nb.getInsertionPoint());
+                       body(iv);
+                       scf::YieldOp::create(b);
+                     });
+}
+
+SmallVector<Value>
+KernelBuilder::loop(Value lb, Value ub, Value step, ValueRange init,
+                    function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+  auto forOp = scf::ForOp::create(
+      b, lb, ub, step, init,
+      [&](OpBuilder &nb, Location loc, Value iv, ValueRange args) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        SmallVector<Value> next = body(iv, args);
+        scf::YieldOp::create(b, next);
+      });
+  return SmallVector<Value>(forOp.getResults());
+}
+
+Value KernelBuilder::reduce(Value lb, Value ub, Value init,
+                            function_ref<Value(Value, Value)> body) {
+  return loop(lb, ub, idx(1), ValueRange{init},
+              [&](Value iv, ValueRange args) -> SmallVector<Value> {
+                return {body(iv, args[0])};
+              })[0];
+}
+
+void KernelBuilder::ifThen(Value cond, function_ref<void()> body) {
+  auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  body();
+}

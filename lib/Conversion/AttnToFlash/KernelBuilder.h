@@ -1,0 +1,93 @@
+//===- KernelBuilder.h - terse construction of GPU kernel bodies -*- C++ -*-===//
+//
+// The fused kernels are written out op by op; these helpers keep the index
+// arithmetic, loads and loops readable.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_LIB_CONVERSION_ATTNTOFLASH_KERNELBUILDER_H
+#define ATTN_LIB_CONVERSION_ATTNTOFLASH_KERNELBUILDER_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include <functional>
+
+namespace mlir::attn {
+
+class KernelBuilder {
+public:
+  explicit KernelBuilder(ImplicitLocOpBuilder &b) : b(b) {}
+  ImplicitLocOpBuilder &b;
+
+  Type f32() { return b.getF32Type(); }
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
+  Value f(double v) {
+    return arith::ConstantOp::create(b, f32(), b.getF32FloatAttr(v));
+  }
+  Value negInf();
+
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
+  Value div(Value x, Value y) { return arith::DivUIOp::create(b, x, y); }
+  Value rem(Value x, Value y) { return arith::RemUIOp::create(b, x, y); }
+  Value min(Value x, Value y) { return arith::MinSIOp::create(b, x, y); }
+  Value max(Value x, Value y) { return arith::MaxSIOp::create(b, x, y); }
+  Value lt(Value x, Value y) {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::slt, x, y);
+  }
+  Value le(Value x, Value y) {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::sle, x, y);
+  }
+  Value eq(Value x, Value y) {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, x, y);
+  }
+  Value land(Value x, Value y) { return arith::AndIOp::create(b, x, y); }
+  Value lor(Value x, Value y) { return arith::OrIOp::create(b, x, y); }
+  Value select(Value c, Value x, Value y) {
+    return arith::SelectOp::create(b, c, x, y);
+  }
+
+  Value addf(Value x, Value y) { return arith::AddFOp::create(b, x, y); }
+  Value subf(Value x, Value y) { return arith::SubFOp::create(b, x, y); }
+  Value mulf(Value x, Value y) { return arith::MulFOp::create(b, x, y); }
+  Value divf(Value x, Value y) { return arith::DivFOp::create(b, x, y); }
+  Value maxf(Value x, Value y) { return arith::MaximumFOp::create(b, x, y); }
+  Value exp(Value x) { return math::ExpOp::create(b, x); }
+  Value feq(Value x, Value y) {
+    return arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, x, y);
+  }
+  Value fgt(Value x, Value y) {
+    return arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, x, y);
+  }
+
+  /// Loads element `i` of a flat memref, widened to f32.
+  Value loadF32(Value memref, Value i);
+  /// Loads element `i` of a flat integer memref as an index.
+  Value loadIndex(Value memref, Value i);
+  void store(Value v, Value memref, Value i) {
+    memref::StoreOp::create(b, v, memref, i);
+  }
+  /// Stores an f32 into a flat memref of any float type (rounding).
+  void storeF32(Value v, Value memref, Value i);
+
+  /// for (i = lb; i < ub; i += step) body(i)
+  void loop(Value lb, Value ub, Value step, function_ref<void(Value)> body);
+  /// A loop carrying values: returns the final values.
+  SmallVector<Value>
+  loop(Value lb, Value ub, Value step, ValueRange init,
+       function_ref<SmallVector<Value>(Value, ValueRange)> body);
+  /// Single carried value convenience.
+  Value reduce(Value lb, Value ub, Value init,
+               function_ref<Value(Value, Value)> body);
+  /// if (cond) body()
+  void ifThen(Value cond, function_ref<void()> body);
+  void barrier() { gpu::BarrierOp::create(b); }
+};
+
+} // namespace mlir::attn
+
+#endif // ATTN_LIB_CONVERSION_ATTNTOFLASH_KERNELBUILDER_H

@@ -1,0 +1,163 @@
+//===- Manifest.cpp - describe the fused kernels of one op ----------------===//
+#include "attn/Conversion/AttnToFlash/Manifest.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+std::string typeName(Type t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  t.print(os);
+  return s;
+}
+
+struct ArgList {
+  Builder &b;
+  SmallVector<Attribute> args;
+  void tensor(StringRef name, Type elem, ArrayRef<std::string> shape) {
+    SmallVector<Attribute> dims;
+    for (const std::string &d : shape)
+      dims.push_back(b.getStringAttr(d));
+    args.push_back(b.getDictionaryAttr(
+        {b.getNamedAttr("name", b.getStringAttr(name)),
+         b.getNamedAttr("kind", b.getStringAttr("tensor")),
+         b.getNamedAttr("dtype", b.getStringAttr(typeName(elem))),
+         b.getNamedAttr("shape", b.getArrayAttr(dims))}));
+  }
+  void size(StringRef name) {
+    args.push_back(b.getDictionaryAttr(
+        {b.getNamedAttr("name", b.getStringAttr(name)),
+         b.getNamedAttr("kind", b.getStringAttr("size"))}));
+  }
+};
+} // namespace
+
+DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
+                                              const FlashPlan &p,
+                                              StringRef moduleName,
+                                              StringRef function) {
+  Builder b(op.getContext());
+  auto str = [&](StringRef s) { return b.getStringAttr(s); };
+  auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
+  auto n = [](int64_t v) { return std::to_string(v); };
+  Type f32 = b.getF32Type();
+
+  ArgList fwd{b, {}};
+  fwd.tensor("query", p.storage, {"B", "Tq", n(p.qHeads), n(p.keyWidth)});
+  if (p.separate()) {
+    fwd.tensor("keys", p.storage, {"B", "L", n(p.kvHeads), n(p.keyWidth)});
+    fwd.tensor("values", p.storage,
+               {"B", "L", n(p.kvHeads), n(p.valueWidth)});
+  } else {
+    fwd.tensor("rows", p.storage, {"B", "L", n(p.kvHeads), n(p.rowWidth)});
+  }
+  if (p.ropeDim)
+    fwd.tensor("rope_keys", p.storage, {"B", "L", n(p.ropeDim)});
+  if (p.lengthType)
+    fwd.tensor("seq_lens", p.lengthType, {"B"});
+  fwd.tensor("o_part", f32, {"S", "B", "Tq", n(p.qHeads), n(p.valueWidth)});
+  fwd.tensor("ml_part", f32, {"S", "B", "Tq", n(p.qHeads), "2"});
+  for (StringRef s : {"B", "Tq", "L", "S"})
+    fwd.size(s);
+
+  ArgList comb{b, {}};
+  comb.tensor("o_part", f32, {"S", "B", "Tq", n(p.qHeads), n(p.valueWidth)});
+  comb.tensor("ml_part", f32, {"S", "B", "Tq", n(p.qHeads), "2"});
+  switch (p.epilogue) {
+  case ValueEpilogue::None:
+    break;
+  case ValueEpilogue::LatentUp:
+    comb.tensor("up_v", p.storage,
+                {n(p.qHeads), n(p.valueWidth), n(p.outWidth)});
+    break;
+  case ValueEpilogue::GatedLatentDecoder:
+    comb.tensor("gate", p.storage, {"B", "Tq", n(p.outHeads * p.outWidth)});
+    comb.tensor("decoder", p.storage,
+                {n(p.outHeads), n(p.valueWidth), n(p.outWidth)});
+    break;
+  case ValueEpilogue::KeyReusePost:
+    comb.tensor("alpha", p.storage, {n(p.valueWidth)});
+    comb.tensor("transform", p.storage, {n(p.valueWidth), n(p.valueWidth)});
+    break;
+  }
+  comb.tensor("out", p.storage, {"B", "Tq", n(p.outHeads), n(p.outWidth)});
+  for (StringRef s : {"B", "Tq", "S"})
+    comb.size(s);
+
+  std::string rows = n(p.group) + "*Tq";
+  auto kernel = [&](StringRef name, ArgList &args,
+                    ArrayRef<std::string> grid, int64_t shared) {
+    SmallVector<Attribute> g;
+    for (const std::string &s : grid)
+      g.push_back(str(s));
+    return b.getDictionaryAttr(
+        {b.getNamedAttr("name", str(name)),
+         b.getNamedAttr("grid", b.getArrayAttr(g)),
+         b.getNamedAttr("block", b.getArrayAttr({i64(p.threads), i64(1),
+                                                 i64(1)})),
+         b.getNamedAttr("shared_bytes", i64(shared)),
+         b.getNamedAttr("args", b.getArrayAttr(args.args))});
+  };
+  SmallVector<Attribute> kernels = {
+      kernel("fwd", fwd,
+             {"ceildiv(" + rows + "," + n(p.rowsPerBlock) + ")",
+              "B*" + n(p.kvHeads), "S"},
+             p.sharedBytes()),
+      kernel("combine", comb, {n(p.outHeads), "Tq", "B"},
+             p.valueWidth * 4)};
+
+  std::string variant;
+  llvm::raw_string_ostream vs(variant);
+  Attribute(op.getVariant()).print(vs);
+  return b.getDictionaryAttr({
+      b.getNamedAttr("module", str(moduleName)),
+      b.getNamedAttr("function", str(function)),
+      b.getNamedAttr("variant", str(variant)),
+      b.getNamedAttr("kv_form", str(stringifyKvForm(p.form))),
+      b.getNamedAttr("dtype", str(typeName(p.storage))),
+      b.getNamedAttr("num_q_heads", i64(p.qHeads)),
+      b.getNamedAttr("num_kv_heads", i64(p.kvHeads)),
+      b.getNamedAttr("num_out_heads", i64(p.outHeads)),
+      b.getNamedAttr("group", i64(p.group)),
+      b.getNamedAttr("key_width", i64(p.keyWidth)),
+      b.getNamedAttr("value_width", i64(p.valueWidth)),
+      b.getNamedAttr("row_width", i64(p.rowWidth)),
+      b.getNamedAttr("rope_dim", i64(p.ropeDim)),
+      b.getNamedAttr("out_width", i64(p.outWidth)),
+      b.getNamedAttr("mask", str(stringifyMask(p.mask))),
+      b.getNamedAttr("time_stride", i64(p.timeStride)),
+      b.getNamedAttr("softmax_scale", b.getF64FloatAttr(p.scale)),
+      b.getNamedAttr("value_epilogue", str(stringifyValueEpilogue(p.epilogue))),
+      b.getNamedAttr("rows_per_block", i64(p.rowsPerBlock)),
+      b.getNamedAttr("tile_rows", i64(p.tileRows)),
+      b.getNamedAttr("kernels", b.getArrayAttr(kernels)),
+  });
+}
+
+llvm::json::Value mlir::attn::attributeToJSON(Attribute attr) {
+  return llvm::TypeSwitch<Attribute, llvm::json::Value>(attr)
+      .Case<DictionaryAttr>([](DictionaryAttr d) {
+        llvm::json::Object o;
+        for (NamedAttribute a : d)
+          o[a.getName().str()] = attributeToJSON(a.getValue());
+        return llvm::json::Value(std::move(o));
+      })
+      .Case<ArrayAttr>([](ArrayAttr a) {
+        llvm::json::Array arr;
+        for (Attribute e : a)
+          arr.push_back(attributeToJSON(e));
+        return llvm::json::Value(std::move(arr));
+      })
+      .Case<StringAttr>(
+          [](StringAttr s) { return llvm::json::Value(s.str()); })
+      .Case<BoolAttr>([](BoolAttr v) { return llvm::json::Value(v.getValue()); })
+      .Case<IntegerAttr>(
+          [](IntegerAttr i) { return llvm::json::Value(i.getInt()); })
+      .Case<FloatAttr>([](FloatAttr f) {
+        return llvm::json::Value(f.getValueAsDouble());
+      })
+      .Default([](Attribute) { return llvm::json::Value(nullptr); });
+}

@@ -1,0 +1,83 @@
+//===- GPUPipeline.cpp - attn to GPU binaries and a manifest --------------===//
+#include "attn/Conversion/Passes.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+#include "attn/Pipelines/Pipelines.h"
+#include "attn/Target/Passes.h"
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Pass/PassOptions.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace {
+struct CompileOptions : public PassPipelineOptions<CompileOptions> {
+  Option<std::string> target{*this, "target",
+                             llvm::cl::desc("sm_80, sm_90a, gfx90a or gfx942"),
+                             llvm::cl::init("sm_90a")};
+  Option<std::string> output{*this, "output",
+                             llvm::cl::desc("Artifact directory"),
+                             llvm::cl::init("attn-out")};
+  ListOption<std::string> formats{
+      *this, "formats", llvm::cl::desc("isa, bin (default: both)")};
+};
+} // namespace
+
+LogicalResult mlir::attn::buildCompilePipeline(OpPassManager &pm,
+                                               StringRef target,
+                                               StringRef output,
+                                               ArrayRef<std::string> formats) {
+  bool nvidia = target.starts_with("sm_");
+  if (!nvidia && !target.starts_with("gfx"))
+    return failure();
+  // The fused path works on the canonical (absorbed) form.
+  AttnAbsorbLatentOptions absorb;
+  absorb.policy = AbsorbPolicy::Always;
+  pm.addPass(createAttnAbsorbLatent(absorb));
+  pm.addPass(createAttnToFlash());
+  if (nvidia) {
+    GpuNVVMAttachTargetOptions attach;
+    attach.chip = target.str();
+    attach.features = "+ptx80";
+    attach.optLevel = 3;
+    pm.addPass(createGpuNVVMAttachTarget(attach));
+  } else {
+    GpuROCDLAttachTargetOptions attach;
+    attach.chip = target.str();
+    attach.optLevel = 3;
+    pm.addPass(createGpuROCDLAttachTarget(attach));
+  }
+  OpPassManager &gpu = pm.nest<gpu::GPUModuleOp>();
+  gpu.addPass(createSCFToControlFlowPass());
+  if (nvidia) {
+    gpu.addPass(createConvertGpuOpsToNVVMOps());
+  } else {
+    ConvertGpuOpsToROCDLOpsOptions rocdl;
+    rocdl.chipset = target.str();
+    gpu.addPass(createConvertGpuOpsToROCDLOps(rocdl));
+  }
+  gpu.addPass(createCanonicalizerPass());
+  gpu.addPass(createCSEPass());
+  gpu.addPass(createReconcileUnrealizedCastsPass());
+  AttnEmitArtifactsOptions emit;
+  emit.output = output.str();
+  emit.formats = SmallVector<std::string>(formats.begin(), formats.end());
+  pm.addPass(createAttnEmitArtifacts(emit));
+  return success();
+}
+
+void mlir::attn::registerAttnGPUPipelines() {
+  PassPipelineRegistration<CompileOptions>(
+      "attn-compile",
+      "Compile every attn.attention to fused GPU kernels: binaries for "
+      "`target` plus manifest.json in `output`",
+      [](OpPassManager &pm, const CompileOptions &o) {
+        SmallVector<std::string> formats(o.formats.begin(), o.formats.end());
+        if (failed(buildCompilePipeline(pm, o.target, o.output, formats)))
+          llvm::report_fatal_error("attn-compile: unknown target '" +
+                                   Twine(o.target) +
+                                   "' (expected sm_80, sm_90a, gfx90a, gfx942)");
+      });
+}
