@@ -1,0 +1,124 @@
+//===- Runtime.h - load attn artifacts and launch their kernels -*- C++ -*-===//
+//
+// Loads the binaries and manifest that `attn-compile` writes and launches
+// the fused attention kernels on device buffers. No MLIR or LLVM: the GPU
+// driver (CUDA, or HIP for AMD) is opened with dlopen at run time, so this
+// builds and links on machines without a GPU and fails with a clear message
+// where there is no driver or device.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_RUNTIME_RUNTIME_H
+#define ATTN_RUNTIME_RUNTIME_H
+
+#include "attn/Runtime/Json.h"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace attn::rt {
+
+/// Success, or a message saying what went wrong and where.
+struct Status {
+  bool ok = true;
+  std::string message;
+  static Status success() { return {}; }
+  static Status error(std::string m) { return {false, std::move(m)}; }
+  explicit operator bool() const { return ok; }
+};
+
+class Device;
+
+/// One tensor argument of a kernel as the manifest describes it.
+struct TensorSpec {
+  std::string name, dtype;
+  std::vector<std::string> shape; // symbols (B, Tq, L, S) or numbers
+  /// Element count for the given sizes.
+  int64_t elements(int64_t B, int64_t Tq, int64_t L, int64_t S) const;
+  size_t elementBytes() const;
+};
+
+struct KernelSpec {
+  std::string name;
+  std::vector<TensorSpec> tensors; // in argument order
+  std::vector<std::string> sizes;  // scalar size arguments, in order
+  int64_t threads = 0, sharedBytes = 0;
+};
+
+/// The fused kernels of one attn.attention op.
+class AttentionModule {
+public:
+  const Json &info() const { return info_; }
+  const std::string &name() const { return name_; }
+  const std::string &function() const { return function_; }
+  /// The user-facing tensors, in the order `run` takes them: the forward
+  /// kernel's inputs, the epilogue operands, then `out`.
+  const std::vector<TensorSpec> &inputs() const { return inputs_; }
+  int64_t tileRows() const { return info_["tile_rows"].i64(); }
+
+  /// Launches forward + combine on `buffers` (device pointers, in inputs()
+  /// order) for batch B, Tq query tokens and L cache rows per sequence.
+  /// `splits` = 0 picks the split count from the device's SM count.
+  Status run(const std::vector<void *> &buffers, int64_t B, int64_t Tq,
+             int64_t L, int64_t splits = 0, void *stream = nullptr);
+  /// The split count `run` picks for these sizes.
+  int64_t chooseSplits(int64_t B, int64_t Tq, int64_t L) const;
+
+private:
+  friend class Artifact;
+  Json info_;
+  std::string name_, function_;
+  KernelSpec fwd_, combine_;
+  std::vector<TensorSpec> inputs_;
+  Device *device_ = nullptr;
+  void *module_ = nullptr, *fwdFn_ = nullptr, *combineFn_ = nullptr;
+  void *workspace_ = nullptr;
+  size_t workspaceBytes_ = 0;
+};
+
+/// A directory written by attn-compile.
+class Artifact {
+public:
+  static Status open(const std::string &dir, std::unique_ptr<Artifact> &out);
+  ~Artifact();
+  const std::string &target() const { return target_; }
+  std::vector<std::unique_ptr<AttentionModule>> &modules() { return modules_; }
+  /// By module name (e.g. mla_decode_attn0) or function name (mla_decode).
+  AttentionModule *find(const std::string &name);
+
+private:
+  std::string target_;
+  std::vector<std::unique_ptr<AttentionModule>> modules_;
+  Device *device_ = nullptr;
+};
+
+/// The GPU behind the runtime: the CUDA driver or HIP, opened on first use.
+class Device {
+public:
+  /// Opens the driver for `vendor` ("nvidia" or "amd") and device 0.
+  static Status get(const std::string &vendor, Device *&out);
+  virtual ~Device() = default;
+  /// "sm_90" / "gfx942": what binaries this device runs.
+  virtual std::string arch() const = 0;
+  virtual int multiprocessors() const = 0;
+  virtual Status loadModule(const std::string &image, void *&module) = 0;
+  virtual Status getFunction(void *module, const std::string &name,
+                             void *&fn) = 0;
+  virtual Status launch(void *fn, const int64_t grid[3], const int64_t block[3],
+                        int64_t sharedBytes, void *stream, void **params) = 0;
+  virtual Status alloc(size_t bytes, void *&ptr) = 0;
+  virtual Status free(void *ptr) = 0;
+  virtual Status copyToDevice(void *dst, const void *src, size_t bytes) = 0;
+  virtual Status copyToHost(void *dst, const void *src, size_t bytes) = 0;
+  virtual Status synchronize() = 0;
+  /// Runs `body` `iters` times between two events; mean milliseconds per run.
+  virtual Status time(const std::function<Status()> &body, int iters,
+                      float &ms) = 0;
+};
+
+} // namespace attn::rt
+
+#endif // ATTN_RUNTIME_RUNTIME_H

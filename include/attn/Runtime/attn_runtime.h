@@ -1,0 +1,39 @@
+/*===- attn_runtime.h - C API of the attn runtime ---------------*- C -*-===*\
+|*                                                                          *|
+|* For FFI (Python ctypes, other languages). Every call returns 0 on        *|
+|* success and writes a message into `err` (when given) on failure.         *|
+\*===----------------------------------------------------------------------===*/
+#ifndef ATTN_RUNTIME_C_H
+#define ATTN_RUNTIME_C_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct attn_artifact attn_artifact;
+
+/* Opens an artifact directory written by attn-compile and loads its kernels. */
+int attn_artifact_open(const char *dir, attn_artifact **out, char *err,
+                       size_t err_len);
+void attn_artifact_close(attn_artifact *a);
+int attn_artifact_num_modules(attn_artifact *a);
+/* Index of the module named `name` (module or function name), or -1. */
+int attn_artifact_find(attn_artifact *a, const char *name);
+const char *attn_module_name(attn_artifact *a, int module);
+const char *attn_module_manifest(attn_artifact *a, int module);
+/* The tensors `attn_module_run` takes, in order. */
+int attn_module_num_inputs(attn_artifact *a, int module);
+const char *attn_module_input_name(attn_artifact *a, int module, int i);
+/* Runs one attention: `buffers` are device pointers in input order. */
+int attn_module_run(attn_artifact *a, int module, void *const *buffers,
+                    int64_t batch, int64_t query_tokens, int64_t cache_rows,
+                    int64_t splits, void *stream, char *err, size_t err_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ATTN_RUNTIME_C_H */

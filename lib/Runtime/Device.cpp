@@ -1,0 +1,332 @@
+//===- Device.cpp - the CUDA driver and HIP, opened with dlopen -----------===//
+//
+// Only the handful of driver entry points the runtime needs, declared here
+// with their C ABI so no GPU SDK is needed to build.
+//
+//===----------------------------------------------------------------------===//
+#include "attn/Runtime/Runtime.h"
+
+#include <dlfcn.h>
+#include <mutex>
+
+namespace attn::rt {
+namespace {
+
+using Result = int; // CUresult / hipError_t: 0 is success
+
+template <typename F> bool bind(void *lib, const char *name, F &fn) {
+  fn = reinterpret_cast<F>(dlsym(lib, name));
+  return fn != nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// CUDA driver API
+//===----------------------------------------------------------------------===//
+class CudaDevice final : public Device {
+public:
+  static Status open(std::unique_ptr<Device> &out) {
+    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+      return Status::error("no CUDA driver: cannot open libcuda.so.1 (" +
+                           std::string(dlerror()) + ")");
+    auto d = std::make_unique<CudaDevice>();
+    bool ok = bind(lib, "cuInit", d->cuInit) &&
+              bind(lib, "cuDeviceGetCount", d->cuDeviceGetCount) &&
+              bind(lib, "cuDeviceGet", d->cuDeviceGet) &&
+              bind(lib, "cuDeviceGetAttribute", d->cuDeviceGetAttribute) &&
+              bind(lib, "cuDevicePrimaryCtxRetain", d->cuDevicePrimaryCtxRetain) &&
+              bind(lib, "cuCtxSetCurrent", d->cuCtxSetCurrent) &&
+              bind(lib, "cuModuleLoadData", d->cuModuleLoadData) &&
+              bind(lib, "cuModuleGetFunction", d->cuModuleGetFunction) &&
+              bind(lib, "cuLaunchKernel", d->cuLaunchKernel) &&
+              bind(lib, "cuMemAlloc_v2", d->cuMemAlloc) &&
+              bind(lib, "cuMemFree_v2", d->cuMemFree) &&
+              bind(lib, "cuMemcpyHtoD_v2", d->cuMemcpyHtoD) &&
+              bind(lib, "cuMemcpyDtoH_v2", d->cuMemcpyDtoH) &&
+              bind(lib, "cuCtxSynchronize", d->cuCtxSynchronize) &&
+              bind(lib, "cuEventCreate", d->cuEventCreate) &&
+              bind(lib, "cuEventRecord", d->cuEventRecord) &&
+              bind(lib, "cuEventSynchronize", d->cuEventSynchronize) &&
+              bind(lib, "cuEventElapsedTime", d->cuEventElapsedTime) &&
+              bind(lib, "cuEventDestroy_v2", d->cuEventDestroy) &&
+              bind(lib, "cuGetErrorString", d->cuGetErrorString);
+    if (!ok)
+      return Status::error("the CUDA driver lacks an entry point the runtime "
+                           "needs (driver too old?)");
+    if (Status s = d->check(d->cuInit(0), "cuInit"); !s)
+      return s;
+    int count = 0;
+    if (Status s = d->check(d->cuDeviceGetCount(&count), "cuDeviceGetCount"); !s)
+      return s;
+    if (count == 0)
+      return Status::error("no CUDA device: the driver reports none");
+    if (Status s = d->check(d->cuDeviceGet(&d->device, 0), "cuDeviceGet"); !s)
+      return s;
+    if (Status s = d->check(d->cuDevicePrimaryCtxRetain(&d->context, d->device),
+                            "cuDevicePrimaryCtxRetain");
+        !s)
+      return s;
+    int major = 0, minor = 0;
+    d->cuDeviceGetAttribute(&major, 75, d->device); // COMPUTE_CAPABILITY_MAJOR
+    d->cuDeviceGetAttribute(&minor, 76, d->device); // COMPUTE_CAPABILITY_MINOR
+    d->cuDeviceGetAttribute(&d->sms, 16, d->device); // MULTIPROCESSOR_COUNT
+    d->arch_ = "sm_" + std::to_string(major) + std::to_string(minor);
+    out = std::move(d);
+    return Status::success();
+  }
+
+  std::string arch() const override { return arch_; }
+  int multiprocessors() const override { return sms; }
+
+  Status loadModule(const std::string &image, void *&module) override {
+    if (Status s = current(); !s)
+      return s;
+    return check(cuModuleLoadData(&module, image.c_str()), "cuModuleLoadData");
+  }
+  Status getFunction(void *module, const std::string &name,
+                     void *&fn) override {
+    return check(cuModuleGetFunction(&fn, module, name.c_str()),
+                 "cuModuleGetFunction(" + name + ")");
+  }
+  Status launch(void *fn, const int64_t g[3], const int64_t b[3],
+                int64_t shared, void *stream, void **params) override {
+    if (Status s = current(); !s)
+      return s;
+    return check(cuLaunchKernel(fn, unsigned(g[0]), unsigned(g[1]),
+                                unsigned(g[2]), unsigned(b[0]), unsigned(b[1]),
+                                unsigned(b[2]), unsigned(shared), stream,
+                                params, nullptr),
+                 "cuLaunchKernel");
+  }
+  Status alloc(size_t bytes, void *&ptr) override {
+    if (Status s = current(); !s)
+      return s;
+    unsigned long long p = 0;
+    Status s = check(cuMemAlloc(&p, bytes), "cuMemAlloc");
+    ptr = reinterpret_cast<void *>(p);
+    return s;
+  }
+  Status free(void *ptr) override {
+    return check(cuMemFree(reinterpret_cast<unsigned long long>(ptr)),
+                 "cuMemFree");
+  }
+  Status copyToDevice(void *dst, const void *src, size_t bytes) override {
+    return check(cuMemcpyHtoD(reinterpret_cast<unsigned long long>(dst), src,
+                              bytes),
+                 "cuMemcpyHtoD");
+  }
+  Status copyToHost(void *dst, const void *src, size_t bytes) override {
+    return check(cuMemcpyDtoH(dst, reinterpret_cast<unsigned long long>(src),
+                              bytes),
+                 "cuMemcpyDtoH");
+  }
+  Status synchronize() override {
+    return check(cuCtxSynchronize(), "cuCtxSynchronize");
+  }
+  Status time(const std::function<Status()> &body, int iters,
+              float &ms) override {
+    void *start = nullptr, *stop = nullptr;
+    if (Status s = check(cuEventCreate(&start, 0), "cuEventCreate"); !s)
+      return s;
+    if (Status s = check(cuEventCreate(&stop, 0), "cuEventCreate"); !s)
+      return s;
+    Status s = check(cuEventRecord(start, nullptr), "cuEventRecord");
+    for (int i = 0; s && i < iters; ++i)
+      s = body();
+    if (s)
+      s = check(cuEventRecord(stop, nullptr), "cuEventRecord");
+    if (s)
+      s = check(cuEventSynchronize(stop), "cuEventSynchronize");
+    if (s)
+      s = check(cuEventElapsedTime(&ms, start, stop), "cuEventElapsedTime");
+    ms /= float(iters);
+    cuEventDestroy(start);
+    cuEventDestroy(stop);
+    return s;
+  }
+
+private:
+  Status check(Result r, const std::string &what) {
+    if (r == 0)
+      return Status::success();
+    const char *msg = nullptr;
+    cuGetErrorString(r, &msg);
+    return Status::error(what + " failed: " + (msg ? msg : "unknown error") +
+                         " (" + std::to_string(r) + ")");
+  }
+  Status current() { return check(cuCtxSetCurrent(context), "cuCtxSetCurrent"); }
+
+  int device = 0, sms = 0;
+  void *context = nullptr;
+  std::string arch_;
+  Result (*cuInit)(unsigned);
+  Result (*cuDeviceGetCount)(int *);
+  Result (*cuDeviceGet)(int *, int);
+  Result (*cuDeviceGetAttribute)(int *, int, int);
+  Result (*cuDevicePrimaryCtxRetain)(void **, int);
+  Result (*cuCtxSetCurrent)(void *);
+  Result (*cuModuleLoadData)(void **, const void *);
+  Result (*cuModuleGetFunction)(void **, void *, const char *);
+  Result (*cuLaunchKernel)(void *, unsigned, unsigned, unsigned, unsigned,
+                           unsigned, unsigned, unsigned, void *, void **,
+                           void **);
+  Result (*cuMemAlloc)(unsigned long long *, size_t);
+  Result (*cuMemFree)(unsigned long long);
+  Result (*cuMemcpyHtoD)(unsigned long long, const void *, size_t);
+  Result (*cuMemcpyDtoH)(void *, unsigned long long, size_t);
+  Result (*cuCtxSynchronize)();
+  Result (*cuEventCreate)(void **, unsigned);
+  Result (*cuEventRecord)(void *, void *);
+  Result (*cuEventSynchronize)(void *);
+  Result (*cuEventElapsedTime)(float *, void *, void *);
+  Result (*cuEventDestroy)(void *);
+  Result (*cuGetErrorString)(Result, const char **);
+};
+
+//===----------------------------------------------------------------------===//
+// HIP (AMD)
+//===----------------------------------------------------------------------===//
+class HipDevice final : public Device {
+public:
+  static Status open(std::unique_ptr<Device> &out) {
+    void *lib = dlopen("libamdhip64.so", RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+      return Status::error("no HIP runtime: cannot open libamdhip64.so (" +
+                           std::string(dlerror()) + ")");
+    auto d = std::make_unique<HipDevice>();
+    bool ok = bind(lib, "hipGetDeviceCount", d->hipGetDeviceCount) &&
+              bind(lib, "hipSetDevice", d->hipSetDevice) &&
+              bind(lib, "hipDeviceGetAttribute", d->hipDeviceGetAttribute) &&
+              bind(lib, "hipModuleLoadData", d->hipModuleLoadData) &&
+              bind(lib, "hipModuleGetFunction", d->hipModuleGetFunction) &&
+              bind(lib, "hipModuleLaunchKernel", d->hipModuleLaunchKernel) &&
+              bind(lib, "hipMalloc", d->hipMalloc) &&
+              bind(lib, "hipFree", d->hipFree) &&
+              bind(lib, "hipMemcpy", d->hipMemcpy) &&
+              bind(lib, "hipDeviceSynchronize", d->hipDeviceSynchronize) &&
+              bind(lib, "hipEventCreate", d->hipEventCreate) &&
+              bind(lib, "hipEventRecord", d->hipEventRecord) &&
+              bind(lib, "hipEventSynchronize", d->hipEventSynchronize) &&
+              bind(lib, "hipEventElapsedTime", d->hipEventElapsedTime) &&
+              bind(lib, "hipEventDestroy", d->hipEventDestroy) &&
+              bind(lib, "hipGetErrorString", d->hipGetErrorString);
+    if (!ok)
+      return Status::error("the HIP runtime lacks an entry point the runtime "
+                           "needs");
+    int count = 0;
+    if (Status s = d->check(d->hipGetDeviceCount(&count), "hipGetDeviceCount");
+        !s)
+      return s;
+    if (count == 0)
+      return Status::error("no AMD GPU: HIP reports none");
+    if (Status s = d->check(d->hipSetDevice(0), "hipSetDevice"); !s)
+      return s;
+    d->hipDeviceGetAttribute(&d->sms, 16, 0); // MultiprocessorCount
+    out = std::move(d);
+    return Status::success();
+  }
+  // The gfx name comes from hipDeviceProp_t, whose layout varies by release;
+  // the loader rejects a mismatched code object with its own error instead.
+  std::string arch() const override { return "gfx"; }
+  int multiprocessors() const override { return sms; }
+  Status loadModule(const std::string &image, void *&module) override {
+    return check(hipModuleLoadData(&module, image.data()), "hipModuleLoadData");
+  }
+  Status getFunction(void *module, const std::string &name,
+                     void *&fn) override {
+    return check(hipModuleGetFunction(&fn, module, name.c_str()),
+                 "hipModuleGetFunction(" + name + ")");
+  }
+  Status launch(void *fn, const int64_t g[3], const int64_t b[3],
+                int64_t shared, void *stream, void **params) override {
+    return check(hipModuleLaunchKernel(fn, unsigned(g[0]), unsigned(g[1]),
+                                       unsigned(g[2]), unsigned(b[0]),
+                                       unsigned(b[1]), unsigned(b[2]),
+                                       unsigned(shared), stream, params,
+                                       nullptr),
+                 "hipModuleLaunchKernel");
+  }
+  Status alloc(size_t bytes, void *&ptr) override {
+    return check(hipMalloc(&ptr, bytes), "hipMalloc");
+  }
+  Status free(void *ptr) override { return check(hipFree(ptr), "hipFree"); }
+  Status copyToDevice(void *dst, const void *src, size_t bytes) override {
+    return check(hipMemcpy(dst, src, bytes, 1), "hipMemcpy"); // HostToDevice
+  }
+  Status copyToHost(void *dst, const void *src, size_t bytes) override {
+    return check(hipMemcpy(dst, src, bytes, 2), "hipMemcpy"); // DeviceToHost
+  }
+  Status synchronize() override {
+    return check(hipDeviceSynchronize(), "hipDeviceSynchronize");
+  }
+  Status time(const std::function<Status()> &body, int iters,
+              float &ms) override {
+    void *start = nullptr, *stop = nullptr;
+    hipEventCreate(&start);
+    hipEventCreate(&stop);
+    Status s = check(hipEventRecord(start, nullptr), "hipEventRecord");
+    for (int i = 0; s && i < iters; ++i)
+      s = body();
+    if (s)
+      s = check(hipEventRecord(stop, nullptr), "hipEventRecord");
+    if (s)
+      s = check(hipEventSynchronize(stop), "hipEventSynchronize");
+    if (s)
+      s = check(hipEventElapsedTime(&ms, start, stop), "hipEventElapsedTime");
+    ms /= float(iters);
+    hipEventDestroy(start);
+    hipEventDestroy(stop);
+    return s;
+  }
+
+private:
+  Status check(Result r, const std::string &what) {
+    if (r == 0)
+      return Status::success();
+    const char *msg = hipGetErrorString(r);
+    return Status::error(what + " failed: " + (msg ? msg : "unknown error"));
+  }
+  int sms = 0;
+  Result (*hipGetDeviceCount)(int *);
+  Result (*hipSetDevice)(int);
+  Result (*hipDeviceGetAttribute)(int *, int, int);
+  Result (*hipModuleLoadData)(void **, const void *);
+  Result (*hipModuleGetFunction)(void **, void *, const char *);
+  Result (*hipModuleLaunchKernel)(void *, unsigned, unsigned, unsigned,
+                                  unsigned, unsigned, unsigned, unsigned,
+                                  void *, void **, void **);
+  Result (*hipMalloc)(void **, size_t);
+  Result (*hipFree)(void *);
+  Result (*hipMemcpy)(void *, const void *, size_t, int);
+  Result (*hipDeviceSynchronize)();
+  Result (*hipEventCreate)(void **);
+  Result (*hipEventRecord)(void *, void *);
+  Result (*hipEventSynchronize)(void *);
+  Result (*hipEventElapsedTime)(float *, void *, void *);
+  Result (*hipEventDestroy)(void *);
+  const char *(*hipGetErrorString)(Result);
+};
+
+} // namespace
+
+Status Device::get(const std::string &vendor, Device *&out) {
+  // One device per vendor per process, opened once.
+  static std::mutex mutex;
+  static std::map<std::string, std::unique_ptr<Device>> devices;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = devices.find(vendor);
+  if (it == devices.end()) {
+    std::unique_ptr<Device> d;
+    Status s = vendor == "nvidia" ? CudaDevice::open(d)
+               : vendor == "amd"  ? HipDevice::open(d)
+                                  : Status::error("unknown GPU vendor '" +
+                                                  vendor + "'");
+    if (!s)
+      return s;
+    it = devices.emplace(vendor, std::move(d)).first;
+  }
+  out = it->second.get();
+  return Status::success();
+}
+
+} // namespace attn::rt

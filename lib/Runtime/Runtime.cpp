@@ -1,0 +1,240 @@
+//===- Runtime.cpp - load attn artifacts and launch their kernels ---------===//
+#include "attn/Runtime/Runtime.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace attn::rt {
+
+namespace {
+Status readFile(const std::string &path, std::string &out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return Status::error("cannot read '" + path + "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return Status::success();
+}
+
+int64_t symbol(const std::string &s, int64_t B, int64_t Tq, int64_t L,
+               int64_t S) {
+  if (s == "B")
+    return B;
+  if (s == "Tq")
+    return Tq;
+  if (s == "L")
+    return L;
+  if (s == "S")
+    return S;
+  return std::stoll(s);
+}
+
+KernelSpec kernelSpec(const Json &k) {
+  KernelSpec spec;
+  spec.name = k["name"].str();
+  spec.threads = k["block"][0].i64();
+  spec.sharedBytes = k["shared_bytes"].i64();
+  const Json &args = k["args"];
+  for (size_t i = 0; i < args.size(); ++i) {
+    const Json &a = args[i];
+    if (a["kind"].str() == "size") {
+      spec.sizes.push_back(a["name"].str());
+      continue;
+    }
+    TensorSpec t;
+    t.name = a["name"].str();
+    t.dtype = a["dtype"].str();
+    for (size_t d = 0; d < a["shape"].size(); ++d)
+      t.shape.push_back(a["shape"][d].str());
+    spec.tensors.push_back(t);
+  }
+  return spec;
+}
+
+bool isWorkspace(const std::string &name) {
+  return name == "o_part" || name == "ml_part";
+}
+} // namespace
+
+int64_t TensorSpec::elements(int64_t B, int64_t Tq, int64_t L,
+                             int64_t S) const {
+  int64_t n = 1;
+  for (const std::string &d : shape)
+    n *= symbol(d, B, Tq, L, S);
+  return n;
+}
+
+size_t TensorSpec::elementBytes() const {
+  if (dtype == "f64" || dtype == "i64")
+    return 8;
+  if (dtype == "f32" || dtype == "i32")
+    return 4;
+  return 2; // bf16, f16
+}
+
+Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out) {
+  std::string text, error;
+  if (Status s = readFile(dir + "/manifest.json", text); !s)
+    return s;
+  Json manifest;
+  if (!Json::parse(text, manifest, error))
+    return Status::error(dir + "/manifest.json: " + error);
+  if (manifest["version"].i64() != 1 || manifest["abi"].str() != "memref1d")
+    return Status::error(dir + "/manifest.json: unsupported manifest version "
+                               "or kernel ABI");
+  auto art = std::make_unique<Artifact>();
+  art->target_ = manifest["target"].str();
+  const Json &mods = manifest["modules"];
+  for (size_t i = 0; i < mods.size(); ++i) {
+    const Json &m = mods[i];
+    if (!art->device_) {
+      if (Status s = Device::get(m["vendor"].str(), art->device_); !s)
+        return s;
+      // sm_90a code runs only on sm_90; sm_80 code (PTX) on sm_80 and newer.
+      std::string arch = art->device_->arch();
+      const std::string &t = art->target_;
+      bool nvidia = m["vendor"].str() == "nvidia";
+      if (nvidia && t.back() == 'a' && arch + "a" != t)
+        return Status::error("artifact built for " + t + ", device is " +
+                             arch + ": recompile with target=" + arch +
+                             (arch == "sm_90" ? "a" : ""));
+      auto number = [](const std::string &sm) {
+        return std::atoi(sm.c_str() + 3); // "sm_90a" -> 90
+      };
+      if (nvidia && t.back() != 'a' && number(arch) < number(t))
+        return Status::error("artifact built for " + t + ", device is " +
+                             arch + " (too old)");
+    }
+    auto mod = std::make_unique<AttentionModule>();
+    mod->info_ = m;
+    mod->name_ = m["module"].str();
+    mod->function_ = m["function"].str();
+    mod->device_ = art->device_;
+    const Json &ks = m["kernels"];
+    for (size_t k = 0; k < ks.size(); ++k)
+      (ks[k]["name"].str() == "fwd" ? mod->fwd_ : mod->combine_) =
+          kernelSpec(ks[k]);
+    for (const TensorSpec &t : mod->fwd_.tensors)
+      if (!isWorkspace(t.name))
+        mod->inputs_.push_back(t);
+    for (const TensorSpec &t : mod->combine_.tensors)
+      if (!isWorkspace(t.name))
+        mod->inputs_.push_back(t);
+    // Prefer the cubin / HSACO; fall back to PTX, which the driver JITs.
+    const Json &files = m["files"];
+    std::string file = files.has("cubin")   ? files["cubin"].str()
+                       : files.has("hsaco") ? files["hsaco"].str()
+                                            : files["ptx"].str();
+    std::string image;
+    if (Status s = readFile(dir + "/" + file, image); !s)
+      return s;
+    if (Status s = art->device_->loadModule(image, mod->module_); !s)
+      return Status::error(file + ": " + s.message);
+    if (Status s = art->device_->getFunction(mod->module_, "fwd", mod->fwdFn_);
+        !s)
+      return s;
+    if (Status s = art->device_->getFunction(mod->module_, "combine",
+                                             mod->combineFn_);
+        !s)
+      return s;
+    art->modules_.push_back(std::move(mod));
+  }
+  out = std::move(art);
+  return Status::success();
+}
+
+Artifact::~Artifact() {
+  for (auto &m : modules_)
+    if (m->workspace_)
+      device_->free(m->workspace_);
+}
+
+AttentionModule *Artifact::find(const std::string &name) {
+  for (auto &m : modules_)
+    if (m->name() == name || m->function() == name)
+      return m.get();
+  return nullptr;
+}
+
+int64_t AttentionModule::chooseSplits(int64_t B, int64_t Tq, int64_t L) const {
+  // Enough blocks for two waves, while every split keeps a few tiles.
+  int64_t rows = info_["group"].i64() * Tq;
+  int64_t rpb = info_["rows_per_block"].i64();
+  int64_t blocks = ((rows + rpb - 1) / rpb) * B * info_["num_kv_heads"].i64();
+  int64_t want = (2 * device_->multiprocessors() + blocks - 1) / blocks;
+  int64_t maxSplits = std::max<int64_t>(1, L / (4 * tileRows()));
+  return std::clamp<int64_t>(want, 1, std::min<int64_t>(maxSplits, 64));
+}
+
+Status AttentionModule::run(const std::vector<void *> &buffers, int64_t B,
+                            int64_t Tq, int64_t L, int64_t splits,
+                            void *stream) {
+  if (buffers.size() != inputs_.size())
+    return Status::error(name_ + ": expected " +
+                         std::to_string(inputs_.size()) + " buffers, got " +
+                         std::to_string(buffers.size()));
+  if (B < 1 || Tq < 1 || L < 1)
+    return Status::error(name_ + ": sizes must be positive (B=" +
+                         std::to_string(B) + ", Tq=" + std::to_string(Tq) +
+                         ", L=" + std::to_string(L) + ")");
+  std::string mask = info_["mask"].str();
+  if (mask == "stride_aware_causal" && Tq != L)
+    return Status::error(name_ + ": stride-aware prefill needs Tq == L (" +
+                         std::to_string(Tq) + " vs " + std::to_string(L) +
+                         ")");
+  for (size_t i = 0; i < buffers.size(); ++i)
+    if (!buffers[i])
+      return Status::error(name_ + ": buffer '" + inputs_[i].name +
+                           "' is null");
+  int64_t S = splits > 0 ? splits : chooseSplits(B, Tq, L);
+  std::map<std::string, void *> named;
+  for (size_t i = 0; i < buffers.size(); ++i)
+    named[inputs_[i].name] = buffers[i];
+
+  // Workspace: partial outputs and (max, sum) per split, grown on demand.
+  int64_t hq = info_["num_q_heads"].i64(), dv = info_["value_width"].i64();
+  size_t oBytes = size_t(S * B * Tq * hq * dv) * 4;
+  size_t need = oBytes + size_t(S * B * Tq * hq * 2) * 4;
+  if (need > workspaceBytes_) {
+    if (workspace_)
+      device_->free(workspace_);
+    workspace_ = nullptr;
+    if (Status s = device_->alloc(need, workspace_); !s)
+      return s;
+    workspaceBytes_ = need;
+  }
+  named["o_part"] = workspace_;
+  named["ml_part"] = static_cast<char *>(workspace_) + oBytes;
+
+  auto launch = [&](const KernelSpec &k, void *fn,
+                    const int64_t grid[3]) -> Status {
+    // memref1d ABI: each tensor is (allocated, aligned, offset, size, stride).
+    std::vector<int64_t> values;
+    values.reserve(k.tensors.size() * 5 + k.sizes.size());
+    for (const TensorSpec &t : k.tensors) {
+      auto ptr = reinterpret_cast<int64_t>(named[t.name]);
+      values.insert(values.end(),
+                    {ptr, ptr, 0, t.elements(B, Tq, L, S), 1});
+    }
+    for (const std::string &s : k.sizes)
+      values.push_back(symbol(s, B, Tq, L, S));
+    std::vector<void *> params;
+    for (int64_t &v : values)
+      params.push_back(&v);
+    int64_t block[3] = {k.threads, 1, 1};
+    return device_->launch(fn, grid, block, 0, stream, params.data());
+  };
+  int64_t rows = info_["group"].i64() * Tq;
+  int64_t rpb = info_["rows_per_block"].i64();
+  int64_t fwdGrid[3] = {(rows + rpb - 1) / rpb,
+                        B * info_["num_kv_heads"].i64(), S};
+  int64_t combineGrid[3] = {info_["num_out_heads"].i64(), Tq, B};
+  if (Status s = launch(fwd_, fwdFn_, fwdGrid); !s)
+    return s;
+  return launch(combine_, combineFn_, combineGrid);
+}
+
+} // namespace attn::rt

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# On a GPU machine (no MLIR needed): builds the runtime and attn-run, then runs
+# every artifact in gpu-artifacts/<target>/ at odd sizes and checks every
+# element against attn-run's float64 reference. Prints one line per run.
+# Usage: scripts/gpu-check.sh [target] (default sm_90a)
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TARGET=${1:-sm_90a}
+BUILD=${ATTN_RT_BUILD:-/tmp/attn-rt}
+cmake -S "$ROOT/lib/Runtime" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null &&
+  cmake --build "$BUILD" >/dev/null || { echo "runtime build failed"; exit 1; }
+RUN="$BUILD/bin/attn-run"
+fail=0; total=0
+for dir in "$ROOT"/gpu-artifacts/$TARGET/*/; do
+  case "$(basename "$dir")" in
+    mla-*|gla-*|mfa-*|mfa_kr-*) big=1 ;; *) big=0 ;;
+  esac
+  # Decode: one token over caches of odd lengths, one and several sequences,
+  # mixed lengths; L = 1 and L not a multiple of the tile.
+  for args in "--batch 1 --tokens 1 --cache 1" "--batch 3 --tokens 1 --cache 77 --mixed-lengths" \
+              "--batch 2 --tokens 1 --cache 1000 --mixed-lengths" "--batch 1 --tokens 2 --cache 300"; do
+    for fn in $(grep -o '"function": "[a-z_]*decode"' "$dir/manifest.json" | cut -d'"' -f4); do
+      total=$((total+1)); "$RUN" "$dir" --module "$fn" $args --iters 3 || fail=$((fail+1))
+    done
+  done
+  # Prefill: causal over the prompt itself, and a chunk at the end of a cache.
+  if [ $big = 1 ]; then sizes="1 37"; else sizes="1 37 130"; fi
+  for fn in $(grep -o '"function": "[a-z_]*prefill"' "$dir/manifest.json" | cut -d'"' -f4); do
+    for t in $sizes; do
+      total=$((total+1)); "$RUN" "$dir" --module "$fn" --batch 2 --tokens $t --cache $t --iters 2 || fail=$((fail+1))
+    done
+    if ! grep -q stride_aware "$dir/manifest.json"; then
+      total=$((total+1)); "$RUN" "$dir" --module "$fn" --batch 1 --tokens 5 --cache 61 --iters 2 || fail=$((fail+1))
+    fi
+  done
+done
+echo "gpu-check: $((total-fail)) passed, $fail failed of $total"
+[ $fail = 0 ]

@@ -1,0 +1,264 @@
+//===- attn-run.cpp - run, check and time an attn artifact ----------------===//
+//
+// attn-run DIR [--module NAME] [--batch B] [--tokens T] [--cache L]
+//              [--mixed-lengths] [--splits S] [--iters N] [--seed N]
+//
+// Loads an artifact written by `attn-opt --attn-compile`, fills every input
+// with random values (rounded to the storage type), poisons the output,
+// runs the kernels, compares every element with a float64 reference and
+// times the launches with events. No MLIR: builds with the runtime alone.
+//
+//===----------------------------------------------------------------------===//
+#include "Reference.h"
+#include "attn/Runtime/Runtime.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+
+using namespace attn;
+using attn::rt::Status;
+
+namespace {
+struct Options {
+  std::string dir, module;
+  int64_t batch = 2, tokens = 1, cache = 257, splits = 0, iters = 20;
+  bool mixed = false;
+  unsigned seed = 1;
+};
+
+[[noreturn]] void usage(const char *msg) {
+  std::fprintf(stderr,
+               "attn-run: %s\nusage: attn-run DIR [--module NAME] [--batch B] "
+               "[--tokens T] [--cache L] [--mixed-lengths] [--splits S] "
+               "[--iters N] [--seed N]\n",
+               msg);
+  std::exit(2);
+}
+
+Options parse(int argc, char **argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc)
+        usage(("missing value for " + a).c_str());
+      return argv[++i];
+    };
+    auto number = [&]() {
+      std::string v = next();
+      char *end = nullptr;
+      long long n = std::strtoll(v.c_str(), &end, 10);
+      if (*end || n < 0)
+        usage(("bad number '" + v + "' for " + a).c_str());
+      return int64_t(n);
+    };
+    if (a == "--module")
+      o.module = next();
+    else if (a == "--batch")
+      o.batch = number();
+    else if (a == "--tokens")
+      o.tokens = number();
+    else if (a == "--cache")
+      o.cache = number();
+    else if (a == "--splits")
+      o.splits = number();
+    else if (a == "--iters")
+      o.iters = number();
+    else if (a == "--seed")
+      o.seed = unsigned(number());
+    else if (a == "--mixed-lengths")
+      o.mixed = true;
+    else if (!a.empty() && a[0] == '-')
+      usage(("unknown option " + a).c_str());
+    else if (o.dir.empty())
+      o.dir = a;
+    else
+      usage("more than one artifact directory");
+  }
+  if (o.dir.empty())
+    usage("no artifact directory");
+  return o;
+}
+
+uint16_t toBf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  u += 0x7FFF + ((u >> 16) & 1); // round to nearest even
+  return uint16_t(u >> 16);
+}
+float fromBf16(uint16_t h) {
+  uint32_t u = uint32_t(h) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+uint16_t toF16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  uint32_t sign = (u >> 16) & 0x8000;
+  int32_t exp = int32_t((u >> 23) & 0xFF) - 127 + 15;
+  uint32_t mant = u & 0x7FFFFF;
+  if (exp <= 0)
+    return uint16_t(sign); // |x| < 2^-14: flush (inputs are O(1))
+  if (exp >= 31)
+    return uint16_t(sign | 0x7C00);
+  uint32_t h = sign | (uint32_t(exp) << 10) | (mant >> 13);
+  if ((mant & 0x1FFF) > 0x1000 || ((mant & 0x1FFF) == 0x1000 && (h & 1)))
+    ++h;
+  return uint16_t(h);
+}
+float fromF16(uint16_t h) {
+  uint32_t sign = uint32_t(h & 0x8000) << 16, exp = (h >> 10) & 0x1F,
+           mant = h & 0x3FF;
+  uint32_t u = exp == 0    ? sign
+               : exp == 31 ? sign | 0x7F800000 | (mant << 13)
+                           : sign | ((exp - 15 + 127) << 23) | (mant << 13);
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+/// Host bytes in the storage type, and the rounded values as doubles.
+void encode(const std::string &dtype, const std::vector<double> &v,
+            std::vector<char> &bytes, std::vector<double> &rounded) {
+  rounded.resize(v.size());
+  if (dtype == "i32" || dtype == "i64") {
+    bytes.resize(v.size() * (dtype == "i32" ? 4 : 8));
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (dtype == "i32")
+        reinterpret_cast<int32_t *>(bytes.data())[i] = int32_t(v[i]);
+      else
+        reinterpret_cast<int64_t *>(bytes.data())[i] = int64_t(v[i]);
+      rounded[i] = v[i];
+    }
+  } else if (dtype == "f32") {
+    bytes.resize(v.size() * 4);
+    for (size_t i = 0; i < v.size(); ++i)
+      rounded[i] = reinterpret_cast<float *>(bytes.data())[i] = float(v[i]);
+  } else {
+    bool bf = dtype == "bf16";
+    bytes.resize(v.size() * 2);
+    for (size_t i = 0; i < v.size(); ++i) {
+      uint16_t h = bf ? toBf16(float(v[i])) : toF16(float(v[i]));
+      reinterpret_cast<uint16_t *>(bytes.data())[i] = h;
+      rounded[i] = bf ? fromBf16(h) : fromF16(h);
+    }
+  }
+}
+
+double decode(const std::string &dtype, const char *bytes, size_t i) {
+  if (dtype == "f32")
+    return reinterpret_cast<const float *>(bytes)[i];
+  uint16_t h = reinterpret_cast<const uint16_t *>(bytes)[i];
+  return dtype == "bf16" ? fromBf16(h) : fromF16(h);
+}
+
+int runModule(rt::Device *dev, rt::AttentionModule &m, const Options &o) {
+  const int64_t B = o.batch, Tq = o.tokens;
+  const int64_t L = m.info()["mask"].str() == "stride_aware_causal" ? Tq
+                                                                    : o.cache;
+  std::mt19937 rng(o.seed);
+  std::uniform_real_distribution<double> uni(-1.0, 1.0);
+  run::Tensors host;
+  std::vector<void *> buffers;
+  std::vector<size_t> sizes;
+  std::string dtype = m.info()["dtype"].str();
+  int64_t cacheBytes = 0;
+  for (const rt::TensorSpec &t : m.inputs()) {
+    size_t n = size_t(t.elements(B, Tq, L, 1));
+    std::vector<double> v(n);
+    if (t.name == "seq_lens") {
+      // Mixed lengths: every sequence keeps at least Tq rows.
+      for (int64_t b = 0; b < B; ++b)
+        v[b] = o.mixed ? double(std::max<int64_t>(
+                             Tq, L - (b * 37) % std::max<int64_t>(1, L / 2)))
+                       : double(L);
+    } else if (t.name != "out") {
+      for (double &x : v)
+        x = uni(rng);
+    }
+    std::vector<char> bytes;
+    if (t.name == "out")
+      bytes.assign(n * t.elementBytes(), char(0xFF)); // poison: NaN
+    else
+      encode(t.dtype, v, bytes, host[t.name]);
+    if (t.name == "keys" || t.name == "values" || t.name == "rows" ||
+        t.name == "rope_keys")
+      cacheBytes += int64_t(bytes.size());
+    void *d = nullptr;
+    if (Status s = dev->alloc(bytes.size(), d); !s) {
+      std::fprintf(stderr, "attn-run: %s\n", s.message.c_str());
+      return 1;
+    }
+    dev->copyToDevice(d, bytes.data(), bytes.size());
+    buffers.push_back(d);
+    sizes.push_back(bytes.size());
+  }
+  int64_t S = o.splits ? o.splits : m.chooseSplits(B, Tq, L);
+  if (Status s = m.run(buffers, B, Tq, L, S); !s) {
+    std::fprintf(stderr, "attn-run: %s: %s\n", m.name().c_str(),
+                 s.message.c_str());
+    return 1;
+  }
+  if (Status s = dev->synchronize(); !s) {
+    std::fprintf(stderr, "attn-run: %s: %s\n", m.name().c_str(),
+                 s.message.c_str());
+    return 1;
+  }
+  std::vector<char> outBytes(sizes.back());
+  dev->copyToHost(outBytes.data(), buffers.back(), outBytes.size());
+  std::vector<double> want = run::referenceAttention(m.info(), host, B, Tq, L);
+  double maxRef = 0, maxErr = 0;
+  bool finite = true;
+  for (size_t i = 0; i < want.size(); ++i) {
+    double got = decode(dtype, outBytes.data(), i);
+    finite &= std::isfinite(got);
+    maxRef = std::max(maxRef, std::fabs(want[i]));
+    maxErr = std::max(maxErr, std::fabs(got - want[i]));
+  }
+  double rel = maxErr / std::max(maxRef, 1e-30);
+  double tol = dtype == "f32" ? 1e-4 : 1e-2;
+  bool ok = finite && rel <= tol;
+  float ms = 0;
+  if (o.iters > 0)
+    dev->time([&] { return m.run(buffers, B, Tq, L, S); }, int(o.iters), ms);
+  std::printf("%-24s B=%-4lld Tq=%-4lld L=%-6lld S=%-3lld %-5s err=%.2e "
+              "tol=%.0e %s  %9.2f us  %8.1f GB/s\n",
+              m.name().c_str(), (long long)B, (long long)Tq, (long long)L,
+              (long long)S, dtype.c_str(), rel, tol,
+              ok ? "PASS" : (finite ? "FAIL" : "FAIL(non-finite)"), ms * 1e3,
+              ms > 0 ? cacheBytes / (ms * 1e-3) / 1e9 : 0.0);
+  for (void *d : buffers)
+    dev->free(d);
+  return ok ? 0 : 1;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  Options o = parse(argc, argv);
+  std::unique_ptr<rt::Artifact> art;
+  if (Status s = rt::Artifact::open(o.dir, art); !s) {
+    std::fprintf(stderr, "attn-run: %s\n", s.message.c_str());
+    return 1;
+  }
+  rt::Device *dev = nullptr;
+  rt::Device::get(art->modules().empty()
+                      ? "nvidia"
+                      : art->modules()[0]->info()["vendor"].str(),
+                  dev);
+  int failures = 0, ran = 0;
+  for (auto &m : art->modules()) {
+    if (!o.module.empty() && m->name() != o.module && m->function() != o.module)
+      continue;
+    ++ran;
+    failures += runModule(dev, *m, o);
+  }
+  if (!ran) {
+    std::fprintf(stderr, "attn-run: no module named '%s'\n", o.module.c_str());
+    return 1;
+  }
+  return failures ? 1 : 0;
+}
