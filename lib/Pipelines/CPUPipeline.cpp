@@ -24,6 +24,8 @@ void mlir::attn::buildLowerToCPUPipeline(OpPassManager &pm) {
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(createCanonicalizerPass());
+  // Copies as loops: no call into MLIR's runner utilities.
+  pm.addPass(createAttnMemrefCopyToLinalg());
   // Loops, then the LLVM dialect.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());

@@ -24,6 +24,18 @@ def AttnToLinalg : Pass<"attn-to-linalg"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def AttnMemrefCopyToLinalg : Pass<"attn-memref-copy-to-linalg"> {
+  let summary = "Rewrite memref.copy as linalg.copy so CPU code needs no runtime";
+  let description = [{
+    Bufferization expresses copies (e.g. of a `tensor.concat`) as
+    `memref.copy`, which `finalize-memref-to-llvm` lowers to a call to
+    `memrefCopy` from MLIR's C runner utilities when a side is not
+    contiguous. As `linalg.copy` the copy becomes plain loops, so the CPU
+    pipeline's output needs nothing beyond libc and libm.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
   let summary = "Generate fused GPU kernels for every attn.attention op";
   let description = [{
