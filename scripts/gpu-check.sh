@@ -19,19 +19,26 @@ for dir in "$ROOT"/gpu-artifacts/$TARGET/*/; do
   # mixed lengths; L = 1 and L not a multiple of the tile.
   for args in "--batch 1 --tokens 1 --cache 1" "--batch 3 --tokens 1 --cache 77 --mixed-lengths" \
               "--batch 2 --tokens 1 --cache 1000 --mixed-lengths" "--batch 1 --tokens 2 --cache 300"; do
-    for fn in $(grep -o '"function": "[a-z_]*decode"' "$dir/manifest.json" | cut -d'"' -f4); do
+    for fn in $(grep -o '"module": "[a-z_]*decode_attn[0-9]*"' "$dir/manifest.json" | cut -d'"' -f4); do
       total=$((total+1)); "$RUN" "$dir" --module "$fn" $args --iters 3 || fail=$((fail+1))
     done
   done
   # Prefill: causal over the prompt itself, and a chunk at the end of a cache.
   if [ $big = 1 ]; then sizes="1 37"; else sizes="1 37 130"; fi
-  for fn in $(grep -o '"function": "[a-z_]*prefill"' "$dir/manifest.json" | cut -d'"' -f4); do
+  for fn in $(grep -o '"module": "[a-z_]*prefill_attn[0-9]*"' "$dir/manifest.json" | cut -d'"' -f4); do
     for t in $sizes; do
       total=$((total+1)); "$RUN" "$dir" --module "$fn" --batch 2 --tokens $t --cache $t --iters 2 || fail=$((fail+1))
     done
     if ! grep -q stride_aware "$dir/manifest.json"; then
       total=$((total+1)); "$RUN" "$dir" --module "$fn" --batch 1 --tokens 5 --cache 61 --iters 2 || fail=$((fail+1))
     fi
+  done
+  # Cache updates, in place: a decode step, a prompt, mid-slot starts.
+  for mod in $(grep -o '"module": "[a-z_]*update[0-9]*"' "$dir/manifest.json" | cut -d'"' -f4); do
+    for args in "--batch 2 --tokens 1 --cache 64 --mixed-lengths" "--batch 1 --tokens 7 --cache 40" \
+                "--batch 3 --tokens 13 --cache 100 --mixed-lengths"; do
+      total=$((total+1)); "$RUN" "$dir" --module "$mod" $args || fail=$((fail+1))
+    done
   done
 done
 echo "gpu-check: $((total-fail)) passed, $fail failed of $total"

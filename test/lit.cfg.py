@@ -20,4 +20,12 @@ config.substitutions.append(("%attn_obj_root", config.attn_obj_root))
 config.substitutions.append(("%examples", os.path.join(config.attn_src_root, "examples")))
 
 tool_dirs = [os.path.join(config.attn_obj_root, "bin"), config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["attn-opt", "mlir-opt"], tool_dirs)
+llvm_config.add_tool_substitutions(["attn-opt", "mlir-opt", "llvm-readelf"], tool_dirs)
+
+# ptxas validates emitted PTX where the CUDA toolkit is installed.
+import shutil
+ptxas = shutil.which("ptxas") or (
+    "/usr/local/cuda/bin/ptxas" if os.path.exists("/usr/local/cuda/bin/ptxas") else None)
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))

@@ -21,7 +21,7 @@ static int report(const Status &s, char *err, size_t len) {
   return 1;
 }
 
-static AttentionModule *moduleAt(attn_artifact *a, int i) {
+static KernelModule *moduleAt(attn_artifact *a, int i) {
   if (!a || i < 0 || i >= int(a->artifact->modules().size()))
     return nullptr;
   return a->artifact->modules()[i].get();
@@ -44,7 +44,7 @@ int attn_artifact_num_modules(attn_artifact *a) {
 
 int attn_artifact_find(attn_artifact *a, const char *name) {
   for (int i = 0; i < attn_artifact_num_modules(a); ++i) {
-    AttentionModule *m = moduleAt(a, i);
+    KernelModule *m = moduleAt(a, i);
     if (m->name() == name || m->function() == name)
       return i;
   }
@@ -52,12 +52,12 @@ int attn_artifact_find(attn_artifact *a, const char *name) {
 }
 
 const char *attn_module_name(attn_artifact *a, int i) {
-  AttentionModule *m = moduleAt(a, i);
+  KernelModule *m = moduleAt(a, i);
   return m ? m->name().c_str() : nullptr;
 }
 
 const char *attn_module_manifest(attn_artifact *a, int i) {
-  AttentionModule *m = moduleAt(a, i);
+  KernelModule *m = moduleAt(a, i);
   if (!m)
     return nullptr;
   // Scalar facts the bindings need, as "key=value;" pairs.
@@ -78,12 +78,12 @@ const char *attn_module_manifest(attn_artifact *a, int i) {
 }
 
 int attn_module_num_inputs(attn_artifact *a, int i) {
-  AttentionModule *m = moduleAt(a, i);
+  KernelModule *m = moduleAt(a, i);
   return m ? int(m->inputs().size()) : 0;
 }
 
 const char *attn_module_input_name(attn_artifact *a, int i, int k) {
-  AttentionModule *m = moduleAt(a, i);
+  KernelModule *m = moduleAt(a, i);
   if (!m || k < 0 || k >= int(m->inputs().size()))
     return nullptr;
   return m->inputs()[k].name.c_str();
@@ -92,7 +92,7 @@ const char *attn_module_input_name(attn_artifact *a, int i, int k) {
 int attn_module_run(attn_artifact *a, int i, void *const *buffers, int64_t B,
                     int64_t Tq, int64_t L, int64_t splits, void *stream,
                     char *err, size_t len) {
-  AttentionModule *m = moduleAt(a, i);
+  KernelModule *m = moduleAt(a, i);
   if (!m)
     return report(Status::error("no module #" + std::to_string(i)), err, len);
   std::vector<void *> bufs(buffers, buffers + m->inputs().size());

@@ -19,17 +19,16 @@ Status readFile(const std::string &path, std::string &out) {
   return Status::success();
 }
 
-int64_t symbol(const std::string &s, int64_t B, int64_t Tq, int64_t L,
-               int64_t S) {
-  if (s == "B")
-    return B;
-  if (s == "Tq")
-    return Tq;
-  if (s == "L")
-    return L;
-  if (s == "S")
-    return S;
-  return std::stoll(s);
+int64_t symbol(const std::string &s, const std::map<std::string, int64_t> &m) {
+  auto it = m.find(s);
+  return it != m.end() ? it->second : std::stoll(s);
+}
+
+std::map<std::string, int64_t> sizeMap(int64_t B, int64_t Tq, int64_t L,
+                                       int64_t S) {
+  // Attention names the cache rows L and the query tokens Tq; a cache update
+  // names its capacity C and its new tokens T.
+  return {{"B", B}, {"Tq", Tq}, {"L", L}, {"S", S}, {"T", Tq}, {"C", L}};
 }
 
 KernelSpec kernelSpec(const Json &k) {
@@ -62,8 +61,9 @@ bool isWorkspace(const std::string &name) {
 int64_t TensorSpec::elements(int64_t B, int64_t Tq, int64_t L,
                              int64_t S) const {
   int64_t n = 1;
+  auto sizes = sizeMap(B, Tq, L, S);
   for (const std::string &d : shape)
-    n *= symbol(d, B, Tq, L, S);
+    n *= symbol(d, sizes);
   return n;
 }
 
@@ -108,14 +108,15 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out) {
         return Status::error("artifact built for " + t + ", device is " +
                              arch + " (too old)");
     }
-    auto mod = std::make_unique<AttentionModule>();
+    auto mod = std::make_unique<KernelModule>();
     mod->info_ = m;
+    mod->op_ = m["op"].str();
     mod->name_ = m["module"].str();
     mod->function_ = m["function"].str();
     mod->device_ = art->device_;
     const Json &ks = m["kernels"];
     for (size_t k = 0; k < ks.size(); ++k)
-      (ks[k]["name"].str() == "fwd" ? mod->fwd_ : mod->combine_) =
+      (ks[k]["name"].str() == "combine" ? mod->combine_ : mod->fwd_) =
           kernelSpec(ks[k]);
     for (const TensorSpec &t : mod->fwd_.tensors)
       if (!isWorkspace(t.name))
@@ -133,13 +134,15 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out) {
       return s;
     if (Status s = art->device_->loadModule(image, mod->module_); !s)
       return Status::error(file + ": " + s.message);
-    if (Status s = art->device_->getFunction(mod->module_, "fwd", mod->fwdFn_);
+    if (Status s = art->device_->getFunction(mod->module_, mod->fwd_.name,
+                                             mod->fwdFn_);
         !s)
       return s;
-    if (Status s = art->device_->getFunction(mod->module_, "combine",
-                                             mod->combineFn_);
-        !s)
-      return s;
+    if (mod->op_ == "attention")
+      if (Status s = art->device_->getFunction(mod->module_, "combine",
+                                               mod->combineFn_);
+          !s)
+        return s;
     art->modules_.push_back(std::move(mod));
   }
   out = std::move(art);
@@ -152,14 +155,14 @@ Artifact::~Artifact() {
       device_->free(m->workspace_);
 }
 
-AttentionModule *Artifact::find(const std::string &name) {
+KernelModule *Artifact::find(const std::string &name) {
   for (auto &m : modules_)
     if (m->name() == name || m->function() == name)
       return m.get();
   return nullptr;
 }
 
-int64_t AttentionModule::chooseSplits(int64_t B, int64_t Tq, int64_t L) const {
+int64_t KernelModule::chooseSplits(int64_t B, int64_t Tq, int64_t L) const {
   // Enough blocks for two waves, while every split keeps a few tiles.
   int64_t rows = info_["group"].i64() * Tq;
   int64_t rpb = info_["rows_per_block"].i64();
@@ -169,9 +172,32 @@ int64_t AttentionModule::chooseSplits(int64_t B, int64_t Tq, int64_t L) const {
   return std::clamp<int64_t>(want, 1, std::min<int64_t>(maxSplits, 64));
 }
 
-Status AttentionModule::run(const std::vector<void *> &buffers, int64_t B,
-                            int64_t Tq, int64_t L, int64_t splits,
+Status KernelModule::launch(const KernelSpec &k, void *fn,
+                            const int64_t grid[3],
+                            std::map<std::string, void *> &named,
+                            const std::map<std::string, int64_t> &sizes,
                             void *stream) {
+  // memref1d ABI: each tensor is (allocated, aligned, offset, size, stride).
+  std::vector<int64_t> values;
+  values.reserve(k.tensors.size() * 5 + k.sizes.size());
+  for (const TensorSpec &t : k.tensors) {
+    auto ptr = reinterpret_cast<int64_t>(named[t.name]);
+    int64_t n = 1;
+    for (const std::string &d : t.shape)
+      n *= symbol(d, sizes);
+    values.insert(values.end(), {ptr, ptr, 0, n, 1});
+  }
+  for (const std::string &s : k.sizes)
+    values.push_back(symbol(s, sizes));
+  std::vector<void *> params;
+  for (int64_t &v : values)
+    params.push_back(&v);
+  int64_t block[3] = {k.threads, 1, 1};
+  return device_->launch(fn, grid, block, 0, stream, params.data());
+}
+
+Status KernelModule::run(const std::vector<void *> &buffers, int64_t B,
+                         int64_t Tq, int64_t L, int64_t splits, void *stream) {
   if (buffers.size() != inputs_.size())
     return Status::error(name_ + ": expected " +
                          std::to_string(inputs_.size()) + " buffers, got " +
@@ -180,8 +206,7 @@ Status AttentionModule::run(const std::vector<void *> &buffers, int64_t B,
     return Status::error(name_ + ": sizes must be positive (B=" +
                          std::to_string(B) + ", Tq=" + std::to_string(Tq) +
                          ", L=" + std::to_string(L) + ")");
-  std::string mask = info_["mask"].str();
-  if (mask == "stride_aware_causal" && Tq != L)
+  if (info_["mask"].str() == "stride_aware_causal" && Tq != L)
     return Status::error(name_ + ": stride-aware prefill needs Tq == L (" +
                          std::to_string(Tq) + " vs " + std::to_string(L) +
                          ")");
@@ -189,6 +214,25 @@ Status AttentionModule::run(const std::vector<void *> &buffers, int64_t B,
     if (!buffers[i])
       return Status::error(name_ + ": buffer '" + inputs_[i].name +
                            "' is null");
+  if (op_ == "cache_update")
+    return runCacheUpdate(buffers, B, Tq, L, stream);
+  return runAttention(buffers, B, Tq, L, splits, stream);
+}
+
+Status KernelModule::runCacheUpdate(const std::vector<void *> &buffers,
+                                    int64_t B, int64_t T, int64_t C,
+                                    void *stream) {
+  std::map<std::string, void *> named;
+  for (size_t i = 0; i < buffers.size(); ++i)
+    named[inputs_[i].name] = buffers[i];
+  int64_t w = info_["row_elements"].i64(), s = info_["time_stride"].i64();
+  int64_t grid[3] = {(w + 127) / 128, s == 1 ? T : (T + s - 1) / s + 1, B};
+  return launch(fwd_, fwdFn_, grid, named, sizeMap(B, T, C, 1), stream);
+}
+
+Status KernelModule::runAttention(const std::vector<void *> &buffers,
+                                  int64_t B, int64_t Tq, int64_t L,
+                                  int64_t splits, void *stream) {
   int64_t S = splits > 0 ? splits : chooseSplits(B, Tq, L);
   std::map<std::string, void *> named;
   for (size_t i = 0; i < buffers.size(); ++i)
@@ -209,32 +253,15 @@ Status AttentionModule::run(const std::vector<void *> &buffers, int64_t B,
   named["o_part"] = workspace_;
   named["ml_part"] = static_cast<char *>(workspace_) + oBytes;
 
-  auto launch = [&](const KernelSpec &k, void *fn,
-                    const int64_t grid[3]) -> Status {
-    // memref1d ABI: each tensor is (allocated, aligned, offset, size, stride).
-    std::vector<int64_t> values;
-    values.reserve(k.tensors.size() * 5 + k.sizes.size());
-    for (const TensorSpec &t : k.tensors) {
-      auto ptr = reinterpret_cast<int64_t>(named[t.name]);
-      values.insert(values.end(),
-                    {ptr, ptr, 0, t.elements(B, Tq, L, S), 1});
-    }
-    for (const std::string &s : k.sizes)
-      values.push_back(symbol(s, B, Tq, L, S));
-    std::vector<void *> params;
-    for (int64_t &v : values)
-      params.push_back(&v);
-    int64_t block[3] = {k.threads, 1, 1};
-    return device_->launch(fn, grid, block, 0, stream, params.data());
-  };
   int64_t rows = info_["group"].i64() * Tq;
   int64_t rpb = info_["rows_per_block"].i64();
   int64_t fwdGrid[3] = {(rows + rpb - 1) / rpb,
                         B * info_["num_kv_heads"].i64(), S};
   int64_t combineGrid[3] = {info_["num_out_heads"].i64(), Tq, B};
-  if (Status s = launch(fwd_, fwdFn_, fwdGrid); !s)
+  auto sizes = sizeMap(B, Tq, L, S);
+  if (Status s = launch(fwd_, fwdFn_, fwdGrid, named, sizes, stream); !s)
     return s;
-  return launch(combine_, combineFn_, combineGrid);
+  return launch(combine_, combineFn_, combineGrid, named, sizes, stream);
 }
 
 } // namespace attn::rt

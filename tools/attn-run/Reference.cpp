@@ -94,4 +94,31 @@ std::vector<double> referenceAttention(const rt::Json &m, const Tensors &in,
   return out;
 }
 
+std::vector<double> referenceCacheUpdate(const rt::Json &m, const Tensors &in,
+                                         int64_t B, int64_t T, int64_t C) {
+  const int64_t w = m["row_elements"].i64(), s = m["time_stride"].i64();
+  const std::string merge = m["merge"].str();
+  std::vector<double> cache = in.at("cache");
+  const std::vector<double> &rows = in.at("rows");
+  for (int64_t b = 0; b < B; ++b) {
+    int64_t len = int64_t(in.at("lengths")[b]);
+    for (int64_t i = 0; i < T; ++i) {
+      int64_t t = len + i, slot = t / s;
+      if (slot >= C)
+        continue;
+      double *dst = &cache[size_t((b * C + slot) * w)];
+      const double *row = &rows[size_t((b * T + i) * w)];
+      for (int64_t c = 0; c < w; ++c) {
+        if (merge == "weighted_sum") {
+          double x = in.at("weights")[b * T + i] * row[c];
+          dst[c] = t % s == 0 ? x : dst[c] + x; // a new slot starts afresh
+        } else {
+          dst[c] = row[c];
+        }
+      }
+    }
+  }
+  return cache;
+}
+
 } // namespace attn::run

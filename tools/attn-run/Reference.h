@@ -22,6 +22,12 @@ using Tensors = std::map<std::string, std::vector<double>>;
 /// out [B, Tq, num_out_heads, out_width] for the module `info` describes.
 std::vector<double> referenceAttention(const rt::Json &info, const Tensors &in,
                                        int64_t B, int64_t Tq, int64_t L);
+/// The cache after an attn.cache_update (append, weighted_sum or replace
+/// into slots of `time_stride` tokens), for B sequences, T new tokens and a
+/// capacity of C slots.
+std::vector<double> referenceCacheUpdate(const rt::Json &info,
+                                         const Tensors &in, int64_t B,
+                                         int64_t T, int64_t C);
 } // namespace attn::run
 
 #endif // ATTN_TOOLS_ATTNRUN_REFERENCE_H

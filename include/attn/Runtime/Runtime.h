@@ -48,20 +48,25 @@ struct KernelSpec {
   int64_t threads = 0, sharedBytes = 0;
 };
 
-/// The fused kernels of one attn.attention op.
-class AttentionModule {
+/// The kernels of one attn op: `attention` (forward + combine) or
+/// `cache_update` (one in-place update kernel).
+class KernelModule {
 public:
+  /// "attention" or "cache_update".
+  const std::string &op() const { return op_; }
   const Json &info() const { return info_; }
   const std::string &name() const { return name_; }
   const std::string &function() const { return function_; }
-  /// The user-facing tensors, in the order `run` takes them: the forward
-  /// kernel's inputs, the epilogue operands, then `out`.
+  /// The user-facing tensors, in the order `run` takes them. Attention: the
+  /// forward kernel's inputs, the epilogue operands, then `out`. Cache
+  /// update: cache (updated in place), rows, lengths, weights.
   const std::vector<TensorSpec> &inputs() const { return inputs_; }
   int64_t tileRows() const { return info_["tile_rows"].i64(); }
 
-  /// Launches forward + combine on `buffers` (device pointers, in inputs()
-  /// order) for batch B, Tq query tokens and L cache rows per sequence.
-  /// `splits` = 0 picks the split count from the device's SM count.
+  /// Launches the kernels on `buffers` (device pointers, in inputs() order).
+  /// Attention: batch B, Tq query tokens, L cache rows per sequence; `splits`
+  /// = 0 picks the split count from the device's SM count. Cache update: B,
+  /// Tq new tokens, L = the cache's capacity in slots.
   Status run(const std::vector<void *> &buffers, int64_t B, int64_t Tq,
              int64_t L, int64_t splits = 0, void *stream = nullptr);
   /// The split count `run` picks for these sizes.
@@ -70,7 +75,14 @@ public:
 private:
   friend class Artifact;
   Json info_;
-  std::string name_, function_;
+  Status runAttention(const std::vector<void *> &buffers, int64_t B,
+                      int64_t Tq, int64_t L, int64_t splits, void *stream);
+  Status runCacheUpdate(const std::vector<void *> &buffers, int64_t B,
+                        int64_t T, int64_t C, void *stream);
+  Status launch(const KernelSpec &k, void *fn, const int64_t grid[3],
+                std::map<std::string, void *> &named,
+                const std::map<std::string, int64_t> &sizes, void *stream);
+  std::string op_, name_, function_;
   KernelSpec fwd_, combine_;
   std::vector<TensorSpec> inputs_;
   Device *device_ = nullptr;
@@ -85,13 +97,13 @@ public:
   static Status open(const std::string &dir, std::unique_ptr<Artifact> &out);
   ~Artifact();
   const std::string &target() const { return target_; }
-  std::vector<std::unique_ptr<AttentionModule>> &modules() { return modules_; }
+  std::vector<std::unique_ptr<KernelModule>> &modules() { return modules_; }
   /// By module name (e.g. mla_decode_attn0) or function name (mla_decode).
-  AttentionModule *find(const std::string &name);
+  KernelModule *find(const std::string &name);
 
 private:
   std::string target_;
-  std::vector<std::unique_ptr<AttentionModule>> modules_;
+  std::vector<std::unique_ptr<KernelModule>> modules_;
   Device *device_ = nullptr;
 };
 

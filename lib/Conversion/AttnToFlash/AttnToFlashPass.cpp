@@ -37,7 +37,33 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
       gpuModule->setAttr("attn.manifest",
                          buildManifestEntry(op, *plan, name, base));
     }
-    if (!ops.empty())
+    // Cache updates: one kernel each, updating the cache in place.
+    SmallVector<CacheUpdateOp> updates;
+    module.walk([&](CacheUpdateOp op) { updates.push_back(op); });
+    for (CacheUpdateOp op : updates) {
+      auto type = op.getCache().getType();
+      int64_t rowElements = 1;
+      for (int64_t d : type.getShape().drop_front(2))
+        rowElements = ShapedType::isDynamic(d) ? ShapedType::kDynamic
+                                               : rowElements * d;
+      if (ShapedType::isDynamic(rowElements)) {
+        op.emitOpError() << "fused path: cache rows need static trailing "
+                            "dimensions, got "
+                         << type;
+        failed = true;
+        continue;
+      }
+      auto func = op->getParentOfType<func::FuncOp>();
+      std::string base = func ? func.getSymName().str() : "cache";
+      std::string name =
+          base + "_update" + std::to_string(perFunction[base + "#u"]++);
+      auto gpuModule = gpu::GPUModuleOp::create(b, op.getLoc(), name);
+      OpBuilder inner(gpuModule.getBodyRegion());
+      buildCacheUpdateKernel(inner, op.getLoc(), op, rowElements, "update");
+      gpuModule->setAttr("attn.manifest", buildCacheUpdateManifest(
+                                              op, rowElements, name, base));
+    }
+    if (!ops.empty() || !updates.empty())
       module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
                       b.getUnitAttr());
     if (failed)

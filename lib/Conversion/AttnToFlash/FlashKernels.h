@@ -21,6 +21,14 @@ gpu::GPUFuncOp buildForwardKernel(OpBuilder &b, Location loc,
 /// transform), out, then B, Tq, S.
 gpu::GPUFuncOp buildCombineKernel(OpBuilder &b, Location loc,
                                   const FlashPlan &plan, StringRef name);
+/// The cache update kernel of an attn.cache_update op, updating the cache in
+/// place: one thread per (slot touched, row element, sequence). Arguments:
+/// cache, rows, lengths, weights (weighted_sum only), then B, T (new
+/// tokens), C (cache capacity). `rowElements` is the product of the trailing
+/// (static) dimensions of a cache row.
+gpu::GPUFuncOp buildCacheUpdateKernel(OpBuilder &b, Location loc,
+                                      CacheUpdateOp op, int64_t rowElements,
+                                      StringRef name);
 } // namespace mlir::attn
 
 #endif // ATTN_LIB_CONVERSION_ATTNTOFLASH_FLASHKERNELS_H

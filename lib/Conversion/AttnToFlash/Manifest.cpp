@@ -113,6 +113,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
   llvm::raw_string_ostream vs(variant);
   Attribute(op.getVariant()).print(vs);
   return b.getDictionaryAttr({
+      b.getNamedAttr("op", str("attention")),
       b.getNamedAttr("module", str(moduleName)),
       b.getNamedAttr("function", str(function)),
       b.getNamedAttr("variant", str(variant)),
@@ -137,6 +138,50 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       b.getNamedAttr("rows_per_block", i64(p.rowsPerBlock)),
       b.getNamedAttr("tile_rows", i64(p.tileRows)),
       b.getNamedAttr("kernels", b.getArrayAttr(kernels)),
+  });
+}
+
+DictionaryAttr mlir::attn::buildCacheUpdateManifest(CacheUpdateOp op,
+                                                   int64_t rowElements,
+                                                   StringRef moduleName,
+                                                   StringRef function) {
+  Builder b(op.getContext());
+  auto str = [&](StringRef s) { return b.getStringAttr(s); };
+  auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
+  Type elem = op.getCache().getType().getElementType();
+  std::string w = std::to_string(rowElements);
+  ArgList args{b, {}};
+  args.tensor("cache", elem, {"B", "C", w});
+  args.tensor("rows", elem, {"B", "T", w});
+  args.tensor("lengths", op.getLengths().getType().getElementType(), {"B"});
+  bool weighted = op.getMerge() == SlotMerge::WeightedSum;
+  if (weighted)
+    args.tensor("weights", elem, {"B", "T"});
+  for (StringRef s : {"B", "T", "C"})
+    args.size(s);
+  int64_t stride = op.getTimeStride();
+  std::string slots = stride == 1 ? std::string("T")
+                                  : "ceildiv(T," + std::to_string(stride) +
+                                        ")+1";
+  SmallVector<Attribute> grid = {
+      str("ceildiv(" + w + ",128)"), str(slots), str("B")};
+  auto kernel = b.getDictionaryAttr(
+      {b.getNamedAttr("name", str("update")),
+       b.getNamedAttr("grid", b.getArrayAttr(grid)),
+       b.getNamedAttr("block", b.getArrayAttr({i64(128), i64(1), i64(1)})),
+       b.getNamedAttr("shared_bytes", i64(0)),
+       b.getNamedAttr("args", b.getArrayAttr(args.args))});
+  return b.getDictionaryAttr({
+      b.getNamedAttr("op", str("cache_update")),
+      b.getNamedAttr("module", str(moduleName)),
+      b.getNamedAttr("function", str(function)),
+      b.getNamedAttr("dtype", str(typeName(elem))),
+      b.getNamedAttr("row_elements", i64(rowElements)),
+      b.getNamedAttr("time_stride", i64(stride)),
+      b.getNamedAttr("merge", str(!op.getMerge() ? "append"
+                                  : weighted     ? "weighted_sum"
+                                                 : "replace")),
+      b.getNamedAttr("kernels", b.getArrayAttr({kernel})),
   });
 }
 

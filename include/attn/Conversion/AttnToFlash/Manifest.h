@@ -18,6 +18,11 @@ namespace mlir::attn {
 DictionaryAttr buildManifestEntry(AttentionOp op, const FlashPlan &plan,
                                   StringRef moduleName, StringRef function);
 
+/// The manifest entry of one attn.cache_update lowered to `moduleName`.
+DictionaryAttr buildCacheUpdateManifest(CacheUpdateOp op, int64_t rowElements,
+                                        StringRef moduleName,
+                                        StringRef function);
+
 /// Converts an attribute tree (dictionaries, arrays, strings, integers,
 /// floats, booleans) to JSON.
 llvm::json::Value attributeToJSON(Attribute attr);

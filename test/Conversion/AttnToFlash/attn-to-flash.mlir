@@ -1,0 +1,81 @@
+// RUN: attn-opt %s -split-input-file --attn-to-flash | FileCheck %s
+
+// GQA decode, 2 query heads per KV head: a block packs 2 query rows, tiles of
+// 64 cache rows; keys and values each get a tile in workgroup memory.
+// CHECK-LABEL: gpu.module @gqa_decode_attn0
+// CHECK-SAME: group = 2 : i64
+// CHECK-SAME: grid = ["ceildiv(2*Tq,2)", "B*2", "S"], name = "fwd"
+// CHECK-SAME: grid = ["4", "Tq", "B"], name = "combine"
+// CHECK-SAME: op = "attention"
+// CHECK-SAME: rows_per_block = 2 : i64
+// CHECK-SAME: tile_rows = 64 : i64
+// CHECK: gpu.func @fwd(%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index)
+// CHECK-SAME: workgroup(%{{.+}} : memref<16xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<512xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<128xf32, #gpu.address_space<workgroup>>
+// CHECK-SAME: kernel attributes {known_block_size = array<i32: 128, 1, 1>}
+// CHECK: gpu.barrier
+// CHECK: math.exp
+// CHECK: gpu.func @combine
+// CHECK-NOT: attn.manifest
+#gqa = #attn.variant<kv_form = separate, num_q_heads = 4, num_kv_heads = 2, qk_head_dim = 8, v_head_dim = 8,
+                     rope = #attn.rope<placement = full_head, dim = 8>, softmax_scale = 0.35355339059327373>
+func.func @gqa_decode(%q: tensor<2x1x4x8xf32>, %k: tensor<2x9x2x8xf32>, %v: tensor<2x9x2x8xf32>,
+                      %len: tensor<2xi32>) -> tensor<2x1x4x8xf32> {
+  %o = attn.attention #gqa query(%q : tensor<2x1x4x8xf32>) keys(%k : tensor<2x9x2x8xf32>)
+         values(%v : tensor<2x9x2x8xf32>) seq_lens(%len : tensor<2xi32>) -> tensor<2x1x4x8xf32>
+  return %o : tensor<2x1x4x8xf32>
+}
+
+// -----
+
+// Tied rows: one tile holds the 8-wide row and the shared 4-wide rotary key
+// (12 columns), read once for both the key and the value view; no separate
+// value tile.
+// CHECK-LABEL: gpu.module @gta_attn0
+// CHECK-SAME: key_nope = 4 : i64
+// CHECK-SAME: kv_form = "tied"
+// CHECK-SAME: rope_dim = 4 : i64
+// CHECK: gpu.func @fwd(%{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index)
+// CHECK-SAME: workgroup(%{{.+}} : memref<128xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<768xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<1024xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<16xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<16xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<16xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: kernel
+#gta = #attn.variant<kv_form = tied, num_q_heads = 4, num_kv_heads = 2, qk_head_dim = 8, v_head_dim = 8,
+                     rope = #attn.rope<placement = q_suffix_shared_key, dim = 4>,
+                     tie = #attn.tie<row = 8, key = 0 : 4, value = 0 : 8>, softmax_scale = 0.35355339059327373>
+func.func @gta(%q: tensor<1x?x4x8xbf16>, %r: tensor<1x?x2x8xbf16>, %kr: tensor<1x?x4xbf16>) -> tensor<1x?x4x8xbf16> {
+  %o = attn.attention #gta query(%q : tensor<1x?x4x8xbf16>) rows(%r : tensor<1x?x2x8xbf16>)
+         rope_keys(%kr : tensor<1x?x4xbf16>) -> tensor<1x?x4x8xbf16>
+  return %o : tensor<1x?x4x8xbf16>
+}
+
+// -----
+
+// The value epilogue runs in the combine kernel: Sun's GTA takes the gate and
+// the decoder after the partials.
+// CHECK-LABEL: gpu.module @gta_sun_attn0
+// CHECK-SAME: value_epilogue = "gated_latent_decoder"
+// CHECK: gpu.func @combine(%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index)
+#sun = #attn.variant<kv_form = separate, num_q_heads = 2, num_out_heads = 4, num_kv_heads = 1, num_v_heads = 1,
+                     qk_head_dim = 8, v_head_dim = 4, latent_dim = 8, rope = #attn.rope<placement = full_head, dim = 8>,
+                     softmax_scale = 0.35, value_epilogue = gated_latent_decoder>
+func.func @gta_sun(%q: tensor<1x7x2x8xf32>, %k: tensor<1x7x1x8xf32>, %c: tensor<1x7x1x8xf32>,
+                   %g: tensor<1x7x16xf32>, %p: tensor<4x8x4xf32>) -> tensor<1x7x4x4xf32> {
+  %o = attn.attention #sun query(%q : tensor<1x7x2x8xf32>) keys(%k : tensor<1x7x1x8xf32>)
+         values(%c : tensor<1x7x1x8xf32>) gate(%g : tensor<1x7x16xf32>) decoder(%p : tensor<4x8x4xf32>)
+         -> tensor<1x7x4x4xf32>
+  return %o : tensor<1x7x4x4xf32>
+}
+
+// -----
+
+// MTLA's slot merge becomes an in-place update kernel.
+// CHECK-LABEL: gpu.module @mtla_step_update0
+// CHECK-SAME: merge = "weighted_sum"
+// CHECK-SAME: op = "cache_update"
+// CHECK-SAME: row_elements = 16 : i64
+// CHECK-SAME: time_stride = 2 : i64
+// CHECK: gpu.func @update(%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?xf32>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index) kernel
+func.func @mtla_step(%cache: tensor<?x64x1x16xf32>, %c: tensor<?x1x1x16xf32>, %len: tensor<?xi32>,
+                     %w: tensor<?x1xf32>) -> tensor<?x64x1x16xf32> {
+  %u = attn.cache_update %cache, %c lengths(%len : tensor<?xi32>) weights(%w : tensor<?x1xf32>)
+         time_stride = 2 merge = weighted_sum : tensor<?x64x1x16xf32>, tensor<?x1x1x16xf32>
+  return %u : tensor<?x64x1x16xf32>
+}
