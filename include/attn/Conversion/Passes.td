@@ -55,7 +55,8 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
                            "::mlir::gpu::GPUDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::memref::MemRefDialect",
-                           "::mlir::scf::SCFDialect"];
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 #endif // ATTN_CONVERSION_PASSES_TD

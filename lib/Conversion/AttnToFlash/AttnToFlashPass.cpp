@@ -32,7 +32,10 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
       std::string name = base + "_attn" + std::to_string(perFunction[base]++);
       auto gpuModule = gpu::GPUModuleOp::create(b, op.getLoc(), name);
       OpBuilder inner(gpuModule.getBodyRegion());
-      buildForwardKernel(inner, op.getLoc(), *plan, "fwd");
+      if (plan->streaming)
+        buildStreamingForwardKernel(inner, op.getLoc(), *plan, "fwd");
+      else
+        buildForwardKernel(inner, op.getLoc(), *plan, "fwd");
       buildCombineKernel(inner, op.getLoc(), *plan, "combine");
       gpuModule->setAttr("attn.manifest",
                          buildManifestEntry(op, *plan, name, base));

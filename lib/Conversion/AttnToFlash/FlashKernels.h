@@ -15,6 +15,12 @@ namespace mlir::attn {
 gpu::GPUFuncOp buildForwardKernel(OpBuilder &b, Location loc,
                                   const FlashPlan &plan, StringRef name);
 
+/// The streaming variant of the forward kernel (plan.streaming): same
+/// arguments and outputs, cache rows streamed through registers by warps.
+gpu::GPUFuncOp buildStreamingForwardKernel(OpBuilder &b, Location loc,
+                                           const FlashPlan &plan,
+                                           StringRef name);
+
 /// The combine kernel: merges the splits of one (batch, token, output head),
 /// normalises, applies the value epilogue and stores the result. Arguments:
 /// o_part, ml_part, the epilogue operands (up_v; gate, decoder; alpha,

@@ -1,6 +1,7 @@
 //===- FlashPlan.cpp - what a fused attention kernel computes -------------===//
 #include "attn/Conversion/AttnToFlash/FlashPlan.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -13,7 +14,34 @@ int64_t FlashPlan::tileWidth() const {
   return separate() ? keyWidth : rowWidth + ropeDim;
 }
 
+static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+int64_t FlashPlan::keySlots() const {
+  return ceilDiv(tileWidth(), 32 * vecK) * vecK;
+}
+int64_t FlashPlan::valueSlots() const {
+  return separate() ? ceilDiv(valueWidth, 32 * vecV) * vecV : keySlots();
+}
+int64_t FlashPlan::accWidth() const {
+  return separate() ? ceilDiv(valueWidth, 32 * vecV) * 32 * vecV
+                    : ceilDiv(tileWidth(), 32 * vecK) * 32 * vecK;
+}
+
+/// Elements per 16-byte-or-less vector load: a power of two dividing
+/// `width` (and `align`, so a vector never straddles two streams), small
+/// enough that 32 lanes cover the width.
+static int64_t pickVector(int64_t width, int64_t align, int64_t maxVec) {
+  int64_t v = maxVec;
+  while (v > 1 && (width % v || align % v || 32 * v > std::max<int64_t>(width, 32)))
+    v /= 2;
+  return v;
+}
+
 int64_t FlashPlan::sharedBytes() const {
+  if (streaming) {
+    int64_t warps = threads / 32;
+    return 4 * warps * rowsPerBlock * (accWidth() + 2);
+  }
   int64_t floats = rowsPerBlock * keyWidth          // query rows
                    + tileRows * tileWidth()         // key (and value) rows
                    + (separate() ? tileRows * valueWidth : 0)
@@ -97,6 +125,23 @@ FailureOr<FlashPlan> FlashPlan::get(AttentionOp op) {
     ;
   while (p.sharedBytes() > kSharedBudget && p.rowsPerBlock > 1)
     p.rowsPerBlock /= 2;
+  // Few query rows per group (decode of MHA, GQA, GTA...): stream the cache
+  // row by row through registers instead of staging tiles, when the lanes'
+  // slices of the query and the accumulators fit in registers.
+  if (!ShapedType::isDynamic(tq) && p.group * tq <= 8) {
+    FlashPlan s = p;
+    s.streaming = true;
+    s.rowsPerBlock = p.group * tq;
+    s.tileRows = 32; // split granularity: rows a block streams per round
+    int64_t bits = cast<FloatType>(p.storage).getWidth();
+    int64_t maxVec = 128 / bits; // 16-byte loads
+    int64_t align = p.separate() ? p.keyWidth : std::gcd(p.rowWidth, p.ropeDim ? p.ropeDim : p.rowWidth);
+    s.vecK = pickVector(s.tileWidth(), align, maxVec);
+    s.vecV = p.separate() ? pickVector(p.valueWidth, p.valueWidth, maxVec) : s.vecK;
+    if (s.rowsPerBlock * (s.keySlots() + s.valueSlots()) <= 128 &&
+        s.sharedBytes() <= kSharedBudget)
+      return s;
+  }
   if (p.sharedBytes() > kSharedBudget)
     return op.emitOpError() << "fused path: a " << p.tileWidth()
                             << "-wide cache row does not fit a tile in "

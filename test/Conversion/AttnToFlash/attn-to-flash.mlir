@@ -1,21 +1,25 @@
 // RUN: attn-opt %s -split-input-file --attn-to-flash | FileCheck %s
 
-// GQA decode, 2 query heads per KV head: a block packs 2 query rows, tiles of
-// 64 cache rows; keys and values each get a tile in workgroup memory.
+// GQA decode (one query token, 2 query heads per KV head): the streaming
+// schedule. Each warp streams whole cache rows with vector loads, a score is
+// a lane dot product plus a 5-step xor reduction over the warp; the warps'
+// states merge in workgroup memory (4 warps x 2 rows x 32 columns).
 // CHECK-LABEL: gpu.module @gqa_decode_attn0
-// CHECK-SAME: group = 2 : i64
 // CHECK-SAME: grid = ["ceildiv(2*Tq,2)", "B*2", "S"], name = "fwd"
 // CHECK-SAME: grid = ["4", "Tq", "B"], name = "combine"
 // CHECK-SAME: op = "attention"
 // CHECK-SAME: rows_per_block = 2 : i64
-// CHECK-SAME: tile_rows = 64 : i64
+// CHECK-SAME: schedule = "streaming"
 // CHECK: gpu.func @fwd(%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index)
-// CHECK-SAME: workgroup(%{{.+}} : memref<16xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<512xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<128xf32, #gpu.address_space<workgroup>>
+// CHECK-SAME: workgroup(%{{.+}} : memref<256xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<8xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<8xf32, #gpu.address_space<workgroup>>)
 // CHECK-SAME: kernel attributes {known_block_size = array<i32: 128, 1, 1>}
-// CHECK: gpu.barrier
+// CHECK: scf.for
+// CHECK: vector.load
+// CHECK: vector.load
+// CHECK-COUNT-5: gpu.shuffle xor
 // CHECK: math.exp
+// CHECK: gpu.barrier
 // CHECK: gpu.func @combine
-// CHECK-NOT: attn.manifest
 #gqa = #attn.variant<kv_form = separate, num_q_heads = 4, num_kv_heads = 2, qk_head_dim = 8, v_head_dim = 8,
                      rope = #attn.rope<placement = full_head, dim = 8>, softmax_scale = 0.35355339059327373>
 func.func @gqa_decode(%q: tensor<2x1x4x8xf32>, %k: tensor<2x9x2x8xf32>, %v: tensor<2x9x2x8xf32>,
@@ -23,6 +27,26 @@ func.func @gqa_decode(%q: tensor<2x1x4x8xf32>, %k: tensor<2x9x2x8xf32>, %v: tens
   %o = attn.attention #gqa query(%q : tensor<2x1x4x8xf32>) keys(%k : tensor<2x9x2x8xf32>)
          values(%v : tensor<2x9x2x8xf32>) seq_lens(%len : tensor<2xi32>) -> tensor<2x1x4x8xf32>
   return %o : tensor<2x1x4x8xf32>
+}
+
+// -----
+
+// A prefill (query tokens unknown): the tiled schedule stages 64 cache rows
+// of keys and values per tile in workgroup memory for blocks of 16 query rows.
+// CHECK-LABEL: gpu.module @gqa_prefill_attn0
+// CHECK-SAME: rows_per_block = 16 : i64
+// CHECK-SAME: schedule = "tiled"
+// CHECK-SAME: tile_rows = 64 : i64
+// CHECK: gpu.func @fwd
+// CHECK-SAME: workgroup(%{{.+}} : memref<128xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<512xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<1024xf32, #gpu.address_space<workgroup>>
+// CHECK: gpu.barrier
+// CHECK: math.exp
+#gqa = #attn.variant<kv_form = separate, num_q_heads = 4, num_kv_heads = 2, qk_head_dim = 8, v_head_dim = 8,
+                     rope = #attn.rope<placement = full_head, dim = 8>, softmax_scale = 0.35355339059327373>
+func.func @gqa_prefill(%q: tensor<2x?x4x8xf32>, %k: tensor<2x?x2x8xf32>, %v: tensor<2x?x2x8xf32>) -> tensor<2x?x4x8xf32> {
+  %o = attn.attention #gqa query(%q : tensor<2x?x4x8xf32>) keys(%k : tensor<2x?x2x8xf32>)
+         values(%v : tensor<2x?x2x8xf32>) -> tensor<2x?x4x8xf32>
+  return %o : tensor<2x?x4x8xf32>
 }
 
 // -----

@@ -41,12 +41,22 @@ struct FlashPlan {
   int64_t rowsPerBlock; // R: query rows (token x head-in-group) per block
   int64_t tileRows;     // N: cache rows per tile
   int64_t threads;      // threads per block
+  // The streaming decode schedule: each warp streams whole cache rows with
+  // vector loads, lanes own column slices, scores are warp reductions.
+  bool streaming = false;
+  int64_t vecK = 1; // elements per vector load of the key (or tied) stream
+  int64_t vecV = 1; // elements per vector load of a separate value stream
 
   /// Builds the plan for `op`, or explains why the fused path cannot take it.
   static FailureOr<FlashPlan> get(AttentionOp op);
 
   /// Workgroup memory of the forward kernel in bytes.
   int64_t sharedBytes() const;
+  /// Per-lane columns of the key stream and of the aggregated stream, and
+  /// the padded accumulator width of the streaming kernel.
+  int64_t keySlots() const;
+  int64_t valueSlots() const;
+  int64_t accWidth() const;
   /// Width of one cache row as stored in workgroup memory (row + rope).
   int64_t tileWidth() const;
   bool separate() const { return form == KvForm::Separate; }

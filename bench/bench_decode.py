@@ -1,0 +1,212 @@
+"""Decode benchmark: attn's kernels next to the peers, in one process run.
+
+Run on the GPU machine (PyTorch there), after scripts/gpu-artifacts.sh here:
+    python3 bench/bench_decode.py --artifacts gpu-artifacts/sm_90a --runtime /tmp/attn-rt/lib/libattn_runtime.so
+Prints one table (us, GB/s of unique cache bytes, fraction of the measured
+copy bandwidth, ratio to the best peer) and writes bench/results.json (or
+--json). Every attn result is checked against a PyTorch float32 computation
+of the same attention first.
+"""
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(__file__))
+from attn_rt import Artifact  # noqa: E402
+
+DEV = "cuda"
+BF16 = torch.bfloat16
+
+
+def timed(fn, iters=20, trials=5):
+    """Median over trials of the mean time of `iters` calls, in microseconds."""
+    fn()
+    torch.cuda.synchronize()
+    res = []
+    for _ in range(trials):
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        for i in range(iters):
+            fn(i)
+        b.record()
+        torch.cuda.synchronize()
+        res.append(a.elapsed_time(b) * 1e3 / iters)
+    return statistics.median(res)
+
+
+def ceilings():
+    n = 1 << 28
+    x = torch.empty(n, dtype=BF16, device=DEV)
+    y = torch.empty_like(x)
+    us = timed(lambda i=0: y.copy_(x), iters=10)
+    copy_gbs = 2 * n * 2 / (us * 1e-6) / 1e9
+    a = torch.randn(8192, 8192, dtype=BF16, device=DEV)
+    bm = torch.randn(8192, 8192, dtype=BF16, device=DEV)
+    us = timed(lambda i=0: a @ bm, iters=5)
+    tflops = 2 * 8192 ** 3 / (us * 1e-6) / 1e12
+    del x, y, a, bm
+    return copy_gbs, tflops
+
+
+def shapes_of(info, B, L):
+    hq, kv = int(info["num_q_heads"]), int(info["num_kv_heads"])
+    hout, kw = int(info["num_out_heads"]), int(info["key_width"])
+    vw, rw = int(info["value_width"]), int(info["row_width"])
+    rd, ow = int(info["rope_dim"]), int(info["out_width"])
+    return {"query": (B, 1, hq, kw), "keys": (B, L, kv, kw), "values": (B, L, kv, vw),
+            "rows": (B, L, kv, rw), "rope_keys": (B, L, rd), "seq_lens": (B,),
+            "up_v": (hq, vw, ow), "gate": (B, 1, hout * ow), "decoder": (hout, vw, ow),
+            "alpha": (vw,), "transform": (vw, vw), "out": (B, 1, hout, ow)}
+
+
+CACHE = ("keys", "values", "rows", "rope_keys")
+
+
+def torch_attention(info, t, i=0):
+    """The same attention in PyTorch (fp32 math): the check, and 'plain PyTorch'."""
+    form, hq = info["kv_form"], int(info["num_q_heads"])
+    kv, g = int(info["num_kv_heads"]), int(info["group"])
+    scale = float(info["softmax_scale"])
+    q = t["query"][0].float()[:, 0]  # [B, hq, kw]
+    if form == "separate":
+        k, v = t["keys"][i % len(t["keys"])].float(), t["values"][i % len(t["values"])].float()
+    else:
+        rows = t["rows"][i % len(t["rows"])].float()
+        kb, nope, vb = int(info["key_begin"]), int(info["key_nope"]), int(info["value_begin"])
+        k = rows[..., kb:kb + nope]
+        if int(info["rope_dim"]):
+            rk = t["rope_keys"][i % len(t["rope_keys"])].float()
+            k = torch.cat([k, rk[:, :, None, :].expand(-1, -1, kv, -1)], -1)
+        v = rows[..., vb:vb + int(info["value_width"])]
+    B = q.shape[0]
+    qg = q.view(B, kv, g, -1)
+    s = torch.einsum("bhgd,blhd->bhgl", qg, k) * scale
+    p = torch.softmax(s, -1)
+    o = torch.einsum("bhgl,blhd->bhgd", p, v).reshape(B, hq, -1)
+    epi = info["value_epilogue"]
+    if epi == "latent_up":
+        o = torch.einsum("bhc,hce->bhe", o, t["up_v"][0].float())
+    elif epi == "gated_latent_decoder":
+        hout = int(info["num_out_heads"])
+        om = o.repeat_interleave(hout // hq, 1)
+        o = torch.einsum("bhc,hce->bhe", om, t["decoder"][0].float())
+        o = o * t["gate"][0].float().view(B, hout, -1)
+    elif epi == "key_reuse_post":
+        o = o + t["alpha"][0].float() * (o @ t["transform"][0].float())
+    return o
+
+
+def bench_variant(art, name, B, L, copy_gbs, peers):
+    mod = art.module(f"{name}_decode_attn0")
+    info = mod.info
+    shapes = shapes_of(info, B, L)
+    cache_bytes = sum(math.prod(shapes[n]) * 2 for n in mod.inputs if n in CACHE)
+    copies = max(1, math.ceil(200e6 / cache_bytes))  # rotate past the 50 MB L2
+    t = {}
+    for n in mod.inputs:
+        if n == "seq_lens":
+            t[n] = [torch.full((B,), L, dtype=torch.int32, device=DEV)]
+        elif n == "out":
+            t[n] = [torch.full(shapes[n], float("nan"), dtype=BF16, device=DEV)]
+        else:
+            k = copies if n in CACHE else 1
+            t[n] = [torch.randn(shapes[n], dtype=BF16, device=DEV) * (0.5 if n == "gate" else 1.0)
+                    for _ in range(k)]
+
+    def ours(i=0):
+        bufs = {n: v[i % len(v)].data_ptr() for n, v in t.items()}
+        mod.run(bufs, B, 1, L)
+
+    ours()
+    torch.cuda.synchronize()
+    want = torch_attention(info, t)
+    got = t["out"][0].float().view(want.shape)
+    err = ((got - want).abs().max() / want.abs().max()).item()
+    ok = bool(torch.isfinite(got).all()) and err < 2e-2
+    row = {"variant": name, "B": B, "L": L, "cache_MB": cache_bytes / 1e6, "err": err, "ok": ok,
+           "attn_us": timed(ours)}
+    row["attn_GBs"] = cache_bytes / (row["attn_us"] * 1e-6) / 1e9
+    row["attn_frac_copy"] = row["attn_GBs"] / copy_gbs
+    best = None
+    for pname, fn in peers(info, t):
+        try:
+            us = timed(fn)
+            row[pname + "_us"] = us
+            best = us if best is None else min(best, us)
+        except Exception as e:  # a peer that cannot run this shape
+            row[pname + "_us"] = None
+            row[pname + "_error"] = str(e).splitlines()[0][:120]
+    row["best_peer_us"] = best
+    row["speedup_vs_best_peer"] = best / row["attn_us"] if best else None
+    return row
+
+
+def sdpa_peers(info, t):
+    if info["kv_form"] != "separate" or info["value_epilogue"] != "none":
+        return [("torch", lambda i=0: torch_attention(info, t, i))]
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    scale = float(info["softmax_scale"])
+
+    def sdpa(backend):
+        def run(i=0):
+            q = t["query"][0].transpose(1, 2)
+            k = t["keys"][i % len(t["keys"])].transpose(1, 2)
+            v = t["values"][i % len(t["values"])].transpose(1, 2)
+            with sdpa_kernel(backend):
+                return F.scaled_dot_product_attention(q, k, v, scale=scale, enable_gqa=True)
+        return run
+    return [("sdpa_flash", sdpa(SDPBackend.FLASH_ATTENTION)),
+            ("sdpa_cudnn", sdpa(SDPBackend.CUDNN_ATTENTION))]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--artifacts", required=True)
+    ap.add_argument("--runtime", required=True)
+    ap.add_argument("--json", default=os.path.join(os.path.dirname(__file__), "results.json"))
+    ap.add_argument("--quick", action="store_true", help="fewer shapes")
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    copy_gbs, tflops = ceilings()
+    print(f"device {torch.cuda.get_device_name()}: copy {copy_gbs:.0f} GB/s, bf16 matmul {tflops:.0f} TFLOP/s")
+    plan = []
+    for B in (1, 16, 64, 128):
+        for L in (2048, 8192, 32768):
+            plan.append(("gqa", B, L))
+    plan += [("mha", 16, 8192), ("mha", 64, 8192), ("mqa", 16, 8192), ("gta", 16, 8192),
+             ("gta", 64, 8192), ("mla", 16, 4096), ("mla", 64, 4096), ("gla", 32, 4096),
+             ("mfa", 16, 8192), ("mfa_kr", 16, 8192), ("gta_sun", 16, 8192), ("mtla", 32, 4096)]
+    if args.quick:
+        plan = [p for p in plan if p[0] != "gqa" or p[1] in (1, 16)]
+    rows = []
+    hdr = (f"{'variant':8} {'B':>4} {'L':>6} {'MB':>7} {'ok':>3} {'attn us':>9} {'GB/s':>7} "
+           f"{'%copy':>6} {'best peer':>10} {'peer us':>9} {'x peer':>7}")
+    print(hdr)
+    for name, B, L in plan:
+        art = Artifact(os.path.join(args.artifacts, f"{name}-bf16"), args.runtime)
+        try:
+            r = bench_variant(art, name, B, L, copy_gbs, sdpa_peers)
+        except torch.cuda.OutOfMemoryError:
+            print(f"{name:8} {B:>4} {L:>6}  out of memory")
+            continue
+        rows.append(r)
+        peer = min((k for k in r if k.endswith("_us") and k not in ("attn_us", "best_peer_us")
+                    and r[k] is not None), key=lambda k: r[k], default=None)
+        print(f"{name:8} {B:>4} {L:>6} {r['cache_MB']:>7.1f} {'y' if r['ok'] else 'N':>3} "
+              f"{r['attn_us']:>9.1f} {r['attn_GBs']:>7.0f} {100 * r['attn_frac_copy']:>5.1f}% "
+              f"{(peer or '-')[:-3]:>10} {r.get(peer, float('nan')) or float('nan'):>9.1f} "
+              f"{r['speedup_vs_best_peer'] or float('nan'):>7.2f}", flush=True)
+        torch.cuda.empty_cache()
+    with open(args.json, "w") as f:
+        json.dump({"device": torch.cuda.get_device_name(), "copy_GBs": copy_gbs,
+                   "matmul_TFLOPs": tflops, "rows": rows}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

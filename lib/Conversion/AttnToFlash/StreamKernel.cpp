@@ -1,0 +1,317 @@
+//===- StreamKernel.cpp - the streaming decode kernel ---------------------===//
+//
+// For few query rows per cache group (decode of MHA, GQA, GTA, Sun's GTA):
+// every warp streams whole cache rows straight into registers with vector
+// loads, each lane owning a slice of the row's columns. A score is a lane
+// partial dot product plus a warp reduction; each lane keeps the online
+// softmax state and its slice of the accumulators. A tied row is loaded once
+// and read as key (through the query slots that meet it) and as value. The
+// warps' states merge through workgroup memory at the end. Same arguments
+// and partial outputs as the tiled kernel, so combine and the runtime are
+// shared.
+//
+//===----------------------------------------------------------------------===//
+#include "FlashKernels.h"
+#include "KernelBuilder.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
+                                                       Location loc,
+                                                       const FlashPlan &p,
+                                                       StringRef name) {
+  MLIRContext *ctx = ob.getContext();
+  Type idxT = ob.getIndexType();
+  const bool sep = p.separate();
+  const int64_t R = p.rowsPerBlock, NT = p.threads, NW = NT / 32;
+  const int64_t DK = p.keyWidth, DV = p.valueWidth, TW = p.tileWidth();
+  const int64_t VK = p.vecK, VV = sep ? p.vecV : p.vecK;
+  const int64_t SK = p.keySlots(), SV = p.valueSlots(), AW = p.accWidth();
+  const int64_t CK = SK / VK, CV = SV / VV;
+
+  auto flat = [](Type t) {
+    return MemRefType::get({ShapedType::kDynamic}, t);
+  };
+  auto space = gpu::AddressSpaceAttr::get(
+      ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
+  auto shared = [&](int64_t n) {
+    return MemRefType::get({n}, ob.getF32Type(), MemRefLayoutAttrInterface(),
+                           space);
+  };
+  SmallVector<Type> args = {flat(p.storage)};
+  args.push_back(flat(p.storage));
+  if (sep)
+    args.push_back(flat(p.storage));
+  if (p.ropeDim)
+    args.push_back(flat(p.storage));
+  if (p.lengthType)
+    args.push_back(flat(p.lengthType));
+  args.append({flat(ob.getF32Type()), flat(ob.getF32Type()), idxT, idxT, idxT,
+               idxT});
+  SmallVector<Type> wg = {shared(NW * R * AW), shared(NW * R),
+                          shared(NW * R)};
+  auto func = gpu::GPUFuncOp::create(
+      ob, loc, name, FunctionType::get(ctx, args, {}), wg);
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), ob.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      ob.getDenseI32ArrayAttr({static_cast<int32_t>(NT), 1, 1}));
+
+  Block &entry = func.getBody().front();
+  ImplicitLocOpBuilder b(loc, ob);
+  b.setInsertionPointToStart(&entry);
+  KernelBuilder k(b);
+  unsigned a = 0;
+  Value q = entry.getArgument(a++);
+  Value keys = entry.getArgument(a++); // keys, or the tied / latent rows
+  Value values = sep ? entry.getArgument(a++) : Value();
+  Value rope = p.ropeDim ? entry.getArgument(a++) : Value();
+  Value lens = p.lengthType ? entry.getArgument(a++) : Value();
+  Value oPart = entry.getArgument(a++), mlPart = entry.getArgument(a++);
+  Value B = entry.getArgument(a++), Tq = entry.getArgument(a++),
+        L = entry.getArgument(a++), S = entry.getArgument(a++);
+  Value accW = func.getWorkgroupAttributions()[0];
+  Value mW = func.getWorkgroupAttributions()[1];
+  Value lW = func.getWorkgroupAttributions()[2];
+
+  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value rb = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  Value by = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+  Value split = gpu::BlockIdOp::create(b, gpu::Dimension::z);
+  Value zero = k.idx(0), one = k.idx(1), w32 = k.idx(32);
+  Value lane = k.rem(tid, w32), warp = k.div(tid, w32);
+  Value G = k.idx(p.group), Hq = k.idx(p.qHeads), Hkv = k.idx(p.kvHeads);
+  Value gk = k.rem(by, Hkv), bIdx = k.div(by, Hkv);
+  Value rowsTotal = k.mul(Tq, G);
+  Value rho0 = k.mul(rb, k.idx(R));
+  Value len = lens ? k.loadIndex(lens, bIdx) : L;
+  Value chunk = k.div(k.add(L, k.sub(S, one)), S);
+  Value jBegin = k.mul(split, chunk);
+  Value jEnd = k.min(k.add(jBegin, chunk), len);
+  if (p.mask != Mask::None) {
+    Value lastRow = k.sub(k.min(k.add(rho0, k.idx(R)), rowsTotal), one);
+    jEnd = k.min(jEnd, k.add(k.sub(len, Tq), k.add(k.div(lastRow, G), one)));
+  }
+  auto headOf = [&](Value rho) { return k.add(k.mul(gk, G), k.rem(rho, G)); };
+  auto qRow = [&](Value rho) {
+    Value t = k.div(rho, G);
+    return k.add(k.mul(k.add(k.mul(bIdx, Tq), t), Hq), headOf(rho));
+  };
+  // Tile column of slot (chunk c, element e) of this lane.
+  auto column = [&](int64_t c, int64_t e, int64_t vec) {
+    return k.add(k.mul(k.add(k.idx(c * 32), lane), k.idx(vec)), k.idx(e));
+  };
+
+  // The query slots that meet this lane's key columns (0 elsewhere).
+  SmallVector<Value> qv;
+  for (int64_t r = 0; r < R; ++r) {
+    Value rho = k.add(rho0, k.idx(r));
+    Value rowOk = k.lt(rho, rowsTotal);
+    Value base = k.mul(qRow(k.min(rho, k.sub(rowsTotal, one))), k.idx(DK));
+    for (int64_t c = 0; c < CK; ++c)
+      for (int64_t e = 0; e < VK; ++e) {
+        Value col = column(c, e, VK);
+        Value qcol = col, ok = k.lt(col, k.idx(TW));
+        if (p.form == KvForm::Tied) {
+          Value kb = k.idx(p.keyBegin), ke = k.idx(p.keyBegin + p.keyNope),
+                W = k.idx(p.rowWidth);
+          Value inNope = k.land(k.le(kb, col), k.lt(col, ke));
+          Value inRope = k.le(W, col);
+          qcol = k.select(inNope, k.sub(col, kb),
+                          k.add(k.sub(col, W), k.idx(p.keyNope)));
+          ok = k.land(ok, k.lor(inNope, inRope));
+        }
+        ok = k.land(ok, rowOk);
+        Value at = k.add(base, k.min(qcol, k.idx(DK - 1)));
+        qv.push_back(k.select(ok, k.loadF32(q, k.max(at, zero)), k.f(0.0)));
+      }
+  }
+
+  // One vector of `vec` elements at column `col` of cache row `tok`.
+  auto vecType = [&](int64_t vec) { return VectorType::get({vec}, p.storage); };
+  auto loadVec = [&](Value mem, Value at, int64_t vec) -> SmallVector<Value> {
+    int64_t bytes = vec * cast<FloatType>(p.storage).getWidth() / 8;
+    Value v = vector::LoadOp::create(b, vecType(vec), mem, ValueRange{at},
+                                     /*nontemporal=*/false,
+                                     llvm::MaybeAlign(bytes));
+    SmallVector<Value> out;
+    for (int64_t e = 0; e < vec; ++e) {
+      Value x = vector::ExtractOp::create(b, v, e);
+      if (cast<FloatType>(p.storage).getWidth() < 32)
+        x = arith::ExtFOp::create(b, b.getF32Type(), x);
+      out.push_back(x);
+    }
+    return out;
+  };
+  auto loadKeyRow = [&](Value tok) {
+    SmallVector<Value> xs;
+    Value head = k.add(k.mul(tok, Hkv), gk);
+    for (int64_t c = 0; c < CK; ++c) {
+      Value col = column(c, 0, VK);
+      Value ok = k.lt(col, k.idx(TW));
+      SmallVector<Value> v;
+      if (sep || !p.ropeDim) {
+        int64_t width = sep ? DK : p.rowWidth;
+        Value at = k.add(k.mul(head, k.idx(width)),
+                         k.min(col, k.idx(width - VK)));
+        v = loadVec(keys, at, VK);
+      } else {
+        // Lanes past the row read the shared rotary key instead.
+        Value W = k.idx(p.rowWidth);
+        auto ifOp = scf::IfOp::create(b, TypeRange{vecType(VK)}, k.lt(col, W),
+                                      /*withElse=*/true);
+        // Emits a vector load at the end of `region`'s block and yields it.
+        auto emit = [&](Region &region, Value mem,
+                        function_ref<Value()> address) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(&region.front());
+          int64_t bytes = VK * cast<FloatType>(p.storage).getWidth() / 8;
+          Value x = vector::LoadOp::create(b, vecType(VK), mem,
+                                           ValueRange{address()}, false,
+                                           llvm::MaybeAlign(bytes));
+          scf::YieldOp::create(b, x);
+        };
+        emit(ifOp.getThenRegion(), keys,
+             [&] { return k.add(k.mul(head, W), col); });
+        emit(ifOp.getElseRegion(), rope, [&] {
+          Value rc = k.min(k.sub(col, W), k.idx(p.ropeDim - VK));
+          return k.add(k.mul(tok, k.idx(p.ropeDim)), rc);
+        });
+        for (int64_t e = 0; e < VK; ++e) {
+          Value x = vector::ExtractOp::create(b, ifOp.getResult(0), e);
+          if (cast<FloatType>(p.storage).getWidth() < 32)
+            x = arith::ExtFOp::create(b, b.getF32Type(), x);
+          v.push_back(x);
+        }
+      }
+      for (Value x : v)
+        xs.push_back(k.select(ok, x, k.f(0.0)));
+    }
+    return xs;
+  };
+  auto loadValueRow = [&](Value tok) {
+    SmallVector<Value> xs;
+    Value head = k.add(k.mul(tok, Hkv), gk);
+    for (int64_t c = 0; c < CV; ++c) {
+      Value col = column(c, 0, VV);
+      Value ok = k.lt(col, k.idx(DV));
+      Value at = k.add(k.mul(head, k.idx(DV)), k.min(col, k.idx(DV - VV)));
+      for (Value x : loadVec(values, at, VV))
+        xs.push_back(k.select(ok, x, k.f(0.0)));
+    }
+    return xs;
+  };
+
+  // Stream this split's rows: warp w takes rows jBegin + w, + NW, ...
+  SmallVector<Value> init;
+  for (int64_t r = 0; r < R; ++r) {
+    init.push_back(k.negInf()); // running max
+    init.push_back(k.f(0.0));   // running sum
+  }
+  for (int64_t i = 0; i < R * SV; ++i)
+    init.push_back(k.f(0.0));
+  SmallVector<Value> state = k.loop(
+      k.add(jBegin, warp), jEnd, k.idx(NW), init,
+      [&](Value j, ValueRange in) -> SmallVector<Value> {
+        Value tok = k.add(k.mul(bIdx, L), j);
+        SmallVector<Value> xk = loadKeyRow(tok);
+        SmallVector<Value> xv = sep ? loadValueRow(tok) : xk;
+        SmallVector<Value> out(in.begin(), in.end());
+        for (int64_t r = 0; r < R; ++r) {
+          Value s = k.f(0.0);
+          for (int64_t i = 0; i < SK; ++i)
+            s = math::FmaOp::create(b, qv[r * SK + i], xk[i], s);
+          for (int32_t off = 16; off >= 1; off /= 2)
+            s = k.addf(s, gpu::ShuffleOp::create(b, s, off, 32,
+                                                 gpu::ShuffleMode::XOR)
+                              .getShuffleResult());
+          Value rho = k.add(rho0, k.idx(r));
+          Value vis = k.lt(rho, rowsTotal);
+          Value pos = k.add(k.sub(len, Tq), k.div(rho, G));
+          if (p.mask == Mask::Causal)
+            vis = k.land(vis, k.le(j, pos));
+          if (p.mask == Mask::StrideAwareCausal) {
+            Value closes =
+                k.eq(k.rem(k.add(j, one), k.idx(p.timeStride)), zero);
+            vis = k.land(vis,
+                         k.lor(k.eq(j, pos), k.land(k.le(j, pos), closes)));
+          }
+          s = k.select(vis, k.mulf(s, k.f(p.scale)), k.negInf());
+          Value mOld = in[2 * r], lOld = in[2 * r + 1];
+          Value mNew = k.maxf(mOld, s);
+          Value mSafe = k.select(k.feq(mNew, k.negInf()), k.f(0.0), mNew);
+          Value alpha = k.exp(k.subf(mOld, mSafe));
+          Value pr = k.exp(k.subf(s, mSafe));
+          out[2 * r] = mNew;
+          out[2 * r + 1] = math::FmaOp::create(b, lOld, alpha, pr);
+          for (int64_t i = 0; i < SV; ++i) {
+            Value accIn = in[2 * R + r * SV + i];
+            out[2 * R + r * SV + i] =
+                math::FmaOp::create(b, pr, xv[i], k.mulf(accIn, alpha));
+          }
+        }
+        return out;
+      });
+
+  // Each warp's state into workgroup memory, then merge the warps.
+  for (int64_t r = 0; r < R; ++r) {
+    Value slot = k.add(k.mul(warp, k.idx(R)), k.idx(r));
+    k.ifThen(k.eq(lane, zero), [&] {
+      k.store(state[2 * r], mW, slot);
+      k.store(state[2 * r + 1], lW, slot);
+    });
+    for (int64_t c = 0; c < CV; ++c)
+      for (int64_t e = 0; e < VV; ++e)
+        k.store(state[2 * R + r * SV + c * VV + e], accW,
+                k.add(k.mul(slot, k.idx(AW)), column(c, e, VV)));
+  }
+  k.barrier();
+
+  auto partIndex = [&](Value rho) {
+    Value t = k.div(rho, G);
+    Value st = k.add(k.mul(k.add(k.mul(split, B), bIdx), Tq), t);
+    return k.add(k.mul(st, Hq), headOf(rho));
+  };
+  auto rowMax = [&](Value r) {
+    Value M = k.reduce(zero, k.idx(NW), k.negInf(), [&](Value w, Value m) {
+      return k.maxf(m, memref::LoadOp::create(b, mW, k.add(k.mul(w, k.idx(R)), r)));
+    });
+    return std::make_pair(M, k.select(k.feq(M, k.negInf()), k.f(0.0), M));
+  };
+  k.loop(tid, k.idx(R * DV), k.idx(NT), [&](Value i) {
+    Value r = k.div(i, k.idx(DV)), e = k.rem(i, k.idx(DV));
+    Value rho = k.add(rho0, r);
+    k.ifThen(k.lt(rho, rowsTotal), [&] {
+      auto [M, mSafe] = rowMax(r);
+      (void)M;
+      Value col = sep ? e : k.add(e, k.idx(p.valueBegin));
+      Value o = k.reduce(zero, k.idx(NW), k.f(0.0), [&](Value w, Value acc) {
+        Value slot = k.add(k.mul(w, k.idx(R)), r);
+        Value wt = k.exp(k.subf(memref::LoadOp::create(b, mW, slot), mSafe));
+        Value x = memref::LoadOp::create(
+            b, accW, k.add(k.mul(slot, k.idx(AW)), col));
+        return math::FmaOp::create(b, wt, x, acc).getResult();
+      });
+      k.store(o, oPart, k.add(k.mul(partIndex(rho), k.idx(DV)), e));
+    });
+  });
+  k.loop(tid, k.idx(R), k.idx(NT), [&](Value r) {
+    Value rho = k.add(rho0, r);
+    k.ifThen(k.lt(rho, rowsTotal), [&] {
+      auto [M, mSafe] = rowMax(r);
+      Value l = k.reduce(zero, k.idx(NW), k.f(0.0), [&](Value w, Value acc) {
+        Value slot = k.add(k.mul(w, k.idx(R)), r);
+        Value wt = k.exp(k.subf(memref::LoadOp::create(b, mW, slot), mSafe));
+        return math::FmaOp::create(
+                   b, wt, memref::LoadOp::create(b, lW, slot), acc)
+            .getResult();
+      });
+      Value at = k.mul(partIndex(rho), k.idx(2));
+      k.store(M, mlPart, at);
+      k.store(l, mlPart, k.add(at, one));
+    });
+  });
+  gpu::ReturnOp::create(b);
+  return func;
+}
