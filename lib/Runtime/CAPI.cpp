@@ -68,7 +68,7 @@ const char *attn_module_manifest(attn_artifact *a, int i) {
   for (const char *k : {"num_q_heads", "num_kv_heads", "num_out_heads", "group",
                         "key_width", "value_width", "row_width", "rope_dim",
                         "out_width", "time_stride", "rows_per_block",
-                        "tile_rows"})
+                        "tile_rows", "key_begin", "key_nope", "value_begin"})
     s += std::string(k) + "=" + std::to_string(m->info()[k].i64()) + ";";
   for (const char *k : {"kv_form", "dtype", "mask", "value_epilogue",
                         "function"})

@@ -1,6 +1,7 @@
 //===- FlashPlan.cpp - what a fused attention kernel computes -------------===//
 #include "attn/Conversion/AttnToFlash/FlashPlan.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include <algorithm>
 #include <numeric>
 
 using namespace mlir;
@@ -138,9 +139,13 @@ FailureOr<FlashPlan> FlashPlan::get(AttentionOp op) {
     int64_t align = p.separate() ? p.keyWidth : std::gcd(p.rowWidth, p.ropeDim ? p.ropeDim : p.rowWidth);
     s.vecK = pickVector(s.tileWidth(), align, maxVec);
     s.vecV = p.separate() ? pickVector(p.valueWidth, p.valueWidth, maxVec) : s.vecK;
-    if (s.rowsPerBlock * (s.keySlots() + s.valueSlots()) <= 128 &&
-        s.sharedBytes() <= kSharedBudget)
+    int64_t perRow = s.rowsPerBlock * (s.keySlots() + s.valueSlots());
+    if (perRow <= 128 && s.sharedBytes() <= kSharedBudget) {
+      // Rows in flight per warp: as many as ~64 registers of row data allow.
+      int64_t rowRegs = s.keySlots() + (p.separate() ? s.valueSlots() : 0);
+      s.unroll = std::clamp<int64_t>(64 / rowRegs, 1, 8);
       return s;
+    }
   }
   if (p.sharedBytes() > kSharedBudget)
     return op.emitOpError() << "fused path: a " << p.tileWidth()

@@ -211,44 +211,58 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
   }
   for (int64_t i = 0; i < R * SV; ++i)
     init.push_back(k.f(0.0));
+  // Each iteration issues the loads of U rows (warp w: rows j + u * NW)
+  // before computing on any of them, to keep several rows in flight.
+  const int64_t U = p.unroll;
   SmallVector<Value> state = k.loop(
-      k.add(jBegin, warp), jEnd, k.idx(NW), init,
-      [&](Value j, ValueRange in) -> SmallVector<Value> {
-        Value tok = k.add(k.mul(bIdx, L), j);
-        SmallVector<Value> xk = loadKeyRow(tok);
-        SmallVector<Value> xv = sep ? loadValueRow(tok) : xk;
+      k.add(jBegin, warp), jEnd, k.idx(NW * U), init,
+      [&](Value j0, ValueRange in) -> SmallVector<Value> {
+        SmallVector<Value> js, xks, xvs;
+        SmallVector<SmallVector<Value>> rowsK, rowsV;
+        for (int64_t u = 0; u < U; ++u) {
+          Value j = k.add(j0, k.idx(u * NW));
+          Value tok = k.add(k.mul(bIdx, L), k.min(j, k.sub(jEnd, one)));
+          js.push_back(j);
+          rowsK.push_back(loadKeyRow(tok));
+          rowsV.push_back(sep ? loadValueRow(tok) : rowsK.back());
+        }
         SmallVector<Value> out(in.begin(), in.end());
-        for (int64_t r = 0; r < R; ++r) {
-          Value s = k.f(0.0);
-          for (int64_t i = 0; i < SK; ++i)
-            s = math::FmaOp::create(b, qv[r * SK + i], xk[i], s);
-          for (int32_t off = 16; off >= 1; off /= 2)
-            s = k.addf(s, gpu::ShuffleOp::create(b, s, off, 32,
-                                                 gpu::ShuffleMode::XOR)
-                              .getShuffleResult());
-          Value rho = k.add(rho0, k.idx(r));
-          Value vis = k.lt(rho, rowsTotal);
-          Value pos = k.add(k.sub(len, Tq), k.div(rho, G));
-          if (p.mask == Mask::Causal)
-            vis = k.land(vis, k.le(j, pos));
-          if (p.mask == Mask::StrideAwareCausal) {
-            Value closes =
-                k.eq(k.rem(k.add(j, one), k.idx(p.timeStride)), zero);
-            vis = k.land(vis,
-                         k.lor(k.eq(j, pos), k.land(k.le(j, pos), closes)));
-          }
-          s = k.select(vis, k.mulf(s, k.f(p.scale)), k.negInf());
-          Value mOld = in[2 * r], lOld = in[2 * r + 1];
-          Value mNew = k.maxf(mOld, s);
-          Value mSafe = k.select(k.feq(mNew, k.negInf()), k.f(0.0), mNew);
-          Value alpha = k.exp(k.subf(mOld, mSafe));
-          Value pr = k.exp(k.subf(s, mSafe));
-          out[2 * r] = mNew;
-          out[2 * r + 1] = math::FmaOp::create(b, lOld, alpha, pr);
-          for (int64_t i = 0; i < SV; ++i) {
-            Value accIn = in[2 * R + r * SV + i];
-            out[2 * R + r * SV + i] =
-                math::FmaOp::create(b, pr, xv[i], k.mulf(accIn, alpha));
+        for (int64_t u = 0; u < U; ++u) {
+          Value j = js[u];
+          SmallVector<Value> &xk = rowsK[u], &xv = rowsV[u];
+          SmallVector<Value> cur(out.begin(), out.end());
+          for (int64_t r = 0; r < R; ++r) {
+            Value s = k.f(0.0);
+            for (int64_t i = 0; i < SK; ++i)
+              s = math::FmaOp::create(b, qv[r * SK + i], xk[i], s);
+            for (int32_t off = 16; off >= 1; off /= 2)
+              s = k.addf(s, gpu::ShuffleOp::create(b, s, off, 32,
+                                                   gpu::ShuffleMode::XOR)
+                                .getShuffleResult());
+            Value rho = k.add(rho0, k.idx(r));
+            Value vis = k.land(k.lt(rho, rowsTotal), k.lt(j, jEnd));
+            Value pos = k.add(k.sub(len, Tq), k.div(rho, G));
+            if (p.mask == Mask::Causal)
+              vis = k.land(vis, k.le(j, pos));
+            if (p.mask == Mask::StrideAwareCausal) {
+              Value closes =
+                  k.eq(k.rem(k.add(j, one), k.idx(p.timeStride)), zero);
+              vis = k.land(vis,
+                           k.lor(k.eq(j, pos), k.land(k.le(j, pos), closes)));
+            }
+            s = k.select(vis, k.mulf(s, k.f(p.scale)), k.negInf());
+            Value mOld = cur[2 * r], lOld = cur[2 * r + 1];
+            Value mNew = k.maxf(mOld, s);
+            Value mSafe = k.select(k.feq(mNew, k.negInf()), k.f(0.0), mNew);
+            Value alpha = k.exp(k.subf(mOld, mSafe));
+            Value pr = k.exp(k.subf(s, mSafe));
+            out[2 * r] = mNew;
+            out[2 * r + 1] = math::FmaOp::create(b, lOld, alpha, pr);
+            for (int64_t i = 0; i < SV; ++i) {
+              Value accIn = cur[2 * R + r * SV + i];
+              out[2 * R + r * SV + i] =
+                  math::FmaOp::create(b, pr, xv[i], k.mulf(accIn, alpha));
+            }
           }
         }
         return out;
