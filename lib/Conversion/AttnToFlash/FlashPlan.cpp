@@ -1,6 +1,7 @@
 //===- FlashPlan.cpp - what a fused attention kernel computes -------------===//
 #include "attn/Conversion/AttnToFlash/FlashPlan.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "llvm/Support/MathExtras.h"
 #include <algorithm>
 #include <numeric>
 
@@ -144,6 +145,14 @@ FailureOr<FlashPlan> FlashPlan::get(AttentionOp op) {
       // Rows in flight per warp: as many as ~64 registers of row data allow.
       int64_t rowRegs = s.keySlots() + (p.separate() ? s.valueSlots() : 0);
       s.unroll = std::clamp<int64_t>(64 / rowRegs, 1, 8);
+      // With power-of-two counts the iteration's unroll x rows scores fit
+      // the lanes of a warp: one reduce-scatter instead of one reduction
+      // per score.
+      if (llvm::isPowerOf2_64(s.rowsPerBlock) && s.rowsPerBlock <= 32) {
+        s.butterfly = true;
+        s.unroll = std::min<int64_t>(int64_t(llvm::bit_floor(uint64_t(s.unroll))),
+                                     32 / s.rowsPerBlock);
+      }
       return s;
     }
   }

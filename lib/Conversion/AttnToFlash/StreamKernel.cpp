@@ -14,6 +14,7 @@
 #include "FlashKernels.h"
 #include "KernelBuilder.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -211,6 +212,99 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
   }
   for (int64_t i = 0; i < R * SV; ++i)
     init.push_back(k.f(0.0));
+  // The U x R scores of one iteration, reduced across the warp in one
+  // reduce-scatter butterfly (lane l ends with score l >> sh, u-major), so a
+  // score costs about one shuffle instead of five. The online softmax then
+  // runs once per block of U rows: one max, one rescale per query row.
+  auto visible = [&](Value j, Value rho) {
+    Value vis = k.lt(rho, rowsTotal);
+    Value pos = k.add(k.sub(len, Tq), k.div(rho, G));
+    if (p.mask == Mask::Causal)
+      vis = k.land(vis, k.le(j, pos));
+    if (p.mask == Mask::StrideAwareCausal) {
+      Value closes = k.eq(k.rem(k.add(j, one), k.idx(p.timeStride)), zero);
+      vis = k.land(vis, k.lor(k.eq(j, pos), k.land(k.le(j, pos), closes)));
+    }
+    return vis;
+  };
+  auto shfl = [&](Value v, int32_t off, gpu::ShuffleMode mode) {
+    return gpu::ShuffleOp::create(b, v, off, 32, mode).getShuffleResult();
+  };
+  auto butterflyUpdate = [&](ArrayRef<Value> js,
+                             ArrayRef<SmallVector<Value>> rowsK,
+                             ArrayRef<SmallVector<Value>> rowsV, ValueRange in,
+                             SmallVector<Value> &out) {
+    const int64_t U = js.size(), N = U * R;
+    int64_t logN = llvm::Log2_64(N), logR = llvm::Log2_64(R);
+    SmallVector<Value> cur;
+    for (int64_t u = 0; u < U; ++u)
+      for (int64_t r = 0; r < R; ++r) {
+        Value s = k.f(0.0);
+        for (int64_t i = 0; i < SK; ++i)
+          s = math::FmaOp::create(b, qv[r * SK + i], rowsK[u][i], s);
+        cur.push_back(s);
+      }
+    Value laneI32 = arith::IndexCastOp::create(b, b.getI32Type(), lane);
+    for (int32_t off = 16; off >= 1; off /= 2) {
+      if (cur.size() == 1) {
+        cur[0] = k.addf(cur[0], shfl(cur[0], off, gpu::ShuffleMode::XOR));
+        continue;
+      }
+      Value bit = arith::CmpIOp::create(
+          b, arith::CmpIPredicate::ne,
+          arith::AndIOp::create(
+              b, laneI32,
+              arith::ConstantOp::create(b, b.getI32IntegerAttr(off))),
+          arith::ConstantOp::create(b, b.getI32IntegerAttr(0)));
+      size_t half = cur.size() / 2;
+      SmallVector<Value> next;
+      for (size_t i = 0; i < half; ++i) {
+        Value send = k.select(bit, cur[i], cur[i + half]);
+        Value keep = k.select(bit, cur[i + half], cur[i]);
+        next.push_back(k.addf(keep, shfl(send, off, gpu::ShuffleMode::XOR)));
+      }
+      cur = next;
+    }
+    int64_t sh = 5 - logN;
+    Value idxL = k.div(lane, k.idx(int64_t(1) << sh));
+    Value uL = k.div(idxL, k.idx(R)), rL = k.rem(idxL, k.idx(R));
+    Value jL = k.add(js[0], k.mul(uL, k.idx(NW)));
+    Value vis = k.land(visible(jL, k.add(rho0, rL)), k.lt(jL, jEnd));
+    Value sOwn = k.select(vis, k.mulf(cur[0], k.f(p.scale)), k.negInf());
+    // Block max per query row: over the lane bits that hold u.
+    Value mx = sOwn;
+    for (int64_t bitPos = sh + logR; bitPos < 5; ++bitPos)
+      mx = k.maxf(mx, shfl(mx, int32_t(1) << bitPos, gpu::ShuffleMode::XOR));
+    SmallVector<Value> mSafe, alpha;
+    Value mSafeOwn = k.f(0.0);
+    for (int64_t r = 0; r < R; ++r) {
+      Value mBlock = shfl(mx, int32_t(r << sh), gpu::ShuffleMode::IDX);
+      Value mNew = k.maxf(in[2 * r], mBlock);
+      Value ms = k.select(k.feq(mNew, k.negInf()), k.f(0.0), mNew);
+      mSafe.push_back(ms);
+      alpha.push_back(k.exp(k.subf(in[2 * r], ms)));
+      out[2 * r] = mNew;
+      mSafeOwn = k.select(k.eq(rL, k.idx(r)), ms, mSafeOwn);
+    }
+    Value pOwn = k.exp(k.subf(sOwn, mSafeOwn));
+    for (int64_t r = 0; r < R; ++r) {
+      Value l = k.mulf(in[2 * r + 1], alpha[r]);
+      SmallVector<Value> acc;
+      for (int64_t i = 0; i < SV; ++i)
+        acc.push_back(k.mulf(in[2 * R + r * SV + i], alpha[r]));
+      for (int64_t u = 0; u < U; ++u) {
+        Value pr =
+            shfl(pOwn, int32_t((u * R + r) << sh), gpu::ShuffleMode::IDX);
+        l = k.addf(l, pr);
+        for (int64_t i = 0; i < SV; ++i)
+          acc[i] = math::FmaOp::create(b, pr, rowsV[u][i], acc[i]);
+      }
+      out[2 * r + 1] = l;
+      for (int64_t i = 0; i < SV; ++i)
+        out[2 * R + r * SV + i] = acc[i];
+    }
+  };
+
   // Each iteration issues the loads of U rows (warp w: rows j + u * NW)
   // before computing on any of them, to keep several rows in flight.
   const int64_t U = p.unroll;
@@ -227,6 +321,10 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
           rowsV.push_back(sep ? loadValueRow(tok) : rowsK.back());
         }
         SmallVector<Value> out(in.begin(), in.end());
+        if (p.butterfly) {
+          butterflyUpdate(js, rowsK, rowsV, in, out);
+          return out;
+        }
         for (int64_t u = 0; u < U; ++u) {
           Value j = js[u];
           SmallVector<Value> &xk = rowsK[u], &xv = rowsV[u];

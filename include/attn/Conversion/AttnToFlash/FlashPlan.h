@@ -47,6 +47,7 @@ struct FlashPlan {
   int64_t vecK = 1; // elements per vector load of the key (or tied) stream
   int64_t vecV = 1; // elements per vector load of a separate value stream
   int64_t unroll = 1; // cache rows a warp has in flight per iteration
+  bool butterfly = false; // reduce all of an iteration's scores at once
 
   /// Builds the plan for `op`, or explains why the fused path cannot take it.
   static FailureOr<FlashPlan> get(AttentionOp op);
