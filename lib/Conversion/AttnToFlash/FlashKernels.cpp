@@ -48,6 +48,10 @@ gpu::GPUFuncOp mlir::attn::buildForwardKernel(OpBuilder &ob, Location loc,
   bool sep = p.separate();
   int64_t R = p.rowsPerBlock, N = p.tileRows, NT = p.threads;
   int64_t DK = p.keyWidth, DV = p.valueWidth, TW = p.tileWidth();
+  // Rows of the tile are padded by one float: threads of a warp read
+  // consecutive rows at the same column, which would otherwise fall in one
+  // bank whenever the width is a multiple of 32.
+  int64_t TWP = TW + 1;
 
   SmallVector<Type> args = {flat(p.storage)};
   if (sep) {
@@ -62,7 +66,7 @@ gpu::GPUFuncOp mlir::attn::buildForwardKernel(OpBuilder &ob, Location loc,
     args.push_back(flat(p.lengthType));
   args.append({flat(ob.getF32Type()), flat(ob.getF32Type()), idxT, idxT, idxT,
                idxT});
-  SmallVector<Type> wg = {shared(ctx, R * DK), shared(ctx, N * TW),
+  SmallVector<Type> wg = {shared(ctx, R * DK), shared(ctx, N * TWP),
                           shared(ctx, R * N), shared(ctx, R), shared(ctx, R),
                           shared(ctx, R)};
   if (sep)
@@ -175,7 +179,8 @@ gpu::GPUFuncOp mlir::attn::buildForwardKernel(OpBuilder &ob, Location loc,
               v = k.select(inRow, v, rv);
             }
           }
-          k.store(k.select(valid, v, k.f(0.0)), ks, i);
+          k.store(k.select(valid, v, k.f(0.0)), ks,
+                  k.add(k.mul(n, k.idx(TWP)), c));
         });
         if (sep)
           k.loop(tid, k.idx(N * DV), nt, [&](Value i) {
@@ -190,7 +195,7 @@ gpu::GPUFuncOp mlir::attn::buildForwardKernel(OpBuilder &ob, Location loc,
         // Scores, scaled and masked.
         k.loop(tid, k.idx(R * N), nt, [&](Value i) {
           Value r = k.div(i, k.idx(N)), n = k.rem(i, k.idx(N));
-          Value qBase = k.mul(r, k.idx(DK)), kBase = k.mul(n, k.idx(TW));
+          Value qBase = k.mul(r, k.idx(DK)), kBase = k.mul(n, k.idx(TWP));
           Value dot = k.reduce(zero, k.idx(DK), k.f(0.0), [&](Value d, Value s) {
             Value col = d;
             if (p.form == KvForm::Tied) {
@@ -255,7 +260,7 @@ gpu::GPUFuncOp mlir::attn::buildForwardKernel(OpBuilder &ob, Location loc,
                          Value pr = memref::LoadOp::create(b, ss, k.add(pBase, n));
                          Value at =
                              sep ? k.add(k.mul(n, k.idx(DV)), d)
-                                 : k.add(k.mul(n, k.idx(TW)),
+                                 : k.add(k.mul(n, k.idx(TWP)),
                                          k.add(d, k.idx(p.valueBegin)));
                          Value v = memref::LoadOp::create(b, sep ? vs : ks, at);
                          return k.addf(s, k.mulf(pr, v));

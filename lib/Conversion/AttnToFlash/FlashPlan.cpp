@@ -45,7 +45,7 @@ int64_t FlashPlan::sharedBytes() const {
     return 4 * warps * rowsPerBlock * (accWidth() + 2);
   }
   int64_t floats = rowsPerBlock * keyWidth          // query rows
-                   + tileRows * tileWidth()         // key (and value) rows
+                   + tileRows * (tileWidth() + 1)   // key (and value) rows, padded
                    + (separate() ? tileRows * valueWidth : 0)
                    + rowsPerBlock * tileRows        // scores
                    + 3 * rowsPerBlock;              // max, sum, rescale

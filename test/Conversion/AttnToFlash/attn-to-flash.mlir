@@ -32,13 +32,14 @@ func.func @gqa_decode(%q: tensor<2x1x4x8xf32>, %k: tensor<2x9x2x8xf32>, %v: tens
 // -----
 
 // A prefill (query tokens unknown): the tiled schedule stages 64 cache rows
-// of keys and values per tile in workgroup memory for blocks of 16 query rows.
+// of keys and values per tile in workgroup memory for blocks of 16 query rows
+// (key rows padded to 9 floats against bank conflicts).
 // CHECK-LABEL: gpu.module @gqa_prefill_attn0
 // CHECK-SAME: rows_per_block = 16 : i64
 // CHECK-SAME: schedule = "tiled"
 // CHECK-SAME: tile_rows = 64 : i64
 // CHECK: gpu.func @fwd
-// CHECK-SAME: workgroup(%{{.+}} : memref<128xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<512xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<1024xf32, #gpu.address_space<workgroup>>
+// CHECK-SAME: workgroup(%{{.+}} : memref<128xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<576xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<1024xf32, #gpu.address_space<workgroup>>
 // CHECK: gpu.barrier
 // CHECK: math.exp
 #gqa = #attn.variant<kv_form = separate, num_q_heads = 4, num_kv_heads = 2, qk_head_dim = 8, v_head_dim = 8,
@@ -52,14 +53,14 @@ func.func @gqa_prefill(%q: tensor<2x?x4x8xf32>, %k: tensor<2x?x2x8xf32>, %v: ten
 // -----
 
 // Tied rows: one tile holds the 8-wide row and the shared 4-wide rotary key
-// (12 columns), read once for both the key and the value view; no separate
+// (12 columns, padded to 13), read once for both the key and the value view; no separate
 // value tile.
 // CHECK-LABEL: gpu.module @gta_attn0
 // CHECK-SAME: key_nope = 4 : i64
 // CHECK-SAME: kv_form = "tied"
 // CHECK-SAME: rope_dim = 4 : i64
 // CHECK: gpu.func @fwd(%{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index)
-// CHECK-SAME: workgroup(%{{.+}} : memref<128xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<768xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<1024xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<16xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<16xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<16xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%{{.+}} : memref<128xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<832xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<1024xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<16xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<16xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<16xf32, #gpu.address_space<workgroup>>)
 // CHECK-SAME: kernel
 #gta = #attn.variant<kv_form = tied, num_q_heads = 4, num_kv_heads = 2, qk_head_dim = 8, v_head_dim = 8,
                      rope = #attn.rope<placement = q_suffix_shared_key, dim = 4>,
