@@ -171,6 +171,7 @@ def main():
     ap.add_argument("--runtime", required=True)
     ap.add_argument("--json", default=os.path.join(os.path.dirname(__file__), "results.json"))
     ap.add_argument("--quick", action="store_true", help="fewer shapes")
+    ap.add_argument("--only", default="", help="comma-separated variants to run")
     args = ap.parse_args()
     torch.manual_seed(0)
     copy_gbs, tflops = ceilings()
@@ -184,6 +185,8 @@ def main():
              ("mfa", 16, 8192), ("mfa_kr", 16, 8192), ("gta_sun", 16, 8192), ("mtla", 32, 4096)]
     if args.quick:
         plan = [p for p in plan if p[0] != "gqa" or p[1] in (1, 16)]
+    if args.only:
+        plan = [p for p in plan if p[0] in args.only.split(",")]
     rows = []
     hdr = (f"{'variant':8} {'B':>4} {'L':>6} {'MB':>7} {'ok':>3} {'attn us':>9} {'GB/s':>7} "
            f"{'%copy':>6} {'best peer':>10} {'peer us':>9} {'x peer':>7}")

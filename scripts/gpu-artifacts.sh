@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compiles every bundled example, in bf16 (as written) and in f32, to fused
+# Compiles every bundled example, in bf16 (as written), f32 and f16, to fused
 # kernels for one target: gpu-artifacts/<target>/<example>-<dtype>/.
 # Usage: scripts/gpu-artifacts.sh [target] (default sm_90a)
 set -euo pipefail
@@ -11,6 +11,8 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 for f in "$ROOT"/examples/*.mlir; do
   name=$(basename "$f" .mlir)
   "$OPT" "$f" --attn-compile="target=$TARGET output=$OUT/$name-bf16 formats=bin" -o /dev/null
-  sed 's/bf16/f32/g' "$f" | "$OPT" --attn-compile="target=$TARGET output=$OUT/$name-f32 formats=bin" -o /dev/null
+  for dtype in f32 f16; do
+    sed "s/bf16/$dtype/g" "$f" | "$OPT" --attn-compile="target=$TARGET output=$OUT/$name-$dtype formats=bin" -o /dev/null
+  done
 done
 echo "artifacts in $OUT"

@@ -2,7 +2,7 @@
 # On a GPU machine (no MLIR needed): builds the runtime and attn-run, then runs
 # every artifact in gpu-artifacts/<target>/ at odd sizes and checks every
 # element against attn-run's float64 reference. Prints one line per run.
-# Usage: scripts/gpu-check.sh [target] (default sm_90a)
+# Usage: [DTYPES=bf16|f32|f16] scripts/gpu-check.sh [target] (default sm_90a)
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET=${1:-sm_90a}
@@ -11,7 +11,7 @@ cmake -S "$ROOT/lib/Runtime" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/d
   cmake --build "$BUILD" >/dev/null || { echo "runtime build failed"; exit 1; }
 RUN="$BUILD/bin/attn-run"
 fail=0; total=0
-for dir in "$ROOT"/gpu-artifacts/$TARGET/*/; do
+for dir in "$ROOT"/gpu-artifacts/$TARGET/*-${DTYPES:-*}/; do
   case "$(basename "$dir")" in
     mla-*|gla-*|mfa-*|mfa_kr-*) big=1 ;; *) big=0 ;;
   esac

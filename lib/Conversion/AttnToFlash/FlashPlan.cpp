@@ -142,9 +142,12 @@ FailureOr<FlashPlan> FlashPlan::get(AttentionOp op) {
     s.vecV = p.separate() ? pickVector(p.valueWidth, p.valueWidth, maxVec) : s.vecK;
     int64_t perRow = s.rowsPerBlock * (s.keySlots() + s.valueSlots());
     if (perRow <= 128 && s.sharedBytes() <= kSharedBudget) {
-      // Rows in flight per warp: as many as ~64 registers of row data allow.
       int64_t rowRegs = s.keySlots() + (p.separate() ? s.valueSlots() : 0);
+      // Rows in flight per warp: as many as ~64 registers of row data
+      // allow, fewer when the query slices and accumulators are large.
       s.unroll = std::clamp<int64_t>(64 / rowRegs, 1, 8);
+      if (perRow > 48)
+        s.unroll = std::min<int64_t>(s.unroll, 4);
       // With power-of-two counts the iteration's unroll x rows scores fit
       // the lanes of a warp: one reduce-scatter instead of one reduction
       // per score.

@@ -31,6 +31,25 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
   const int64_t VK = p.vecK, VV = sep ? p.vecV : p.vecK;
   const int64_t SK = p.keySlots(), SV = p.valueSlots(), AW = p.accWidth();
   const int64_t CK = SK / VK, CV = SV / VV;
+  // Chunks (32 lanes x vec columns) that hold no key-view or no value-view
+  // column for any lane are skipped at compile time: e.g. a tied row's
+  // rotary chunk takes no part in the aggregation.
+  auto overlaps = [](int64_t lo, int64_t hi, int64_t a, int64_t b) {
+    return lo < b && a < hi;
+  };
+  auto keySlotUsed = [&](int64_t i) {
+    int64_t lo = (i / VK) * 32 * VK, hi = lo + 32 * VK;
+    if (p.form != KvForm::Tied)
+      return true;
+    return overlaps(lo, hi, p.keyBegin, p.keyBegin + p.keyNope) ||
+           (p.ropeDim && overlaps(lo, hi, p.rowWidth, p.rowWidth + p.ropeDim));
+  };
+  auto valueSlotUsed = [&](int64_t i) {
+    if (sep)
+      return true;
+    int64_t lo = (i / VV) * 32 * VV, hi = lo + 32 * VV;
+    return overlaps(lo, hi, p.valueBegin, p.valueBegin + DV);
+  };
 
   auto flat = [](Type t) {
     return MemRefType::get({ShapedType::kDynamic}, t);
@@ -241,7 +260,8 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
       for (int64_t r = 0; r < R; ++r) {
         Value s = k.f(0.0);
         for (int64_t i = 0; i < SK; ++i)
-          s = math::FmaOp::create(b, qv[r * SK + i], rowsK[u][i], s);
+          if (keySlotUsed(i))
+            s = math::FmaOp::create(b, qv[r * SK + i], rowsK[u][i], s);
         cur.push_back(s);
       }
     Value laneI32 = arith::IndexCastOp::create(b, b.getI32Type(), lane);
@@ -291,13 +311,16 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
       Value l = k.mulf(in[2 * r + 1], alpha[r]);
       SmallVector<Value> acc;
       for (int64_t i = 0; i < SV; ++i)
-        acc.push_back(k.mulf(in[2 * R + r * SV + i], alpha[r]));
+        acc.push_back(valueSlotUsed(i)
+                          ? k.mulf(in[2 * R + r * SV + i], alpha[r])
+                          : Value(in[2 * R + r * SV + i]));
       for (int64_t u = 0; u < U; ++u) {
         Value pr =
             shfl(pOwn, int32_t((u * R + r) << sh), gpu::ShuffleMode::IDX);
         l = k.addf(l, pr);
         for (int64_t i = 0; i < SV; ++i)
-          acc[i] = math::FmaOp::create(b, pr, rowsV[u][i], acc[i]);
+          if (valueSlotUsed(i))
+            acc[i] = math::FmaOp::create(b, pr, rowsV[u][i], acc[i]);
       }
       out[2 * r + 1] = l;
       for (int64_t i = 0; i < SV; ++i)
@@ -332,7 +355,8 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
           for (int64_t r = 0; r < R; ++r) {
             Value s = k.f(0.0);
             for (int64_t i = 0; i < SK; ++i)
-              s = math::FmaOp::create(b, qv[r * SK + i], xk[i], s);
+              if (keySlotUsed(i))
+                s = math::FmaOp::create(b, qv[r * SK + i], xk[i], s);
             for (int32_t off = 16; off >= 1; off /= 2)
               s = k.addf(s, gpu::ShuffleOp::create(b, s, off, 32,
                                                    gpu::ShuffleMode::XOR)
@@ -358,6 +382,8 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
             out[2 * r + 1] = math::FmaOp::create(b, lOld, alpha, pr);
             for (int64_t i = 0; i < SV; ++i) {
               Value accIn = cur[2 * R + r * SV + i];
+              if (!valueSlotUsed(i))
+                continue;
               out[2 * R + r * SV + i] =
                   math::FmaOp::create(b, pr, xv[i], k.mulf(accIn, alpha));
             }
