@@ -133,6 +133,12 @@ def bench_variant(art, name, B, L, copy_gbs, peers):
            "attn_us": timed(ours)}
     row["attn_GBs"] = cache_bytes / (row["attn_us"] * 1e-6) / 1e9
     row["attn_frac_copy"] = row["attn_GBs"] / copy_gbs
+    # The compiler's roofline (FlashPlan::predictDecodeMicros, attn-report),
+    # with this run's copy bandwidth: cache bytes or CUDA-core FLOPs at
+    # 67 TFLOP/s, whichever is slower, plus 8 us for the two launches.
+    tokens = B * L
+    row["predicted_us"] = max(float(info["cache_bytes_per_token"]) * tokens / (copy_gbs * 1e9),
+                              float(info["flops_per_token"]) * tokens / 67e12) * 1e6 + 8.0
     best = None
     for pname, fn in peers(info, t):
         try:
@@ -188,7 +194,7 @@ def main():
     if args.only:
         plan = [p for p in plan if p[0] in args.only.split(",")]
     rows = []
-    hdr = (f"{'variant':8} {'B':>4} {'L':>6} {'MB':>7} {'ok':>3} {'attn us':>9} {'GB/s':>7} "
+    hdr = (f"{'variant':8} {'B':>4} {'L':>6} {'MB':>7} {'ok':>3} {'pred us':>8} {'attn us':>9} {'GB/s':>7} "
            f"{'%copy':>6} {'best peer':>10} {'peer us':>9} {'x peer':>7}")
     print(hdr)
     for name, B, L in plan:
@@ -202,7 +208,7 @@ def main():
         peer = min((k for k in r if k.endswith("_us") and k not in ("attn_us", "best_peer_us")
                     and r[k] is not None), key=lambda k: r[k], default=None)
         print(f"{name:8} {B:>4} {L:>6} {r['cache_MB']:>7.1f} {'y' if r['ok'] else 'N':>3} "
-              f"{r['attn_us']:>9.1f} {r['attn_GBs']:>7.0f} {100 * r['attn_frac_copy']:>5.1f}% "
+              f"{r['predicted_us']:>8.1f} {r['attn_us']:>9.1f} {r['attn_GBs']:>7.0f} {100 * r['attn_frac_copy']:>5.1f}% "
               f"{(peer or '-')[:-3]:>10} {r.get(peer, float('nan')) or float('nan'):>9.1f} "
               f"{r['speedup_vs_best_peer'] or float('nan'):>7.2f}", flush=True)
         torch.cuda.empty_cache()

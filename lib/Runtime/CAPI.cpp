@@ -73,7 +73,9 @@ const char *attn_module_manifest(attn_artifact *a, int i) {
   for (const char *k : {"kv_form", "dtype", "mask", "value_epilogue",
                         "function"})
     s += std::string(k) + "=" + m->info()[k].str() + ";";
-  s += "softmax_scale=" + std::to_string(m->info()["softmax_scale"].num()) + ";";
+  for (const char *k : {"softmax_scale", "cache_bytes_per_token",
+                        "flops_per_token"})
+    s += std::string(k) + "=" + std::to_string(m->info()[k].num()) + ";";
   return s.c_str();
 }
 

@@ -1,5 +1,6 @@
 //===- FlashPlan.cpp - what a fused attention kernel computes -------------===//
 #include "attn/Conversion/AttnToFlash/FlashPlan.h"
+#include "attn/Dialect/Attn/IR/AttnAnalysis.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/Support/MathExtras.h"
 #include <algorithm>
@@ -52,7 +53,25 @@ int64_t FlashPlan::sharedBytes() const {
   return floats * 4;
 }
 
-FailureOr<FlashPlan> FlashPlan::get(AttentionOp op) {
+double FlashPlan::predictDecodeMicros(AttentionOp op, int64_t B, int64_t L,
+                                      double bandwidth,
+                                      double fp32Flops) const {
+  DecodeCost cost = computeDecodeCost(op.getVariant());
+  double bytes = cost.cacheElementsPerToken *
+                 (cast<FloatType>(storage).getWidth() / 8.0) * B * L;
+  double flops = cost.flopsPerToken * B * L;
+  constexpr double kLaunchMicros = 8.0; // forward + combine
+  return std::max(bytes / bandwidth, flops / fp32Flops) * 1e6 + kLaunchMicros;
+}
+
+FailureOr<FlashPlan> FlashPlan::get(AttentionOp op, bool forAnalysis) {
+  // Diagnostics only when compiling; the report asks silently.
+  auto fail = [&]() -> InFlightDiagnostic {
+    InFlightDiagnostic diag = op.emitOpError();
+    if (forAnalysis)
+      diag.abandon();
+    return diag;
+  };
   VariantAttr v = op.getVariant();
   FlashPlan p;
   p.form = v.getKvForm();
@@ -74,7 +93,7 @@ FailureOr<FlashPlan> FlashPlan::get(AttentionOp op) {
   switch (p.form) {
   case KvForm::Separate:
     if (v.getNumValueHeads() != p.kvHeads)
-      return op.emitOpError()
+      return fail()
              << "fused path: value heads (" << v.getNumValueHeads()
              << ") must equal key heads (" << p.kvHeads << ")";
     p.keyWidth = v.getQkHeadDim();
@@ -97,8 +116,8 @@ FailureOr<FlashPlan> FlashPlan::get(AttentionOp op) {
     break;
   }
   case KvForm::Latent:
-    if (!op.getAbsorbed())
-      return op.emitOpError() << "fused path needs the absorbed form of "
+    if (!op.getAbsorbed() && !forAnalysis)
+      return fail() << "fused path needs the absorbed form of "
                                  "latent attention; run attn-absorb-latent "
                                  "first";
     p.rowWidth = *v.getLatentDim();
@@ -110,7 +129,7 @@ FailureOr<FlashPlan> FlashPlan::get(AttentionOp op) {
     break;
   }
   if (!v.getScoreMapOfHead().empty() || !v.getLatentOfHead().empty())
-    return op.emitOpError() << "fused path: explicit 'score_map_of_head' / "
+    return fail() << "fused path: explicit 'score_map_of_head' / "
                                "'latent_of_head' maps are not supported yet";
 
   // Schedule: up to 16 query rows per block (a group's heads times tokens,
@@ -160,7 +179,7 @@ FailureOr<FlashPlan> FlashPlan::get(AttentionOp op) {
     }
   }
   if (p.sharedBytes() > kSharedBudget)
-    return op.emitOpError() << "fused path: a " << p.tileWidth()
+    return fail() << "fused path: a " << p.tileWidth()
                             << "-wide cache row does not fit a tile in "
                             << kSharedBudget << " bytes of workgroup memory";
   return p;

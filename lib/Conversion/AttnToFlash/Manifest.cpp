@@ -1,5 +1,6 @@
 //===- Manifest.cpp - describe the fused kernels of one op ----------------===//
 #include "attn/Conversion/AttnToFlash/Manifest.h"
+#include "attn/Dialect/Attn/IR/AttnAnalysis.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -136,6 +137,14 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       b.getNamedAttr("softmax_scale", b.getF64FloatAttr(p.scale)),
       b.getNamedAttr("value_epilogue", str(stringifyValueEpilogue(p.epilogue))),
       b.getNamedAttr("schedule", str(p.streaming ? "streaming" : "tiled")),
+      b.getNamedAttr("cache_bytes_per_token",
+                     b.getF64FloatAttr(computeDecodeCost(op.getVariant())
+                                           .cacheElementsPerToken *
+                                       cast<FloatType>(p.storage).getWidth() /
+                                       8.0)),
+      b.getNamedAttr("flops_per_token",
+                     b.getF64FloatAttr(
+                         computeDecodeCost(op.getVariant()).flopsPerToken)),
       b.getNamedAttr("unroll", i64(p.unroll)),
       b.getNamedAttr("butterfly", b.getBoolAttr(p.butterfly)),
       b.getNamedAttr("rows_per_block", i64(p.rowsPerBlock)),

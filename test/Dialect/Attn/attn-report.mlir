@@ -2,18 +2,22 @@
 // configurations of variants.md §11.4 match the table of §9 (bf16 cache):
 // MHA ~1, MQA ~h_q, GQA ~g_q, GTA ~2 g_q (rope row counted), MLA ~1.89 h_q,
 // GLA-2 ~h_q, MFA ~h_q, MFA-KR ~2 h_q, Sun's GTA ~n_q, MTLA per slot as MLA.
+// Then the fused path's choice for a one-token decode step and its roofline
+// time at B = 16, L = 8192: GQA streams (4 query rows per KV head, 8 rows in
+// flight per warp) and is memory-bound (537 MB at 3 TB/s + launches); MLA's
+// 128 rows per latent row take the tiled CUDA-core kernel, FLOP-bound.
 //
 // RUN: attn-opt --attn-report -o /dev/null %examples/mha.mlir | FileCheck %s --check-prefix=MHA
-// MHA: function{{ +}}kv_form{{ +}}h_q{{ +}}h_kv{{ +}}h_out{{ +}}cache el/tok{{ +}}bytes/tok{{ +}}vs MHA{{ +}}decode AI
+// MHA: function{{ +}}kv_form{{ +}}h_q{{ +}}h_kv{{ +}}h_out{{ +}}cache el/tok{{ +}}bytes/tok{{ +}}vs MHA{{ +}}decode AI{{ +}}schedule{{ +}}rows{{ +}}unroll{{ +}}decode us@16x8k
 // MHA: mha_decode{{ +}}separate{{ +}}32{{ +}}32{{ +}}32{{ +}}8192.0{{ +}}16384.0{{ +}}1.0000{{ +}}1.00
 // RUN: attn-opt --attn-report -o /dev/null %examples/mqa.mlir | FileCheck %s --check-prefix=MQA
 // MQA: mqa_decode{{ +}}separate{{ +}}32{{ +}}1{{ +}}32{{ +}}256.0{{ +}}512.0{{ +}}0.0312{{ +}}32.00
 // RUN: attn-opt --attn-report -o /dev/null %examples/gqa.mlir | FileCheck %s --check-prefix=GQA
-// GQA: gqa_decode{{ +}}separate{{ +}}32{{ +}}8{{ +}}32{{ +}}2048.0{{ +}}4096.0{{ +}}0.2500{{ +}}4.00
+// GQA: gqa_decode{{ +}}separate{{ +}}32{{ +}}8{{ +}}32{{ +}}2048.0{{ +}}4096.0{{ +}}0.2500{{ +}}4.00{{ +}}streaming{{ +}}4{{ +}}8{{ +}}187.0
 // RUN: attn-opt --attn-report -o /dev/null %examples/gta.mlir | FileCheck %s --check-prefix=GTA
 // GTA: gta_decode{{ +}}tied{{ +}}32{{ +}}8{{ +}}32{{ +}}1088.0{{ +}}2176.0{{ +}}0.1328{{ +}}7.53
 // RUN: attn-opt --attn-report -o /dev/null %examples/mla.mlir | FileCheck %s --check-prefix=MLA
-// MLA: mla_decode{{ +}}latent{{ +}}128{{ +}}1{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}241.78
+// MLA: mla_decode{{ +}}latent{{ +}}128{{ +}}1{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}241.78{{ +}}tiled{{ +}}8{{ +}}1{{ +}}552.9
 // RUN: attn-opt --attn-report -o /dev/null %examples/gla.mlir | FileCheck %s --check-prefix=GLA
 // GLA: gla_decode{{ +}}latent{{ +}}128{{ +}}2{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}128.00
 // RUN: attn-opt --attn-report -o /dev/null %examples/mfa.mlir | FileCheck %s --check-prefix=MFA

@@ -50,7 +50,18 @@ struct FlashPlan {
   bool butterfly = false; // reduce all of an iteration's scores at once
 
   /// Builds the plan for `op`, or explains why the fused path cannot take it.
-  static FailureOr<FlashPlan> get(AttentionOp op);
+  /// With `forAnalysis`, a latent op is planned as if absorbed and failures
+  /// are silent (the report asks what the fused path would do).
+  static FailureOr<FlashPlan> get(AttentionOp op, bool forAnalysis = false);
+
+  /// A roofline prediction of one decode step (one query token per sequence)
+  /// over B sequences of L cache rows on an H100-class device: the slower of
+  /// streaming the cache at `bandwidth` bytes/s and doing the step's FLOPs on
+  /// the engine this schedule uses (CUDA cores, f32 FMAs, at `fp32Flops`),
+  /// plus the two launches.
+  double predictDecodeMicros(AttentionOp op, int64_t B, int64_t L,
+                             double bandwidth = 3.0e12,
+                             double fp32Flops = 6.7e13) const;
 
   /// Workgroup memory of the forward kernel in bytes.
   int64_t sharedBytes() const;

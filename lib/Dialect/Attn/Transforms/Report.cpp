@@ -1,4 +1,5 @@
 //===- Report.cpp - the attn-report pass ----------------------------------===//
+#include "attn/Conversion/AttnToFlash/FlashPlan.h"
 #include "attn/Dialect/Attn/IR/AttnAnalysis.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
@@ -24,9 +25,11 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
       return signalPassFailure();
     }
     raw_ostream &os = file->os();
-    os << llvm::format("%-24s %-8s %5s %5s %5s %12s %10s %8s %10s\n",
+    os << llvm::format("%-24s %-8s %5s %5s %5s %12s %10s %8s %10s  %-9s %4s "
+                       "%6s %14s\n",
                        "function", "kv_form", "h_q", "h_kv", "h_out",
-                       "cache el/tok", "bytes/tok", "vs MHA", "decode AI");
+                       "cache el/tok", "bytes/tok", "vs MHA", "decode AI",
+                       "schedule", "rows", "unroll", "decode us@16x8k");
     getOperation().walk([&](AttentionOp op) {
       VariantAttr v = op.getVariant();
       DecodeCost cost = computeDecodeCost(v);
@@ -35,7 +38,7 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
                        8;
       auto func = op->getParentOfType<func::FuncOp>();
       os << llvm::format(
-          "%-24s %-8s %5lld %5lld %5lld %12.1f %10.1f %8.4f %10.2f\n",
+          "%-24s %-8s %5lld %5lld %5lld %12.1f %10.1f %8.4f %10.2f",
           func ? func.getSymName().str().c_str() : "<none>",
           stringifyKvForm(v.getKvForm()).str().c_str(),
           static_cast<long long>(v.getNumQHeads()),
@@ -44,6 +47,18 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
           cost.cacheElementsPerToken, cost.cacheElementsPerToken * bytes,
           cost.cacheElementsPerToken / cost.mhaElementsPerToken,
           cost.intensity(bytes));
+      // What the fused path would do with a one-token decode step of this
+      // variant, and its roofline time at B = 16, L = 8192 on an H100.
+      FailureOr<FlashPlan> plan = FlashPlan::get(op, /*forAnalysis=*/true);
+      if (failed(plan)) {
+        os << "  (no fused kernel)\n";
+        return;
+      }
+      os << llvm::format("  %-9s %4lld %6lld %14.1f\n",
+                         plan->streaming ? "streaming" : "tiled",
+                         static_cast<long long>(plan->rowsPerBlock),
+                         static_cast<long long>(plan->unroll),
+                         plan->predictDecodeMicros(op, 16, 8192));
     });
     file->keep();
     markAllAnalysesPreserved();
