@@ -49,7 +49,9 @@ public:
               bind(lib, "cuEventSynchronize", d->cuEventSynchronize) &&
               bind(lib, "cuEventElapsedTime", d->cuEventElapsedTime) &&
               bind(lib, "cuEventDestroy_v2", d->cuEventDestroy) &&
-              bind(lib, "cuGetErrorString", d->cuGetErrorString);
+              bind(lib, "cuGetErrorString", d->cuGetErrorString) &&
+              bind(lib, "cuOccupancyMaxActiveBlocksPerMultiprocessor",
+                   d->cuOccupancy);
     if (!ok)
       return Status::error("the CUDA driver lacks an entry point the runtime "
                            "needs (driver too old?)");
@@ -77,6 +79,12 @@ public:
 
   std::string arch() const override { return arch_; }
   int multiprocessors() const override { return sms; }
+  int occupancy(void *fn, int threads) override {
+    int n = 0;
+    if (cuOccupancy(&n, fn, threads, 0) != 0 || n < 1)
+      return 1;
+    return n;
+  }
 
   Status loadModule(const std::string &image, void *&module) override {
     if (Status s = current(); !s)
@@ -181,6 +189,7 @@ private:
   Result (*cuEventElapsedTime)(float *, void *, void *);
   Result (*cuEventDestroy)(void *);
   Result (*cuGetErrorString)(Result, const char **);
+  Result (*cuOccupancy)(int *, void *, int, size_t);
 };
 
 //===----------------------------------------------------------------------===//
@@ -209,7 +218,9 @@ public:
               bind(lib, "hipEventSynchronize", d->hipEventSynchronize) &&
               bind(lib, "hipEventElapsedTime", d->hipEventElapsedTime) &&
               bind(lib, "hipEventDestroy", d->hipEventDestroy) &&
-              bind(lib, "hipGetErrorString", d->hipGetErrorString);
+              bind(lib, "hipGetErrorString", d->hipGetErrorString) &&
+              bind(lib, "hipModuleOccupancyMaxActiveBlocksPerMultiprocessor",
+                   d->hipOccupancy);
     if (!ok)
       return Status::error("the HIP runtime lacks an entry point the runtime "
                            "needs");
@@ -229,6 +240,12 @@ public:
   // the loader rejects a mismatched code object with its own error instead.
   std::string arch() const override { return "gfx"; }
   int multiprocessors() const override { return sms; }
+  int occupancy(void *fn, int threads) override {
+    int n = 0;
+    if (hipOccupancy(&n, fn, threads, 0) != 0 || n < 1)
+      return 1;
+    return n;
+  }
   Status loadModule(const std::string &image, void *&module) override {
     return check(hipModuleLoadData(&module, image.data()), "hipModuleLoadData");
   }
@@ -305,6 +322,7 @@ private:
   Result (*hipEventElapsedTime)(float *, void *, void *);
   Result (*hipEventDestroy)(void *);
   const char *(*hipGetErrorString)(Result);
+  Result (*hipOccupancy)(int *, void *, int, size_t);
 };
 
 } // namespace

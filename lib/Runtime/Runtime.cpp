@@ -163,11 +163,15 @@ KernelModule *Artifact::find(const std::string &name) {
 }
 
 int64_t KernelModule::chooseSplits(int64_t B, int64_t Tq, int64_t L) const {
-  // Enough blocks for four waves, while every split keeps a few tiles.
+  // Fill one wave of resident blocks exactly when the (batch, group, row
+  // block) blocks alone are fewer: a partly filled last wave would leave
+  // SMs idle for a whole block's time. Every split keeps a few tiles.
   int64_t rows = info_["group"].i64() * Tq;
   int64_t rpb = info_["rows_per_block"].i64();
   int64_t blocks = ((rows + rpb - 1) / rpb) * B * info_["num_kv_heads"].i64();
-  int64_t want = (4 * device_->multiprocessors() + blocks - 1) / blocks;
+  int64_t wave = int64_t(device_->multiprocessors()) *
+                 device_->occupancy(fwdFn_, int(fwd_.threads));
+  int64_t want = std::max<int64_t>(1, wave / blocks);
   int64_t maxSplits = std::max<int64_t>(1, L / (4 * tileRows()));
   return std::clamp<int64_t>(want, 1, std::min<int64_t>(maxSplits, 64));
 }

@@ -116,6 +116,8 @@ public:
   /// "sm_90" / "gfx942": what binaries this device runs.
   virtual std::string arch() const = 0;
   virtual int multiprocessors() const = 0;
+  /// Blocks of `threads` threads of kernel `fn` resident per multiprocessor.
+  virtual int occupancy(void *fn, int threads) = 0;
   virtual Status loadModule(const std::string &image, void *&module) = 0;
   virtual Status getFunction(void *module, const std::string &name,
                              void *&fn) = 0;
