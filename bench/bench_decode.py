@@ -205,8 +205,9 @@ def main():
             print(f"{name:8} {B:>4} {L:>6}  out of memory")
             continue
         rows.append(r)
-        peer = min((k for k in r if k.endswith("_us") and k not in ("attn_us", "best_peer_us")
-                    and r[k] is not None), key=lambda k: r[k], default=None)
+        peer = min((k for k in r if k.endswith("_us") and r[k] is not None
+                    and k not in ("attn_us", "best_peer_us", "predicted_us")),
+                   key=lambda k: r[k], default=None)
         print(f"{name:8} {B:>4} {L:>6} {r['cache_MB']:>7.1f} {'y' if r['ok'] else 'N':>3} "
               f"{r['predicted_us']:>8.1f} {r['attn_us']:>9.1f} {r['attn_GBs']:>7.0f} {100 * r['attn_frac_copy']:>5.1f}% "
               f"{(peer or '-')[:-3]:>10} {r.get(peer, float('nan')) or float('nan'):>9.1f} "

@@ -19,15 +19,16 @@ int64_t FlashPlan::tileWidth() const {
 
 static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// The streaming kernel maps lanes onto the key view and the value view of
+// a cache row separately (32 lanes x vec columns per chunk).
 int64_t FlashPlan::keySlots() const {
-  return ceilDiv(tileWidth(), 32 * vecK) * vecK;
+  return ceilDiv(keyWidth, 32 * vecK) * vecK;
 }
 int64_t FlashPlan::valueSlots() const {
-  return separate() ? ceilDiv(valueWidth, 32 * vecV) * vecV : keySlots();
+  return ceilDiv(valueWidth, 32 * vecV) * vecV;
 }
 int64_t FlashPlan::accWidth() const {
-  return separate() ? ceilDiv(valueWidth, 32 * vecV) * 32 * vecV
-                    : ceilDiv(tileWidth(), 32 * vecK) * 32 * vecK;
+  return ceilDiv(valueWidth, 32 * vecV) * 32 * vecV;
 }
 
 /// Elements per 16-byte-or-less vector load: a power of two dividing
@@ -156,12 +157,21 @@ FailureOr<FlashPlan> FlashPlan::get(AttentionOp op, bool forAnalysis) {
     s.tileRows = 32; // split granularity: rows a block streams per round
     int64_t bits = cast<FloatType>(p.storage).getWidth();
     int64_t maxVec = 128 / bits; // 16-byte loads
-    int64_t align = p.separate() ? p.keyWidth : std::gcd(p.rowWidth, p.ropeDim ? p.ropeDim : p.rowWidth);
-    s.vecK = pickVector(s.tileWidth(), align, maxVec);
-    s.vecV = p.separate() ? pickVector(p.valueWidth, p.valueWidth, maxVec) : s.vecK;
+    // Vectors must not straddle the key slice and the rotary key, and must
+    // start aligned inside the row.
+    int64_t keyAlign =
+        p.separate() ? p.keyWidth
+                     : std::gcd(std::gcd(p.keyNope, p.ropeDim),
+                                p.keyBegin ? p.keyBegin : p.keyNope);
+    int64_t valueAlign =
+        p.separate() ? p.valueWidth
+                     : std::gcd(p.valueWidth,
+                                p.valueBegin ? p.valueBegin : p.valueWidth);
+    s.vecK = pickVector(p.keyWidth, keyAlign, maxVec);
+    s.vecV = pickVector(p.valueWidth, valueAlign, maxVec);
     int64_t perRow = s.rowsPerBlock * (s.keySlots() + s.valueSlots());
     if (perRow <= 128 && s.sharedBytes() <= kSharedBudget) {
-      int64_t rowRegs = s.keySlots() + (p.separate() ? s.valueSlots() : 0);
+      int64_t rowRegs = s.keySlots() + s.valueSlots();
       // Rows in flight per warp: as many as ~64 registers of row data
       // allow, fewer when the query slices and accumulators are large.
       s.unroll = std::clamp<int64_t>(64 / rowRegs, 1, 8);

@@ -27,30 +27,10 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
   Type idxT = ob.getIndexType();
   const bool sep = p.separate();
   const int64_t R = p.rowsPerBlock, NT = p.threads, NW = NT / 32;
-  const int64_t DK = p.keyWidth, DV = p.valueWidth, TW = p.tileWidth();
+  const int64_t DK = p.keyWidth, DV = p.valueWidth;
   const int64_t VK = p.vecK, VV = sep ? p.vecV : p.vecK;
   const int64_t SK = p.keySlots(), SV = p.valueSlots(), AW = p.accWidth();
   const int64_t CK = SK / VK, CV = SV / VV;
-  // Chunks (32 lanes x vec columns) that hold no key-view or no value-view
-  // column for any lane are skipped at compile time: e.g. a tied row's
-  // rotary chunk takes no part in the aggregation.
-  auto overlaps = [](int64_t lo, int64_t hi, int64_t a, int64_t b) {
-    return lo < b && a < hi;
-  };
-  auto keySlotUsed = [&](int64_t i) {
-    int64_t lo = (i / VK) * 32 * VK, hi = lo + 32 * VK;
-    if (p.form != KvForm::Tied)
-      return true;
-    return overlaps(lo, hi, p.keyBegin, p.keyBegin + p.keyNope) ||
-           (p.ropeDim && overlaps(lo, hi, p.rowWidth, p.rowWidth + p.ropeDim));
-  };
-  auto valueSlotUsed = [&](int64_t i) {
-    if (sep)
-      return true;
-    int64_t lo = (i / VV) * 32 * VV, hi = lo + 32 * VV;
-    return overlaps(lo, hi, p.valueBegin, p.valueBegin + DV);
-  };
-
   auto flat = [](Type t) {
     return MemRefType::get({ShapedType::kDynamic}, t);
   };
@@ -123,7 +103,8 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
     return k.add(k.mul(k.add(k.idx(c * 32), lane), k.idx(vec)), k.idx(e));
   };
 
-  // The query slots that meet this lane's key columns (0 elsewhere).
+  // The query slices of this lane: key-view columns d = (32 c + lane) vec + e
+  // (the query is laid out as the key view: non-rotary part, then rotary).
   SmallVector<Value> qv;
   for (int64_t r = 0; r < R; ++r) {
     Value rho = k.add(rho0, k.idx(r));
@@ -131,106 +112,128 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
     Value base = k.mul(qRow(k.min(rho, k.sub(rowsTotal, one))), k.idx(DK));
     for (int64_t c = 0; c < CK; ++c)
       for (int64_t e = 0; e < VK; ++e) {
-        Value col = column(c, e, VK);
-        Value qcol = col, ok = k.lt(col, k.idx(TW));
-        if (p.form == KvForm::Tied) {
-          Value kb = k.idx(p.keyBegin), ke = k.idx(p.keyBegin + p.keyNope),
-                W = k.idx(p.rowWidth);
-          Value inNope = k.land(k.le(kb, col), k.lt(col, ke));
-          Value inRope = k.le(W, col);
-          qcol = k.select(inNope, k.sub(col, kb),
-                          k.add(k.sub(col, W), k.idx(p.keyNope)));
-          ok = k.land(ok, k.lor(inNope, inRope));
-        }
-        ok = k.land(ok, rowOk);
-        Value at = k.add(base, k.min(qcol, k.idx(DK - 1)));
-        qv.push_back(k.select(ok, k.loadF32(q, k.max(at, zero)), k.f(0.0)));
+        Value d = column(c, e, VK);
+        Value ok = k.land(k.lt(d, k.idx(DK)), rowOk);
+        Value at = k.add(base, k.min(d, k.idx(DK - 1)));
+        qv.push_back(k.select(ok, k.loadF32(q, at), k.f(0.0)));
       }
   }
 
-  // One vector of `vec` elements at column `col` of cache row `tok`.
   auto vecType = [&](int64_t vec) { return VectorType::get({vec}, p.storage); };
-  auto loadVec = [&](Value mem, Value at, int64_t vec) -> SmallVector<Value> {
-    int64_t bytes = vec * cast<FloatType>(p.storage).getWidth() / 8;
-    Value v = vector::LoadOp::create(b, vecType(vec), mem, ValueRange{at},
-                                     /*nontemporal=*/false,
-                                     llvm::MaybeAlign(bytes));
+  auto widen = [&](Value vec, int64_t n, Value ok) {
     SmallVector<Value> out;
-    for (int64_t e = 0; e < vec; ++e) {
-      Value x = vector::ExtractOp::create(b, v, e);
+    for (int64_t e = 0; e < n; ++e) {
+      Value x = vector::ExtractOp::create(b, vec, e);
       if (cast<FloatType>(p.storage).getWidth() < 32)
         x = arith::ExtFOp::create(b, b.getF32Type(), x);
-      out.push_back(x);
+      out.push_back(k.select(ok, x, k.f(0.0)));
     }
     return out;
   };
-  auto loadKeyRow = [&](Value tok) {
-    SmallVector<Value> xs;
+  auto rawLoad = [&](Value mem, Value at, int64_t vec) -> Value {
+    int64_t bytes = vec * cast<FloatType>(p.storage).getWidth() / 8;
+    return vector::LoadOp::create(b, vecType(vec), mem, ValueRange{at},
+                                  /*nontemporal=*/false,
+                                  llvm::MaybeAlign(bytes));
+  };
+  // scf.if yielding one vector: `then` and `otherwise` build it.
+  auto branch = [&](Value cond, int64_t vec, function_ref<Value()> then,
+                    function_ref<Value()> otherwise) -> Value {
+    auto ifOp = scf::IfOp::create(b, TypeRange{vecType(vec)}, cond,
+                                  /*withElse=*/true);
+    for (auto [region, build] :
+         {std::make_pair(&ifOp.getThenRegion(), then),
+          std::make_pair(&ifOp.getElseRegion(), otherwise)}) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&region->front());
+      scf::YieldOp::create(b, build());
+    }
+    return ifOp.getResult(0);
+  };
+  const int64_t W = p.rowWidth, kb = p.keyBegin, nope = p.keyNope;
+  // The key view of cache row `tok`, one vector per chunk: the row's key
+  // slice, then the shared rotary key (lanes past the slice read it).
+  auto loadKeyVectors = [&](Value tok) {
+    SmallVector<Value> vecs;
     Value head = k.add(k.mul(tok, Hkv), gk);
     for (int64_t c = 0; c < CK; ++c) {
-      Value col = column(c, 0, VK);
-      Value ok = k.lt(col, k.idx(TW));
-      SmallVector<Value> v;
-      if (sep || !p.ropeDim) {
-        int64_t width = sep ? DK : p.rowWidth;
-        Value at = k.add(k.mul(head, k.idx(width)),
-                         k.min(col, k.idx(width - VK)));
-        v = loadVec(keys, at, VK);
-      } else {
-        // Lanes past the row read the shared rotary key instead.
-        Value W = k.idx(p.rowWidth);
-        auto ifOp = scf::IfOp::create(b, TypeRange{vecType(VK)}, k.lt(col, W),
-                                      /*withElse=*/true);
-        // Emits a vector load at the end of `region`'s block and yields it.
-        auto emit = [&](Region &region, Value mem,
-                        function_ref<Value()> address) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(&region.front());
-          int64_t bytes = VK * cast<FloatType>(p.storage).getWidth() / 8;
-          Value x = vector::LoadOp::create(b, vecType(VK), mem,
-                                           ValueRange{address()}, false,
-                                           llvm::MaybeAlign(bytes));
-          scf::YieldOp::create(b, x);
-        };
-        emit(ifOp.getThenRegion(), keys,
-             [&] { return k.add(k.mul(head, W), col); });
-        emit(ifOp.getElseRegion(), rope, [&] {
-          Value rc = k.min(k.sub(col, W), k.idx(p.ropeDim - VK));
-          return k.add(k.mul(tok, k.idx(p.ropeDim)), rc);
-        });
-        for (int64_t e = 0; e < VK; ++e) {
-          Value x = vector::ExtractOp::create(b, ifOp.getResult(0), e);
-          if (cast<FloatType>(p.storage).getWidth() < 32)
-            x = arith::ExtFOp::create(b, b.getF32Type(), x);
-          v.push_back(x);
-        }
+      Value d = column(c, 0, VK);
+      if (sep) {
+        vecs.push_back(rawLoad(
+            keys, k.add(k.mul(head, k.idx(DK)), k.min(d, k.idx(DK - VK))),
+            VK));
+        continue;
       }
-      for (Value x : v)
-        xs.push_back(k.select(ok, x, k.f(0.0)));
+      auto fromRow = [&] {
+        return rawLoad(keys,
+                       k.add(k.mul(head, k.idx(W)),
+                             k.add(k.idx(kb), k.min(d, k.idx(nope - VK)))),
+                       VK);
+      };
+      if (!p.ropeDim || (c + 1) * 32 * VK <= nope) {
+        vecs.push_back(fromRow());
+        continue;
+      }
+      auto fromRope = [&] {
+        Value rc = k.min(k.max(k.sub(d, k.idx(nope)), zero),
+                         k.idx(p.ropeDim - VK));
+        return rawLoad(rope, k.add(k.mul(tok, k.idx(p.ropeDim)), rc), VK);
+      };
+      if (c * 32 * VK >= nope)
+        vecs.push_back(fromRope());
+      else
+        vecs.push_back(branch(k.lt(d, k.idx(nope)), VK, fromRow, fromRope));
     }
+    return vecs;
+  };
+  auto keyValues = [&](ArrayRef<Value> vecs) {
+    SmallVector<Value> xs;
+    for (int64_t c = 0; c < CK; ++c)
+      for (Value x : widen(vecs[c], VK, k.lt(column(c, 0, VK), k.idx(DK))))
+        xs.push_back(x);
     return xs;
   };
-  auto loadValueRow = [&](Value tok) {
+  // The value view. Where the lane already holds the same row columns as
+  // part of its key view (a tied or absorbed-latent row), it reuses them
+  // instead of loading again: one load feeds both products.
+  auto loadValueRow = [&](Value tok, ArrayRef<Value> keyVecs) {
     SmallVector<Value> xs;
     Value head = k.add(k.mul(tok, Hkv), gk);
     for (int64_t c = 0; c < CV; ++c) {
-      Value col = column(c, 0, VV);
-      Value ok = k.lt(col, k.idx(DV));
-      Value at = k.add(k.mul(head, k.idx(DV)), k.min(col, k.idx(DV - VV)));
-      for (Value x : loadVec(values, at, VV))
-        xs.push_back(k.select(ok, x, k.f(0.0)));
+      Value v0 = column(c, 0, VV);
+      Value ok = k.lt(v0, k.idx(DV));
+      auto load = [&] {
+        if (sep)
+          return rawLoad(values,
+                         k.add(k.mul(head, k.idx(DV)),
+                               k.min(v0, k.idx(DV - VV))),
+                         VV);
+        return rawLoad(keys,
+                       k.add(k.mul(head, k.idx(W)),
+                             k.add(k.idx(p.valueBegin),
+                                   k.min(v0, k.idx(DV - VV)))),
+                       VV);
+      };
+      Value vec;
+      int64_t shared = 0, match = -1;
+      for (int64_t ck = 0; !sep && VK == VV && ck < CK; ++ck)
+        if (kb + 32 * ck * VK == p.valueBegin + 32 * c * VV) {
+          match = ck;
+          shared = std::clamp<int64_t>((nope - 32 * ck * VK) / VK, 0, 32);
+        }
+      if (match >= 0 && shared == 32)
+        vec = keyVecs[match];
+      else if (match >= 0 && shared > 0)
+        vec = branch(k.lt(lane, k.idx(shared)), VV,
+                     [&] { return keyVecs[match]; }, load);
+      else
+        vec = load();
+      for (Value x : widen(vec, VV, ok))
+        xs.push_back(x);
     }
     return xs;
   };
 
-  // Stream this split's rows: warp w takes rows jBegin + w, + NW, ...
-  SmallVector<Value> init;
-  for (int64_t r = 0; r < R; ++r) {
-    init.push_back(k.negInf()); // running max
-    init.push_back(k.f(0.0));   // running sum
-  }
-  for (int64_t i = 0; i < R * SV; ++i)
-    init.push_back(k.f(0.0));
   // The U x R scores of one iteration, reduced across the warp in one
   // reduce-scatter butterfly (lane l ends with score l >> sh, u-major), so a
   // score costs about one shuffle instead of five. The online softmax then
@@ -260,8 +263,7 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
       for (int64_t r = 0; r < R; ++r) {
         Value s = k.f(0.0);
         for (int64_t i = 0; i < SK; ++i)
-          if (keySlotUsed(i))
-            s = math::FmaOp::create(b, qv[r * SK + i], rowsK[u][i], s);
+          s = math::FmaOp::create(b, qv[r * SK + i], rowsK[u][i], s);
         cur.push_back(s);
       }
     Value laneI32 = arith::IndexCastOp::create(b, b.getI32Type(), lane);
@@ -311,22 +313,28 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
       Value l = k.mulf(in[2 * r + 1], alpha[r]);
       SmallVector<Value> acc;
       for (int64_t i = 0; i < SV; ++i)
-        acc.push_back(valueSlotUsed(i)
-                          ? k.mulf(in[2 * R + r * SV + i], alpha[r])
-                          : Value(in[2 * R + r * SV + i]));
+        acc.push_back(k.mulf(in[2 * R + r * SV + i], alpha[r]));
       for (int64_t u = 0; u < U; ++u) {
         Value pr =
             shfl(pOwn, int32_t((u * R + r) << sh), gpu::ShuffleMode::IDX);
         l = k.addf(l, pr);
         for (int64_t i = 0; i < SV; ++i)
-          if (valueSlotUsed(i))
-            acc[i] = math::FmaOp::create(b, pr, rowsV[u][i], acc[i]);
+          acc[i] = math::FmaOp::create(b, pr, rowsV[u][i], acc[i]);
       }
       out[2 * r + 1] = l;
       for (int64_t i = 0; i < SV; ++i)
         out[2 * R + r * SV + i] = acc[i];
     }
   };
+
+  // Online softmax state per query row (max, sum) and the accumulators.
+  SmallVector<Value> init;
+  for (int64_t r = 0; r < R; ++r) {
+    init.push_back(k.negInf());
+    init.push_back(k.f(0.0));
+  }
+  for (int64_t i = 0; i < R * SV; ++i)
+    init.push_back(k.f(0.0));
 
   // Each iteration issues the loads of U rows (warp w: rows j + u * NW)
   // before computing on any of them, to keep several rows in flight.
@@ -340,8 +348,9 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
           Value j = k.add(j0, k.idx(u * NW));
           Value tok = k.add(k.mul(bIdx, L), k.min(j, k.sub(jEnd, one)));
           js.push_back(j);
-          rowsK.push_back(loadKeyRow(tok));
-          rowsV.push_back(sep ? loadValueRow(tok) : rowsK.back());
+          SmallVector<Value> kv = loadKeyVectors(tok);
+          rowsK.push_back(keyValues(kv));
+          rowsV.push_back(loadValueRow(tok, kv));
         }
         SmallVector<Value> out(in.begin(), in.end());
         if (p.butterfly) {
@@ -355,8 +364,7 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
           for (int64_t r = 0; r < R; ++r) {
             Value s = k.f(0.0);
             for (int64_t i = 0; i < SK; ++i)
-              if (keySlotUsed(i))
-                s = math::FmaOp::create(b, qv[r * SK + i], xk[i], s);
+              s = math::FmaOp::create(b, qv[r * SK + i], xk[i], s);
             for (int32_t off = 16; off >= 1; off /= 2)
               s = k.addf(s, gpu::ShuffleOp::create(b, s, off, 32,
                                                    gpu::ShuffleMode::XOR)
@@ -382,8 +390,6 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
             out[2 * r + 1] = math::FmaOp::create(b, lOld, alpha, pr);
             for (int64_t i = 0; i < SV; ++i) {
               Value accIn = cur[2 * R + r * SV + i];
-              if (!valueSlotUsed(i))
-                continue;
               out[2 * R + r * SV + i] =
                   math::FmaOp::create(b, pr, xv[i], k.mulf(accIn, alpha));
             }
@@ -421,9 +427,8 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
     Value r = k.div(i, k.idx(DV)), e = k.rem(i, k.idx(DV));
     Value rho = k.add(rho0, r);
     k.ifThen(k.lt(rho, rowsTotal), [&] {
-      auto [M, mSafe] = rowMax(r);
-      (void)M;
-      Value col = sep ? e : k.add(e, k.idx(p.valueBegin));
+      Value mSafe = rowMax(r).second;
+      Value col = e; // accumulators are indexed by value-view column
       Value o = k.reduce(zero, k.idx(NW), k.f(0.0), [&](Value w, Value acc) {
         Value slot = k.add(k.mul(w, k.idx(R)), r);
         Value wt = k.exp(k.subf(memref::LoadOp::create(b, mW, slot), mSafe));
@@ -437,7 +442,8 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
   k.loop(tid, k.idx(R), k.idx(NT), [&](Value r) {
     Value rho = k.add(rho0, r);
     k.ifThen(k.lt(rho, rowsTotal), [&] {
-      auto [M, mSafe] = rowMax(r);
+      auto [M, mSafeRow] = rowMax(r);
+      Value mSafe = mSafeRow;
       Value l = k.reduce(zero, k.idx(NW), k.f(0.0), [&](Value w, Value acc) {
         Value slot = k.add(k.mul(w, k.idx(R)), r);
         Value wt = k.exp(k.subf(memref::LoadOp::create(b, mW, slot), mSafe));
