@@ -29,3 +29,12 @@ ptxas = shutil.which("ptxas") or (
 if ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
+
+# The runtime's error paths for a missing GPU driver are testable only where
+# there is none (CI, the build machine).
+import ctypes
+try:
+    ctypes.CDLL("libcuda.so.1")
+except OSError:
+    config.available_features.add("no-cuda-driver")
+llvm_config.add_tool_substitutions(["attn-run"], tool_dirs)
