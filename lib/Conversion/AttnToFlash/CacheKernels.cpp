@@ -19,9 +19,7 @@ gpu::GPUFuncOp mlir::attn::buildCacheUpdateKernel(OpBuilder &ob, Location loc,
                                                   int64_t W, StringRef name) {
   Type elem = op.getCache().getType().getElementType();
   Type lenType = op.getLengths().getType().getElementType();
-  auto flat = [](Type t) {
-    return MemRefType::get({ShapedType::kDynamic}, t);
-  };
+  auto flat = [](Type t) { return flatMemRef(t); };
   bool weighted = op.getMerge() == SlotMerge::WeightedSum;
   int64_t stride = op.getTimeStride();
   SmallVector<Type> args = {flat(elem), flat(elem), flat(lenType)};
@@ -29,11 +27,7 @@ gpu::GPUFuncOp mlir::attn::buildCacheUpdateKernel(OpBuilder &ob, Location loc,
     args.push_back(flat(elem));
   Type idxT = ob.getIndexType();
   args.append({idxT, idxT, idxT});
-  auto func = gpu::GPUFuncOp::create(
-      ob, loc, name, FunctionType::get(ob.getContext(), args, {}));
-  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), ob.getUnitAttr());
-  func.setKnownBlockSizeAttr(
-      ob.getDenseI32ArrayAttr({static_cast<int32_t>(kThreads), 1, 1}));
+  gpu::GPUFuncOp func = makeKernel(ob, loc, name, args, {}, kThreads);
 
   Block &entry = func.getBody().front();
   ImplicitLocOpBuilder b(loc, ob);

@@ -16,35 +16,11 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-namespace {
-MemRefType flat(Type elem) {
-  return MemRefType::get({ShapedType::kDynamic}, elem);
-}
-
-MemRefType shared(MLIRContext *ctx, int64_t n) {
-  auto space =
-      gpu::AddressSpaceAttr::get(ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
-  return MemRefType::get({n}, Float32Type::get(ctx), MemRefLayoutAttrInterface(),
-                         space);
-}
-
-gpu::GPUFuncOp makeKernel(OpBuilder &b, Location loc, StringRef name,
-                          ArrayRef<Type> args, ArrayRef<Type> workgroup,
-                          int64_t threads) {
-  auto type = FunctionType::get(b.getContext(), args, {});
-  auto func = gpu::GPUFuncOp::create(b, loc, name, type, workgroup);
-  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
-  func.setKnownBlockSizeAttr(
-      b.getDenseI32ArrayAttr({static_cast<int32_t>(threads), 1, 1}));
-  return func;
-}
-} // namespace
 
 gpu::GPUFuncOp mlir::attn::buildForwardKernel(OpBuilder &ob, Location loc,
                                               const FlashPlan &p,
                                               StringRef name) {
   MLIRContext *ctx = ob.getContext();
-  Type idxT = ob.getIndexType();
   bool sep = p.separate();
   int64_t R = p.rowsPerBlock, N = p.tileRows, NT = p.threads;
   int64_t DK = p.keyWidth, DV = p.valueWidth, TW = p.tileWidth();
@@ -53,47 +29,21 @@ gpu::GPUFuncOp mlir::attn::buildForwardKernel(OpBuilder &ob, Location loc,
   // bank whenever the width is a multiple of 32.
   int64_t TWP = TW + 1;
 
-  SmallVector<Type> args = {flat(p.storage)};
-  if (sep) {
-    args.push_back(flat(p.storage));
-    args.push_back(flat(p.storage));
-  } else {
-    args.push_back(flat(p.storage));
-  }
-  if (p.ropeDim)
-    args.push_back(flat(p.storage));
-  if (p.lengthType)
-    args.push_back(flat(p.lengthType));
-  args.append({flat(ob.getF32Type()), flat(ob.getF32Type()), idxT, idxT, idxT,
-               idxT});
-  SmallVector<Type> wg = {shared(ctx, R * DK), shared(ctx, N * TWP),
-                          shared(ctx, R * N), shared(ctx, R), shared(ctx, R),
-                          shared(ctx, R)};
+  SmallVector<Type> args = ForwardFrame::argumentTypes(ob, p);
+  auto shared = [&](int64_t n) { return workgroupBuffer(ctx, n); };
+  SmallVector<Type> wg = {shared(R * DK), shared(N * TWP), shared(R * N),
+                          shared(R), shared(R), shared(R)};
   if (sep)
-    wg.push_back(shared(ctx, N * DV));
+    wg.push_back(shared(N * DV));
   gpu::GPUFuncOp func = makeKernel(ob, loc, name, args, wg, NT);
 
   Block &entry = func.getBody().front();
   ImplicitLocOpBuilder b(loc, ob);
   b.setInsertionPointToStart(&entry);
   KernelBuilder k(b);
-
-  unsigned a = 0;
-  Value q = entry.getArgument(a++);
-  Value keys, values, rows, rope, lens;
-  if (sep) {
-    keys = entry.getArgument(a++);
-    values = entry.getArgument(a++);
-  } else {
-    rows = entry.getArgument(a++);
-  }
-  if (p.ropeDim)
-    rope = entry.getArgument(a++);
-  if (p.lengthType)
-    lens = entry.getArgument(a++);
-  Value oPart = entry.getArgument(a++), mlPart = entry.getArgument(a++);
-  Value B = entry.getArgument(a++), Tq = entry.getArgument(a++),
-        L = entry.getArgument(a++), S = entry.getArgument(a++);
+  ForwardFrame f(k, entry, p);
+  Value q = f.q, keys = f.keys, values = f.values, rows = f.rows,
+        rope = f.rope, oPart = f.oPart, mlPart = f.mlPart, L = f.L;
   Value qs = func.getWorkgroupAttributions()[0];
   Value ks = func.getWorkgroupAttributions()[1];
   Value ss = func.getWorkgroupAttributions()[2];
@@ -102,34 +52,10 @@ gpu::GPUFuncOp mlir::attn::buildForwardKernel(OpBuilder &ob, Location loc,
   Value arow = func.getWorkgroupAttributions()[5];
   Value vs = sep ? Value(func.getWorkgroupAttributions()[6]) : Value();
 
-  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-  Value rb = gpu::BlockIdOp::create(b, gpu::Dimension::x);
-  Value by = gpu::BlockIdOp::create(b, gpu::Dimension::y);
-  Value split = gpu::BlockIdOp::create(b, gpu::Dimension::z);
-  Value nt = k.idx(NT), one = k.idx(1), zero = k.idx(0);
-  Value G = k.idx(p.group), Hq = k.idx(p.qHeads), Hkv = k.idx(p.kvHeads);
-  Value gk = k.rem(by, Hkv), bIdx = k.div(by, Hkv);
-  Value rowsTotal = k.mul(Tq, G);
-  Value rho0 = k.mul(rb, k.idx(R));
-  Value len = lens ? k.loadIndex(lens, bIdx) : L;
-
-  // This block's cache rows: its split's share, clipped to the sequence and,
-  // for causal masks, to what its last query row may see.
-  Value chunk = k.div(k.add(L, k.sub(S, one)), S);
-  Value jBegin = k.mul(split, chunk);
-  Value jEnd = k.min(k.add(jBegin, chunk), len);
-  if (p.mask != Mask::None) {
-    Value lastRow = k.sub(k.min(k.add(rho0, k.idx(R)), rowsTotal), one);
-    Value tLast = k.div(lastRow, G);
-    jEnd = k.min(jEnd, k.add(k.sub(len, Tq), k.add(tLast, one)));
-  }
-
-  auto rowIndex = [&](Value rho) {
-    // ((b * Tq + t) * Hq + head) for query row rho of this block's group.
-    Value t = k.div(rho, G);
-    Value head = k.add(k.mul(gk, G), k.rem(rho, G));
-    return k.add(k.mul(k.add(k.mul(bIdx, Tq), t), Hq), head);
-  };
+  Value tid = f.tid, nt = k.idx(NT), one = k.idx(1), zero = k.idx(0);
+  Value Hkv = f.Hkv, gk = f.gk, bIdx = f.bIdx, rowsTotal = f.rowsTotal,
+        rho0 = f.rho0, jBegin = f.jBegin, jEnd = f.jEnd;
+  auto rowIndex = [&](Value rho) { return f.queryRow(rho); };
 
   // Row state and the query rows.
   k.loop(tid, k.idx(R), nt, [&](Value r) {
@@ -208,16 +134,7 @@ gpu::GPUFuncOp mlir::attn::buildForwardKernel(OpBuilder &ob, Location loc,
             return k.addf(s, k.mulf(x, y));
           });
           Value j = k.add(j0, n), rho = k.add(rho0, r);
-          Value vis = k.land(k.lt(rho, rowsTotal), k.lt(j, jEnd));
-          Value pos = k.add(k.sub(len, Tq), k.div(rho, G));
-          if (p.mask == Mask::Causal)
-            vis = k.land(vis, k.le(j, pos));
-          if (p.mask == Mask::StrideAwareCausal) {
-            Value closes =
-                k.eq(k.rem(k.add(j, one), k.idx(p.timeStride)), zero);
-            vis = k.land(vis,
-                         k.lor(k.eq(j, pos), k.land(k.le(j, pos), closes)));
-          }
+          Value vis = k.land(f.visible(j, rho), k.lt(j, jEnd));
           Value s = k.mulf(dot, k.f(p.scale));
           k.store(k.select(vis, s, k.negInf()), ss, i);
         });
@@ -272,13 +189,7 @@ gpu::GPUFuncOp mlir::attn::buildForwardKernel(OpBuilder &ob, Location loc,
       });
 
   // Partial results of this split.
-  auto partIndex = [&](Value rho) {
-    // ((split * B + b) * Tq + t) * Hq + head
-    Value t = k.div(rho, G);
-    Value head = k.add(k.mul(gk, G), k.rem(rho, G));
-    Value st = k.add(k.mul(k.add(k.mul(split, B), bIdx), Tq), t);
-    return k.add(k.mul(st, Hq), head);
-  };
+  auto partIndex = [&](Value rho) { return f.partRow(rho); };
   for (int64_t kk = 0; kk < K; ++kk) {
     Value e = k.add(tid, k.idx(kk * NT));
     Value r = k.div(e, k.idx(DV)), d = k.rem(e, k.idx(DV));
@@ -305,6 +216,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   MLIRContext *ctx = ob.getContext();
   Type idxT = ob.getIndexType();
   int64_t DV = p.valueWidth, DO = p.outWidth, NT = p.threads;
+  auto flat = [](Type t) { return flatMemRef(t); };
   SmallVector<Type> args = {flat(ob.getF32Type()), flat(ob.getF32Type())};
   switch (p.epilogue) {
   case ValueEpilogue::None:
@@ -319,7 +231,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   }
   args.append({flat(p.storage), idxT, idxT, idxT});
   gpu::GPUFuncOp func =
-      makeKernel(ob, loc, name, args, {shared(ctx, DV)}, NT);
+      makeKernel(ob, loc, name, args, {workgroupBuffer(ctx, DV)}, NT);
   Block &entry = func.getBody().front();
   ImplicitLocOpBuilder b(loc, ob);
   b.setInsertionPointToStart(&entry);

@@ -6,6 +6,37 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 
 namespace mlir::attn {
+class KernelBuilder;
+
+/// What both forward kernels share: their argument list, and at entry the
+/// block's place in the problem (batch, cache group, split, query rows) and
+/// its range of cache rows. The split and mask rules live here only.
+struct ForwardFrame {
+  /// The forward kernels' argument types, in the manifest's order.
+  static SmallVector<Type> argumentTypes(OpBuilder &b, const FlashPlan &p);
+
+  /// Reads the arguments and block ids and computes the row range.
+  ForwardFrame(KernelBuilder &k, Block &entry, const FlashPlan &p);
+
+  Value q, keys, values, rows, rope, lens, oPart, mlPart; // arguments
+  Value B, Tq, L, S;                                      // sizes
+  Value tid, split, gk, bIdx, G, Hq, Hkv;                 // block coordinates
+  Value rowsTotal, rho0, len, jBegin, jEnd;               // rows to cover
+
+  /// ((b * Tq + t) * Hq + head) of query row `rho` of this block's group.
+  Value queryRow(Value rho);
+  /// Query head of row `rho`.
+  Value headOf(Value rho);
+  /// ((split * B + b) * Tq + t) * Hq + head: the partial outputs' row.
+  Value partRow(Value rho);
+  /// Whether `mask` lets query row `rho` see cache row `j`.
+  Value visible(Value j, Value rho);
+
+private:
+  KernelBuilder &k;
+  const FlashPlan &p;
+};
+
 /// The split-KV forward kernel: online softmax over cache tiles for a block
 /// of query rows that share one cache group, writing unnormalised partial
 /// outputs and (max, sum) per row and split. Arguments, in order: query,

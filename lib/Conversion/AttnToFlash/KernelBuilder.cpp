@@ -74,3 +74,26 @@ void KernelBuilder::ifThen(Value cond, function_ref<void()> body) {
   b.setInsertionPointToStart(&ifOp.getThenRegion().front());
   body();
 }
+
+MemRefType mlir::attn::flatMemRef(Type elem) {
+  return MemRefType::get({ShapedType::kDynamic}, elem);
+}
+
+MemRefType mlir::attn::workgroupBuffer(MLIRContext *ctx, int64_t n) {
+  auto space = gpu::AddressSpaceAttr::get(
+      ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
+  return MemRefType::get({n}, Float32Type::get(ctx),
+                         MemRefLayoutAttrInterface(), space);
+}
+
+gpu::GPUFuncOp mlir::attn::makeKernel(OpBuilder &b, Location loc,
+                                      StringRef name, ArrayRef<Type> args,
+                                      ArrayRef<Type> workgroup,
+                                      int64_t threads) {
+  auto type = FunctionType::get(b.getContext(), args, {});
+  auto func = gpu::GPUFuncOp::create(b, loc, name, type, workgroup);
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      b.getDenseI32ArrayAttr({static_cast<int32_t>(threads), 1, 1}));
+  return func;
+}

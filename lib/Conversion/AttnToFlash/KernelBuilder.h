@@ -88,6 +88,15 @@ public:
   void barrier() { gpu::BarrierOp::create(b); }
 };
 
+/// A dynamically sized 1-D memref of `elem`: the kernels' tensor arguments.
+MemRefType flatMemRef(Type elem);
+/// A static f32 workgroup buffer of `n` elements.
+MemRefType workgroupBuffer(MLIRContext *ctx, int64_t n);
+/// A `gpu.func` kernel with `threads` threads per block (known_block_size).
+gpu::GPUFuncOp makeKernel(OpBuilder &b, Location loc, StringRef name,
+                          ArrayRef<Type> args, ArrayRef<Type> workgroup,
+                          int64_t threads);
+
 } // namespace mlir::attn
 
 #endif // ATTN_LIB_CONVERSION_ATTNTOFLASH_KERNELBUILDER_H

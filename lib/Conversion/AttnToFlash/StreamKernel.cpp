@@ -24,80 +24,35 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
                                                        const FlashPlan &p,
                                                        StringRef name) {
   MLIRContext *ctx = ob.getContext();
-  Type idxT = ob.getIndexType();
   const bool sep = p.separate();
   const int64_t R = p.rowsPerBlock, NT = p.threads, NW = NT / 32;
   const int64_t DK = p.keyWidth, DV = p.valueWidth;
   const int64_t VK = p.vecK, VV = sep ? p.vecV : p.vecK;
   const int64_t SK = p.keySlots(), SV = p.valueSlots(), AW = p.accWidth();
   const int64_t CK = SK / VK, CV = SV / VV;
-  auto flat = [](Type t) {
-    return MemRefType::get({ShapedType::kDynamic}, t);
-  };
-  auto space = gpu::AddressSpaceAttr::get(
-      ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
-  auto shared = [&](int64_t n) {
-    return MemRefType::get({n}, ob.getF32Type(), MemRefLayoutAttrInterface(),
-                           space);
-  };
-  SmallVector<Type> args = {flat(p.storage)};
-  args.push_back(flat(p.storage));
-  if (sep)
-    args.push_back(flat(p.storage));
-  if (p.ropeDim)
-    args.push_back(flat(p.storage));
-  if (p.lengthType)
-    args.push_back(flat(p.lengthType));
-  args.append({flat(ob.getF32Type()), flat(ob.getF32Type()), idxT, idxT, idxT,
-               idxT});
-  SmallVector<Type> wg = {shared(NW * R * AW), shared(NW * R),
-                          shared(NW * R)};
-  auto func = gpu::GPUFuncOp::create(
-      ob, loc, name, FunctionType::get(ctx, args, {}), wg);
-  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), ob.getUnitAttr());
-  func.setKnownBlockSizeAttr(
-      ob.getDenseI32ArrayAttr({static_cast<int32_t>(NT), 1, 1}));
+  SmallVector<Type> args = ForwardFrame::argumentTypes(ob, p);
+  SmallVector<Type> wg = {workgroupBuffer(ctx, NW * R * AW),
+                          workgroupBuffer(ctx, NW * R),
+                          workgroupBuffer(ctx, NW * R)};
+  gpu::GPUFuncOp func = makeKernel(ob, loc, name, args, wg, NT);
 
   Block &entry = func.getBody().front();
   ImplicitLocOpBuilder b(loc, ob);
   b.setInsertionPointToStart(&entry);
   KernelBuilder k(b);
-  unsigned a = 0;
-  Value q = entry.getArgument(a++);
-  Value keys = entry.getArgument(a++); // keys, or the tied / latent rows
-  Value values = sep ? entry.getArgument(a++) : Value();
-  Value rope = p.ropeDim ? entry.getArgument(a++) : Value();
-  Value lens = p.lengthType ? entry.getArgument(a++) : Value();
-  Value oPart = entry.getArgument(a++), mlPart = entry.getArgument(a++);
-  Value B = entry.getArgument(a++), Tq = entry.getArgument(a++),
-        L = entry.getArgument(a++), S = entry.getArgument(a++);
+  ForwardFrame f(k, entry, p);
+  // The key stream is the keys (separate) or the tied / latent rows.
+  Value q = f.q, keys = sep ? f.keys : f.rows, values = f.values,
+        rope = f.rope, oPart = f.oPart, mlPart = f.mlPart, L = f.L;
   Value accW = func.getWorkgroupAttributions()[0];
   Value mW = func.getWorkgroupAttributions()[1];
   Value lW = func.getWorkgroupAttributions()[2];
 
-  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-  Value rb = gpu::BlockIdOp::create(b, gpu::Dimension::x);
-  Value by = gpu::BlockIdOp::create(b, gpu::Dimension::y);
-  Value split = gpu::BlockIdOp::create(b, gpu::Dimension::z);
-  Value zero = k.idx(0), one = k.idx(1), w32 = k.idx(32);
+  Value tid = f.tid, zero = k.idx(0), one = k.idx(1), w32 = k.idx(32);
   Value lane = k.rem(tid, w32), warp = k.div(tid, w32);
-  Value G = k.idx(p.group), Hq = k.idx(p.qHeads), Hkv = k.idx(p.kvHeads);
-  Value gk = k.rem(by, Hkv), bIdx = k.div(by, Hkv);
-  Value rowsTotal = k.mul(Tq, G);
-  Value rho0 = k.mul(rb, k.idx(R));
-  Value len = lens ? k.loadIndex(lens, bIdx) : L;
-  Value chunk = k.div(k.add(L, k.sub(S, one)), S);
-  Value jBegin = k.mul(split, chunk);
-  Value jEnd = k.min(k.add(jBegin, chunk), len);
-  if (p.mask != Mask::None) {
-    Value lastRow = k.sub(k.min(k.add(rho0, k.idx(R)), rowsTotal), one);
-    jEnd = k.min(jEnd, k.add(k.sub(len, Tq), k.add(k.div(lastRow, G), one)));
-  }
-  auto headOf = [&](Value rho) { return k.add(k.mul(gk, G), k.rem(rho, G)); };
-  auto qRow = [&](Value rho) {
-    Value t = k.div(rho, G);
-    return k.add(k.mul(k.add(k.mul(bIdx, Tq), t), Hq), headOf(rho));
-  };
+  Value Hkv = f.Hkv, gk = f.gk, bIdx = f.bIdx, rowsTotal = f.rowsTotal,
+        rho0 = f.rho0, jBegin = f.jBegin, jEnd = f.jEnd;
+  auto qRow = [&](Value rho) { return f.queryRow(rho); };
   // Tile column of slot (chunk c, element e) of this lane.
   auto column = [&](int64_t c, int64_t e, int64_t vec) {
     return k.add(k.mul(k.add(k.idx(c * 32), lane), k.idx(vec)), k.idx(e));
@@ -238,17 +193,7 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
   // reduce-scatter butterfly (lane l ends with score l >> sh, u-major), so a
   // score costs about one shuffle instead of five. The online softmax then
   // runs once per block of U rows: one max, one rescale per query row.
-  auto visible = [&](Value j, Value rho) {
-    Value vis = k.lt(rho, rowsTotal);
-    Value pos = k.add(k.sub(len, Tq), k.div(rho, G));
-    if (p.mask == Mask::Causal)
-      vis = k.land(vis, k.le(j, pos));
-    if (p.mask == Mask::StrideAwareCausal) {
-      Value closes = k.eq(k.rem(k.add(j, one), k.idx(p.timeStride)), zero);
-      vis = k.land(vis, k.lor(k.eq(j, pos), k.land(k.le(j, pos), closes)));
-    }
-    return vis;
-  };
+  auto visible = [&](Value j, Value rho) { return f.visible(j, rho); };
   auto shfl = [&](Value v, int32_t off, gpu::ShuffleMode mode) {
     return gpu::ShuffleOp::create(b, v, off, 32, mode).getShuffleResult();
   };
@@ -370,16 +315,7 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
                                                    gpu::ShuffleMode::XOR)
                                 .getShuffleResult());
             Value rho = k.add(rho0, k.idx(r));
-            Value vis = k.land(k.lt(rho, rowsTotal), k.lt(j, jEnd));
-            Value pos = k.add(k.sub(len, Tq), k.div(rho, G));
-            if (p.mask == Mask::Causal)
-              vis = k.land(vis, k.le(j, pos));
-            if (p.mask == Mask::StrideAwareCausal) {
-              Value closes =
-                  k.eq(k.rem(k.add(j, one), k.idx(p.timeStride)), zero);
-              vis = k.land(vis,
-                           k.lor(k.eq(j, pos), k.land(k.le(j, pos), closes)));
-            }
+            Value vis = k.land(visible(j, rho), k.lt(j, jEnd));
             s = k.select(vis, k.mulf(s, k.f(p.scale)), k.negInf());
             Value mOld = cur[2 * r], lOld = cur[2 * r + 1];
             Value mNew = k.maxf(mOld, s);
@@ -412,11 +348,7 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
   }
   k.barrier();
 
-  auto partIndex = [&](Value rho) {
-    Value t = k.div(rho, G);
-    Value st = k.add(k.mul(k.add(k.mul(split, B), bIdx), Tq), t);
-    return k.add(k.mul(st, Hq), headOf(rho));
-  };
+  auto partIndex = [&](Value rho) { return f.partRow(rho); };
   auto rowMax = [&](Value r) {
     Value M = k.reduce(zero, k.idx(NW), k.negInf(), [&](Value w, Value m) {
       return k.maxf(m, memref::LoadOp::create(b, mW, k.add(k.mul(w, k.idx(R)), r)));
