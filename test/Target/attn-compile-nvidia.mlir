@@ -20,6 +20,18 @@
 // + 64 rope), values the first 512 columns, latent_up in the combine kernel.
 // MANIFEST: "abi": "memref1d"
 // MANIFEST: "function": "mla_decode"
+// MANIFEST: "name": "query",
+// MANIFEST-NEXT: "shape": [
+// MANIFEST-NEXT: "B",
+// MANIFEST-NEXT: "Tq",
+// MANIFEST-NEXT: "128",
+// MANIFEST-NEXT: "576"
+// MANIFEST-NEXT: ],
+// MANIFEST-NEXT: "strides": [
+// MANIFEST-NEXT: "Tq*73728",
+// MANIFEST-NEXT: "73728",
+// MANIFEST-NEXT: "576",
+// MANIFEST-NEXT: "1"
 // MANIFEST: "key_width": 576
 // MANIFEST: "kv_form": "latent"
 // MANIFEST: "value_epilogue": "latent_up"

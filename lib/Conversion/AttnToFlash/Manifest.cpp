@@ -3,6 +3,7 @@
 #include "attn/Dialect/Attn/IR/AttnAnalysis.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include <cctype>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -19,14 +20,30 @@ struct ArgList {
   Builder &b;
   SmallVector<Attribute> args;
   void tensor(StringRef name, Type elem, ArrayRef<std::string> shape) {
-    SmallVector<Attribute> dims;
+    SmallVector<Attribute> dims, strides(shape.size());
     for (const std::string &d : shape)
       dims.push_back(b.getStringAttr(d));
+    // Row-major element strides as products of the trailing sizes: the
+    // symbols first, then one folded constant ("Tq*32*576" -> "Tq*18432").
+    int64_t constant = 1;
+    std::string symbols;
+    for (int64_t i = shape.size() - 1; i >= 0; --i) {
+      std::string s = symbols.empty() ? std::to_string(constant)
+                      : constant == 1 ? symbols
+                                      : symbols + "*" + std::to_string(constant);
+      strides[i] = b.getStringAttr(s);
+      const std::string &d = shape[i];
+      if (!d.empty() && std::isdigit(static_cast<unsigned char>(d[0])))
+        constant *= std::stoll(d);
+      else
+        symbols = symbols.empty() ? d : d + "*" + symbols;
+    }
     args.push_back(b.getDictionaryAttr(
         {b.getNamedAttr("name", b.getStringAttr(name)),
          b.getNamedAttr("kind", b.getStringAttr("tensor")),
          b.getNamedAttr("dtype", b.getStringAttr(typeName(elem))),
-         b.getNamedAttr("shape", b.getArrayAttr(dims))}));
+         b.getNamedAttr("shape", b.getArrayAttr(dims)),
+         b.getNamedAttr("strides", b.getArrayAttr(strides))}));
   }
   void size(StringRef name) {
     args.push_back(b.getDictionaryAttr(
