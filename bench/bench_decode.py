@@ -167,8 +167,35 @@ def sdpa_peers(info, t):
             with sdpa_kernel(backend):
                 return F.scaled_dot_product_attention(q, k, v, scale=scale, enable_gqa=True)
         return run
-    return [("sdpa_flash", sdpa(SDPBackend.FLASH_ATTENTION)),
-            ("sdpa_cudnn", sdpa(SDPBackend.CUDNN_ATTENTION))]
+    peers = [("sdpa_flash", sdpa(SDPBackend.FLASH_ATTENTION)),
+             ("sdpa_cudnn", sdpa(SDPBackend.CUDNN_ATTENTION))]
+    if FLEX:
+        peers.append(("flex", flex_peer(info, t)))
+    return peers
+
+
+FLEX = False
+
+
+def flex_peer(info, t):
+    """FlexAttention at its best for decode: compiled for this shape
+    (dynamic=False) and replayed as a CUDA graph (anchors.md)."""
+    from torch.nn.attention.flex_attention import flex_attention
+    scale = float(info["softmax_scale"])
+    fn = torch.compile(flex_attention, dynamic=False)
+    q = t["query"][0].transpose(1, 2)
+    ks = [k.transpose(1, 2) for k in t["keys"]]
+    vs = [v.transpose(1, 2) for v in t["values"]]
+    graphs = []
+    for k, v in zip(ks, vs):
+        for _ in range(2):  # compile and warm up outside the graph
+            fn(q, k, v, scale=scale, enable_gqa=True)
+        torch.cuda.synchronize()
+        g = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(g):
+            fn(q, k, v, scale=scale, enable_gqa=True)
+        graphs.append(g)
+    return lambda i=0: graphs[i % len(graphs)].replay()
 
 
 def main():
@@ -178,7 +205,13 @@ def main():
     ap.add_argument("--json", default=os.path.join(os.path.dirname(__file__), "results.json"))
     ap.add_argument("--quick", action="store_true", help="fewer shapes")
     ap.add_argument("--only", default="", help="comma-separated variants to run")
+    ap.add_argument("--shapes", default="",
+                    help="comma-separated variant:B:L to run, e.g. gqa:16:8192")
+    ap.add_argument("--flex", action="store_true",
+                    help="also FlexAttention (compiled per shape, CUDA graph; slow to compile)")
     args = ap.parse_args()
+    global FLEX
+    FLEX = args.flex
     torch.manual_seed(0)
     copy_gbs, tflops = ceilings()
     print(f"device {torch.cuda.get_device_name()}: copy {copy_gbs:.0f} GB/s, bf16 matmul {tflops:.0f} TFLOP/s")
@@ -193,6 +226,9 @@ def main():
         plan = [p for p in plan if p[0] != "gqa" or p[1] in (1, 16)]
     if args.only:
         plan = [p for p in plan if p[0] in args.only.split(",")]
+    if args.shapes:
+        want = {tuple(x.split(":")) for x in args.shapes.split(",")}
+        plan = [p for p in plan if (p[0], str(p[1]), str(p[2])) in want]
     rows = []
     hdr = (f"{'variant':8} {'B':>4} {'L':>6} {'MB':>7} {'ok':>3} {'pred us':>8} {'attn us':>9} {'GB/s':>7} "
            f"{'%copy':>6} {'best peer':>10} {'peer us':>9} {'x peer':>7}")
