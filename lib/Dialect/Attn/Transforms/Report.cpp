@@ -26,10 +26,11 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
     }
     raw_ostream &os = file->os();
     os << llvm::format("%-24s %-8s %5s %5s %5s %12s %10s %8s %10s  %-9s %4s "
-                       "%6s %14s\n",
+                       "%6s %14s  %s\n",
                        "function", "kv_form", "h_q", "h_kv", "h_out",
                        "cache el/tok", "bytes/tok", "vs MHA", "decode AI",
-                       "schedule", "rows", "unroll", "decode us@16x8k");
+                       "schedule", "rows", "unroll", "decode us@16x8k",
+                       "why");
     getOperation().walk([&](AttentionOp op) {
       VariantAttr v = op.getVariant();
       DecodeCost cost = computeDecodeCost(v);
@@ -54,11 +55,27 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
         os << "  (no fused kernel)\n";
         return;
       }
-      os << llvm::format("  %-9s %4lld %6lld %14.1f\n",
+      // The choice: the query rows that share a cache group decide whether
+      // their state fits registers (streaming) or needs staged tiles.
+      int64_t tq =
+          cast<RankedTensorType>(op.getQuery().getType()).getDimSize(1);
+      std::string why;
+      if (ShapedType::isDynamic(tq))
+        why = "query tokens not static (prefill): stage tiles in workgroup "
+              "memory";
+      else if (plan->streaming)
+        why = std::to_string(plan->group * tq) +
+              " query rows per cache group <= 8: stream rows through "
+              "registers";
+      else
+        why = std::to_string(plan->group * tq) +
+              " query rows per cache group: too many for registers, stage "
+              "tiles in workgroup memory";
+      os << llvm::format("  %-9s %4lld %6lld %14.1f  %s\n",
                          plan->streaming ? "streaming" : "tiled",
                          static_cast<long long>(plan->rowsPerBlock),
                          static_cast<long long>(plan->unroll),
-                         plan->predictDecodeMicros(op, 16, 8192));
+                         plan->predictDecodeMicros(op, 16, 8192), why.c_str());
     });
     file->keep();
     markAllAnalysesPreserved();

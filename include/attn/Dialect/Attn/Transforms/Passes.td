@@ -18,7 +18,7 @@ def AttnReport : Pass<"attn-report", "ModuleOp"> {
     one-token decode step and why: the `streaming` schedule (warps stream
     cache rows through registers) when a cache group serves at most 8 query
     rows, the `tiled` one otherwise; the query rows per block; the rows
-    each warp keeps in flight; and a roofline prediction of one step at
+    each warp keeps in flight; the reason; and a roofline prediction of one step at
     B = 16, L = 8192 on an H100 (cache bytes at 3.0 TB/s, or the step's
     FLOPs on CUDA cores at 67 TFLOP/s, whichever is slower, plus launches).
     The IR is left unchanged.
