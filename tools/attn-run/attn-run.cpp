@@ -156,14 +156,58 @@ double decode(const std::string &dtype, const char *bytes, size_t i) {
   return dtype == "bf16" ? fromBf16(h) : fromF16(h);
 }
 
+/// Device buffers of one run, freed when it ends.
+struct DeviceBuffers {
+  rt::Device *dev;
+  std::vector<void *> ptrs;
+  std::vector<size_t> sizes;
+  ~DeviceBuffers() {
+    for (void *d : ptrs)
+      dev->free(d);
+  }
+  /// Copies `bytes` to a new device buffer; false (after a message) on error.
+  bool upload(const std::vector<char> &bytes) {
+    void *d = nullptr;
+    if (Status s = dev->alloc(bytes.size(), d); !s) {
+      std::fprintf(stderr, "attn-run: %s\n", s.message.c_str());
+      return false;
+    }
+    ptrs.push_back(d);
+    sizes.push_back(bytes.size());
+    dev->copyToDevice(d, bytes.data(), bytes.size());
+    return true;
+  }
+  /// Buffer `i` back on the host.
+  std::vector<char> download(size_t i) {
+    std::vector<char> out(sizes[i]);
+    dev->copyToHost(out.data(), ptrs[i], out.size());
+    return out;
+  }
+};
+
+/// max |got - want| / max |want| over every element, and whether all of
+/// `got` is finite.
+std::pair<double, bool> compare(const std::string &dtype,
+                                const std::vector<char> &got,
+                                const std::vector<double> &want) {
+  double maxRef = 0, maxErr = 0;
+  bool finite = true;
+  for (size_t i = 0; i < want.size(); ++i) {
+    double g = decode(dtype, got.data(), i);
+    finite &= std::isfinite(g);
+    maxRef = std::max(maxRef, std::fabs(want[i]));
+    maxErr = std::max(maxErr, std::fabs(g - want[i]));
+  }
+  return {maxErr / std::max(maxRef, 1e-30), finite};
+}
+
 int runCacheUpdate(rt::Device *dev, rt::KernelModule &m, const Options &o) {
   const int64_t B = o.batch, T = o.tokens, C = o.cache;
   const int64_t s = m.info()["time_stride"].i64();
   std::mt19937 rng(o.seed);
   std::uniform_real_distribution<double> uni(-1.0, 1.0);
   run::Tensors host;
-  std::vector<void *> buffers;
-  std::vector<size_t> sizes;
+  DeviceBuffers buffers{dev, {}, {}};
   std::string dtype = m.info()["dtype"].str();
   // Tokens already seen: every new token still lands inside the capacity,
   // some sequences start mid-slot.
@@ -178,16 +222,10 @@ int runCacheUpdate(rt::Device *dev, rt::KernelModule &m, const Options &o) {
                  : uni(rng);
     std::vector<char> bytes;
     encode(t.dtype, v, bytes, host[t.name]);
-    void *d = nullptr;
-    if (Status st = dev->alloc(bytes.size(), d); !st) {
-      std::fprintf(stderr, "attn-run: %s\n", st.message.c_str());
+    if (!buffers.upload(bytes))
       return 1;
-    }
-    dev->copyToDevice(d, bytes.data(), bytes.size());
-    buffers.push_back(d);
-    sizes.push_back(bytes.size());
   }
-  Status st = m.run(buffers, B, T, C);
+  Status st = m.run(buffers.ptrs, B, T, C);
   if (st)
     st = dev->synchronize();
   if (!st) {
@@ -195,23 +233,14 @@ int runCacheUpdate(rt::Device *dev, rt::KernelModule &m, const Options &o) {
                  st.message.c_str());
     return 1;
   }
-  std::vector<char> out(sizes[0]);
-  dev->copyToHost(out.data(), buffers[0], out.size());
   std::vector<double> want = run::referenceCacheUpdate(m.info(), host, B, T, C);
-  double maxRef = 0, maxErr = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    maxRef = std::max(maxRef, std::fabs(want[i]));
-    maxErr = std::max(maxErr, std::fabs(decode(dtype, out.data(), i) - want[i]));
-  }
-  double rel = maxErr / std::max(maxRef, 1e-30);
+  auto [rel, finite] = compare(dtype, buffers.download(0), want);
   double tol = dtype == "f32" ? 1e-6 : 1e-2;
-  bool ok = rel <= tol;
+  bool ok = finite && rel <= tol;
   std::printf("%-24s B=%-4lld T=%-5lld C=%-6lld stride=%lld %-5s err=%.2e "
               "tol=%.0e %s\n",
               m.name().c_str(), (long long)B, (long long)T, (long long)C,
               (long long)s, dtype.c_str(), rel, tol, ok ? "PASS" : "FAIL");
-  for (void *d : buffers)
-    dev->free(d);
   return ok ? 0 : 1;
 }
 
@@ -224,8 +253,7 @@ int runModule(rt::Device *dev, rt::KernelModule &m, const Options &o) {
   std::mt19937 rng(o.seed);
   std::uniform_real_distribution<double> uni(-1.0, 1.0);
   run::Tensors host;
-  std::vector<void *> buffers;
-  std::vector<size_t> sizes;
+  DeviceBuffers buffers{dev, {}, {}};
   std::string dtype = m.info()["dtype"].str();
   int64_t cacheBytes = 0;
   for (const rt::TensorSpec &t : m.inputs()) {
@@ -249,51 +277,33 @@ int runModule(rt::Device *dev, rt::KernelModule &m, const Options &o) {
     if (t.name == "keys" || t.name == "values" || t.name == "rows" ||
         t.name == "rope_keys")
       cacheBytes += int64_t(bytes.size());
-    void *d = nullptr;
-    if (Status s = dev->alloc(bytes.size(), d); !s) {
-      std::fprintf(stderr, "attn-run: %s\n", s.message.c_str());
+    if (!buffers.upload(bytes))
       return 1;
-    }
-    dev->copyToDevice(d, bytes.data(), bytes.size());
-    buffers.push_back(d);
-    sizes.push_back(bytes.size());
   }
   int64_t S = o.splits ? o.splits : m.chooseSplits(B, Tq, L);
-  if (Status s = m.run(buffers, B, Tq, L, S); !s) {
+  Status st = m.run(buffers.ptrs, B, Tq, L, S);
+  if (st)
+    st = dev->synchronize();
+  if (!st) {
     std::fprintf(stderr, "attn-run: %s: %s\n", m.name().c_str(),
-                 s.message.c_str());
+                 st.message.c_str());
     return 1;
   }
-  if (Status s = dev->synchronize(); !s) {
-    std::fprintf(stderr, "attn-run: %s: %s\n", m.name().c_str(),
-                 s.message.c_str());
-    return 1;
-  }
-  std::vector<char> outBytes(sizes.back());
-  dev->copyToHost(outBytes.data(), buffers.back(), outBytes.size());
   std::vector<double> want = run::referenceAttention(m.info(), host, B, Tq, L);
-  double maxRef = 0, maxErr = 0;
-  bool finite = true;
-  for (size_t i = 0; i < want.size(); ++i) {
-    double got = decode(dtype, outBytes.data(), i);
-    finite &= std::isfinite(got);
-    maxRef = std::max(maxRef, std::fabs(want[i]));
-    maxErr = std::max(maxErr, std::fabs(got - want[i]));
-  }
-  double rel = maxErr / std::max(maxRef, 1e-30);
+  auto [rel, finite] = compare(dtype, buffers.download(m.inputs().size() - 1),
+                               want);
   double tol = dtype == "f32" ? 1e-4 : 1e-2;
   bool ok = finite && rel <= tol;
   float ms = 0;
   if (o.iters > 0)
-    dev->time([&] { return m.run(buffers, B, Tq, L, S); }, int(o.iters), ms);
+    dev->time([&] { return m.run(buffers.ptrs, B, Tq, L, S); }, int(o.iters),
+              ms);
   std::printf("%-24s B=%-4lld Tq=%-4lld L=%-6lld S=%-3lld %-5s err=%.2e "
               "tol=%.0e %s  %9.2f us  %8.1f GB/s\n",
               m.name().c_str(), (long long)B, (long long)Tq, (long long)L,
               (long long)S, dtype.c_str(), rel, tol,
               ok ? "PASS" : (finite ? "FAIL" : "FAIL(non-finite)"), ms * 1e3,
               ms > 0 ? cacheBytes / (ms * 1e-3) / 1e9 : 0.0);
-  for (void *d : buffers)
-    dev->free(d);
   return ok ? 0 : 1;
 }
 } // namespace

@@ -19,7 +19,7 @@ gpu::GPUFuncOp mlir::attn::buildCacheUpdateKernel(OpBuilder &ob, Location loc,
                                                   int64_t W, StringRef name) {
   Type elem = op.getCache().getType().getElementType();
   Type lenType = op.getLengths().getType().getElementType();
-  auto flat = [](Type t) { return flatMemRef(t); };
+  auto flat = flatMemRef;
   bool weighted = op.getMerge() == SlotMerge::WeightedSum;
   int64_t stride = op.getTimeStride();
   SmallVector<Type> args = {flat(elem), flat(elem), flat(lenType)};

@@ -55,7 +55,6 @@ gpu::GPUFuncOp mlir::attn::buildForwardKernel(OpBuilder &ob, Location loc,
   Value tid = f.tid, nt = k.idx(NT), one = k.idx(1), zero = k.idx(0);
   Value Hkv = f.Hkv, gk = f.gk, bIdx = f.bIdx, rowsTotal = f.rowsTotal,
         rho0 = f.rho0, jBegin = f.jBegin, jEnd = f.jEnd;
-  auto rowIndex = [&](Value rho) { return f.queryRow(rho); };
 
   // Row state and the query rows.
   k.loop(tid, k.idx(R), nt, [&](Value r) {
@@ -67,7 +66,7 @@ gpu::GPUFuncOp mlir::attn::buildForwardKernel(OpBuilder &ob, Location loc,
     Value rho = k.add(rho0, r);
     Value valid = k.lt(rho, rowsTotal);
     Value rhoC = k.min(rho, k.sub(rowsTotal, one));
-    Value v = k.loadF32(q, k.add(k.mul(rowIndex(rhoC), k.idx(DK)), d));
+    Value v = k.loadF32(q, k.add(k.mul(f.queryRow(rhoC), k.idx(DK)), d));
     k.store(k.select(valid, v, k.f(0.0)), qs, i);
   });
   k.barrier();
@@ -189,19 +188,18 @@ gpu::GPUFuncOp mlir::attn::buildForwardKernel(OpBuilder &ob, Location loc,
       });
 
   // Partial results of this split.
-  auto partIndex = [&](Value rho) { return f.partRow(rho); };
   for (int64_t kk = 0; kk < K; ++kk) {
     Value e = k.add(tid, k.idx(kk * NT));
     Value r = k.div(e, k.idx(DV)), d = k.rem(e, k.idx(DV));
     Value rho = k.add(rho0, r);
     k.ifThen(k.land(k.lt(e, k.idx(R * DV)), k.lt(rho, rowsTotal)), [&] {
-      k.store(acc[kk], oPart, k.add(k.mul(partIndex(rho), k.idx(DV)), d));
+      k.store(acc[kk], oPart, k.add(k.mul(f.partRow(rho), k.idx(DV)), d));
     });
   }
   k.loop(tid, k.idx(R), nt, [&](Value r) {
     Value rho = k.add(rho0, r);
     k.ifThen(k.lt(rho, rowsTotal), [&] {
-      Value at = k.mul(partIndex(rho), k.idx(2));
+      Value at = k.mul(f.partRow(rho), k.idx(2));
       k.store(memref::LoadOp::create(b, mrow, r), mlPart, at);
       k.store(memref::LoadOp::create(b, lrow, r), mlPart, k.add(at, one));
     });
@@ -216,7 +214,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   MLIRContext *ctx = ob.getContext();
   Type idxT = ob.getIndexType();
   int64_t DV = p.valueWidth, DO = p.outWidth, NT = p.threads;
-  auto flat = [](Type t) { return flatMemRef(t); };
+  auto flat = flatMemRef;
   SmallVector<Type> args = {flat(ob.getF32Type()), flat(ob.getF32Type())};
   switch (p.epilogue) {
   case ValueEpilogue::None:

@@ -21,6 +21,10 @@ static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // The streaming kernel maps lanes onto the key view and the value view of
 // a cache row separately (32 lanes x vec columns per chunk).
+double FlashPlan::elementBytes() const {
+  return cast<FloatType>(storage).getWidth() / 8.0;
+}
+
 int64_t FlashPlan::keySlots() const {
   return ceilDiv(keyWidth, 32 * vecK) * vecK;
 }
@@ -58,8 +62,7 @@ double FlashPlan::predictDecodeMicros(AttentionOp op, int64_t B, int64_t L,
                                       double bandwidth,
                                       double fp32Flops) const {
   DecodeCost cost = computeDecodeCost(op.getVariant());
-  double bytes = cost.cacheElementsPerToken *
-                 (cast<FloatType>(storage).getWidth() / 8.0) * B * L;
+  double bytes = cost.bytesPerToken(elementBytes()) * B * L;
   double flops = cost.flopsPerToken * B * L;
   constexpr double kLaunchMicros = 8.0; // forward + combine
   return std::max(bytes / bandwidth, flops / fp32Flops) * 1e6 + kLaunchMicros;

@@ -127,6 +127,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       kernel("combine", comb, {n(p.outHeads), "Tq", "B"},
              p.valueWidth * 4)};
 
+  DecodeCost cost = computeDecodeCost(op.getVariant());
   std::string variant;
   llvm::raw_string_ostream vs(variant);
   Attribute(op.getVariant()).print(vs);
@@ -155,13 +156,8 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       b.getNamedAttr("value_epilogue", str(stringifyValueEpilogue(p.epilogue))),
       b.getNamedAttr("schedule", str(p.streaming ? "streaming" : "tiled")),
       b.getNamedAttr("cache_bytes_per_token",
-                     b.getF64FloatAttr(computeDecodeCost(op.getVariant())
-                                           .cacheElementsPerToken *
-                                       cast<FloatType>(p.storage).getWidth() /
-                                       8.0)),
-      b.getNamedAttr("flops_per_token",
-                     b.getF64FloatAttr(
-                         computeDecodeCost(op.getVariant()).flopsPerToken)),
+                     b.getF64FloatAttr(cost.bytesPerToken(p.elementBytes()))),
+      b.getNamedAttr("flops_per_token", b.getF64FloatAttr(cost.flopsPerToken)),
       b.getNamedAttr("unroll", i64(p.unroll)),
       b.getNamedAttr("butterfly", b.getBoolAttr(p.butterfly)),
       b.getNamedAttr("rows_per_block", i64(p.rowsPerBlock)),

@@ -27,7 +27,7 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
   const bool sep = p.separate();
   const int64_t R = p.rowsPerBlock, NT = p.threads, NW = NT / 32;
   const int64_t DK = p.keyWidth, DV = p.valueWidth;
-  const int64_t VK = p.vecK, VV = sep ? p.vecV : p.vecK;
+  const int64_t VK = p.vecK, VV = p.vecV;
   const int64_t SK = p.keySlots(), SV = p.valueSlots(), AW = p.accWidth();
   const int64_t CK = SK / VK, CV = SV / VV;
   SmallVector<Type> args = ForwardFrame::argumentTypes(ob, p);
@@ -52,7 +52,6 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
   Value lane = k.rem(tid, w32), warp = k.div(tid, w32);
   Value Hkv = f.Hkv, gk = f.gk, bIdx = f.bIdx, rowsTotal = f.rowsTotal,
         rho0 = f.rho0, jBegin = f.jBegin, jEnd = f.jEnd;
-  auto qRow = [&](Value rho) { return f.queryRow(rho); };
   // Tile column of slot (chunk c, element e) of this lane.
   auto column = [&](int64_t c, int64_t e, int64_t vec) {
     return k.add(k.mul(k.add(k.idx(c * 32), lane), k.idx(vec)), k.idx(e));
@@ -64,7 +63,7 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
   for (int64_t r = 0; r < R; ++r) {
     Value rho = k.add(rho0, k.idx(r));
     Value rowOk = k.lt(rho, rowsTotal);
-    Value base = k.mul(qRow(k.min(rho, k.sub(rowsTotal, one))), k.idx(DK));
+    Value base = k.mul(f.queryRow(k.min(rho, k.sub(rowsTotal, one))), k.idx(DK));
     for (int64_t c = 0; c < CK; ++c)
       for (int64_t e = 0; e < VK; ++e) {
         Value d = column(c, e, VK);
@@ -86,7 +85,7 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
     return out;
   };
   auto rawLoad = [&](Value mem, Value at, int64_t vec) -> Value {
-    int64_t bytes = vec * cast<FloatType>(p.storage).getWidth() / 8;
+    int64_t bytes = vec * int64_t(p.elementBytes());
     return vector::LoadOp::create(b, vecType(vec), mem, ValueRange{at},
                                   /*nontemporal=*/false,
                                   llvm::MaybeAlign(bytes));
@@ -193,7 +192,6 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
   // reduce-scatter butterfly (lane l ends with score l >> sh, u-major), so a
   // score costs about one shuffle instead of five. The online softmax then
   // runs once per block of U rows: one max, one rescale per query row.
-  auto visible = [&](Value j, Value rho) { return f.visible(j, rho); };
   auto shfl = [&](Value v, int32_t off, gpu::ShuffleMode mode) {
     return gpu::ShuffleOp::create(b, v, off, 32, mode).getShuffleResult();
   };
@@ -236,7 +234,7 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
     Value idxL = k.div(lane, k.idx(int64_t(1) << sh));
     Value uL = k.div(idxL, k.idx(R)), rL = k.rem(idxL, k.idx(R));
     Value jL = k.add(js[0], k.mul(uL, k.idx(NW)));
-    Value vis = k.land(visible(jL, k.add(rho0, rL)), k.lt(jL, jEnd));
+    Value vis = k.land(f.visible(jL, k.add(rho0, rL)), k.lt(jL, jEnd));
     Value sOwn = k.select(vis, k.mulf(cur[0], k.f(p.scale)), k.negInf());
     // Block max per query row: over the lane bits that hold u.
     Value mx = sOwn;
@@ -315,7 +313,7 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
                                                    gpu::ShuffleMode::XOR)
                                 .getShuffleResult());
             Value rho = k.add(rho0, k.idx(r));
-            Value vis = k.land(visible(j, rho), k.lt(j, jEnd));
+            Value vis = k.land(f.visible(j, rho), k.lt(j, jEnd));
             s = k.select(vis, k.mulf(s, k.f(p.scale)), k.negInf());
             Value mOld = cur[2 * r], lOld = cur[2 * r + 1];
             Value mNew = k.maxf(mOld, s);
@@ -348,7 +346,6 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
   }
   k.barrier();
 
-  auto partIndex = [&](Value rho) { return f.partRow(rho); };
   auto rowMax = [&](Value r) {
     Value M = k.reduce(zero, k.idx(NW), k.negInf(), [&](Value w, Value m) {
       return k.maxf(m, memref::LoadOp::create(b, mW, k.add(k.mul(w, k.idx(R)), r)));
@@ -368,7 +365,7 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
             b, accW, k.add(k.mul(slot, k.idx(AW)), col));
         return math::FmaOp::create(b, wt, x, acc).getResult();
       });
-      k.store(o, oPart, k.add(k.mul(partIndex(rho), k.idx(DV)), e));
+      k.store(o, oPart, k.add(k.mul(f.partRow(rho), k.idx(DV)), e));
     });
   });
   k.loop(tid, k.idx(R), k.idx(NT), [&](Value r) {
@@ -383,7 +380,7 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
                    b, wt, memref::LoadOp::create(b, lW, slot), acc)
             .getResult();
       });
-      Value at = k.mul(partIndex(rho), k.idx(2));
+      Value at = k.mul(f.partRow(rho), k.idx(2));
       k.store(M, mlPart, at);
       k.store(l, mlPart, k.add(at, one));
     });

@@ -79,15 +79,10 @@ struct AttentionLowering {
                                      tb.builder().getIndexAttr(wShape[2])};
     // loops: b j i e | c
     auto d = [&](unsigned i) { return tb.dim(i); };
-    return tb.generic(
-        out, tb.computeType(), {latent, w},
-        {tb.map(5, {d(0), d(1), d(2).floorDiv(g), d(4)}),
-         tb.map(5, {d(2), d(4), d(3)})},
-        {tb.builder().getIndexAttr(wShape[1])}, tb.constF(tb.builder(), 0.0),
-        [](OpBuilder &b, Location loc, LoopIndices &, ValueRange in, Value acc) {
-          Value m = arith::MulFOp::create(b, loc, in[0], in[1]);
-          return arith::AddFOp::create(b, loc, acc, m).getResult();
-        });
+    return tb.contract(out, latent,
+                       tb.map(5, {d(0), d(1), d(2).floorDiv(g), d(4)}), w,
+                       tb.map(5, {d(2), d(4), d(3)}),
+                       {tb.builder().getIndexAttr(wShape[1])});
   }
 
   /// Keys [B, L, Hk, Dk] and the number of query heads per key head.
@@ -170,15 +165,10 @@ struct AttentionLowering {
     int64_t width = cast<RankedTensorType>(q.getType()).getShape()[3];
     auto d = [&](unsigned i) { return tb.dim(i); };
     // loops: b t m j | d
-    return tb.generic(
-        {batch, tokens, b.getIndexAttr(hq), rows}, tb.computeType(), {q, k},
-        {tb.map(5, {d(0), d(1), d(2), d(4)}),
-         tb.map(5, {d(0), d(3), d(2).floorDiv(g), d(4)})},
-        {b.getIndexAttr(width)}, tb.constF(b, 0.0),
-        [](OpBuilder &nb, Location loc, LoopIndices &, ValueRange in, Value acc) {
-          Value m = arith::MulFOp::create(nb, loc, in[0], in[1]);
-          return arith::AddFOp::create(nb, loc, acc, m).getResult();
-        });
+    return tb.contract({batch, tokens, b.getIndexAttr(hq), rows}, q,
+                       tb.map(5, {d(0), d(1), d(2), d(4)}), k,
+                       tb.map(5, {d(0), d(3), d(2).floorDiv(g), d(4)}),
+                       {b.getIndexAttr(width)});
   }
 
   /// Scaled scores with -inf where the mask hides a row.
@@ -296,16 +286,10 @@ struct AttentionLowering {
     int64_t width = cast<RankedTensorType>(vals.getType()).getShape()[3];
     auto d = [&](unsigned i) { return tb.dim(i); };
     // loops: b t i e | j
-    return tb.generic(
-        {batch, tokens, b.getIndexAttr(heads), b.getIndexAttr(width)},
-        tb.computeType(), {p, vals},
-        {tb.map(5, {d(0), d(1), d(2).floorDiv(gp), d(4)}),
-         tb.map(5, {d(0), d(4), d(2).floorDiv(gv), d(3)})},
-        {rows}, tb.constF(b, 0.0),
-        [](OpBuilder &nb, Location l, LoopIndices &, ValueRange in, Value acc) {
-          Value m = arith::MulFOp::create(nb, l, in[0], in[1]);
-          return arith::AddFOp::create(nb, l, acc, m).getResult();
-        });
+    return tb.contract(
+        {batch, tokens, b.getIndexAttr(heads), b.getIndexAttr(width)}, p,
+        tb.map(5, {d(0), d(1), d(2).floorDiv(gp), d(4)}), vals,
+        tb.map(5, {d(0), d(4), d(2).floorDiv(gv), d(3)}), {rows});
   }
 
   /// out[b, t, i, e] = sum_c a[b, t, i, c] * w[i, c, e] (per-head matrix),
@@ -317,15 +301,10 @@ struct AttentionLowering {
     auto d = [&](unsigned i) { return tb.dim(i); };
     AffineMap wMap = shared ? tb.map(5, {d(4), d(3)})
                             : tb.map(5, {d(2), d(4), d(3)});
-    return tb.generic(
-        {batch, tokens, b.getIndexAttr(aShape[2]), b.getIndexAttr(out)},
-        tb.computeType(), {a, w},
-        {tb.map(5, {d(0), d(1), d(2), d(4)}), wMap},
-        {b.getIndexAttr(aShape[3])}, tb.constF(b, 0.0),
-        [](OpBuilder &nb, Location l, LoopIndices &, ValueRange in, Value acc) {
-          Value m = arith::MulFOp::create(nb, l, in[0], in[1]);
-          return arith::AddFOp::create(nb, l, acc, m).getResult();
-        });
+    return tb.contract(
+        {batch, tokens, b.getIndexAttr(aShape[2]), b.getIndexAttr(out)}, a,
+        tb.map(5, {d(0), d(1), d(2), d(4)}), w, wMap,
+        {b.getIndexAttr(aShape[3])});
   }
 
   Value epilogue(Value agg) {
@@ -356,8 +335,7 @@ struct AttentionLowering {
           tb.sizes(agg), tb.computeType(), {agg, mixed, alpha},
           {full, full, tb.map(4, {d(3)})}, {}, Value(),
           [](OpBuilder &nb, Location l, LoopIndices &, ValueRange in, Value) {
-            Value s = arith::MulFOp::create(nb, l, in[2], in[1]);
-            return arith::AddFOp::create(nb, l, in[0], s).getResult();
+            return mulAdd(nb, l, in[0], in[2], in[1]);
           });
     }
     }

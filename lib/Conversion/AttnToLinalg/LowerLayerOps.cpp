@@ -12,10 +12,6 @@ using namespace mlir::attn;
 namespace {
 using Body = TensorBuilder::Body;
 
-Value mulAdd(OpBuilder &b, Location l, Value acc, Value x, Value y) {
-  return arith::AddFOp::create(b, l, acc, arith::MulFOp::create(b, l, x, y));
-}
-
 Value sigmoid(OpBuilder &b, Location l, Value x, Value one) {
   Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, x));
   return arith::DivFOp::create(b, l, one, arith::AddFOp::create(b, l, one, e));
@@ -67,12 +63,8 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
     xm.append(dims(tb, n, loops));
     SmallVector<AffineExpr> wm = dims(tb, n, loops);
     wm.append(dims(tb, lead, n));
-    Value y = tb.generic(
-        outSizes, f, {x, w}, {tb.map(loops, xm), tb.map(loops, wm)}, red,
-        tb.constF(rw, 0.0),
-        [](OpBuilder &b, Location l, LoopIndices &, ValueRange in, Value acc) {
-          return mulAdd(b, l, acc, in[0], in[1]);
-        });
+    Value y = tb.contract(outSizes, x, tb.map(loops, xm), w,
+                          tb.map(loops, wm), red);
     Value bias = op.getBias() ? tb.castTensor(op.getBias(), f) : Value();
     bool act = op.getActivation() == Activation::Sigmoid;
     if (bias || act) {
@@ -357,13 +349,8 @@ struct LowerMergeWeights : OpRewritePattern<MergeWeightsOp> {
                                : arith::TruncFOp::create(b, l, f, pe).getResult();
           return mulAdd(b, l, acc, pef, in[0]);
         });
-    Value hp = tb.generic(
-        hid, f, {c, wp},
-        {tb.map(4, {d(0), d(1), d(3)}), tb.map(4, {d(3), d(2)})}, {cs[2]},
-        tb.constF(rw, 0.0),
-        [](OpBuilder &b, Location l, LoopIndices &, ValueRange in, Value acc) {
-          return mulAdd(b, l, acc, in[0], in[1]);
-        });
+    Value hp = tb.contract(hid, c, tb.map(4, {d(0), d(1), d(3)}), wp,
+                           tb.map(4, {d(3), d(2)}), {cs[2]});
     // loops: b t | r
     Value dot = tb.generic(
         {cs[0], cs[1]}, f, {hc, bc, hp, bp},

@@ -76,6 +76,20 @@ SmallVector<Value> LoopIndices::all() {
   return out;
 }
 
+Value mlir::attn::mulAdd(OpBuilder &b, Location loc, Value acc, Value x,
+                         Value y) {
+  return arith::AddFOp::create(b, loc, acc, arith::MulFOp::create(b, loc, x, y));
+}
+
+Value TensorBuilder::contract(ArrayRef<OpFoldResult> outSizes, Value a,
+                              AffineMap aMap, Value bv, AffineMap bMap,
+                              ArrayRef<OpFoldResult> reductionSizes) {
+  return generic(outSizes, f, {a, bv}, {aMap, bMap}, reductionSizes,
+                 constF(b, 0.0),
+                 [](OpBuilder &nb, Location l, LoopIndices &, ValueRange in,
+                    Value acc) { return mulAdd(nb, l, acc, in[0], in[1]); });
+}
+
 Value TensorBuilder::castTensor(Value tensor, Type elemType) {
   auto type = cast<RankedTensorType>(tensor.getType());
   if (type.getElementType() == elemType)

@@ -49,6 +49,11 @@ public:
                 ValueRange inputs, ArrayRef<AffineMap> inputMaps,
                 ArrayRef<OpFoldResult> reductionSizes, Value init, Body body);
 
+  /// A contraction: out = sum over the trailing `reductionSizes` loops of
+  /// a * b, in the compute type.
+  Value contract(ArrayRef<OpFoldResult> outSizes, Value a, AffineMap aMap,
+                 Value b, AffineMap bMap, ArrayRef<OpFoldResult> reductionSizes);
+
   /// Elementwise over `outSizes` without inputs (everything read through
   /// tensor.extract or computed from indices).
   Value elementwise(ArrayRef<OpFoldResult> outSizes, Type elemType, Body body) {
@@ -77,6 +82,9 @@ private:
   Location loc;
   FloatType f;
 };
+
+/// acc + x * y.
+Value mulAdd(OpBuilder &b, Location loc, Value acc, Value x, Value y);
 
 /// The float type the naive lowering computes in: f32 for narrower floats,
 /// the element type itself otherwise.

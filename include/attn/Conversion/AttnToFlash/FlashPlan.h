@@ -73,6 +73,8 @@ struct FlashPlan {
   /// Width of one cache row as stored in workgroup memory (row + rope).
   int64_t tileWidth() const;
   bool separate() const { return form == KvForm::Separate; }
+  /// Bytes of one stored element.
+  double elementBytes() const;
 };
 
 } // namespace mlir::attn

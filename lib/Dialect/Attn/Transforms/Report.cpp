@@ -45,7 +45,7 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
           static_cast<long long>(v.getNumQHeads()),
           static_cast<long long>(v.getNumKvHeads()),
           static_cast<long long>(v.getNumOutputHeads()),
-          cost.cacheElementsPerToken, cost.cacheElementsPerToken * bytes,
+          cost.cacheElementsPerToken, cost.bytesPerToken(bytes),
           cost.cacheElementsPerToken / cost.mhaElementsPerToken,
           cost.intensity(bytes));
       // What the fused path would do with a one-token decode step of this

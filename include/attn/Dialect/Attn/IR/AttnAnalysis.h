@@ -18,9 +18,13 @@ struct DecodeCost {
   /// FLOPs one query token spends per cached token (score and aggregation,
   /// latent variants in absorbed form; epilogues excluded).
   double flopsPerToken;
-  /// flops / (cache elements * element bytes).
-  double intensity(unsigned elementBytes) const {
-    return flopsPerToken / (cacheElementsPerToken * elementBytes);
+  /// Cache bytes stored per token for elements of `elementBytes` bytes.
+  double bytesPerToken(double elementBytes) const {
+    return cacheElementsPerToken * elementBytes;
+  }
+  /// flops / cache bytes.
+  double intensity(double elementBytes) const {
+    return flopsPerToken / bytesPerToken(elementBytes);
   }
 };
 
