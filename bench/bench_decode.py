@@ -134,11 +134,14 @@ def bench_variant(art, name, B, L, copy_gbs, peers):
     row["attn_GBs"] = cache_bytes / (row["attn_us"] * 1e-6) / 1e9
     row["attn_frac_copy"] = row["attn_GBs"] / copy_gbs
     # The compiler's roofline (FlashPlan::predictDecodeMicros, attn-report),
-    # with this run's copy bandwidth: cache bytes or CUDA-core FLOPs at
-    # 67 TFLOP/s, whichever is slower, plus 8 us for the two launches.
+    # with this run's copy bandwidth: cache bytes or FLOPs (CUDA cores at
+    # 67 TFLOP/s, mma.sync at 490), whichever is slower, plus 8 us for the
+    # two launches.
     tokens = B * L
+    rate = 490e12 if info["schedule"] == "mma" else 67e12
+    row["schedule"] = info["schedule"]
     row["predicted_us"] = max(float(info["cache_bytes_per_token"]) * tokens / (copy_gbs * 1e9),
-                              float(info["flops_per_token"]) * tokens / 67e12) * 1e6 + 8.0
+                              float(info["flops_per_token"]) * tokens / rate) * 1e6 + 8.0
     best = None
     for pname, fn in peers(info, t):
         try:

@@ -36,7 +36,12 @@ LogicalResult mlir::attn::buildCompilePipeline(OpPassManager &pm,
   AttnAbsorbLatentOptions absorb;
   absorb.policy = AbsorbPolicy::Always;
   pm.addPass(createAttnAbsorbLatent(absorb));
-  pm.addPass(createAttnToFlash());
+  // Tensor cores where the target has mma.sync (sm_80 and newer).
+  unsigned sm = 0;
+  StringRef digits = target.drop_front(3);
+  AttnToFlashOptions flash;
+  flash.tensorCores = nvidia && !digits.consumeInteger(10, sm) && sm >= 80;
+  pm.addPass(createAttnToFlash(flash));
   if (nvidia) {
     GpuNVVMAttachTargetOptions attach;
     attach.chip = target.str();
@@ -52,6 +57,7 @@ LogicalResult mlir::attn::buildCompilePipeline(OpPassManager &pm,
   OpPassManager &gpu = pm.nest<gpu::GPUModuleOp>();
   gpu.addPass(createSCFToControlFlowPass());
   if (nvidia) {
+    gpu.addPass(createConvertNVGPUToNVVMPass());
     gpu.addPass(createConvertGpuOpsToNVVMOps());
   } else {
     ConvertGpuOpsToROCDLOpsOptions rocdl;

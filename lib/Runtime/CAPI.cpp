@@ -71,7 +71,7 @@ const char *attn_module_manifest(attn_artifact *a, int i) {
                         "tile_rows", "key_begin", "key_nope", "value_begin"})
     s += std::string(k) + "=" + std::to_string(m->info()[k].i64()) + ";";
   for (const char *k : {"kv_form", "dtype", "mask", "value_epilogue",
-                        "function"})
+                        "function", "schedule"})
     s += std::string(k) + "=" + m->info()[k].str() + ";";
   for (const char *k : {"softmax_scale", "cache_bytes_per_token",
                         "flops_per_token"})

@@ -51,7 +51,8 @@ public:
               bind(lib, "cuEventDestroy_v2", d->cuEventDestroy) &&
               bind(lib, "cuGetErrorString", d->cuGetErrorString) &&
               bind(lib, "cuOccupancyMaxActiveBlocksPerMultiprocessor",
-                   d->cuOccupancy);
+                   d->cuOccupancy) &&
+              bind(lib, "cuFuncSetAttribute", d->cuFuncSetAttribute);
     if (!ok)
       return Status::error("the CUDA driver lacks an entry point the runtime "
                            "needs (driver too old?)");
@@ -79,11 +80,24 @@ public:
 
   std::string arch() const override { return arch_; }
   int multiprocessors() const override { return sms; }
-  int occupancy(void *fn, int threads) override {
+  int occupancy(void *fn, int threads, int64_t dynamicShared) override {
     int n = 0;
-    if (cuOccupancy(&n, fn, threads, 0) != 0 || n < 1)
+    if (cuOccupancy(&n, fn, threads, size_t(dynamicShared)) != 0 || n < 1)
       return 1;
     return n;
+  }
+  Status allowDynamicShared(void *fn, int64_t bytes) override {
+    if (bytes <= 48 * 1024)
+      return Status::success();
+    int most = 0; // MAX_SHARED_MEMORY_PER_BLOCK_OPTIN
+    cuDeviceGetAttribute(&most, 97, device);
+    if (bytes > most)
+      return Status::error("kernel needs " + std::to_string(bytes) +
+                           " bytes of workgroup memory; " + arch_ +
+                           " allows " + std::to_string(most));
+    constexpr int kMaxDynamicShared = 8; // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_...
+    return check(cuFuncSetAttribute(fn, kMaxDynamicShared, int(bytes)),
+                 "cuFuncSetAttribute(max dynamic shared memory)");
   }
 
   Status loadModule(const std::string &image, void *&module) override {
@@ -190,6 +204,7 @@ private:
   Result (*cuEventDestroy)(void *);
   Result (*cuGetErrorString)(Result, const char **);
   Result (*cuOccupancy)(int *, void *, int, size_t);
+  Result (*cuFuncSetAttribute)(void *, int, int);
 };
 
 //===----------------------------------------------------------------------===//
@@ -240,11 +255,16 @@ public:
   // the loader rejects a mismatched code object with its own error instead.
   std::string arch() const override { return "gfx"; }
   int multiprocessors() const override { return sms; }
-  int occupancy(void *fn, int threads) override {
+  int occupancy(void *fn, int threads, int64_t dynamicShared) override {
     int n = 0;
-    if (hipOccupancy(&n, fn, threads, 0) != 0 || n < 1)
+    if (hipOccupancy(&n, fn, threads, size_t(dynamicShared)) != 0 || n < 1)
       return 1;
     return n;
+  }
+  // No AMD kernel uses dynamic workgroup memory yet; the launch reports an
+  // over-budget request itself.
+  Status allowDynamicShared(void *, int64_t) override {
+    return Status::success();
   }
   Status loadModule(const std::string &image, void *&module) override {
     return check(hipModuleLoadData(&module, image.data()), "hipModuleLoadData");

@@ -36,6 +36,8 @@ KernelSpec kernelSpec(const Json &k) {
   spec.name = k["name"].str();
   spec.threads = k["block"][0].i64();
   spec.sharedBytes = k["shared_bytes"].i64();
+  if (k.has("dynamic_shared_bytes"))
+    spec.dynamicSharedBytes = k["dynamic_shared_bytes"].i64();
   const Json &args = k["args"];
   for (size_t i = 0; i < args.size(); ++i) {
     const Json &a = args[i];
@@ -138,6 +140,10 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out) {
                                              mod->fwdFn_);
         !s)
       return s;
+    if (Status s = art->device_->allowDynamicShared(
+            mod->fwdFn_, mod->fwd_.dynamicSharedBytes);
+        !s)
+      return Status::error(mod->name_ + ": " + s.message);
     if (mod->op_ == "attention")
       if (Status s = art->device_->getFunction(mod->module_, "combine",
                                                mod->combineFn_);
@@ -170,7 +176,8 @@ int64_t KernelModule::chooseSplits(int64_t B, int64_t Tq, int64_t L) const {
   int64_t rpb = info_["rows_per_block"].i64();
   int64_t blocks = ((rows + rpb - 1) / rpb) * B * info_["num_kv_heads"].i64();
   int64_t wave = int64_t(device_->multiprocessors()) *
-                 device_->occupancy(fwdFn_, int(fwd_.threads));
+                 device_->occupancy(fwdFn_, int(fwd_.threads),
+                                    fwd_.dynamicSharedBytes);
   int64_t want = std::max<int64_t>(1, wave / blocks);
   int64_t maxSplits = std::max<int64_t>(1, L / (4 * tileRows()));
   return std::clamp<int64_t>(want, 1, std::min<int64_t>(maxSplits, 64));
@@ -197,7 +204,8 @@ Status KernelModule::launch(const KernelSpec &k, void *fn,
   for (int64_t &v : values)
     params.push_back(&v);
   int64_t block[3] = {k.threads, 1, 1};
-  return device_->launch(fn, grid, block, 0, stream, params.data());
+  return device_->launch(fn, grid, block, k.dynamicSharedBytes, stream,
+                         params.data());
 }
 
 Status KernelModule::run(const std::vector<void *> &buffers, int64_t B,

@@ -11,6 +11,17 @@
 // RUN: cat %t/sm_90a/mla/ptxas.txt | FileCheck %s --check-prefix=PTXAS
 // RUN: cat %t/sm_90a/mla/manifest.json | FileCheck %s --check-prefix=MANIFEST
 // RUN: ls %t/sm_90a/*/ %t/sm_80/*/ | FileCheck %s --check-prefix=FILES
+// RUN: FileCheck %s --check-prefix=PTX < %t/sm_80/mla/mla_decode_attn0.sm_80.ptx
+//
+// The MLA decode runs on tensor cores from sm_80 on: cp.async tile copies
+// (zero-filling past the sequence), ldmatrix fragments, bf16 mma.sync.
+// PTX: .target sm_80
+// PTX-DAG: cp.async.cg.shared.global
+// PTX-DAG: cp.async.commit_group
+// PTX-DAG: cp.async.wait_group
+// PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// PTX-DAG: ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16
 //
 // PTXAS: Compiling entry function 'fwd' for 'sm_90a'
 // PTXAS: Used {{[0-9]+}} registers, used 1 barriers, {{[0-9]+}} bytes smem

@@ -50,9 +50,21 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     threads) and the kernels' argument order and launch geometry are recorded
     in an `attn.manifest` attribute on the module. Host functions are left as
     they are: the runtime launches the kernels.
+
+    With `tensor-cores` (NVIDIA sm_80 and newer), blocks of many query rows
+    per cache group with bf16 or f16 caches get a forward kernel on warp-level
+    `mma.sync` instead: cache tiles double buffered by `cp.async` in dynamic
+    workgroup memory, both products on tensor cores.
   }];
+  let options = [
+    Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",
+           "Allow the mma.sync forward kernel (NVIDIA sm_80 and newer)">
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::nvgpu::NVGPUDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect",

@@ -46,6 +46,7 @@ struct KernelSpec {
   std::vector<TensorSpec> tensors; // in argument order
   std::vector<std::string> sizes;  // scalar size arguments, in order
   int64_t threads = 0, sharedBytes = 0;
+  int64_t dynamicSharedBytes = 0; // passed at launch (tensor-core kernels)
 };
 
 /// The kernels of one attn op: `attention` (forward + combine) or
@@ -116,8 +117,12 @@ public:
   /// "sm_90" / "gfx942": what binaries this device runs.
   virtual std::string arch() const = 0;
   virtual int multiprocessors() const = 0;
-  /// Blocks of `threads` threads of kernel `fn` resident per multiprocessor.
-  virtual int occupancy(void *fn, int threads) = 0;
+  /// Blocks of `threads` threads of kernel `fn` resident per multiprocessor
+  /// when each launches with `dynamicShared` bytes of workgroup memory.
+  virtual int occupancy(void *fn, int threads, int64_t dynamicShared) = 0;
+  /// Lets `fn` launch with `bytes` of dynamic workgroup memory (beyond the
+  /// default 48 KiB where the device allows it).
+  virtual Status allowDynamicShared(void *fn, int64_t bytes) = 0;
   virtual Status loadModule(const std::string &image, void *&module) = 0;
   virtual Status getFunction(void *module, const std::string &name,
                              void *&fn) = 0;

@@ -13,6 +13,7 @@ namespace mlir::attn {
 
 namespace {
 struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
+  using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<AttentionOp> ops;
@@ -22,7 +23,7 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
     bool failed = false;
     llvm::StringMap<unsigned> perFunction;
     for (AttentionOp op : ops) {
-      FailureOr<FlashPlan> plan = FlashPlan::get(op);
+      FailureOr<FlashPlan> plan = FlashPlan::get(op, /*forAnalysis=*/false, tensorCores);
       if (mlir::failed(plan)) {
         failed = true;
         continue;
@@ -32,7 +33,9 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
       std::string name = base + "_attn" + std::to_string(perFunction[base]++);
       auto gpuModule = gpu::GPUModuleOp::create(b, op.getLoc(), name);
       OpBuilder inner(gpuModule.getBodyRegion());
-      if (plan->streaming)
+      if (plan->mma)
+        buildMmaForwardKernel(inner, op.getLoc(), *plan, "fwd");
+      else if (plan->streaming)
         buildStreamingForwardKernel(inner, op.getLoc(), *plan, "fwd");
       else
         buildForwardKernel(inner, op.getLoc(), *plan, "fwd");

@@ -52,6 +52,12 @@ gpu::GPUFuncOp buildStreamingForwardKernel(OpBuilder &b, Location loc,
                                            const FlashPlan &plan,
                                            StringRef name);
 
+/// The tensor-core variant (plan.mma): same arguments and outputs, both
+/// products on mma.sync, cache tiles double buffered in dynamic workgroup
+/// memory (plan.sharedBytes() bytes, passed at launch).
+gpu::GPUFuncOp buildMmaForwardKernel(OpBuilder &b, Location loc,
+                                     const FlashPlan &plan, StringRef name);
+
 /// The combine kernel: merges the splits of one (batch, token, output head),
 /// normalises, applies the value epilogue and stores the result. Arguments:
 /// o_part, ml_part, the epilogue operands (up_v; gate, decoder; alpha,

@@ -45,7 +45,36 @@ static int64_t pickVector(int64_t width, int64_t align, int64_t maxVec) {
   return v;
 }
 
+// Row pitches keep every ldmatrix row 16-byte aligned and make the pitch an
+// odd number of 16-byte units, so the 8 rows one ldmatrix reads fall in
+// distinct banks.
+static int64_t mmaPitch(int64_t width) {
+  return width + ((width / 8) % 2 == 0 ? 8 : 16);
+}
+static int64_t align16(int64_t bytes) { return (bytes + 15) / 16 * 16; }
+
+FlashPlan::MmaLayout FlashPlan::mmaLayout() const {
+  MmaLayout l;
+  int64_t eb = cast<FloatType>(storage).getWidth() / 8;
+  int64_t R = rowsPerBlock, N = tileRows;
+  l.qPitch = mmaPitch(keyWidth);
+  l.kPitch = mmaPitch(tileWidth());
+  l.vPitch = separate() ? mmaPitch(valueWidth) : l.kPitch;
+  l.sPitch = N + 4;
+  l.pPitch = mmaPitch(N);
+  l.q = 0;
+  l.k = align16(l.q + R * l.qPitch * eb);
+  l.v = align16(l.k + 2 * N * l.kPitch * eb);
+  l.s = separate() ? align16(l.v + 2 * N * l.vPitch * eb) : l.v;
+  l.p = align16(l.s + R * l.sPitch * 4);
+  l.alpha = align16(l.p + R * l.pPitch * eb);
+  l.total = align16(l.alpha + R * 4);
+  return l;
+}
+
 int64_t FlashPlan::sharedBytes() const {
+  if (mma)
+    return mmaLayout().total;
   if (streaming) {
     int64_t warps = threads / 32;
     return 4 * warps * rowsPerBlock * (accWidth() + 2);
@@ -59,16 +88,52 @@ int64_t FlashPlan::sharedBytes() const {
 }
 
 double FlashPlan::predictDecodeMicros(AttentionOp op, int64_t B, int64_t L,
-                                      double bandwidth,
-                                      double fp32Flops) const {
+                                      double bandwidth, double fp32Flops,
+                                      double mmaFlops) const {
   DecodeCost cost = computeDecodeCost(op.getVariant());
   double bytes = cost.bytesPerToken(elementBytes()) * B * L;
   double flops = cost.flopsPerToken * B * L;
   constexpr double kLaunchMicros = 8.0; // forward + combine
-  return std::max(bytes / bandwidth, flops / fp32Flops) * 1e6 + kLaunchMicros;
+  double rate = mma ? mmaFlops : fp32Flops;
+  return std::max(bytes / bandwidth, flops / rate) * 1e6 + kLaunchMicros;
 }
 
-FailureOr<FlashPlan> FlashPlan::get(AttentionOp op, bool forAnalysis) {
+/// The tensor-core schedule for `p`, when its shapes allow: 16-wide k steps
+/// over the key view, 8-column value slices per warp, key and value views
+/// that start on 8-element (16-byte) boundaries of the stored row.
+static std::optional<FlashPlan> planMma(FlashPlan p, int64_t rows) {
+  auto ft = cast<FloatType>(p.storage);
+  if (!ft.isBF16() && !ft.isF16())
+    return std::nullopt;
+  auto all8 = [](std::initializer_list<int64_t> xs) {
+    return llvm::all_of(xs, [](int64_t x) { return x % 8 == 0; });
+  };
+  if (p.keyWidth % 16 || p.valueWidth % 32 ||
+      !all8({p.rowWidth, p.ropeDim, p.keyBegin, p.keyNope, p.valueBegin}))
+    return std::nullopt;
+  p.mma = true;
+  p.streaming = false;
+  p.threads = 128;
+  // Each of the 4 warps keeps rows x valueWidth / 4 accumulators: at most
+  // 64 f32 registers a thread.
+  int64_t mt = std::clamp<int64_t>((rows + 15) / 16, 1,
+                                   std::max<int64_t>(1, 512 / p.valueWidth));
+  mt = std::min<int64_t>(int64_t(llvm::bit_floor(uint64_t(mt))), 4);
+  p.rowsPerBlock = 16 * mt;
+  // The largest tile (of 64 or 32 rows: 4 warps x one or two 8-row slices)
+  // that lets two blocks share a multiprocessor, else one that fits alone.
+  constexpr int64_t kTwoBlocks = 112 * 1024, kOneBlock = 220 * 1024;
+  for (int64_t limit : {kTwoBlocks, kOneBlock})
+    for (int64_t n : {64, 32}) {
+      p.tileRows = n;
+      if (p.mmaLayout().total <= limit)
+        return p;
+    }
+  return std::nullopt;
+}
+
+FailureOr<FlashPlan> FlashPlan::get(AttentionOp op, bool forAnalysis,
+                                    bool tensorCores) {
   // Diagnostics only when compiling; the report asks silently.
   auto fail = [&]() -> InFlightDiagnostic {
     InFlightDiagnostic diag = op.emitOpError();
@@ -191,6 +256,9 @@ FailureOr<FlashPlan> FlashPlan::get(AttentionOp op, bool forAnalysis) {
       return s;
     }
   }
+  if (tensorCores)
+    if (std::optional<FlashPlan> m = planMma(p, rows))
+      return *m;
   if (p.sharedBytes() > kSharedBudget)
     return fail() << "fused path: a " << p.tileWidth()
                             << "-wide cache row does not fit a tile in "

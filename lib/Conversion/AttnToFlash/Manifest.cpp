@@ -107,7 +107,8 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
 
   std::string rows = n(p.group) + "*Tq";
   auto kernel = [&](StringRef name, ArgList &args,
-                    ArrayRef<std::string> grid, int64_t shared) {
+                    ArrayRef<std::string> grid, int64_t shared,
+                    int64_t dynamicShared) {
     SmallVector<Attribute> g;
     for (const std::string &s : grid)
       g.push_back(str(s));
@@ -117,15 +118,16 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
          b.getNamedAttr("block", b.getArrayAttr({i64(p.threads), i64(1),
                                                  i64(1)})),
          b.getNamedAttr("shared_bytes", i64(shared)),
+         b.getNamedAttr("dynamic_shared_bytes", i64(dynamicShared)),
          b.getNamedAttr("args", b.getArrayAttr(args.args))});
   };
   SmallVector<Attribute> kernels = {
       kernel("fwd", fwd,
              {"ceildiv(" + rows + "," + n(p.rowsPerBlock) + ")",
               "B*" + n(p.kvHeads), "S"},
-             p.sharedBytes()),
+             p.sharedBytes(), p.mma ? p.sharedBytes() : 0),
       kernel("combine", comb, {n(p.outHeads), "Tq", "B"},
-             p.valueWidth * 4)};
+             p.valueWidth * 4, 0)};
 
   DecodeCost cost = computeDecodeCost(op.getVariant());
   std::string variant;
@@ -154,7 +156,9 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       b.getNamedAttr("time_stride", i64(p.timeStride)),
       b.getNamedAttr("softmax_scale", b.getF64FloatAttr(p.scale)),
       b.getNamedAttr("value_epilogue", str(stringifyValueEpilogue(p.epilogue))),
-      b.getNamedAttr("schedule", str(p.streaming ? "streaming" : "tiled")),
+      b.getNamedAttr("schedule", str(p.mma         ? "mma"
+                                     : p.streaming ? "streaming"
+                                                   : "tiled")),
       b.getNamedAttr("cache_bytes_per_token",
                      b.getF64FloatAttr(cost.bytesPerToken(p.elementBytes()))),
       b.getNamedAttr("flops_per_token", b.getF64FloatAttr(cost.flopsPerToken)),
@@ -195,6 +199,7 @@ DictionaryAttr mlir::attn::buildCacheUpdateManifest(CacheUpdateOp op,
        b.getNamedAttr("grid", b.getArrayAttr(grid)),
        b.getNamedAttr("block", b.getArrayAttr({i64(128), i64(1), i64(1)})),
        b.getNamedAttr("shared_bytes", i64(0)),
+       b.getNamedAttr("dynamic_shared_bytes", i64(0)),
        b.getNamedAttr("args", b.getArrayAttr(args.args))});
   return b.getDictionaryAttr({
       b.getNamedAttr("op", str("cache_update")),

@@ -5,11 +5,12 @@
 // Then the fused path's choice for a one-token decode step and its roofline
 // time at B = 16, L = 8192: GQA streams (4 query rows per KV head, 8 rows in
 // flight per warp) and is memory-bound (537 MB at 3 TB/s + launches); MLA's
-// 128 rows per latent row take the tiled CUDA-core kernel, FLOP-bound.
+// 128 rows per latent row take tensor cores (FLOP-bound at 490 TFLOP/s), or
+// without them the tiled CUDA-core kernel (FLOP-bound at 67).
 //
 // RUN: attn-opt --attn-report -o /dev/null %examples/mha.mlir | FileCheck %s --check-prefix=MHA
 // MHA: function{{ +}}kv_form{{ +}}h_q{{ +}}h_kv{{ +}}h_out{{ +}}cache el/tok{{ +}}bytes/tok{{ +}}vs MHA{{ +}}decode AI{{ +}}schedule{{ +}}rows{{ +}}unroll{{ +}}decode us@16x8k{{ +}}why
-// MHA: mha_prefill{{.*}}tiled{{.*}}query tokens not static (prefill): stage tiles in workgroup memory
+// MHA: mha_prefill{{.*}}mma{{.*}}query tokens not static (prefill): 1.0 FLOP/B, past the CUDA-core ridge (22), tensor cores (mma.sync) on 64-row tiles
 // MHA: mha_decode{{ +}}separate{{ +}}32{{ +}}32{{ +}}32{{ +}}8192.0{{ +}}16384.0{{ +}}1.0000{{ +}}1.00
 // RUN: attn-opt --attn-report -o /dev/null %examples/mqa.mlir | FileCheck %s --check-prefix=MQA
 // MQA: mqa_decode{{ +}}separate{{ +}}32{{ +}}1{{ +}}32{{ +}}256.0{{ +}}512.0{{ +}}0.0312{{ +}}32.00
@@ -18,7 +19,9 @@
 // RUN: attn-opt --attn-report -o /dev/null %examples/gta.mlir | FileCheck %s --check-prefix=GTA
 // GTA: gta_decode{{ +}}tied{{ +}}32{{ +}}8{{ +}}32{{ +}}1088.0{{ +}}2176.0{{ +}}0.1328{{ +}}7.53
 // RUN: attn-opt --attn-report -o /dev/null %examples/mla.mlir | FileCheck %s --check-prefix=MLA
-// MLA: mla_decode{{ +}}latent{{ +}}128{{ +}}1{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}241.78{{ +}}tiled{{ +}}8{{ +}}1{{ +}}552.9{{ +}}128 query rows per cache group: too many for registers, stage tiles in workgroup memory
+// MLA: mla_decode{{ +}}latent{{ +}}128{{ +}}1{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}241.78{{ +}}mma{{ +}}16{{ +}}1{{ +}}82.5{{ +}}128 query rows per cache group: 241.8 FLOP/B, past the CUDA-core ridge (22), tensor cores (mma.sync) on 32-row tiles
+// RUN: attn-opt --attn-report="tensor-cores=false" -o /dev/null %examples/mla.mlir | FileCheck %s --check-prefix=MLA-CUDA
+// MLA-CUDA: mla_decode{{ +}}latent{{ +}}128{{ +}}1{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}241.78{{ +}}tiled{{ +}}8{{ +}}1{{ +}}552.9{{ +}}128 query rows per cache group: too many for registers, stage tiles in workgroup memory
 // RUN: attn-opt --attn-report -o /dev/null %examples/gla.mlir | FileCheck %s --check-prefix=GLA
 // GLA: gla_decode{{ +}}latent{{ +}}128{{ +}}2{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}128.00
 // RUN: attn-opt --attn-report -o /dev/null %examples/mfa.mlir | FileCheck %s --check-prefix=MFA

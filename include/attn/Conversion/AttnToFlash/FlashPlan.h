@@ -48,22 +48,40 @@ struct FlashPlan {
   int64_t vecV = 1; // elements per vector load of a separate value stream
   int64_t unroll = 1; // cache rows a warp has in flight per iteration
   bool butterfly = false; // reduce all of an iteration's scores at once
+  // The tensor-core schedule (sm_80+, bf16/f16 caches, many query rows per
+  // group): warp-level mma.sync for both products, cache tiles double
+  // buffered in dynamic workgroup memory by cp.async.
+  bool mma = false;
+
+  /// Byte offsets of the tensor-core kernel's dynamic workgroup memory:
+  /// query rows, two cache tiles (and two value tiles when separate), the
+  /// f32 scores, the probabilities in the storage type, the rescale factors.
+  struct MmaLayout {
+    int64_t qPitch, kPitch, vPitch, sPitch, pPitch; // row pitches, elements
+    int64_t q, k, v, s, p, alpha, total;            // byte offsets, size
+  };
+  MmaLayout mmaLayout() const;
 
   /// Builds the plan for `op`, or explains why the fused path cannot take it.
   /// With `forAnalysis`, a latent op is planned as if absorbed and failures
   /// are silent (the report asks what the fused path would do).
-  static FailureOr<FlashPlan> get(AttentionOp op, bool forAnalysis = false);
+  /// With `tensorCores`, blocks of many query rows may use the mma.sync
+  /// schedule (NVIDIA sm_80 and newer).
+  static FailureOr<FlashPlan> get(AttentionOp op, bool forAnalysis = false,
+                                  bool tensorCores = false);
 
   /// A roofline prediction of one decode step (one query token per sequence)
   /// over B sequences of L cache rows on an H100-class device: the slower of
   /// streaming the cache at `bandwidth` bytes/s and doing the step's FLOPs on
   /// the engine this schedule uses (CUDA cores, f32 FMAs, at `fp32Flops`),
-  /// plus the two launches.
+  /// plus the two launches. The tensor-core schedule's FLOPs run at
+  /// `mmaFlops` (mma.sync, bf16 with f32 accumulation).
   double predictDecodeMicros(AttentionOp op, int64_t B, int64_t L,
                              double bandwidth = 3.0e12,
-                             double fp32Flops = 6.7e13) const;
+                             double fp32Flops = 6.7e13,
+                             double mmaFlops = 4.9e14) const;
 
-  /// Workgroup memory of the forward kernel in bytes.
+  /// Workgroup memory of the forward kernel in bytes (dynamic for mma).
   int64_t sharedBytes() const;
   /// Per-lane columns of the key stream and of the aggregated stream, and
   /// the padded accumulator width of the streaming kernel.

@@ -1,5 +1,6 @@
 //===- Report.cpp - the attn-report pass ----------------------------------===//
 #include "attn/Conversion/AttnToFlash/FlashPlan.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "attn/Dialect/Attn/IR/AttnAnalysis.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
@@ -50,7 +51,8 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
           cost.intensity(bytes));
       // What the fused path would do with a one-token decode step of this
       // variant, and its roofline time at B = 16, L = 8192 on an H100.
-      FailureOr<FlashPlan> plan = FlashPlan::get(op, /*forAnalysis=*/true);
+      FailureOr<FlashPlan> plan =
+          FlashPlan::get(op, /*forAnalysis=*/true, tensorCores);
       if (failed(plan)) {
         os << "  (no fused kernel)\n";
         return;
@@ -60,7 +62,17 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
       int64_t tq =
           cast<RankedTensorType>(op.getQuery().getType()).getDimSize(1);
       std::string why;
-      if (ShapedType::isDynamic(tq))
+      if (plan->mma)
+        why = (ShapedType::isDynamic(tq)
+                   ? std::string("query tokens not static (prefill)")
+                   : std::to_string(plan->group * tq) +
+                         " query rows per cache group") +
+              llvm::formatv(": {0:f1} FLOP/B, past the CUDA-core ridge "
+                            "({1:f0}), tensor cores (mma.sync) on {2}-row tiles",
+                            cost.intensity(bytes), 6.7e13 / 3.0e12,
+                            plan->tileRows)
+                  .str();
+      else if (ShapedType::isDynamic(tq))
         why = "query tokens not static (prefill): stage tiles in workgroup "
               "memory";
       else if (plan->streaming)
@@ -72,7 +84,9 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
               " query rows per cache group: too many for registers, stage "
               "tiles in workgroup memory";
       os << llvm::format("  %-9s %4lld %6lld %14.1f  %s\n",
-                         plan->streaming ? "streaming" : "tiled",
+                         plan->mma         ? "mma"
+                         : plan->streaming ? "streaming"
+                                           : "tiled",
                          static_cast<long long>(plan->rowsPerBlock),
                          static_cast<long long>(plan->unroll),
                          plan->predictDecodeMicros(op, 16, 8192), why.c_str());

@@ -1,0 +1,348 @@
+//===- MmaKernel.cpp - the tensor-core forward kernel ---------------------===//
+//
+// For blocks of many query rows per cache group (MQA, MLA, GLA, MTLA, MFA:
+// decode intensity past the CUDA-core ridge) both products run on tensor
+// cores with warp-level mma.sync (m16n8k16, bf16/f16 in, f32 accumulate).
+// A block of 4 warps holds R = 16 x MT query rows in workgroup memory and
+// walks its cache rows in tiles of N rows, double buffered with cp.async so
+// the next tile streams in while this one is computed:
+//
+//   scores  S[R x N] = Q K^T     warp w computes the columns w*N/4 ...
+//   softmax                       R rows shared by 128/R threads each
+//   values  O[R x DV] += P V      warp w owns the value columns w*DV/4 ...
+//
+// Scores and probabilities pass through workgroup memory between the two
+// products because the warps split different dimensions of each.
+//
+//===----------------------------------------------------------------------===//
+#include "FlashKernels.h"
+#include "KernelBuilder.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+/// The warp-level matrix operations, on fragments held as SSA values.
+struct Mma {
+  KernelBuilder &k;
+  Type elem; // bf16 or f16
+
+  /// ldmatrix of `tiles` 8x8 matrices; lane l supplies the address of row
+  /// l % 8 of matrix l / 8. Returns one 32-bit register per matrix, typed as
+  /// mma.sync takes it (i32 for bf16, vector<2xf16> for f16).
+  SmallVector<Value> load(Value mem, Value index, int tiles, bool trans) {
+    ImplicitLocOpBuilder &b = k.b;
+    auto type = VectorType::get({tiles, 2}, elem);
+    Value v = nvgpu::LdMatrixOp::create(b, type, mem, ValueRange{index},
+                                        trans, tiles);
+    SmallVector<Value> regs;
+    for (int i = 0; i < tiles; ++i) {
+      Value r = vector::ExtractOp::create(b, v, ArrayRef<int64_t>{i});
+      if (elem.isBF16()) {
+        auto word = VectorType::get({1}, b.getI32Type());
+        r = vector::BitCastOp::create(b, word, r);
+        r = vector::ExtractOp::create(b, r, ArrayRef<int64_t>{0});
+      }
+      regs.push_back(r);
+    }
+    return regs;
+  }
+
+  /// D = A B + C for one m16n8k16 tile: A 4 registers, B 2, C 4 floats.
+  SmallVector<Value> mma(ArrayRef<Value> a, ArrayRef<Value> bFrag,
+                         ArrayRef<Value> c) {
+    ImplicitLocOpBuilder &b = k.b;
+    Type f32 = b.getF32Type();
+    auto resTy = LLVM::LLVMStructType::getLiteral(b.getContext(),
+                                                  {f32, f32, f32, f32});
+    NVVM::MMATypes t =
+        elem.isBF16() ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+    Value d = NVVM::MmaOp::create(
+        b, resTy, a, bFrag, c, ArrayRef<int64_t>{16, 8, 16}, std::nullopt,
+        std::nullopt, std::array<NVVM::MMATypes, 2>{t, t},
+        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                       NVVM::MMALayout::col});
+    SmallVector<Value> out;
+    for (int64_t i = 0; i < 4; ++i)
+      out.push_back(LLVM::ExtractValueOp::create(b, d, ArrayRef<int64_t>{i}));
+    return out;
+  }
+};
+} // namespace
+
+gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
+                                                 const FlashPlan &p,
+                                                 StringRef name) {
+  MLIRContext *ctx = ob.getContext();
+  bool sep = p.separate();
+  int64_t R = p.rowsPerBlock, N = p.tileRows, NT = p.threads;
+  int64_t MT = R / 16, DK = p.keyWidth, DV = p.valueWidth;
+  int64_t NW = N / 4, DW = DV / 4; // per-warp score columns, value columns
+  int64_t TPR = NT / R;            // softmax threads per query row
+  FlashPlan::MmaLayout lay = p.mmaLayout();
+  int64_t eb = cast<FloatType>(p.storage).getWidth() / 8;
+
+  gpu::GPUFuncOp func =
+      makeKernel(ob, loc, name, ForwardFrame::argumentTypes(ob, p), {}, NT);
+  Block &entry = func.getBody().front();
+  ImplicitLocOpBuilder b(loc, ob);
+  b.setInsertionPointToStart(&entry);
+  KernelBuilder k(b);
+  Mma mma{k, p.storage};
+  ForwardFrame f(k, entry, p);
+  Value tid = f.tid, zero = k.idx(0), one = k.idx(1);
+
+  // Views of the dynamic workgroup memory.
+  auto space = gpu::AddressSpaceAttr::get(
+      ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
+  Value smem = gpu::DynamicSharedMemoryOp::create(
+      b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                         MemRefLayoutAttrInterface(), space));
+  auto view = [&](int64_t offset, int64_t n, Type elem) -> Value {
+    auto type = MemRefType::get({n}, elem, MemRefLayoutAttrInterface(), space);
+    return memref::ViewOp::create(b, type, smem, k.idx(offset), ValueRange{});
+  };
+  Type st = p.storage, f32 = k.f32();
+  Value qs = view(lay.q, R * lay.qPitch, st);
+  Value ks = view(lay.k, 2 * N * lay.kPitch, st);
+  Value vs = sep ? view(lay.v, 2 * N * lay.vPitch, st) : ks;
+  Value ss = view(lay.s, R * lay.sPitch, f32);
+  Value ps = view(lay.p, R * lay.pPitch, st);
+  Value as = view(lay.alpha, R, f32);
+
+  // 16-byte asynchronous copies, zero-filled where `valid` is false.
+  int64_t chunk = 16 / eb;
+  auto copy = [&](Value src, Value srcAt, Value dst, Value dstAt, Value valid) {
+    Value n = k.select(valid, k.idx(chunk), zero);
+    nvgpu::DeviceAsyncCopyOp::create(
+        b, nvgpu::DeviceAsyncTokenType::get(ctx), dst, ValueRange{dstAt}, src,
+        ValueRange{srcAt}, b.getIndexAttr(chunk), n, b.getUnitAttr());
+  };
+  auto commit = [&] { NVVM::CpAsyncCommitGroupOp::create(b); };
+
+  // The query rows of the block (zeros past the last row).
+  int64_t qChunks = DK / chunk;
+  k.loop(tid, k.idx(R * qChunks), k.idx(NT), [&](Value i) {
+    Value r = k.div(i, k.idx(qChunks));
+    Value c = k.mul(k.rem(i, k.idx(qChunks)), k.idx(chunk));
+    Value rho = k.add(f.rho0, r);
+    Value rhoC = k.min(rho, k.sub(f.rowsTotal, one));
+    copy(f.q, k.add(k.mul(f.queryRow(rhoC), k.idx(DK)), c), qs,
+         k.add(k.mul(r, k.idx(lay.qPitch)), c), k.lt(rho, f.rowsTotal));
+  });
+
+  // One cache tile (rows j0 .. j0 + N) into buffer `parity`: each stream's
+  // row slice at its column of the tile, rows past jEnd zero-filled so
+  // their (zero) probabilities never meet stale values.
+  auto loadTile = [&](Value j0, Value parity) {
+    auto stream = [&](Value src, int64_t width, int64_t srcPitch,
+                      bool perHead, Value dst, int64_t pitch, int64_t col0) {
+      int64_t per = width / chunk;
+      Value base = k.mul(parity, k.idx(N * pitch));
+      k.loop(tid, k.idx(N * per), k.idx(NT), [&](Value i) {
+        Value n = k.div(i, k.idx(per));
+        Value c = k.mul(k.rem(i, k.idx(per)), k.idx(chunk));
+        Value j = k.add(j0, n);
+        Value jC = k.min(j, k.sub(f.L, one));
+        Value row = k.add(k.mul(f.bIdx, f.L), jC); // b * L + j
+        if (perHead)
+          row = k.add(k.mul(row, f.Hkv), f.gk);
+        copy(src, k.add(k.mul(row, k.idx(srcPitch)), c), dst,
+             k.add(base, k.add(k.mul(n, k.idx(pitch)), k.add(c, k.idx(col0)))),
+             k.lt(j, f.jEnd));
+      });
+    };
+    if (sep) {
+      stream(f.keys, DK, DK, true, ks, lay.kPitch, 0);
+      stream(f.values, DV, DV, true, vs, lay.vPitch, 0);
+    } else {
+      stream(f.rows, p.rowWidth, p.rowWidth, true, ks, lay.kPitch, 0);
+      if (p.ropeDim)
+        stream(f.rope, p.ropeDim, p.ropeDim, false, ks, lay.kPitch,
+               p.rowWidth);
+    }
+    commit();
+  };
+
+  // Tile column of key-view column d (tied rows and the rotary stream).
+  auto keyColumn = [&](int64_t d) -> int64_t {
+    if (sep)
+      return d;
+    return d < p.keyNope ? p.keyBegin + d : p.rowWidth + (d - p.keyNope);
+  };
+
+  Value lane = k.rem(tid, k.idx(32)), warp = k.div(tid, k.idx(32));
+  Value g = k.div(lane, k.idx(4)), t4 = k.rem(lane, k.idx(4));
+  Value l8 = k.rem(lane, k.idx(8));
+  Value half = k.rem(k.div(lane, k.idx(8)), k.idx(2)); // matrix 1 / 3
+  Value upper = k.div(lane, k.idx(16));                // matrix 2 / 3
+  // Row of an x4 A-fragment load (rows 0-7, 8-15), its column offset (k
+  // 0-7, 8-15).
+  Value aRow = k.add(l8, k.mul(half, k.idx(8)));
+  Value aCol = k.mul(upper, k.idx(8));
+  // The softmax threads of a row.
+  Value sRow = k.div(tid, k.idx(TPR)), sSub = k.rem(tid, k.idx(TPR));
+
+  Value jBegin = k.min(f.jBegin, f.jEnd);
+  loadTile(jBegin, zero);
+
+  int64_t NV = DW / 8, NS = NW / 8;
+  SmallVector<Value> init(MT * NV * 4, k.f(0.0));
+  init.push_back(k.negInf()); // m of this thread's softmax row
+  init.push_back(k.f(0.0));   // l
+  SmallVector<Value> state = k.loop(
+      jBegin, f.jEnd, k.idx(N), init,
+      [&](Value j0, ValueRange in) -> SmallVector<Value> {
+        Value parity = k.rem(k.div(k.sub(j0, jBegin), k.idx(N)), k.idx(2));
+        NVVM::CpAsyncWaitGroupOp::create(b, 0);
+        k.barrier();
+        Value next = k.add(j0, k.idx(N));
+        k.ifThen(k.lt(next, f.jEnd),
+                 [&] { loadTile(next, k.sub(one, parity)); });
+
+        // Scores of this warp's N/4 columns for all R rows.
+        Value kBase = k.mul(parity, k.idx(N * lay.kPitch));
+        SmallVector<SmallVector<Value>> acc(MT * NS,
+                                            SmallVector<Value>(4, k.f(0.0)));
+        for (int64_t d = 0; d < DK; d += 16) {
+          SmallVector<SmallVector<Value>> a;
+          for (int64_t mt = 0; mt < MT; ++mt) {
+            Value at = k.add(k.mul(k.add(k.idx(16 * mt), aRow),
+                                   k.idx(lay.qPitch)),
+                             k.add(k.idx(d), aCol));
+            a.push_back(mma.load(qs, at, 4, false));
+          }
+          // B fragment: cache rows as n, key columns d .. d+15 as k.
+          int64_t c0 = keyColumn(d), c1 = keyColumn(d + 8);
+          Value col = k.add(k.idx(c0), k.mul(half, k.idx(c1 - c0)));
+          for (int64_t ns = 0; ns < NS; ++ns) {
+            Value n = k.add(k.mul(warp, k.idx(NW)), k.add(k.idx(8 * ns), l8));
+            Value at = k.add(kBase, k.add(k.mul(n, k.idx(lay.kPitch)), col));
+            SmallVector<Value> bf = mma.load(ks, at, 2, false);
+            for (int64_t mt = 0; mt < MT; ++mt)
+              acc[mt * NS + ns] = mma.mma(a[mt], bf, acc[mt * NS + ns]);
+          }
+        }
+        for (int64_t mt = 0; mt < MT; ++mt)
+          for (int64_t ns = 0; ns < NS; ++ns)
+            for (int64_t e = 0; e < 4; ++e) {
+              Value row = k.add(k.idx(16 * mt + 8 * (e / 2)), g);
+              Value col = k.add(k.mul(warp, k.idx(NW)),
+                                k.add(k.idx(8 * ns + e % 2),
+                                      k.mul(t4, k.idx(2))));
+              Value j = k.add(j0, col), rho = k.add(f.rho0, row);
+              Value vis = k.land(f.visible(j, rho), k.lt(j, f.jEnd));
+              Value s = k.mulf(acc[mt * NS + ns][e], k.f(p.scale));
+              k.store(k.select(vis, s, k.negInf()), ss,
+                      k.add(k.mul(row, k.idx(lay.sPitch)), col));
+            }
+        k.barrier();
+
+        // Online softmax: TPR threads per row, columns strided by TPR.
+        auto rowReduce = [&](Value v, gpu::AllReduceOperation op) {
+          for (int64_t off = 1; off < TPR; off *= 2) {
+            Value o = gpu::ShuffleOp::create(b, v, off, 32,
+                                             gpu::ShuffleMode::XOR)
+                          .getShuffleResult();
+            v = op == gpu::AllReduceOperation::MAXNUMF ? k.maxf(v, o)
+                                                       : k.addf(v, o);
+          }
+          return v;
+        };
+        Value mOld = in[MT * NV * 4], lOld = in[MT * NV * 4 + 1];
+        Value sBase = k.mul(sRow, k.idx(lay.sPitch));
+        SmallVector<Value> sv;
+        Value mx = mOld;
+        for (int64_t c = 0; c < N; c += TPR) {
+          Value col = k.add(sSub, k.idx(c));
+          sv.push_back(memref::LoadOp::create(b, ss, k.add(sBase, col)));
+          mx = k.maxf(mx, sv.back());
+        }
+        mx = rowReduce(mx, gpu::AllReduceOperation::MAXNUMF);
+        // Nothing visible yet: keep exponents finite (p = 0, alpha = 0).
+        Value mSafe = k.select(k.feq(mx, k.negInf()), k.f(0.0), mx);
+        Value alpha = k.exp(k.subf(mOld, mSafe));
+        Value sum = k.f(0.0);
+        Value pBase = k.mul(sRow, k.idx(lay.pPitch));
+        for (int64_t c = 0, i = 0; c < N; c += TPR, ++i) {
+          Value pr = k.exp(k.subf(sv[i], mSafe));
+          sum = k.addf(sum, pr);
+          k.store(arith::TruncFOp::create(b, st, pr), ps,
+                  k.add(pBase, k.add(sSub, k.idx(c))));
+        }
+        sum = rowReduce(sum, gpu::AllReduceOperation::ADD);
+        Value lNew = k.addf(k.mulf(lOld, alpha), sum);
+        k.ifThen(k.eq(sSub, zero), [&] { k.store(alpha, as, sRow); });
+        k.barrier();
+
+        // Rescale and accumulate this warp's value columns.
+        SmallVector<Value> out(in.begin(), in.begin() + MT * NV * 4);
+        for (int64_t mt = 0; mt < MT; ++mt) {
+          Value a0 = memref::LoadOp::create(b, as, k.add(k.idx(16 * mt), g));
+          Value a1 =
+              memref::LoadOp::create(b, as, k.add(k.idx(16 * mt + 8), g));
+          for (int64_t nv = 0; nv < NV; ++nv)
+            for (int64_t e = 0; e < 4; ++e) {
+              Value &o = out[(mt * NV + nv) * 4 + e];
+              o = k.mulf(o, e < 2 ? a0 : a1);
+            }
+        }
+        Value vBase = sep ? k.mul(parity, k.idx(N * lay.vPitch)) : kBase;
+        int64_t vCol0 = sep ? 0 : p.valueBegin;
+        for (int64_t n0 = 0; n0 < N; n0 += 16) {
+          SmallVector<SmallVector<Value>> a;
+          for (int64_t mt = 0; mt < MT; ++mt) {
+            Value at = k.add(k.mul(k.add(k.idx(16 * mt), aRow),
+                                   k.idx(lay.pPitch)),
+                             k.add(k.idx(n0), aCol));
+            a.push_back(mma.load(ps, at, 4, false));
+          }
+          // B fragment (transposed load): cache rows n0 .. n0+15 as k, the
+          // warp's value columns as n.
+          Value vRow = k.add(k.idx(n0), aRow);
+          for (int64_t nv = 0; nv < NV; ++nv) {
+            Value col = k.add(k.mul(warp, k.idx(DW)), k.idx(vCol0 + 8 * nv));
+            Value at =
+                k.add(vBase, k.add(k.mul(vRow, k.idx(lay.vPitch)), col));
+            SmallVector<Value> bf = mma.load(vs, at, 2, true);
+            for (int64_t mt = 0; mt < MT; ++mt) {
+              auto first = out.begin() + (mt * NV + nv) * 4;
+              SmallVector<Value> c(first, first + 4);
+              SmallVector<Value> d = mma.mma(a[mt], bf, c);
+              std::copy(d.begin(), d.end(), first);
+            }
+          }
+        }
+        out.push_back(mx);
+        out.push_back(lNew);
+        return out;
+      });
+  // Drain the (zero-filled) copies of a block that had no tile to compute.
+  NVVM::CpAsyncWaitGroupOp::create(b, 0);
+
+  // Partial results of this split.
+  for (int64_t mt = 0; mt < MT; ++mt)
+    for (int64_t nv = 0; nv < NV; ++nv)
+      for (int64_t e = 0; e < 4; ++e) {
+        Value row = k.add(k.idx(16 * mt + 8 * (e / 2)), g);
+        Value col = k.add(k.mul(warp, k.idx(DW)),
+                          k.add(k.idx(8 * nv + e % 2), k.mul(t4, k.idx(2))));
+        Value rho = k.add(f.rho0, row);
+        k.ifThen(k.lt(rho, f.rowsTotal), [&] {
+          k.store(state[(mt * NV + nv) * 4 + e], f.oPart,
+                  k.add(k.mul(f.partRow(rho), k.idx(DV)), col));
+        });
+      }
+  Value rho = k.add(f.rho0, sRow);
+  k.ifThen(k.land(k.eq(sSub, zero), k.lt(rho, f.rowsTotal)), [&] {
+    Value at = k.mul(f.partRow(rho), k.idx(2));
+    k.store(state[MT * NV * 4], f.mlPart, at);
+    k.store(state[MT * NV * 4 + 1], f.mlPart, k.add(at, one));
+  });
+  gpu::ReturnOp::create(b);
+  return func;
+}
