@@ -22,13 +22,26 @@ struct CompileOptions : public PassPipelineOptions<CompileOptions> {
                              llvm::cl::init("attn-out")};
   ListOption<std::string> formats{
       *this, "formats", llvm::cl::desc("isa, bin (default: both)")};
+  Option<int64_t> mmaWarps{*this, "mma-warps",
+                           llvm::cl::desc("Fix the mma kernel's warps (0: planned)"),
+                           llvm::cl::init(0)};
+  Option<int64_t> mmaRows{*this, "mma-rows",
+                          llvm::cl::desc("Fix the mma kernel's query rows per block (0: planned)"),
+                          llvm::cl::init(0)};
+  Option<int64_t> mmaTile{*this, "mma-tile",
+                          llvm::cl::desc("Fix the mma kernel's cache rows per tile (0: planned)"),
+                          llvm::cl::init(0)};
+  Option<int64_t> mmaStages{*this, "mma-stages",
+                            llvm::cl::desc("Fix the mma kernel's buffered tiles, 2 or 3 (0: planned)"),
+                            llvm::cl::init(0)};
 };
 } // namespace
 
 LogicalResult mlir::attn::buildCompilePipeline(OpPassManager &pm,
                                                StringRef target,
                                                StringRef output,
-                                               ArrayRef<std::string> formats) {
+                                               ArrayRef<std::string> formats,
+                                               const CompileTuning &tuning) {
   bool nvidia = target.starts_with("sm_");
   if (!nvidia && !target.starts_with("gfx"))
     return failure();
@@ -41,6 +54,10 @@ LogicalResult mlir::attn::buildCompilePipeline(OpPassManager &pm,
   StringRef digits = target.drop_front(3);
   AttnToFlashOptions flash;
   flash.tensorCores = nvidia && !digits.consumeInteger(10, sm) && sm >= 80;
+  flash.mmaWarps = tuning.mmaWarps;
+  flash.mmaRows = tuning.mmaRows;
+  flash.mmaTile = tuning.mmaTile;
+  flash.mmaStages = tuning.mmaStages;
   pm.addPass(createAttnToFlash(flash));
   if (nvidia) {
     GpuNVVMAttachTargetOptions attach;
@@ -81,7 +98,9 @@ void mlir::attn::registerAttnGPUPipelines() {
       "`target` plus manifest.json in `output`",
       [](OpPassManager &pm, const CompileOptions &o) {
         SmallVector<std::string> formats(o.formats.begin(), o.formats.end());
-        if (failed(buildCompilePipeline(pm, o.target, o.output, formats)))
+        CompileTuning tuning{o.mmaWarps, o.mmaRows, o.mmaTile, o.mmaStages};
+        if (failed(buildCompilePipeline(pm, o.target, o.output, formats,
+                                        tuning)))
           llvm::report_fatal_error("attn-compile: unknown target '" +
                                    Twine(o.target) +
                                    "' (expected sm_80, sm_90a, gfx90a, gfx942)");

@@ -58,7 +58,15 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
   }];
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",
-           "Allow the mma.sync forward kernel (NVIDIA sm_80 and newer)">
+           "Allow the mma.sync forward kernel (NVIDIA sm_80 and newer)">,
+    Option<"mmaWarps", "mma-warps", "int64_t", /*default=*/"0",
+           "Fix the mma kernel's warps per block, 4 or 8 (0: planned)">,
+    Option<"mmaRows", "mma-rows", "int64_t", /*default=*/"0",
+           "Fix the mma kernel's query rows per block, 16/32/64 (0: planned)">,
+    Option<"mmaTile", "mma-tile", "int64_t", /*default=*/"0",
+           "Fix the mma kernel's cache rows per tile, 16/32/64 (0: planned)">,
+    Option<"mmaStages", "mma-stages", "int64_t", /*default=*/"0",
+           "Fix the mma kernel's buffered cache tiles, 2 or 3 (0: planned)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",

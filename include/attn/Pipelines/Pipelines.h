@@ -10,11 +10,18 @@ namespace mlir::attn {
 /// layouts; mark them `llvm.emit_c_interface` to call them from C.
 void buildLowerToCPUPipeline(OpPassManager &pm);
 
+/// Fixed schedule knobs of the tensor-core kernel for experiments (0: the
+/// plan chooses); see attn-to-flash's options.
+struct CompileTuning {
+  int64_t mmaWarps = 0, mmaRows = 0, mmaTile = 0, mmaStages = 0;
+};
+
 /// attn to fused GPU kernels for `target` (sm_80, sm_90a, gfx90a, gfx942),
 /// written with their manifest into `output`. Fails on an unknown target.
 LogicalResult buildCompilePipeline(OpPassManager &pm, StringRef target,
                                    StringRef output,
-                                   ArrayRef<std::string> formats);
+                                   ArrayRef<std::string> formats,
+                                   const CompileTuning &tuning = {});
 
 /// Registers `attn-lower-to-cpu` and the other pipelines.
 void registerAttnPipelines();

@@ -23,7 +23,9 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
     bool failed = false;
     llvm::StringMap<unsigned> perFunction;
     for (AttentionOp op : ops) {
-      FailureOr<FlashPlan> plan = FlashPlan::get(op, /*forAnalysis=*/false, tensorCores);
+      FailureOr<FlashPlan> plan = FlashPlan::get(
+          op, /*forAnalysis=*/false,
+          FlashOptions{tensorCores, mmaWarps, mmaRows, mmaTile, mmaStages});
       if (mlir::failed(plan)) {
         failed = true;
         continue;

@@ -31,6 +31,9 @@ struct ForwardFrame {
   Value partRow(Value rho);
   /// Whether `mask` lets query row `rho` see cache row `j`.
   Value visible(Value j, Value rho);
+  /// For masks none and causal, where a row sees a prefix of this block's
+  /// rows: the end of what query row `rho` sees (0 past the last row).
+  Value visibleEnd(Value rho);
 
 private:
   KernelBuilder &k;

@@ -64,9 +64,9 @@ FlashPlan::MmaLayout FlashPlan::mmaLayout() const {
   l.pPitch = mmaPitch(N);
   l.q = 0;
   l.k = align16(l.q + R * l.qPitch * eb);
-  l.v = align16(l.k + 2 * N * l.kPitch * eb);
-  l.s = separate() ? align16(l.v + 2 * N * l.vPitch * eb) : l.v;
-  l.p = align16(l.s + R * l.sPitch * 4);
+  l.v = align16(l.k + stages * N * l.kPitch * eb);
+  l.s = separate() ? align16(l.v + stages * N * l.vPitch * eb) : l.v;
+  l.p = align16(l.s + threads / 32 * R * l.sPitch * 4);
   l.alpha = align16(l.p + R * l.pPitch * eb);
   l.total = align16(l.alpha + R * 4);
   return l;
@@ -101,7 +101,8 @@ double FlashPlan::predictDecodeMicros(AttentionOp op, int64_t B, int64_t L,
 /// The tensor-core schedule for `p`, when its shapes allow: 16-wide k steps
 /// over the key view, 8-column value slices per warp, key and value views
 /// that start on 8-element (16-byte) boundaries of the stored row.
-static std::optional<FlashPlan> planMma(FlashPlan p, int64_t rows) {
+static std::optional<FlashPlan> planMma(FlashPlan p, int64_t rows,
+                                        const FlashOptions &o) {
   auto ft = cast<FloatType>(p.storage);
   if (!ft.isBF16() && !ft.isF16())
     return std::nullopt;
@@ -113,27 +114,39 @@ static std::optional<FlashPlan> planMma(FlashPlan p, int64_t rows) {
     return std::nullopt;
   p.mma = true;
   p.streaming = false;
-  p.threads = 128;
-  // Each of the 4 warps keeps rows x valueWidth / 4 accumulators: at most
-  // 64 f32 registers a thread.
-  int64_t mt = std::clamp<int64_t>((rows + 15) / 16, 1,
-                                   std::max<int64_t>(1, 512 / p.valueWidth));
-  mt = std::min<int64_t>(int64_t(llvm::bit_floor(uint64_t(mt))), 4);
-  p.rowsPerBlock = 16 * mt;
-  // The largest tile (of 64 or 32 rows: 4 warps x one or two 8-row slices)
-  // that lets two blocks share a multiprocessor, else one that fits alone.
+  // Warps: 4, each owning a quarter of the value columns. (8 warps measured
+  // slower on every variant: docs/performance.md, step 11.)
+  int64_t warps = o.mmaWarps ? o.mmaWarps : 4;
+  if (p.valueWidth % (8 * warps))
+    return std::nullopt;
+  p.threads = 32 * warps;
+  // Query rows: as many m16 tiles as the group fills, at most 64 f32
+  // accumulators a thread (rows x valueWidth / threads) and 4 tiles.
+  int64_t cap = std::max<int64_t>(1, 64 * p.threads / (16 * p.valueWidth));
+  int64_t mt = std::clamp<int64_t>((rows + 15) / 16, 1, std::min<int64_t>(cap, 4));
+  mt = int64_t(llvm::bit_floor(uint64_t(mt)));
+  p.rowsPerBlock = o.mmaRows ? o.mmaRows : 16 * mt;
+  // The largest tile that lets two blocks share a multiprocessor, else one
+  // that fits alone; three tiles in flight where they fit as well as two.
+  // The softmax threads of a row need a column each.
   constexpr int64_t kTwoBlocks = 112 * 1024, kOneBlock = 220 * 1024;
+  int64_t minTile = std::max<int64_t>(16, p.threads / p.rowsPerBlock);
   for (int64_t limit : {kTwoBlocks, kOneBlock})
     for (int64_t n : {64, 32}) {
-      p.tileRows = n;
-      if (p.mmaLayout().total <= limit)
-        return p;
+      for (int64_t st : {3, 2}) {
+        p.tileRows = o.mmaTile ? o.mmaTile : n;
+        p.stages = o.mmaStages ? o.mmaStages : st;
+        if (p.tileRows >= minTile && p.mmaLayout().total <= limit) {
+          p.blocksPerSM = limit == kTwoBlocks ? 2 : 1;
+          return p;
+        }
+      }
     }
   return std::nullopt;
 }
 
 FailureOr<FlashPlan> FlashPlan::get(AttentionOp op, bool forAnalysis,
-                                    bool tensorCores) {
+                                    const FlashOptions &options) {
   // Diagnostics only when compiling; the report asks silently.
   auto fail = [&]() -> InFlightDiagnostic {
     InFlightDiagnostic diag = op.emitOpError();
@@ -256,8 +269,8 @@ FailureOr<FlashPlan> FlashPlan::get(AttentionOp op, bool forAnalysis,
       return s;
     }
   }
-  if (tensorCores)
-    if (std::optional<FlashPlan> m = planMma(p, rows))
+  if (options.tensorCores)
+    if (std::optional<FlashPlan> m = planMma(p, rows, options))
       return *m;
   if (p.sharedBytes() > kSharedBudget)
     return fail() << "fused path: a " << p.tileWidth()

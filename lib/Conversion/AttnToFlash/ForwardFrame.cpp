@@ -83,6 +83,16 @@ Value ForwardFrame::partRow(Value rho) {
   return k.add(k.mul(st, Hq), headOf(rho));
 }
 
+Value ForwardFrame::visibleEnd(Value rho) {
+  assert(p.mask != Mask::StrideAwareCausal && "not a prefix");
+  Value end = jEnd;
+  if (p.mask == Mask::Causal) {
+    Value pos = k.add(k.sub(len, Tq), k.div(rho, G));
+    end = k.min(end, k.add(pos, k.idx(1)));
+  }
+  return k.select(k.lt(rho, rowsTotal), end, k.idx(0));
+}
+
 Value ForwardFrame::visible(Value j, Value rho) {
   Value vis = k.lt(rho, rowsTotal);
   // The query's own position, bottom-right aligned.

@@ -3,16 +3,20 @@
 // For blocks of many query rows per cache group (MQA, MLA, GLA, MTLA, MFA:
 // decode intensity past the CUDA-core ridge) both products run on tensor
 // cores with warp-level mma.sync (m16n8k16, bf16/f16 in, f32 accumulate).
-// A block of 4 warps holds R = 16 x MT query rows in workgroup memory and
-// walks its cache rows in tiles of N rows, double buffered with cp.async so
-// the next tile streams in while this one is computed:
+// A block of W warps (4 or 8) holds R = 16 x MT query rows in workgroup
+// memory and walks its cache rows in tiles of N rows, double buffered with
+// cp.async so the next tile streams in while this one is computed:
 //
-//   scores  S[R x N] = Q K^T     warp w computes the columns w*N/4 ...
-//   softmax                       R rows shared by 128/R threads each
-//   values  O[R x DV] += P V      warp w owns the value columns w*DV/4 ...
+//   scores  S[R x N] = Q K^T     warp w sums the k steps w, w+W, ...
+//   softmax                       the W partial sums of a row added by
+//                                 the 32W/R threads that own the row
+//   values  O[R x DV] += P V      warp w owns the value columns w*DV/W ...
 //
-// Scores and probabilities pass through workgroup memory between the two
-// products because the warps split different dimensions of each.
+// Splitting the scores' k dimension gives each warp R/16 x N/8 independent
+// accumulators (not one long chain of dependent mma.sync) and reads each
+// query and key element from workgroup memory once. Scores and
+// probabilities pass through workgroup memory between the two products
+// because the warps split different dimensions of each.
 //
 //===----------------------------------------------------------------------===//
 #include "FlashKernels.h"
@@ -81,13 +85,19 @@ gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
   bool sep = p.separate();
   int64_t R = p.rowsPerBlock, N = p.tileRows, NT = p.threads;
   int64_t MT = R / 16, DK = p.keyWidth, DV = p.valueWidth;
-  int64_t NW = N / 4, DW = DV / 4; // per-warp score columns, value columns
+  int64_t W = NT / 32, DW = DV / W; // warps, value columns per warp
   int64_t TPR = NT / R;            // softmax threads per query row
   FlashPlan::MmaLayout lay = p.mmaLayout();
   int64_t eb = cast<FloatType>(p.storage).getWidth() / 8;
 
   gpu::GPUFuncOp func =
       makeKernel(ob, loc, name, ForwardFrame::argumentTypes(ob, p), {}, NT);
+  // Registers for the resident blocks the workgroup memory allows (ptxas
+  // caps each thread's registers accordingly).
+  func->setAttr(NVVM::NVVMDialect::getMaxntidAttrName(),
+                ob.getDenseI32ArrayAttr({int32_t(NT), 1, 1}));
+  func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                ob.getI32IntegerAttr(int32_t(p.blocksPerSM)));
   Block &entry = func.getBody().front();
   ImplicitLocOpBuilder b(loc, ob);
   b.setInsertionPointToStart(&entry);
@@ -108,8 +118,8 @@ gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
   };
   Type st = p.storage, f32 = k.f32();
   Value qs = view(lay.q, R * lay.qPitch, st);
-  Value ks = view(lay.k, 2 * N * lay.kPitch, st);
-  Value vs = sep ? view(lay.v, 2 * N * lay.vPitch, st) : ks;
+  Value kt = view(lay.k, 2 * N * lay.kPitch, st);
+  Value vt = sep ? view(lay.v, 2 * N * lay.vPitch, st) : kt;
   Value ss = view(lay.s, R * lay.sPitch, f32);
   Value ps = view(lay.p, R * lay.pPitch, st);
   Value as = view(lay.alpha, R, f32);
@@ -135,14 +145,14 @@ gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
          k.add(k.mul(r, k.idx(lay.qPitch)), c), k.lt(rho, f.rowsTotal));
   });
 
-  // One cache tile (rows j0 .. j0 + N) into buffer `parity`: each stream's
+  // One cache tile (rows j0 .. j0 + N) into buffer `slot`: each stream's
   // row slice at its column of the tile, rows past jEnd zero-filled so
   // their (zero) probabilities never meet stale values.
-  auto loadTile = [&](Value j0, Value parity) {
+  auto loadTile = [&](Value j0, Value slot) {
     auto stream = [&](Value src, int64_t width, int64_t srcPitch,
                       bool perHead, Value dst, int64_t pitch, int64_t col0) {
       int64_t per = width / chunk;
-      Value base = k.mul(parity, k.idx(N * pitch));
+      Value base = k.mul(slot, k.idx(N * pitch));
       k.loop(tid, k.idx(N * per), k.idx(NT), [&](Value i) {
         Value n = k.div(i, k.idx(per));
         Value c = k.mul(k.rem(i, k.idx(per)), k.idx(chunk));
@@ -157,22 +167,22 @@ gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
       });
     };
     if (sep) {
-      stream(f.keys, DK, DK, true, ks, lay.kPitch, 0);
-      stream(f.values, DV, DV, true, vs, lay.vPitch, 0);
+      stream(f.keys, DK, DK, true, kt, lay.kPitch, 0);
+      stream(f.values, DV, DV, true, vt, lay.vPitch, 0);
     } else {
-      stream(f.rows, p.rowWidth, p.rowWidth, true, ks, lay.kPitch, 0);
+      stream(f.rows, p.rowWidth, p.rowWidth, true, kt, lay.kPitch, 0);
       if (p.ropeDim)
-        stream(f.rope, p.ropeDim, p.ropeDim, false, ks, lay.kPitch,
+        stream(f.rope, p.ropeDim, p.ropeDim, false, kt, lay.kPitch,
                p.rowWidth);
     }
-    commit();
   };
 
   // Tile column of key-view column d (tied rows and the rotary stream).
-  auto keyColumn = [&](int64_t d) -> int64_t {
-    if (sep)
+  auto keyColumn = [&](Value d) -> Value {
+    if (sep || (p.keyBegin == 0 && p.keyNope == p.rowWidth))
       return d;
-    return d < p.keyNope ? p.keyBegin + d : p.rowWidth + (d - p.keyNope);
+    return k.select(k.lt(d, k.idx(p.keyNope)), k.add(d, k.idx(p.keyBegin)),
+                    k.add(d, k.idx(p.rowWidth - p.keyNope)));
   };
 
   Value lane = k.rem(tid, k.idx(32)), warp = k.div(tid, k.idx(32));
@@ -184,61 +194,94 @@ gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
   // 0-7, 8-15).
   Value aRow = k.add(l8, k.mul(half, k.idx(8)));
   Value aCol = k.mul(upper, k.idx(8));
-  // The softmax threads of a row.
+  // Row and column offsets of an x4 B-fragment load (two 8-row n tiles).
+  Value bRow = k.add(l8, k.mul(upper, k.idx(8)));
+  Value bCol = k.mul(half, k.idx(8));
+  // The softmax threads of a row, and (unless the mask is stride-aware)
+  // the end of the cache rows that row sees.
   Value sRow = k.div(tid, k.idx(TPR)), sSub = k.rem(tid, k.idx(TPR));
+  Value rowEnd = p.mask == Mask::StrideAwareCausal
+                     ? Value()
+                     : f.visibleEnd(k.add(f.rho0, sRow));
 
+  // Prologue: the first ST - 1 tiles in flight, one commit group each
+  // (empty past the end, so that group counts stay uniform).
+  int64_t ST = p.stages;
   Value jBegin = k.min(f.jBegin, f.jEnd);
-  loadTile(jBegin, zero);
+  for (int64_t t = 0; t + 1 < ST; ++t) {
+    Value j = k.add(jBegin, k.idx(t * N));
+    k.ifThen(k.lt(j, f.jEnd), [&] { loadTile(j, k.idx(t)); });
+    commit();
+  }
 
-  int64_t NV = DW / 8, NS = NW / 8;
+  int64_t NV = DW / 8, NS = N / 8;
   SmallVector<Value> init(MT * NV * 4, k.f(0.0));
+  // Scores are kept in base 2 (scale * log2 e folded into the dot product):
+  // exp2 is one ex2.approx instruction.
   init.push_back(k.negInf()); // m of this thread's softmax row
   init.push_back(k.f(0.0));   // l
   SmallVector<Value> state = k.loop(
       jBegin, f.jEnd, k.idx(N), init,
       [&](Value j0, ValueRange in) -> SmallVector<Value> {
-        Value parity = k.rem(k.div(k.sub(j0, jBegin), k.idx(N)), k.idx(2));
-        NVVM::CpAsyncWaitGroupOp::create(b, 0);
+        // Tile t sits in slot t % ST; all but the newest ST - 2 groups are
+        // complete once this returns, so tile t has landed. Tile t + ST - 1
+        // then goes into the slot tile t - 1 used: every warp is past it.
+        Value t = k.div(k.sub(j0, jBegin), k.idx(N));
+        Value parity = k.rem(t, k.idx(ST));
+        NVVM::CpAsyncWaitGroupOp::create(b, ST - 2);
         k.barrier();
-        Value next = k.add(j0, k.idx(N));
-        k.ifThen(k.lt(next, f.jEnd),
-                 [&] { loadTile(next, k.sub(one, parity)); });
+        Value ahead = k.add(j0, k.idx((ST - 1) * N));
+        k.ifThen(k.lt(ahead, f.jEnd), [&] {
+          loadTile(ahead, k.rem(k.add(t, k.idx(ST - 1)), k.idx(ST)));
+        });
+        commit();
 
-        // Scores of this warp's N/4 columns for all R rows.
+        // Partial scores over this warp's k steps (w, w + 4, ...) for all R
+        // rows and N columns: many independent accumulators per warp, and
+        // each query and key element read from workgroup memory once.
         Value kBase = k.mul(parity, k.idx(N * lay.kPitch));
-        SmallVector<SmallVector<Value>> acc(MT * NS,
-                                            SmallVector<Value>(4, k.f(0.0)));
-        for (int64_t d = 0; d < DK; d += 16) {
-          SmallVector<SmallVector<Value>> a;
-          for (int64_t mt = 0; mt < MT; ++mt) {
-            Value at = k.add(k.mul(k.add(k.idx(16 * mt), aRow),
-                                   k.idx(lay.qPitch)),
-                             k.add(k.idx(d), aCol));
-            a.push_back(mma.load(qs, at, 4, false));
-          }
-          // B fragment: cache rows as n, key columns d .. d+15 as k.
-          int64_t c0 = keyColumn(d), c1 = keyColumn(d + 8);
-          Value col = k.add(k.idx(c0), k.mul(half, k.idx(c1 - c0)));
-          for (int64_t ns = 0; ns < NS; ++ns) {
-            Value n = k.add(k.mul(warp, k.idx(NW)), k.add(k.idx(8 * ns), l8));
-            Value at = k.add(kBase, k.add(k.mul(n, k.idx(lay.kPitch)), col));
-            SmallVector<Value> bf = mma.load(ks, at, 2, false);
-            for (int64_t mt = 0; mt < MT; ++mt)
-              acc[mt * NS + ns] = mma.mma(a[mt], bf, acc[mt * NS + ns]);
-          }
-        }
+        SmallVector<Value> zeros(MT * NS * 4, k.f(0.0));
+        SmallVector<Value> acc = k.loop(
+            warp, k.idx(DK / 16), k.idx(W), zeros,
+            [&](Value ks, ValueRange accIn) -> SmallVector<Value> {
+              SmallVector<Value> accOut(accIn.begin(), accIn.end());
+              Value d = k.mul(ks, k.idx(16));
+              SmallVector<SmallVector<Value>> a;
+              for (int64_t mt = 0; mt < MT; ++mt) {
+                Value at = k.add(k.mul(k.add(k.idx(16 * mt), aRow),
+                                       k.idx(lay.qPitch)),
+                                 k.add(d, aCol));
+                a.push_back(mma.load(qs, at, 4, false));
+              }
+              // B fragments of two 8-row column tiles per x4 load: lanes
+              // address rows l % 8 (+ 8 for matrices 2, 3) at key columns
+              // d (+ 8 for matrices 1, 3).
+              Value col = keyColumn(k.add(d, bCol));
+              for (int64_t n16 = 0; n16 < N / 16; ++n16) {
+                Value n = k.add(k.idx(16 * n16), bRow);
+                Value at =
+                    k.add(kBase, k.add(k.mul(n, k.idx(lay.kPitch)), col));
+                SmallVector<Value> bf = mma.load(kt, at, 4, false);
+                for (int64_t h = 0; h < 2; ++h) {
+                  SmallVector<Value> bh = {bf[2 * h], bf[2 * h + 1]};
+                  for (int64_t mt = 0; mt < MT; ++mt) {
+                    auto first = accOut.begin() + (mt * NS + 2 * n16 + h) * 4;
+                    SmallVector<Value> c(first, first + 4);
+                    SmallVector<Value> r = mma.mma(a[mt], bh, c);
+                    std::copy(r.begin(), r.end(), first);
+                  }
+                }
+              }
+              return accOut;
+            });
+        Value sWarp = k.mul(warp, k.idx(R * lay.sPitch));
         for (int64_t mt = 0; mt < MT; ++mt)
           for (int64_t ns = 0; ns < NS; ++ns)
             for (int64_t e = 0; e < 4; ++e) {
               Value row = k.add(k.idx(16 * mt + 8 * (e / 2)), g);
-              Value col = k.add(k.mul(warp, k.idx(NW)),
-                                k.add(k.idx(8 * ns + e % 2),
-                                      k.mul(t4, k.idx(2))));
-              Value j = k.add(j0, col), rho = k.add(f.rho0, row);
-              Value vis = k.land(f.visible(j, rho), k.lt(j, f.jEnd));
-              Value s = k.mulf(acc[mt * NS + ns][e], k.f(p.scale));
-              k.store(k.select(vis, s, k.negInf()), ss,
-                      k.add(k.mul(row, k.idx(lay.sPitch)), col));
+              Value col = k.add(k.idx(8 * ns + e % 2), k.mul(t4, k.idx(2)));
+              k.store(acc[(mt * NS + ns) * 4 + e], ss,
+                      k.add(sWarp, k.add(k.mul(row, k.idx(lay.sPitch)), col)));
             }
         k.barrier();
 
@@ -257,19 +300,33 @@ gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
         Value sBase = k.mul(sRow, k.idx(lay.sPitch));
         SmallVector<Value> sv;
         Value mx = mOld;
+        Value rhoS = k.add(f.rho0, sRow);
         for (int64_t c = 0; c < N; c += TPR) {
           Value col = k.add(sSub, k.idx(c));
-          sv.push_back(memref::LoadOp::create(b, ss, k.add(sBase, col)));
+          Value dot = k.f(0.0);
+          for (int64_t w = 0; w < W; ++w)
+            dot = k.addf(dot, memref::LoadOp::create(
+                                  b, ss,
+                                  k.add(k.idx(w * R * lay.sPitch),
+                                        k.add(sBase, col))));
+          Value j = k.add(j0, col);
+          Value vis = rowEnd ? k.lt(j, rowEnd)
+                             : k.land(f.visible(j, rhoS), k.lt(j, f.jEnd));
+          sv.push_back(
+              k.select(vis, k.mulf(dot, k.f(p.scale * M_LOG2E)), k.negInf()));
           mx = k.maxf(mx, sv.back());
         }
         mx = rowReduce(mx, gpu::AllReduceOperation::MAXNUMF);
         // Nothing visible yet: keep exponents finite (p = 0, alpha = 0).
         Value mSafe = k.select(k.feq(mx, k.negInf()), k.f(0.0), mx);
-        Value alpha = k.exp(k.subf(mOld, mSafe));
+        auto exp2 = [&](Value x) {
+          return math::Exp2Op::create(b, x, arith::FastMathFlags::afn);
+        };
+        Value alpha = exp2(k.subf(mOld, mSafe));
         Value sum = k.f(0.0);
         Value pBase = k.mul(sRow, k.idx(lay.pPitch));
         for (int64_t c = 0, i = 0; c < N; c += TPR, ++i) {
-          Value pr = k.exp(k.subf(sv[i], mSafe));
+          Value pr = exp2(k.subf(sv[i], mSafe));
           sum = k.addf(sum, pr);
           k.store(arith::TruncFOp::create(b, st, pr), ps,
                   k.add(pBase, k.add(sSub, k.idx(c))));
@@ -308,7 +365,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
             Value col = k.add(k.mul(warp, k.idx(DW)), k.idx(vCol0 + 8 * nv));
             Value at =
                 k.add(vBase, k.add(k.mul(vRow, k.idx(lay.vPitch)), col));
-            SmallVector<Value> bf = mma.load(vs, at, 2, true);
+            SmallVector<Value> bf = mma.load(vt, at, 2, true);
             for (int64_t mt = 0; mt < MT; ++mt) {
               auto first = out.begin() + (mt * NV + nv) * 4;
               SmallVector<Value> c(first, first + 4);
@@ -340,7 +397,9 @@ gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
   Value rho = k.add(f.rho0, sRow);
   k.ifThen(k.land(k.eq(sSub, zero), k.lt(rho, f.rowsTotal)), [&] {
     Value at = k.mul(f.partRow(rho), k.idx(2));
-    k.store(state[MT * NV * 4], f.mlPart, at);
+    // Back from the base-2 exponent domain to the natural one the combine
+    // kernel merges in.
+    k.store(k.mulf(state[MT * NV * 4], k.f(M_LN2)), f.mlPart, at);
     k.store(state[MT * NV * 4 + 1], f.mlPart, k.add(at, one));
   });
   gpu::ReturnOp::create(b);

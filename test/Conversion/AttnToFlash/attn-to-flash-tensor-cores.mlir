@@ -1,29 +1,32 @@
 // RUN: attn-opt %s -split-input-file --attn-to-flash="tensor-cores=true" | FileCheck %s
 
 // MQA decode in bf16 (32 query rows per cache group): the mma.sync schedule.
-// Two m16 row tiles per block, 64-row cache tiles double buffered by
-// cp.async in dynamic workgroup memory (zero-filled past the sequence),
-// scores and values on m16n8k16 tensor-core tiles.
+// Two m16 row tiles per block, 32-row cache tiles triple buffered by
+// cp.async in dynamic workgroup memory (zero-filled past the sequence; the
+// wait leaves the newest tile in flight),
+// scores (warps splitting the k steps) and values on m16n8k16 tensor-core
+// tiles.
 // CHECK-LABEL: gpu.module @mqa_decode_attn0
 // CHECK-SAME: dynamic_shared_bytes = [[BYTES:[0-9]+]] : i64, grid = ["ceildiv(32*Tq,32)", "B*1", "S"], name = "fwd"
 // CHECK-SAME: dynamic_shared_bytes = 0 : i64, grid = ["32", "Tq", "B"], name = "combine"
 // CHECK-SAME: rows_per_block = 32 : i64
 // CHECK-SAME: schedule = "mma"
-// CHECK-SAME: tile_rows = 64 : i64
+// CHECK-SAME: tile_rows = 32 : i64
 // CHECK: gpu.func @fwd(
-// CHECK-SAME: kernel attributes {known_block_size = array<i32: 128, 1, 1>}
+// CHECK-SAME: kernel attributes {known_block_size = array<i32: 128, 1, 1>, nvvm.maxntid = array<i32: 128, 1, 1>, nvvm.minctasm = 2 : i32}
 // CHECK: gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
 // CHECK: nvgpu.device_async_copy {{.+}}, 8, {{.+}} {bypassL1} : memref<?xbf16> to memref<{{[0-9]+}}xbf16, #gpu.address_space<workgroup>>
 // CHECK: nvvm.cp.async.commit.group
 // CHECK: scf.for
-// CHECK: nvvm.cp.async.wait.group 0
+// CHECK: nvvm.cp.async.wait.group 1
 // CHECK: gpu.barrier
+// CHECK: scf.for
 // CHECK: nvgpu.ldmatrix {{.+}} {numTiles = 4 : i32, transpose = false}
-// CHECK: nvgpu.ldmatrix {{.+}} {numTiles = 2 : i32, transpose = false}
+// CHECK: nvgpu.ldmatrix {{.+}} {numTiles = 4 : i32, transpose = false}
 // CHECK: nvvm.mma.sync {{.+}} multiplicandAPtxType = #nvvm.mma_type<bf16>
 // CHECK-SAME: shape = #nvvm.shape<m = 16, n = 8, k = 16>
 // CHECK: gpu.shuffle xor
-// CHECK: math.exp
+// CHECK: math.exp2 {{.+}} fastmath<afn>
 // CHECK: nvgpu.ldmatrix {{.+}} {numTiles = 2 : i32, transpose = true}
 // CHECK: nvvm.mma.sync
 // CHECK: gpu.func @combine

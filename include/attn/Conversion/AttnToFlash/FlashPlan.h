@@ -16,6 +16,16 @@
 
 namespace mlir::attn {
 
+/// What the target allows and, for experiments, fixed schedule knobs
+/// (0: chosen by the plan).
+struct FlashOptions {
+  bool tensorCores = false; // mma.sync (NVIDIA sm_80 and newer)
+  int64_t mmaWarps = 0;     // warps per block of the mma kernel (4 or 8)
+  int64_t mmaRows = 0;      // query rows per block (16, 32, 64)
+  int64_t mmaTile = 0;      // cache rows per tile (16, 32, 64)
+  int64_t mmaStages = 0;    // tiles buffered (2 or 3)
+};
+
 struct FlashPlan {
   // Problem (from the variant and the operand types).
   KvForm form;
@@ -52,10 +62,13 @@ struct FlashPlan {
   // group): warp-level mma.sync for both products, cache tiles double
   // buffered in dynamic workgroup memory by cp.async.
   bool mma = false;
+  int64_t blocksPerSM = 1; // resident blocks the mma schedule is sized for
+  int64_t stages = 2;      // cache tiles in flight or in use (mma)
 
   /// Byte offsets of the tensor-core kernel's dynamic workgroup memory:
-  /// query rows, two cache tiles (and two value tiles when separate), the
-  /// f32 scores, the probabilities in the storage type, the rescale factors.
+  /// query rows, `stages` cache tiles (and value tiles when separate), the
+  /// f32 partial scores of the 4 warps, the probabilities in the storage
+  /// type, the rescale factors.
   struct MmaLayout {
     int64_t qPitch, kPitch, vPitch, sPitch, pPitch; // row pitches, elements
     int64_t q, k, v, s, p, alpha, total;            // byte offsets, size
@@ -65,10 +78,10 @@ struct FlashPlan {
   /// Builds the plan for `op`, or explains why the fused path cannot take it.
   /// With `forAnalysis`, a latent op is planned as if absorbed and failures
   /// are silent (the report asks what the fused path would do).
-  /// With `tensorCores`, blocks of many query rows may use the mma.sync
-  /// schedule (NVIDIA sm_80 and newer).
+  /// With `options.tensorCores`, blocks of many query rows may use the
+  /// mma.sync schedule (NVIDIA sm_80 and newer).
   static FailureOr<FlashPlan> get(AttentionOp op, bool forAnalysis = false,
-                                  bool tensorCores = false);
+                                  const FlashOptions &options = {});
 
   /// A roofline prediction of one decode step (one query token per sequence)
   /// over B sequences of L cache rows on an H100-class device: the slower of

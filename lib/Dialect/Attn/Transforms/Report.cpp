@@ -52,7 +52,7 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
       // What the fused path would do with a one-token decode step of this
       // variant, and its roofline time at B = 16, L = 8192 on an H100.
       FailureOr<FlashPlan> plan =
-          FlashPlan::get(op, /*forAnalysis=*/true, tensorCores);
+          FlashPlan::get(op, /*forAnalysis=*/true, FlashOptions{tensorCores});
       if (failed(plan)) {
         os << "  (no fused kernel)\n";
         return;
