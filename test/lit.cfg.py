@@ -6,7 +6,7 @@ from lit.llvm import llvm_config
 
 config.name = "ATTN"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".c", ".cpp", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.attn_obj_root, "test")
 config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
@@ -20,7 +20,8 @@ config.substitutions.append(("%attn_obj_root", config.attn_obj_root))
 config.substitutions.append(("%examples", os.path.join(config.attn_src_root, "examples")))
 
 tool_dirs = [os.path.join(config.attn_obj_root, "bin"), config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["attn-opt", "mlir-opt", "llvm-readelf"], tool_dirs)
+llvm_config.add_tool_substitutions(
+    ["attn-opt", "mlir-opt", "llvm-readelf", "attn-api-test", "attn-capi-test"], tool_dirs)
 
 # ptxas validates emitted PTX where the CUDA toolkit is installed.
 import shutil

@@ -41,7 +41,7 @@ LogicalResult mlir::attn::buildCompilePipeline(OpPassManager &pm,
                                                StringRef target,
                                                StringRef output,
                                                ArrayRef<std::string> formats,
-                                               const CompileTuning &tuning) {
+                                               const GPUCompileOptions &extra) {
   bool nvidia = target.starts_with("sm_");
   if (!nvidia && !target.starts_with("gfx"))
     return failure();
@@ -54,10 +54,10 @@ LogicalResult mlir::attn::buildCompilePipeline(OpPassManager &pm,
   StringRef digits = target.drop_front(3);
   AttnToFlashOptions flash;
   flash.tensorCores = nvidia && !digits.consumeInteger(10, sm) && sm >= 80;
-  flash.mmaWarps = tuning.mmaWarps;
-  flash.mmaRows = tuning.mmaRows;
-  flash.mmaTile = tuning.mmaTile;
-  flash.mmaStages = tuning.mmaStages;
+  flash.mmaWarps = extra.mmaWarps;
+  flash.mmaRows = extra.mmaRows;
+  flash.mmaTile = extra.mmaTile;
+  flash.mmaStages = extra.mmaStages;
   pm.addPass(createAttnToFlash(flash));
   if (nvidia) {
     GpuNVVMAttachTargetOptions attach;
@@ -87,6 +87,7 @@ LogicalResult mlir::attn::buildCompilePipeline(OpPassManager &pm,
   AttnEmitArtifactsOptions emit;
   emit.output = output.str();
   emit.formats = SmallVector<std::string>(formats.begin(), formats.end());
+  emit.toolkit = extra.toolkit;
   pm.addPass(createAttnEmitArtifacts(emit));
   return success();
 }
@@ -98,9 +99,10 @@ void mlir::attn::registerAttnGPUPipelines() {
       "`target` plus manifest.json in `output`",
       [](OpPassManager &pm, const CompileOptions &o) {
         SmallVector<std::string> formats(o.formats.begin(), o.formats.end());
-        CompileTuning tuning{o.mmaWarps, o.mmaRows, o.mmaTile, o.mmaStages};
+        GPUCompileOptions extra{"", o.mmaWarps, o.mmaRows, o.mmaTile,
+                                o.mmaStages};
         if (failed(buildCompilePipeline(pm, o.target, o.output, formats,
-                                        tuning)))
+                                        extra)))
           llvm::report_fatal_error("attn-compile: unknown target '" +
                                    Twine(o.target) +
                                    "' (expected sm_80, sm_90a, gfx90a, gfx942)");

@@ -3,6 +3,7 @@
 #define ATTN_PIPELINES_PIPELINES_H
 
 #include "mlir/Pass/PassManager.h"
+#include <string>
 
 namespace mlir::attn {
 /// attn (or linalg on tensors) to the LLVM dialect for the host CPU, through
@@ -10,9 +11,11 @@ namespace mlir::attn {
 /// layouts; mark them `llvm.emit_c_interface` to call them from C.
 void buildLowerToCPUPipeline(OpPassManager &pm);
 
-/// Fixed schedule knobs of the tensor-core kernel for experiments (0: the
-/// plan chooses); see attn-to-flash's options.
-struct CompileTuning {
+/// Beyond the target: the toolkit root for device libraries (empty: the
+/// configured default) and fixed schedule knobs of the tensor-core kernel
+/// for experiments (0: the plan chooses; see attn-to-flash's options).
+struct GPUCompileOptions {
+  std::string toolkit;
   int64_t mmaWarps = 0, mmaRows = 0, mmaTile = 0, mmaStages = 0;
 };
 
@@ -21,7 +24,7 @@ struct CompileTuning {
 LogicalResult buildCompilePipeline(OpPassManager &pm, StringRef target,
                                    StringRef output,
                                    ArrayRef<std::string> formats,
-                                   const CompileTuning &tuning = {});
+                                   const GPUCompileOptions &extra = {});
 
 /// Registers `attn-lower-to-cpu` and the other pipelines.
 void registerAttnPipelines();

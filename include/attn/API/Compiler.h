@@ -1,0 +1,98 @@
+//===- Compiler.h - attn as a library: the stable C++ API -------*- C++ -*-===//
+//
+// The entry points a host program (a serving engine, a compiler, the Python
+// package) calls to compile attention variants. Only standard C++ types cross
+// this boundary, so a consumer needs neither MLIR headers nor MLIR's build
+// flags; the library links MLIR privately.
+//
+// Every call builds its own MLIRContext: no global mutable state, and two
+// calls on two threads are independent. No call aborts the host: malformed
+// IR, unknown targets and inconsistent variants come back as diagnostics in
+// the result. docs/API.md is the reference.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_API_COMPILER_H
+#define ATTN_API_COMPILER_H
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace attn {
+
+/// The library's version, "major.minor.patch".
+const char *version();
+
+/// The GPU targets `compile` accepts: sm_80, sm_90a (NVIDIA; tensor cores
+/// from sm_80), gfx90a, gfx942 (AMD).
+std::vector<std::string> supportedTargets();
+
+enum class Severity { Error, Warning, Note, Remark };
+
+/// One compiler diagnostic: where ("input:12:5", or empty) and what.
+struct Diagnostic {
+  Severity severity = Severity::Error;
+  std::string location;
+  std::string message;
+};
+
+/// One compiled GPU object: the gpu.module it came from, its format ("isa":
+/// PTX or AMDGPU assembly; "bin": cubin or HSACO), its file name in the
+/// output directory, and its bytes.
+struct Artifact {
+  std::string module;
+  std::string format;
+  std::string fileName;
+  std::string bytes;
+};
+
+struct CompileOptions {
+  /// One of supportedTargets().
+  std::string target = "sm_90a";
+  /// "isa", "bin" or both (empty: both).
+  std::vector<std::string> formats;
+  /// Where the artifacts and manifest.json are written; empty: a private
+  /// temporary directory, removed before `compile` returns (the bytes are in
+  /// the result either way).
+  std::string outputDir;
+  /// CUDA or ROCm toolkit root used for linking device libraries; empty: the
+  /// configured default.
+  std::string toolkitPath;
+};
+
+/// The outcome of one compilation. `ok` is false when any error was
+/// diagnosed; the other fields then hold whatever was produced before it.
+struct CompileResult {
+  bool ok = false;
+  std::vector<Diagnostic> diagnostics;
+  std::vector<Artifact> artifacts;
+  /// manifest.json: per kernel its grid, block, workgroup bytes and
+  /// arguments (docs/architecture.md, "Artifacts, manifest, runtime").
+  std::string manifest;
+  /// The attn-report table: cache bytes per token, decode intensity, the
+  /// schedule chosen for the target and why.
+  std::string report;
+
+  /// Every error, one per line ("location: message").
+  std::string errors() const;
+};
+
+/// Parses and verifies `source` (MLIR text holding attn ops: attn.attention
+/// and attn.cache_update, in func.func bodies) and compiles every attention
+/// and cache update to fused kernels for `options.target`: the same pipeline
+/// as `attn-opt --attn-compile`.
+CompileResult compile(std::string_view source,
+                      const CompileOptions &options = {});
+
+/// `compile` on the contents of the file at `path`.
+CompileResult compileFile(const std::string &path,
+                          const CompileOptions &options = {});
+
+/// Only the report of `source` (no kernels): `ok`, `diagnostics`, `report`.
+/// `tensorCores`: report the schedules of a tensor-core target.
+CompileResult report(std::string_view source, bool tensorCores = true);
+
+} // namespace attn
+
+#endif // ATTN_API_COMPILER_H
