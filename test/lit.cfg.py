@@ -18,10 +18,13 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 config.substitutions.append(("%attn_src_root", config.attn_src_root))
 config.substitutions.append(("%attn_obj_root", config.attn_obj_root))
 config.substitutions.append(("%examples", os.path.join(config.attn_src_root, "examples")))
+config.substitutions.append(("%cxx", config.cxx_compiler))
+config.substitutions.append(("%cc", config.c_compiler))
 
 tool_dirs = [os.path.join(config.attn_obj_root, "bin"), config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
-    ["attn-opt", "mlir-opt", "llvm-readelf", "attn-api-test", "attn-capi-test"], tool_dirs)
+    ["attn-opt", "attn-compile", "mlir-opt", "llvm-readelf", "attn-api-test",
+     "attn-capi-test"], tool_dirs)
 
 # ptxas validates emitted PTX where the CUDA toolkit is installed.
 import shutil

@@ -1,7 +1,7 @@
 //===- Compiler.cpp - attn as a library: the stable C++ API ---------------===//
 #include "attn/API/Compiler.h"
+#include "Session.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
-#include "attn/InitAll.h"
 #include "attn/Pipelines/Pipelines.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -32,85 +32,27 @@ std::string CompileResult::errors() const {
 }
 
 namespace {
-/// One compilation's context, with every diagnostic captured into `result`.
-struct Session {
-  explicit Session(CompileResult &result)
-      : context(registry()), result(result),
-        handler(&context, [this](mlir::Diagnostic &d) {
-          record(d);
-          return mlir::success();
-        }) {}
+using detail::Session;
 
-  static mlir::DialectRegistry registry() {
-    mlir::DialectRegistry r;
-    mlir::attn::registerAllDialects(r);
-    return r;
+/// Runs attn-report over `module` into `report`.
+bool runReport(Session &s, mlir::ModuleOp module, bool tensorCores,
+               std::string &report) {
+  llvm::SmallString<128> path;
+  if (llvm::sys::fs::createTemporaryFile("attn-report", "txt", path)) {
+    s.error("cannot create a temporary file for the report");
+    return false;
   }
-
-  void record(mlir::Diagnostic &d) {
-    Diagnostic out;
-    switch (d.getSeverity()) {
-    case mlir::DiagnosticSeverity::Error:
-      out.severity = Severity::Error;
-      break;
-    case mlir::DiagnosticSeverity::Warning:
-      out.severity = Severity::Warning;
-      break;
-    case mlir::DiagnosticSeverity::Note:
-      out.severity = Severity::Note;
-      break;
-    case mlir::DiagnosticSeverity::Remark:
-      out.severity = Severity::Remark;
-      break;
-    }
-    mlir::Location where = d.getLocation();
-    if (auto file = mlir::dyn_cast<mlir::FileLineColLoc>(where)) {
-      out.location = (file.getFilename().str() + ":" +
-                      std::to_string(file.getLine()) + ":" +
-                      std::to_string(file.getColumn()));
-    } else if (!mlir::isa<mlir::UnknownLoc>(where)) {
-      llvm::raw_string_ostream loc(out.location);
-      where.print(loc);
-    }
-    out.message = d.str();
-    result.diagnostics.push_back(std::move(out));
-    for (mlir::Diagnostic &note : d.getNotes())
-      record(note);
-  }
-
-  void error(std::string message) {
-    result.diagnostics.push_back({Severity::Error, "", std::move(message)});
-  }
-
-  mlir::OwningOpRef<mlir::ModuleOp> parse(std::string_view source) {
-    return mlir::parseSourceString<mlir::ModuleOp>(
-        llvm::StringRef(source.data(), source.size()), &context,
-        "input");
-  }
-
-  /// Runs attn-report over `module` into result.report.
-  bool runReport(mlir::ModuleOp module, bool tensorCores) {
-    llvm::SmallString<128> path;
-    if (llvm::sys::fs::createTemporaryFile("attn-report", "txt", path)) {
-      error("cannot create a temporary file for the report");
-      return false;
-    }
-    mlir::PassManager pm(&context);
-    mlir::attn::AttnReportOptions options;
-    options.outputFile = path.str().str();
-    options.tensorCores = tensorCores;
-    pm.addPass(mlir::attn::createAttnReport(options));
-    bool ok = succeeded(pm.run(module));
-    if (auto text = llvm::MemoryBuffer::getFile(path))
-      result.report = (*text)->getBuffer().str();
-    llvm::sys::fs::remove(path);
-    return ok;
-  }
-
-  mlir::MLIRContext context;
-  CompileResult &result;
-  mlir::ScopedDiagnosticHandler handler;
-};
+  mlir::PassManager pm(&s.context);
+  mlir::attn::AttnReportOptions options;
+  options.outputFile = path.str().str();
+  options.tensorCores = tensorCores;
+  pm.addPass(mlir::attn::createAttnReport(options));
+  bool ok = succeeded(pm.run(module));
+  if (auto text = llvm::MemoryBuffer::getFile(path))
+    report = (*text)->getBuffer().str();
+  llvm::sys::fs::remove(path);
+  return ok;
+}
 
 /// Reads manifest.json and every file it names from `dir` into `result`.
 bool collect(const std::string &dir, CompileResult &result) {
@@ -160,10 +102,12 @@ bool collect(const std::string &dir, CompileResult &result) {
 }
 } // namespace
 
-CompileResult compile(std::string_view source, const CompileOptions &options) {
+/// `compile`, with diagnostics located in `name` (the file, or "input").
+static CompileResult compileNamed(std::string_view source, llvm::StringRef name,
+                                  const CompileOptions &options) {
   CompileResult result;
-  Session s(result);
-  mlir::OwningOpRef<mlir::ModuleOp> module = s.parse(source);
+  Session s(result.diagnostics);
+  mlir::OwningOpRef<mlir::ModuleOp> module = s.parse(source, name);
   if (!module)
     return result;
   const std::vector<std::string> targets = supportedTargets();
@@ -179,7 +123,7 @@ CompileResult compile(std::string_view source, const CompileOptions &options) {
       return result;
     }
   bool tensorCores = options.target.rfind("sm_", 0) == 0;
-  if (!s.runReport(*module, tensorCores))
+  if (!runReport(s, *module, tensorCores, result.report))
     return result;
 
   // The output directory: the caller's, or a private temporary one.
@@ -205,9 +149,13 @@ CompileResult compile(std::string_view source, const CompileOptions &options) {
   if (temporary)
     llvm::sys::fs::remove_directories(dir);
   // An error diagnosed by a pass that still "succeeded" is a failure.
-  if (!result.errors().empty())
+  if (s.failed())
     result.ok = false;
   return result;
+}
+
+CompileResult compile(std::string_view source, const CompileOptions &options) {
+  return compileNamed(source, "input", options);
 }
 
 CompileResult compileFile(const std::string &path,
@@ -219,16 +167,16 @@ CompileResult compileFile(const std::string &path,
         {Severity::Error, path, "cannot read: " + text.getError().message()});
     return result;
   }
-  return compile((*text)->getBuffer().str(), options);
+  return compileNamed((*text)->getBuffer().str(), path, options);
 }
 
 CompileResult report(std::string_view source, bool tensorCores) {
   CompileResult result;
-  Session s(result);
-  mlir::OwningOpRef<mlir::ModuleOp> module = s.parse(source);
+  Session s(result.diagnostics);
+  mlir::OwningOpRef<mlir::ModuleOp> module = s.parse(source, "input");
   if (!module)
     return result;
-  result.ok = s.runReport(*module, tensorCores) && result.errors().empty();
+  result.ok = runReport(s, *module, tensorCores, result.report) && !s.failed();
   return result;
 }
 

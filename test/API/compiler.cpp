@@ -80,6 +80,88 @@ int main() {
   // CHECK-LABEL: missing file: ok=0
   // CHECK-NEXT: diagnostic 0 /nonexistent/x.mlir: cannot read: No such file or directory
 
+  // Variants described instead of written out: the generated function's
+  // signature, then a compilation of it.
+  struct Case {
+    const char *name, *variant;
+    bool absorbed;
+  } cases[] = {
+      {"mla", "<kv_form = latent, num_q_heads = 16, num_kv_heads = 1, "
+              "qk_head_dim = 192, v_head_dim = 128, latent_dim = 512, "
+              "rope = #attn.rope<placement = decoupled_shared_key, dim = 64>, "
+              "softmax_scale = 0.0721, value_epilogue = latent_up>",
+       true},
+      {"mla_unabsorbed",
+       "<kv_form = latent, num_q_heads = 16, num_kv_heads = 1, "
+       "qk_head_dim = 192, v_head_dim = 128, latent_dim = 512, "
+       "rope = #attn.rope<placement = decoupled_shared_key, dim = 64>, "
+       "softmax_scale = 0.0721, value_epilogue = latent_up>",
+       false},
+      {"gta", "#attn.variant<kv_form = tied, num_q_heads = 32, num_kv_heads = 8, "
+              "qk_head_dim = 128, v_head_dim = 128, "
+              "rope = #attn.rope<placement = q_suffix_shared_key, dim = 64>, "
+              "tie = #attn.tie<row = 128, key = 0 : 64, value = 0 : 128>, "
+              "softmax_scale = 0.0884>",
+       true},
+      {"gta_sun", "<kv_form = separate, num_q_heads = 5, num_out_heads = 20, "
+                  "num_kv_heads = 1, num_v_heads = 1, qk_head_dim = 64, "
+                  "v_head_dim = 64, latent_dim = 128, "
+                  "rope = #attn.rope<placement = full_head, dim = 64>, "
+                  "softmax_scale = 0.125, value_epilogue = gated_latent_decoder>",
+       true},
+      {"mfa_kr", "<kv_form = tied, num_q_heads = 64, num_kv_heads = 1, "
+                 "qk_head_dim = 256, v_head_dim = 256, "
+                 "rope = #attn.rope<placement = full_head, dim = 256>, "
+                 "tie = #attn.tie<row = 256, key = 0 : 256, value = 0 : 256>, "
+                 "softmax_scale = 0.0625, value_epilogue = key_reuse_post>",
+       true},
+  };
+  for (const Case &c : cases) {
+    attn::AttentionSpec spec;
+    spec.variant = c.variant;
+    spec.absorbed = c.absorbed;
+    spec.function = c.name;
+    attn::ModuleText m = attn::buildAttention(spec);
+    size_t at = m.text.find("func.func");
+    std::printf("describe %s: ok=%d %s\n", c.name, int(m.ok),
+                m.text.substr(at, m.text.find('{', at) - at).c_str());
+    attn::CompileResult r = attn::compile(m.text, isa("sm_90a"));
+    std::printf("  compiled: ok=%d artifacts=%zu%s\n", int(r.ok),
+                r.artifacts.size(), r.errors().empty() ? "" : " (errors)");
+  }
+  // CHECK-LABEL: describe mla: ok=1 func.func @mla(%arg0: tensor<?x1x16x576xbf16>, %arg1: tensor<?x?x1x512xbf16>, %arg2: tensor<?x?x64xbf16>, %arg3: tensor<16x512x128xbf16>, %arg4: tensor<?xi32>) -> tensor<?x1x16x128xbf16>
+  // CHECK-NEXT: compiled: ok=1 artifacts=1
+  // CHECK-NEXT: describe mla_unabsorbed: ok=1 func.func @mla_unabsorbed(%arg0: tensor<?x1x16x192xbf16>, %arg1: tensor<?x?x1x512xbf16>, %arg2: tensor<?x?x64xbf16>, %arg3: tensor<16x512x128xbf16>, %arg4: tensor<16x512x128xbf16>, %arg5: tensor<?xi32>) -> tensor<?x1x16x128xbf16>
+  // CHECK-NEXT: compiled: ok=1 artifacts=1
+  // CHECK-NEXT: describe gta: ok=1 func.func @gta(%arg0: tensor<?x1x32x128xbf16>, %arg1: tensor<?x?x8x128xbf16>, %arg2: tensor<?x?x64xbf16>, %arg3: tensor<?xi32>) -> tensor<?x1x32x128xbf16>
+  // CHECK-NEXT: compiled: ok=1 artifacts=1
+  // CHECK-NEXT: describe gta_sun: ok=1 func.func @gta_sun(%arg0: tensor<?x1x5x64xbf16>, %arg1: tensor<?x?x1x64xbf16>, %arg2: tensor<?x?x1x128xbf16>, %arg3: tensor<?xi32>, %arg4: tensor<?x1x1280xbf16>, %arg5: tensor<20x128x64xbf16>) -> tensor<?x1x20x64xbf16>
+  // CHECK-NEXT: compiled: ok=1 artifacts=1
+  // CHECK-NEXT: describe mfa_kr: ok=1 func.func @mfa_kr(%arg0: tensor<?x1x64x256xbf16>, %arg1: tensor<?x?x1x256xbf16>, %arg2: tensor<?xi32>, %arg3: tensor<256xbf16>, %arg4: tensor<256x256xbf16>) -> tensor<?x1x64x256xbf16>
+  // CHECK-NEXT: compiled: ok=1 artifacts=1
+
+  attn::AttentionSpec bad;
+  bad.variant = "<kv_form = separate, num_q_heads = 6, num_kv_heads = 4, "
+                "qk_head_dim = 64, v_head_dim = 64, "
+                "rope = #attn.rope<placement = full_head, dim = 64>, "
+                "softmax_scale = 0.125>";
+  attn::ModuleText m = attn::buildAttention(bad);
+  std::printf("describe inconsistent: ok=%d %s\n", int(m.ok),
+              m.diagnostics.empty() ? "" : m.diagnostics[0].message.c_str());
+  // CHECK-NEXT: describe inconsistent: ok=0 variant 'num_q_heads' (6) is not divisible by 'num_kv_heads' (4)
+  bad.variant = "#attn.rope<placement = full_head, dim = 64>";
+  m = attn::buildAttention(bad);
+  std::printf("describe not a variant: ok=%d %s\n", int(m.ok),
+              m.diagnostics.empty() ? "" : m.diagnostics[0].message.c_str());
+  // CHECK-NEXT: describe not a variant: ok=0 not an #attn.variant: '#attn.rope<placement = full_head, dim = 64>'
+  attn::AttentionSpec f8 = attn::AttentionSpec();
+  f8.variant = cases[0].variant;
+  f8.dtype = "f8";
+  m = attn::buildAttention(f8);
+  std::printf("describe f8: ok=%d %s\n", int(m.ok),
+              m.diagnostics.empty() ? "" : m.diagnostics[0].message.c_str());
+  // CHECK-NEXT: describe f8: ok=0 unknown dtype 'f8' (expected bf16, f16 or f32)
+
   // Two threads, two targets, each compiling three times; the same bytes as
   // one compilation after the other.
   attn::CompileResult nvidia = attn::compile(kMqa, isa("sm_90a"));

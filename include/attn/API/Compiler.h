@@ -89,6 +89,39 @@ CompileResult compile(std::string_view source,
 CompileResult compileFile(const std::string &path,
                           const CompileOptions &options = {});
 
+/// One attention step described by its variant instead of a whole module.
+struct AttentionSpec {
+  /// The variant, as written in the dialect: `#attn.variant<kv_form = ...,
+  /// num_q_heads = ..., ...>` (docs/Dialects/AttnDialect.md).
+  std::string variant;
+  /// Element type of the query, caches, weights and result: bf16, f16, f32.
+  std::string dtype = "bf16";
+  /// Query tokens per step: 1 for decode, N for a fixed chunk, 0 for any
+  /// (prefill).
+  int64_t queryTokens = 1;
+  /// Latent variants: take the absorbed query (latent_dim + rope wide, no
+  /// up_k), the form they decode in.
+  bool absorbed = true;
+  /// Take per-sequence valid cache lengths (seq_lens, i32).
+  bool seqLens = true;
+  /// none, causal or stride_aware_causal.
+  std::string mask = "causal";
+  /// Name of the generated function (its kernels are named after it).
+  std::string function = "attention";
+};
+
+/// MLIR text of a module with one function `spec.function` whose body is
+/// the attn.attention of `spec`; its arguments are the operands the variant
+/// needs (query, keys and values or rows, rope_keys, up_v, seq_lens, the
+/// epilogue weights), batch and cache length dynamic. Verified: an
+/// inconsistent variant is an error diagnostic and `ok` is false.
+struct ModuleText {
+  bool ok = false;
+  std::vector<Diagnostic> diagnostics;
+  std::string text;
+};
+ModuleText buildAttention(const AttentionSpec &spec);
+
 /// Only the report of `source` (no kernels): `ok`, `diagnostics`, `report`.
 /// `tensorCores`: report the schedules of a tensor-core target.
 CompileResult report(std::string_view source, bool tensorCores = true);
