@@ -39,6 +39,19 @@ typedef struct AttnCompilation AttnCompilation;
  * only when out of memory. */
 AttnCompilation *attnCompile(const char *source, size_t length,
                              const AttnCompileOptions *options);
+/* One attention step described by its variant (attn::buildAttention):
+ * `variant` is "#attn.variant<...>" text or its <...> body; `dtype` bf16,
+ * f16 or f32 (NULL: bf16); `query_tokens` 1 for decode, 0 for any; `mask`
+ * none, causal or stride_aware_causal (NULL: causal); `function` the
+ * function name (NULL: "attention"). The module text is returned by
+ * attnCompilationModule; diagnostics as for attnCompile. */
+AttnCompilation *attnBuildAttention(const char *variant, const char *dtype,
+                                    long query_tokens, int absorbed,
+                                    int seq_lens, const char *mask,
+                                    const char *function);
+/* The module text built by attnBuildAttention ("" otherwise). */
+const char *attnCompilationModule(const AttnCompilation *compilation);
+
 /* Only the attn-report of the source (no kernels). */
 AttnCompilation *attnReport(const char *source, size_t length,
                             int tensor_cores);

@@ -13,6 +13,7 @@ static_assert(int(attn::Severity::Error) == AttnSeverityError &&
 
 struct AttnCompilation {
   attn::CompileResult result;
+  std::string module; // attnBuildAttention's text
 };
 
 namespace {
@@ -65,6 +66,35 @@ AttnCompilation *attnReport(const char *source, size_t length,
       std::string_view(source ? source : "", source ? length : 0),
       tensor_cores != 0);
   return c;
+}
+
+AttnCompilation *attnBuildAttention(const char *variant, const char *dtype,
+                                    long query_tokens, int absorbed,
+                                    int seq_lens, const char *mask,
+                                    const char *function) {
+  auto *c = new (std::nothrow) AttnCompilation();
+  if (!c)
+    return nullptr;
+  attn::AttentionSpec spec;
+  spec.variant = variant ? variant : "";
+  if (dtype)
+    spec.dtype = dtype;
+  spec.queryTokens = query_tokens;
+  spec.absorbed = absorbed != 0;
+  spec.seqLens = seq_lens != 0;
+  if (mask)
+    spec.mask = mask;
+  if (function)
+    spec.function = function;
+  attn::ModuleText m = attn::buildAttention(spec);
+  c->result.ok = m.ok;
+  c->result.diagnostics = std::move(m.diagnostics);
+  c->module = std::move(m.text);
+  return c;
+}
+
+const char *attnCompilationModule(const AttnCompilation *c) {
+  return c ? c->module.c_str() : "";
 }
 
 void attnCompilationDestroy(AttnCompilation *c) { delete c; }

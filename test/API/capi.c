@@ -56,6 +56,31 @@ int main(void) {
   // CHECK: gqa_decode {{.*}} streaming
   attnCompilationDestroy(c);
 
+  /* A variant described, then compiled. */
+  c = attnBuildAttention("<kv_form = separate, num_q_heads = 8, num_kv_heads = 1, "
+                         "qk_head_dim = 64, v_head_dim = 64, "
+                         "rope = #attn.rope<placement = full_head, dim = 64>, "
+                         "softmax_scale = 0.125>",
+                         "f16", 1, 1, 1, NULL, "mqa_step");
+  printf("described: ok=%d %s\n", attnCompilationSucceeded(c),
+         strstr(attnCompilationModule(c), "func.func @mqa_step(") ? "has @mqa_step" : "-");
+  // CHECK-LABEL: described: ok=1 has @mqa_step
+  {
+    AttnCompilation *k;
+    const char *text = attnCompilationModule(c);
+    options.target = "sm_80";
+    k = attnCompile(text, strlen(text), &options);
+    show("described sm_80", k);
+    // CHECK-NEXT: described sm_80: ok=1 artifacts=1
+    attnCompilationDestroy(k);
+  }
+  attnCompilationDestroy(c);
+  c = attnBuildAttention("<kv_form = separate>", NULL, 1, 1, 1, NULL, NULL);
+  show("described badly", c);
+  // CHECK-LABEL: described badly: ok=0
+  // CHECK-NEXT: diagnostic 0
+  attnCompilationDestroy(c);
+
   c = attnCompile("module {", 8, NULL);
   show("malformed", c);
   // CHECK-LABEL: malformed: ok=0 artifacts=0
