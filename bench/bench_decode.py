@@ -17,8 +17,9 @@ import sys
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(__file__))
-from attn_rt import Artifact  # noqa: E402
+# The runtime binding of the Python package; it needs no compiler build.
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
+from attn.runtime import Artifact  # noqa: E402
 
 DEV = "cuda"
 BF16 = torch.bfloat16

@@ -12,3 +12,8 @@ if [ ! -f "$BUILD/build.ninja" ]; then
     -DLLVM_USE_LINKER=lld
 fi
 cmake --build "$BUILD" "$@"
+# A full build also installs into build/install: the library, headers and
+# CMake package that the Python package (python/) builds against.
+if [ $# = 0 ]; then
+  cmake --install "$BUILD" --prefix "$BUILD/install" >/dev/null
+fi

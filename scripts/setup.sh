@@ -34,4 +34,8 @@ PY=${PYTHON:-python3}
 if ! "$PY" -c "import numpy, pytest" >/dev/null 2>&1; then
   "$PY" -m pip install -q --disable-pip-version-check numpy pytest
 fi
+# The Python package's build backend and bindings (python/pyproject.toml).
+if ! "$PY" -c "import scikit_build_core, nanobind" >/dev/null 2>&1; then
+  "$PY" -m pip install -q --disable-pip-version-check "scikit-build-core>=0.10" "nanobind>=2.0"
+fi
 echo "setup: done"

@@ -25,6 +25,18 @@ if [ -d "$ROOT/reference" ]; then
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
   [ -z "$p" ] && [ "${f:-0}" = 0 ] && failed=$((failed + 1))
 fi
+# The Python package, installed from source against this build, and its
+# tests (GPU tests skip without a GPU).
+if python3 -m pip install -q --disable-pip-version-check --no-build-isolation \
+     "$ROOT/python" > "$log" 2>&1; then
+  (cd "$ROOT" && python3 -m pytest -q -p no:cacheprovider python/tests) 2>&1 | tee "$log"
+  p=$(grep -Eo '[0-9]+ passed' "$log" | tail -1 | cut -d' ' -f1)
+  f=$(grep -Eo '[0-9]+ (failed|error)' "$log" | awk '{s+=$1} END {print s+0}')
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  [ -z "$p" ] && [ "${f:-0}" = 0 ] && failed=$((failed + 1))
+else
+  cat "$log"; echo "pip install ./python failed"; failed=$((failed + 1))
+fi
 rm -f "$log"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

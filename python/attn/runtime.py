@@ -1,7 +1,8 @@
 """ctypes binding of the attn runtime's C API (include/attn/Runtime/attn_runtime.h).
 
 Runs the kernels of an artifact directory on device pointers (e.g. torch
-tensors' data_ptr()).
+tensors' data_ptr()). Needs only libattn_runtime.so, not the compiler: it
+works on GPU machines without MLIR (bench/bench_decode.py uses it there).
 """
 import ctypes
 import os
@@ -11,9 +12,18 @@ class RuntimeError_(RuntimeError):
     pass
 
 
+def default_library():
+    """libattn_runtime.so: $ATTN_RUNTIME_LIBRARY, else the one installed
+    beside this package by pip install ./python."""
+    return os.environ.get("ATTN_RUNTIME_LIBRARY") or os.path.join(
+        os.path.dirname(__file__), "libattn_runtime.so")
+
+
 class Artifact:
-    def __init__(self, directory, library):
-        self._lib = ctypes.CDLL(library)
+    """An artifact directory (kernels + manifest.json) opened on the GPU."""
+
+    def __init__(self, directory, library=None):
+        self._lib = ctypes.CDLL(library or default_library())
         L = self._lib
         L.attn_artifact_open.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p),
                                          ctypes.c_char_p, ctypes.c_size_t]

@@ -1,0 +1,192 @@
+"""Attention variants with the parameters their papers use.
+
+Each constructor writes the `#attn.variant` attribute (docs/Dialects/
+AttnDialect.md, ../shared/docs/variants.md) and has the compiler verify it at
+once, so a bad declaration raises AttnError with the verifier's own message.
+"""
+from .errors import AttnError
+
+
+def _fmt(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def rope(placement, dim, theta=None):
+    """A `#attn.rope` attribute: placement full_head, q_suffix_shared_key or
+    decoupled_shared_key; `dim` rotary columns."""
+    theta = "" if theta is None else f", theta = {float(theta)!r}"
+    return f"#attn.rope<placement = {placement}, dim = {dim}{theta}>"
+
+
+class Variant:
+    """One attention variant: `name` and the attribute's fields in order."""
+
+    def __init__(self, name, **fields):
+        self.name = name
+        self.fields = fields
+        self.mlir()  # verify now: errors surface where the variant is declared
+
+    def attribute(self):
+        """The `#attn.variant<...>` text."""
+        body = ", ".join(f"{k} = {_fmt(v)}" for k, v in self.fields.items())
+        return f"#attn.variant<{body}>"
+
+    def mlir(self, dtype="bf16", query_tokens=1, absorbed=True, seq_lens=True,
+             mask=None, function=None):
+        """MLIR of one attention step of this variant (decode by default:
+        one query token, latent variants absorbed); `query_tokens=0` for a
+        prefill of any length."""
+        from .compiler import _ext
+        if mask is None:
+            mask = "causal"
+        m = _ext().build_attention(self.attribute(), dtype, query_tokens, absorbed,
+                                   seq_lens, mask, function or self.name)
+        if not m.ok:
+            raise AttnError(f"invalid {self.name} variant", m.diagnostics)
+        return m.text
+
+    def report(self, dtype="bf16", tensor_cores=True):
+        """The compiler's report for a decode step: cache bytes per token,
+        decode intensity, the kernel schedule chosen and why."""
+        from .compiler import _ext
+        r = _ext().report(self.mlir(dtype=dtype), tensor_cores)
+        if not r.ok:
+            raise AttnError(f"report of {self.name} failed", r.diagnostics)
+        return r.report
+
+    _COLUMNS = ("function", "kv_form", "h_q", "h_kv", "h_out", "cache_elements",
+                "cache_bytes", "vs_mha", "decode_intensity", "schedule",
+                "rows_per_block", "unroll", "predicted_decode_us", "why")
+
+    def decode_facts(self, dtype="bf16", tensor_cores=True):
+        """The report's row as a dict: cache_bytes (per token per layer),
+        vs_mha, decode_intensity (FLOP/byte), schedule, rows_per_block,
+        predicted_decode_us (H100 roofline at B=16, L=8192), why."""
+        row = self.report(dtype, tensor_cores).splitlines()[1]
+        facts = dict(zip(self._COLUMNS, row.split(None, len(self._COLUMNS) - 1)))
+        for k in ("cache_elements", "cache_bytes", "vs_mha", "decode_intensity",
+                  "predicted_decode_us"):
+            facts[k] = float(facts[k])
+        return facts
+
+    def cache_bytes_per_token(self, dtype="bf16"):
+        """Cache bytes stored per token per layer."""
+        return self.decode_facts(dtype)["cache_bytes"]
+
+    def __repr__(self):
+        return f"{self.name}({self.attribute()})"
+
+
+def _scale(qk_dim, softmax_scale):
+    return float(softmax_scale) if softmax_scale is not None else qk_dim ** -0.5
+
+
+def GQA(num_q_heads, num_kv_heads, head_dim, theta=10000.0, softmax_scale=None,
+        name="gqa"):
+    """Grouped-query attention: num_q_heads / num_kv_heads query heads share
+    each key/value head (MHA and MQA are the two ends)."""
+    return Variant(name, kv_form="separate", num_q_heads=num_q_heads,
+                   num_kv_heads=num_kv_heads, qk_head_dim=head_dim,
+                   v_head_dim=head_dim, rope=rope("full_head", head_dim, theta),
+                   softmax_scale=_scale(head_dim, softmax_scale))
+
+
+def MHA(num_heads, head_dim, theta=10000.0, softmax_scale=None):
+    """Multi-head attention: one key/value head per query head."""
+    return GQA(num_heads, num_heads, head_dim, theta, softmax_scale, name="mha")
+
+
+def MQA(num_q_heads, head_dim, theta=10000.0, softmax_scale=None):
+    """Multi-query attention: one key/value head for all query heads."""
+    return GQA(num_q_heads, 1, head_dim, theta, softmax_scale, name="mqa")
+
+
+def GTA(num_q_heads, num_kv_heads, head_dim, rope_dim=64, theta=10000.0,
+        softmax_scale=None):
+    """Grouped-tied attention: one stored row per KV head serves as the value
+    and (its first head_dim - rope_dim columns) as the key; one rotary key of
+    rope_dim is shared by all heads."""
+    return Variant("gta", kv_form="tied", num_q_heads=num_q_heads,
+                   num_kv_heads=num_kv_heads, qk_head_dim=head_dim,
+                   v_head_dim=head_dim,
+                   rope=rope("q_suffix_shared_key", rope_dim, theta),
+                   tie=f"#attn.tie<row = {head_dim}, key = 0 : {head_dim - rope_dim}, "
+                       f"value = 0 : {head_dim}>",
+                   softmax_scale=_scale(head_dim, softmax_scale))
+
+
+def MLA(num_q_heads, latent_dim=512, rope_dim=64, qk_nope_dim=128,
+        v_head_dim=128, num_latent_heads=1, latent_norm="rms",
+        softmax_scale=None, name="mla"):
+    """Multi-head latent attention: one latent row (latent_dim) plus a shared
+    rotary key (rope_dim) per token, up-projected per head (absorbed at
+    decode)."""
+    qk = qk_nope_dim + rope_dim
+    fields = dict(kv_form="latent", num_q_heads=num_q_heads,
+                  num_kv_heads=num_latent_heads, qk_head_dim=qk,
+                  v_head_dim=v_head_dim, latent_dim=latent_dim,
+                  rope=rope("decoupled_shared_key", rope_dim),
+                  softmax_scale=_scale(qk, softmax_scale))
+    if latent_norm:
+        fields["latent_norm"] = latent_norm
+    fields["value_epilogue"] = "latent_up"
+    return Variant(name, **fields)
+
+
+def GLA(num_q_heads, num_latent_heads=2, latent_dim=256, rope_dim=64,
+        qk_nope_dim=128, v_head_dim=128, softmax_scale=None):
+    """Grouped latent attention: MLA with several latent heads, each serving
+    a group of query heads."""
+    return MLA(num_q_heads, latent_dim, rope_dim, qk_nope_dim, v_head_dim,
+               num_latent_heads, "rms", softmax_scale, name="gla")
+
+
+def MFA(num_q_heads, head_dim, theta=10000.0, softmax_scale=None):
+    """Multi-matrix factorization attention: many query heads over one wide
+    shared key/value head."""
+    return GQA(num_q_heads, 1, head_dim, theta, softmax_scale, name="mfa")
+
+
+def MFA_KR(num_q_heads, head_dim, theta=10000.0, softmax_scale=None):
+    """MFA with key reuse: the stored key row is also the value, corrected by
+    a learned post-transform (alpha, transform)."""
+    return Variant("mfa_kr", kv_form="tied", num_q_heads=num_q_heads,
+                   num_kv_heads=1, qk_head_dim=head_dim, v_head_dim=head_dim,
+                   rope=rope("full_head", head_dim, theta),
+                   tie=f"#attn.tie<row = {head_dim}, key = 0 : {head_dim}, "
+                       f"value = 0 : {head_dim}>",
+                   softmax_scale=_scale(head_dim, softmax_scale),
+                   value_epilogue="key_reuse_post")
+
+
+def GTASun(num_score_heads, num_out_heads, head_dim, latent_dim,
+           softmax_scale=None):
+    """Sun's GTA: num_score_heads shared score maps over one key head, a
+    latent value (latent_dim) decoded per output head through a gate."""
+    return Variant("gta_sun", kv_form="separate", num_q_heads=num_score_heads,
+                   num_out_heads=num_out_heads, num_kv_heads=1, num_v_heads=1,
+                   qk_head_dim=head_dim, v_head_dim=head_dim,
+                   latent_dim=latent_dim, rope=rope("full_head", head_dim),
+                   softmax_scale=_scale(head_dim, softmax_scale),
+                   value_epilogue="gated_latent_decoder")
+
+
+def MTLA(num_q_heads, time_stride=2, latent_dim=512, rope_dim=64,
+         qk_nope_dim=128, v_head_dim=128, softmax_scale=None):
+    """Multi-head temporal latent attention: MLA whose cache merges every
+    time_stride adjacent tokens into one slot (hypernetwork weights)."""
+    qk = qk_nope_dim + rope_dim
+    return Variant("mtla", kv_form="latent", num_q_heads=num_q_heads,
+                   num_kv_heads=1, qk_head_dim=qk, v_head_dim=v_head_dim,
+                   latent_dim=latent_dim,
+                   rope=rope("decoupled_shared_key", rope_dim),
+                   softmax_scale=_scale(qk, softmax_scale),
+                   time_stride=time_stride,
+                   temporal_merge="hypernet_sigmoid_dot",
+                   cache_update="append_or_accumulate_last",
+                   slot_rope="last_in_slot", latent_norm="layer",
+                   value_epilogue="latent_up")
