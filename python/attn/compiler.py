@@ -19,7 +19,7 @@ def version():
 
 
 def supported_targets():
-    return list(_ext().supported_targets())
+    return ["cpu"] + list(_ext().supported_targets())
 
 
 class Compiled:
@@ -64,10 +64,15 @@ class Compiled:
 
 def compile(what, target="sm_90a", formats=("isa", "bin"), **mlir_options):
     """Compiles a Variant (one attention step; `mlir_options` as for
-    Variant.mlir) or MLIR text for `target` (sm_80, sm_90a, gfx90a, gfx942).
-    Raises AttnError carrying the compiler's diagnostics."""
+    Variant.mlir) or MLIR text for `target`: "cpu" (an attn.cpu.CPUProgram
+    whose functions run on numpy arrays) or a GPU (sm_80, sm_90a, gfx90a,
+    gfx942: a Compiled holding kernels for the runtime). Raises AttnError
+    carrying the compiler's diagnostics."""
     from .variants import Variant
     source = what.mlir(**mlir_options) if isinstance(what, Variant) else str(what)
+    if target == "cpu":
+        from .cpu import CPUProgram
+        return CPUProgram(source)
     r = _ext().compile(source, target, list(formats))
     if not r.ok:
         raise AttnError(f"compilation for {target} failed", r.diagnostics)

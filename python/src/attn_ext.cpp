@@ -88,6 +88,24 @@ NB_MODULE(_attn, m) {
       "absorbed"_a = true, "seq_lens"_a = true, "mask"_a = "causal",
       "function"_a = "attention", nb::call_guard<nb::gil_scoped_release>());
 
+  nb::class_<attn::FunctionSignature>(m, "FunctionSignature")
+      .def_ro("name", &attn::FunctionSignature::name)
+      .def_ro("arguments", &attn::FunctionSignature::arguments)
+      .def_ro("results", &attn::FunctionSignature::results);
+
+  nb::class_<attn::CPUProgram>(m, "CPUProgram")
+      .def_ro("ok", &attn::CPUProgram::ok)
+      .def_ro("diagnostics", &attn::CPUProgram::diagnostics)
+      .def_ro("functions", &attn::CPUProgram::functions)
+      .def("address", [](const attn::CPUProgram &p, const std::string &name) {
+        return reinterpret_cast<uintptr_t>(p.function(name));
+      });
+
+  m.def(
+      "compile_cpu",
+      [](const std::string &source) { return attn::compileForCPU(source); },
+      "source"_a, nb::call_guard<nb::gil_scoped_release>());
+
   m.def(
       "report",
       [](const std::string &source, bool tensorCores) {

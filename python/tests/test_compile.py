@@ -9,7 +9,7 @@ import attn
 
 
 def test_targets_and_version():
-    assert attn.supported_targets() == ["sm_80", "sm_90a", "gfx90a", "gfx942"]
+    assert attn.supported_targets() == ["cpu", "sm_80", "sm_90a", "gfx90a", "gfx942"]
     assert attn.version().count(".") == 2
 
 

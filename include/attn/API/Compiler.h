@@ -15,6 +15,7 @@
 #define ATTN_API_COMPILER_H
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -121,6 +122,31 @@ struct ModuleText {
   std::string text;
 };
 ModuleText buildAttention(const AttentionSpec &spec);
+
+/// One function of a CPU program: its name and its argument and result
+/// types as MLIR writes them ("tensor<?x1x32x128xf32>", "tensor<?xi32>").
+struct FunctionSignature {
+  std::string name;
+  std::vector<std::string> arguments, results;
+};
+
+/// `source` compiled for this machine's CPU and loaded in-process (the naive
+/// reference lowering, JIT-compiled): every func.func gets the C interface,
+/// so `function(name)` is the address of `_mlir_ciface_<name>`, called with
+/// pointers to memref descriptors (results first, packed in a struct when
+/// several). The program stays loaded while a copy of it lives.
+class CPUProgram {
+public:
+  bool ok = false;
+  std::vector<Diagnostic> diagnostics;
+  std::vector<FunctionSignature> functions;
+  /// The C-interface entry of function `name`, or null.
+  void *function(const std::string &name) const;
+
+  struct Impl;
+  std::shared_ptr<Impl> impl;
+};
+CPUProgram compileForCPU(std::string_view source);
 
 /// Only the report of `source` (no kernels): `ok`, `diagnostics`, `report`.
 /// `tensorCores`: report the schedules of a tensor-core target.

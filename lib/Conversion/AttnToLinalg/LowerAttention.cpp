@@ -286,10 +286,23 @@ struct AttentionLowering {
     int64_t width = cast<RankedTensorType>(vals.getType()).getShape()[3];
     auto d = [&](unsigned i) { return tb.dim(i); };
     // loops: b t i e | j
-    return tb.contract(
-        {batch, tokens, b.getIndexAttr(heads), b.getIndexAttr(width)}, p,
-        tb.map(5, {d(0), d(1), d(2).floorDiv(gp), d(4)}), vals,
-        tb.map(5, {d(0), d(4), d(2).floorDiv(gv), d(3)}), {rows});
+    // A row the query does not see has p = 0 and may hold anything (past
+    // seq_lens the cache is unwritten, NaN bits included): it must add
+    // nothing rather than 0 * NaN.
+    return tb.generic(
+        {batch, tokens, b.getIndexAttr(heads), b.getIndexAttr(width)},
+        tb.computeType(), {p, vals},
+        {tb.map(5, {d(0), d(1), d(2).floorDiv(gp), d(4)}),
+         tb.map(5, {d(0), d(4), d(2).floorDiv(gv), d(3)})},
+        {rows}, tb.constF(b, 0.0),
+        [&](OpBuilder &nb, Location l, LoopIndices &, ValueRange in,
+            Value acc) {
+          Value seen = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::ONE,
+                                             in[0], tb.constF(nb, 0.0));
+          return arith::SelectOp::create(nb, l, seen,
+                                         mulAdd(nb, l, acc, in[0], in[1]), acc)
+              .getResult();
+        });
   }
 
   /// out[b, t, i, e] = sum_c a[b, t, i, c] * w[i, c, e] (per-head matrix),

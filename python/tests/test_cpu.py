@@ -1,0 +1,122 @@
+"""compile(..., target="cpu"): attention and whole layers run on numpy arrays,
+checked against the float64 reference (reference/attn_reference.py) and the
+prefill = step-by-step decode invariant, with the caller's weights and
+caches."""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import attn
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "reference"))
+import attn_reference as ref  # noqa: E402
+
+RNG = np.random.default_rng(7)
+
+
+def randn(*shape):
+    return RNG.standard_normal(shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("hq, hkv, d", [(8, 2, 16), (4, 4, 8), (6, 1, 32)])
+def test_decode_step_matches_reference(hq, hkv, d):
+    v = attn.GQA(hq, hkv, d)
+    step = attn.compile(v, target="cpu", dtype="f32")["gqa"]
+    B, L = 3, 29
+    q, k, val = randn(B, 1, hq, d), randn(B, L, hkv, d), randn(B, L, hkv, d)
+    lens = np.array([L, 11, 1], np.int32)
+    got = step(q, k, val, lens)
+    want = ref.core_attention(q.astype(np.float64), kv_form="separate",
+                              softmax_scale=v.fields["softmax_scale"], keys=k.astype(np.float64),
+                              values=val.astype(np.float64), seq_lens=lens)
+    assert got.shape == (B, 1, hq, d) and np.isfinite(got).all()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_absorbed_mla_step_matches_reference():
+    v = attn.MLA(num_q_heads=4, latent_dim=32, rope_dim=8, qk_nope_dim=16, v_head_dim=16)
+    step = attn.compile(v, target="cpu", dtype="f32")["mla"]
+    B, L = 2, 13
+    q, rows, kr = randn(B, 1, 4, 40), randn(B, L, 1, 32), randn(B, L, 8)
+    up_v, lens = randn(4, 32, 16), np.array([L, 5], np.int32)
+    got = step(q, rows, kr, up_v, lens)
+    f64 = lambda a: a.astype(np.float64)  # noqa: E731
+    want = ref.core_attention(f64(q), kv_form="latent", softmax_scale=v.fields["softmax_scale"],
+                              rows=f64(rows), rope_keys=f64(kr), up_v=f64(up_v), absorbed=True,
+                              seq_lens=lens)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+# A GQA layer at small sizes: prefill writes the cache, decode appends one
+# token and attends over it. The caller owns weights and caches.
+LAYER = """
+#gqa = #attn.variant<kv_form = separate, num_q_heads = 4, num_kv_heads = 2,
+                     qk_head_dim = 8, v_head_dim = 8,
+                     rope = #attn.rope<placement = full_head, dim = 8>, softmax_scale = 0.35>
+#rope = #attn.rope<placement = full_head, dim = 8>
+func.func @prefill(%x: tensor<?x?x32xf32>, %pos: tensor<?x?xi64>,
+                   %kc: tensor<?x16x2x8xf32>, %vc: tensor<?x16x2x8xf32>, %len: tensor<?xi32>,
+                   %wq: tensor<32x4x8xf32>, %wk: tensor<32x2x8xf32>, %wv: tensor<32x2x8xf32>,
+                   %wo: tensor<4x8x32xf32>)
+    -> (tensor<?x?x32xf32>, tensor<?x16x2x8xf32>, tensor<?x16x2x8xf32>) {
+  %q0 = attn.linear %x, %wq : tensor<?x?x32xf32>, tensor<32x4x8xf32> -> tensor<?x?x4x8xf32>
+  %k0 = attn.linear %x, %wk : tensor<?x?x32xf32>, tensor<32x2x8xf32> -> tensor<?x?x2x8xf32>
+  %v = attn.linear %x, %wv : tensor<?x?x32xf32>, tensor<32x2x8xf32> -> tensor<?x?x2x8xf32>
+  %q = attn.rope #rope %q0 positions(%pos : tensor<?x?xi64>) : tensor<?x?x4x8xf32>
+  %k = attn.rope #rope %k0 positions(%pos : tensor<?x?xi64>) : tensor<?x?x2x8xf32>
+  %kc2 = attn.cache_update %kc, %k lengths(%len : tensor<?xi32>) : tensor<?x16x2x8xf32>, tensor<?x?x2x8xf32>
+  %vc2 = attn.cache_update %vc, %v lengths(%len : tensor<?xi32>) : tensor<?x16x2x8xf32>, tensor<?x?x2x8xf32>
+  %o = attn.attention #gqa query(%q : tensor<?x?x4x8xf32>) keys(%k : tensor<?x?x2x8xf32>)
+         values(%v : tensor<?x?x2x8xf32>) -> tensor<?x?x4x8xf32>
+  %y = attn.linear %o, %wo contract = 2 : tensor<?x?x4x8xf32>, tensor<4x8x32xf32> -> tensor<?x?x32xf32>
+  return %y, %kc2, %vc2 : tensor<?x?x32xf32>, tensor<?x16x2x8xf32>, tensor<?x16x2x8xf32>
+}
+func.func @decode(%x: tensor<?x1x32xf32>, %pos: tensor<?x1xi64>,
+                  %kc: tensor<?x16x2x8xf32>, %vc: tensor<?x16x2x8xf32>,
+                  %len: tensor<?xi32>, %valid: tensor<?xi32>,
+                  %wq: tensor<32x4x8xf32>, %wk: tensor<32x2x8xf32>, %wv: tensor<32x2x8xf32>,
+                  %wo: tensor<4x8x32xf32>)
+    -> (tensor<?x1x32xf32>, tensor<?x16x2x8xf32>, tensor<?x16x2x8xf32>) {
+  %q0 = attn.linear %x, %wq : tensor<?x1x32xf32>, tensor<32x4x8xf32> -> tensor<?x1x4x8xf32>
+  %k0 = attn.linear %x, %wk : tensor<?x1x32xf32>, tensor<32x2x8xf32> -> tensor<?x1x2x8xf32>
+  %v = attn.linear %x, %wv : tensor<?x1x32xf32>, tensor<32x2x8xf32> -> tensor<?x1x2x8xf32>
+  %q = attn.rope #rope %q0 positions(%pos : tensor<?x1xi64>) : tensor<?x1x4x8xf32>
+  %k = attn.rope #rope %k0 positions(%pos : tensor<?x1xi64>) : tensor<?x1x2x8xf32>
+  %kc2 = attn.cache_update %kc, %k lengths(%len : tensor<?xi32>) : tensor<?x16x2x8xf32>, tensor<?x1x2x8xf32>
+  %vc2 = attn.cache_update %vc, %v lengths(%len : tensor<?xi32>) : tensor<?x16x2x8xf32>, tensor<?x1x2x8xf32>
+  %o = attn.attention #gqa query(%q : tensor<?x1x4x8xf32>) keys(%kc2 : tensor<?x16x2x8xf32>)
+         values(%vc2 : tensor<?x16x2x8xf32>) seq_lens(%valid : tensor<?xi32>) -> tensor<?x1x4x8xf32>
+  %y = attn.linear %o, %wo contract = 2 : tensor<?x1x4x8xf32>, tensor<4x8x32xf32> -> tensor<?x1x32xf32>
+  return %y, %kc2, %vc2 : tensor<?x1x32xf32>, tensor<?x16x2x8xf32>, tensor<?x16x2x8xf32>
+}
+"""
+
+
+def test_layer_prefill_then_decode_equals_longer_prefill():
+    layer = attn.compile(LAYER, target="cpu")
+    w = dict(wq=randn(32, 4, 8), wk=randn(32, 2, 8), wv=randn(32, 2, 8), wo=randn(4, 8, 32))
+    B, T = 2, 6
+    x = randn(B, T, 32)
+    pos = np.tile(np.arange(T, dtype=np.int64), (B, 1))
+    poison = lambda: np.full((B, 16, 2, 8), np.nan, np.float32)  # noqa: E731
+    zero_len = np.zeros(B, np.int32)
+    y_full, _, _ = layer.prefill(x, pos, poison(), poison(), zero_len, *w.values())
+
+    y_head, kc, vc = layer.prefill(x[:, :T - 1], pos[:, :T - 1], poison(), poison(), zero_len,
+                                   *w.values())
+    assert np.isfinite(kc[:, :T - 1]).all() and np.isnan(kc[:, T - 1:]).all()
+    lens = np.full(B, T - 1, np.int32)
+    y_last, kc, vc = layer.decode(x[:, T - 1:], pos[:, T - 1:], kc, vc, lens, lens + 1,
+                                  *w.values())
+    assert np.isfinite(kc[:, :T]).all()
+    np.testing.assert_allclose(y_head, y_full[:, :T - 1], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(y_last, y_full[:, T - 1:], rtol=1e-4, atol=1e-5)
+
+
+def test_cpu_errors():
+    with pytest.raises(attn.AttnError, match="takes 4 arrays"):
+        attn.compile(attn.MHA(2, 8), target="cpu", dtype="f32")["mha"](np.zeros(1))
+    with pytest.raises(attn.AttnError, match="compilation for the CPU failed"):
+        attn.compile("func.func @f( {", target="cpu")
