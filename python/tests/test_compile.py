@@ -56,3 +56,15 @@ def test_threads():
         got = list(pool.map(lambda _: attn.compile(v, formats=["isa"]).artifacts[0].data,
                             range(8)))
     assert all(g == want for g in got)
+
+
+def test_load_without_driver_names_the_problem(tmp_path):
+    import ctypes
+    try:
+        ctypes.CDLL("libcuda.so.1")
+        pytest.skip("a CUDA driver is present")
+    except OSError:
+        pass
+    k = attn.compile(attn.MHA(4, 64), target="sm_90a", formats=["isa"])
+    with pytest.raises(RuntimeError, match="no CUDA driver: cannot open libcuda.so.1"):
+        k.load(str(tmp_path))
