@@ -47,7 +47,7 @@ def copy_out(desc, rank, dtype):
     dtype = np.dtype(dtype)
     shape = tuple(desc.sizes[i] for i in range(rank))
     strides = tuple(desc.strides[i] * dtype.itemsize for i in range(rank))
-    if not shape or min(shape) == 0:
+    if shape and min(shape) == 0:
         return np.zeros(shape, dtype)
     base = ctypes.cast(desc.aligned, ctypes.c_void_p).value
     n = sum((s - 1) * st for s, st in zip(shape, strides))

@@ -27,7 +27,9 @@ class Function:
             raise AttnError(f"{self.name} takes {len(self.arguments)} arrays, got {len(arrays)}")
         keep = []
         for a, (rank, dtype) in zip(arrays, self.arguments):
-            a = np.ascontiguousarray(a, dtype=dtype)
+            # A copy: bufferization may update an argument (a cache) in
+            # place, and the caller's arrays must stay as they were.
+            a = np.array(a, dtype=dtype, copy=True, order="C")
             if a.ndim != rank:
                 raise AttnError(f"{self.name}: an argument of rank {rank} got shape {a.shape}")
             keep.append(a)

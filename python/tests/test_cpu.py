@@ -108,8 +108,11 @@ def test_layer_prefill_then_decode_equals_longer_prefill():
                                    *w.values())
     assert np.isfinite(kc[:, :T - 1]).all() and np.isnan(kc[:, T - 1:]).all()
     lens = np.full(B, T - 1, np.int32)
-    y_last, kc, vc = layer.decode(x[:, T - 1:], pos[:, T - 1:], kc, vc, lens, lens + 1,
-                                  *w.values())
+    kc_before = kc.copy()
+    y_last, kc2, vc = layer.decode(x[:, T - 1:], pos[:, T - 1:], kc, vc, lens, lens + 1,
+                                   *w.values())
+    assert np.array_equal(kc, kc_before, equal_nan=True)  # the caller's cache is untouched
+    kc = kc2
     assert np.isfinite(kc[:, :T]).all()
     np.testing.assert_allclose(y_head, y_full[:, :T - 1], rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(y_last, y_full[:, T - 1:], rtol=1e-4, atol=1e-5)

@@ -7,6 +7,7 @@ called through ctypes with memref descriptors built over the numpy arrays.
 import ctypes
 import os
 import subprocess
+import sys
 import tempfile
 
 import numpy as np
@@ -16,12 +17,13 @@ BUILD = os.environ.get("ATTN_BUILD_DIR", os.path.join(ROOT, "build"))
 ATTN_OPT = os.path.join(BUILD, "bin", "attn-opt")
 LLVM_BIN = "/usr/lib/llvm-22/bin"
 
-_CTYPES = {
-    np.dtype(np.float32): ctypes.c_float,
-    np.dtype(np.float64): ctypes.c_double,
-    np.dtype(np.int32): ctypes.c_int32,
-    np.dtype(np.int64): ctypes.c_int64,
-}
+# Memref descriptors: the Python package's helpers (python/attn/_memref.py).
+sys.path.insert(0, os.path.join(ROOT, "python"))
+from attn._memref import CTYPES as _CTYPES  # noqa: E402
+from attn._memref import copy_out as _copy_out  # noqa: E402
+from attn._memref import descriptor as _descriptor  # noqa: E402
+from attn._memref import memref_struct as _memref_struct  # noqa: E402
+
 _MLIR_TYPES = {
     np.dtype(np.float32): "f32",
     np.dtype(np.float64): "f64",
@@ -34,31 +36,6 @@ def tensor_type(shape, dtype):
     """`tensor<2x7x4x8xf32>` for a shape (None = dynamic) and numpy dtype."""
     dims = "x".join("?" if d is None else str(d) for d in shape)
     return f"tensor<{dims}x{_MLIR_TYPES[np.dtype(dtype)]}>"
-
-
-def _memref_struct(ctype, rank):
-    class MemRef(ctypes.Structure):
-        _fields_ = [
-            ("allocated", ctypes.POINTER(ctype)),
-            ("aligned", ctypes.POINTER(ctype)),
-            ("offset", ctypes.c_int64),
-            ("sizes", ctypes.c_int64 * rank),
-            ("strides", ctypes.c_int64 * rank),
-        ]
-    return MemRef
-
-
-def _descriptor(array):
-    ctype = _CTYPES[array.dtype]
-    desc = _memref_struct(ctype, array.ndim)()
-    ptr = array.ctypes.data_as(ctypes.POINTER(ctype))
-    desc.allocated = ptr
-    desc.aligned = ptr
-    desc.offset = 0
-    for i, (n, s) in enumerate(zip(array.shape, array.strides)):
-        desc.sizes[i] = n
-        desc.strides[i] = s // array.itemsize
-    return desc
 
 
 class CompileError(RuntimeError):
@@ -99,16 +76,8 @@ class Module:
         fn = getattr(self._lib, "_mlir_ciface_" + name)
         fn.restype = None
         fn(ctypes.byref(result), *[ctypes.byref(d) for d in descs])
-        shape = tuple(result.sizes[i] for i in range(out_shape_rank))
-        strides = tuple(result.strides[i] * np.dtype(out_dtype).itemsize
-                        for i in range(out_shape_rank))
-        base = ctypes.cast(result.aligned, ctypes.c_void_p).value
-        n = sum((s - 1) * st for s, st in zip(shape, strides)) if shape and min(shape) > 0 else 0
-        buf = (ctypes.c_char * (n + np.dtype(out_dtype).itemsize)).from_address(
-            base + result.offset * np.dtype(out_dtype).itemsize)
-        view = np.ndarray(shape, dtype=out_dtype, buffer=buf, strides=strides)
         # The result buffer was malloc'ed by the compiled code; copy it out.
-        return np.array(view, copy=True)
+        return _copy_out(result, out_shape_rank, out_dtype)
 
 
 def function(name, args, result_type, body):

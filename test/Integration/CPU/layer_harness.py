@@ -19,7 +19,7 @@ import tempfile
 import numpy as np
 
 from harness import (ATTN_OPT, LLVM_BIN, CompileError, Module, _CTYPES, _MLIR_TYPES,
-                     _descriptor, _memref_struct, function, tensor_type)
+                     _copy_out, _descriptor, _memref_struct, function, tensor_type)
 
 __all__ = ["compile_module", "lower_to_llvm_ir", "call", "check", "tol", "function", "tensor_type",
            "mlir_type", "rounded", "CompileError"]
@@ -43,19 +43,6 @@ def compile_module(mlir_text, passes=()):
         with open(out) as f:
             mlir_text = f.read()
     return Module(mlir_text)
-
-
-def _copy_out(desc, rank, dtype):
-    dtype = np.dtype(dtype)
-    shape = tuple(desc.sizes[i] for i in range(rank))
-    strides = tuple(desc.strides[i] * dtype.itemsize for i in range(rank))
-    if shape and min(shape) == 0:
-        return np.zeros(shape, dtype)
-    base = ctypes.cast(desc.aligned, ctypes.c_void_p).value
-    n = sum((s - 1) * st for s, st in zip(shape, strides))
-    buf = (ctypes.c_char * (n + dtype.itemsize)).from_address(
-        base + desc.offset * dtype.itemsize)
-    return np.array(np.ndarray(shape, dtype=dtype, buffer=buf, strides=strides), copy=True)
 
 
 def call(module, name, args, results):
