@@ -6,6 +6,7 @@ import re
 import numpy as np
 
 CTYPES = {
+    np.dtype(np.uint16): ctypes.c_uint16,  # bf16 bits
     np.dtype(np.float16): ctypes.c_uint16,
     np.dtype(np.float32): ctypes.c_float,
     np.dtype(np.float64): ctypes.c_double,
@@ -56,12 +57,29 @@ def copy_out(desc, rank, dtype):
     return np.array(np.ndarray(shape, dtype=dtype, buffer=buf, strides=strides), copy=True)
 
 
+BF16 = "bf16"  # numpy has none: float32 arrays outside, bf16 bits inside
+
+
+def to_bf16_bits(array):
+    """float32 -> bf16 bit patterns (uint16), rounded to nearest even."""
+    bits = np.ascontiguousarray(array, dtype=np.float32).view(np.uint32)
+    rounded = bits + 0x7FFF + ((bits >> 16) & 1)
+    return (rounded >> 16).astype(np.uint16)
+
+
+def from_bf16_bits(bits):
+    """bf16 bit patterns (uint16) -> float32."""
+    return (bits.astype(np.uint32) << 16).view(np.float32)
+
+
 def parse_tensor_type(text):
-    """`tensor<?x1x32x128xf32>` -> (rank, numpy dtype)."""
+    """`tensor<?x1x32x128xf32>` -> (rank, numpy dtype, or BF16)."""
     m = re.fullmatch(r"tensor<(.*)>", text)
     if not m:
         raise ValueError(f"not a tensor type: {text}")
     parts = m.group(1).split("x")
+    if parts[-1] == "bf16":
+        return len(parts) - 1, BF16
     if parts[-1] not in DTYPES:
         raise ValueError(f"element type {parts[-1]} has no numpy equivalent here: {text}")
     return len(parts) - 1, np.dtype(DTYPES[parts[-1]])

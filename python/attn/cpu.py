@@ -22,27 +22,35 @@ class Function:
 
     def __call__(self, *arrays):
         """Calls the function; returns its result (a tuple when several).
-        Arrays are converted to the element type the signature declares."""
+        Arrays are converted to the element type the signature declares;
+        bf16 arguments take float32 arrays (rounded to bf16) and bf16 results
+        come back as float32."""
         if len(arrays) != len(self.arguments):
             raise AttnError(f"{self.name} takes {len(self.arguments)} arrays, got {len(arrays)}")
         keep = []
         for a, (rank, dtype) in zip(arrays, self.arguments):
             # A copy: bufferization may update an argument (a cache) in
             # place, and the caller's arrays must stay as they were.
-            a = np.array(a, dtype=dtype, copy=True, order="C")
+            if dtype == _memref.BF16:
+                a = _memref.to_bf16_bits(a)  # a new array
+            else:
+                a = np.array(a, dtype=dtype, copy=True, order="C")
             if a.ndim != rank:
                 raise AttnError(f"{self.name}: an argument of rank {rank} got shape {a.shape}")
             keep.append(a)
         descs = [_memref.descriptor(a) for a in keep]
+        store = [np.dtype(np.uint16) if d == _memref.BF16 else d for _, d in self.results]
         fields = [(f"r{i}", _memref.memref_struct(_memref.CTYPES[d], r))
-                  for i, (r, d) in enumerate(self.results)]
+                  for i, ((r, _), d) in enumerate(zip(self.results, store))]
         Results = type("Results", (ctypes.Structure,), {"_fields_": fields})
         out = Results()
         # One result is returned through a pointer to its descriptor; several
         # through a pointer to a struct of descriptors: the same address.
         self._fn(ctypes.addressof(out), *[ctypes.addressof(d) for d in descs])
         values = tuple(_memref.copy_out(getattr(out, f"r{i}"), r, d)
-                       for i, (r, d) in enumerate(self.results))
+                       for i, ((r, _), d) in enumerate(zip(self.results, store)))
+        values = tuple(_memref.from_bf16_bits(v) if d == _memref.BF16 else v
+                       for v, (_, d) in zip(values, self.results))
         return values[0] if len(values) == 1 else values
 
 

@@ -123,3 +123,18 @@ def test_cpu_errors():
         attn.compile(attn.MHA(2, 8), target="cpu", dtype="f32")["mha"](np.zeros(1))
     with pytest.raises(attn.AttnError, match="compilation for the CPU failed"):
         attn.compile("func.func @f( {", target="cpu")
+
+
+def test_bf16_example_layer_runs():
+    """examples/gqa.mlir as written (bf16, d_model 4096): one decode step with
+    float32 arrays in and out, against the f32 run of the same function."""
+    text = open(os.path.join(os.path.dirname(__file__), "..", "..", "examples", "gqa.mlir")).read()
+    bf16 = attn.compile(text, target="cpu")["gqa_decode"]
+    f32 = attn.compile(text.replace("bf16", "f32"), target="cpu")["gqa_decode"]
+    B, L = 2, 9
+    q, k, val = randn(B, 1, 32, 128), randn(B, L, 8, 128), randn(B, L, 8, 128)
+    lens = np.array([L, 4], np.int32)
+    got = bf16(q, k, val, lens)
+    assert got.dtype == np.float32 and np.isfinite(got).all()
+    want = f32(q, k, val, lens)
+    assert np.abs(got - want).max() / np.abs(want).max() < 2e-2
