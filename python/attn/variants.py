@@ -77,6 +77,58 @@ class Variant:
         """Cache bytes stored per token per layer."""
         return self.decode_facts(dtype)["cache_bytes"]
 
+    def layer_mlir(self, d_model, capacity, dtype="bf16"):
+        """MLIR of a whole attention layer with a KV cache of `capacity` rows:
+        `<name>_prefill(x [B,T,D], positions [B,T], k_cache, v_cache, lengths,
+        wq, wk, wv, wo) -> (y, k_cache, v_cache)` (causal over the prompt,
+        rows written at `lengths`) and `<name>_decode(x [B,1,D], positions,
+        k_cache, v_cache, lengths, valid, wq, wk, wv, wo) -> (y, k_cache,
+        v_cache)` (appends one row, attends over the first `valid` rows).
+        Weights: wq [D, h_q, d], wk and wv [D, h_kv, d], wo [h_q, d, D].
+        Separate-cache variants (MHA, MQA, GQA, MFA); for the others see
+        examples/<variant>.mlir."""
+        f = self.fields
+        if f.get("kv_form") != "separate" or f.get("value_epilogue") or \
+                f.get("num_out_heads", f["num_q_heads"]) != f["num_q_heads"]:
+            raise NotImplementedError(
+                f"layer_mlir covers separate-cache variants; {self.name}'s layer is "
+                f"written out in examples/{self.name}.mlir")
+        hq, hkv, d, t = f["num_q_heads"], f["num_kv_heads"], f["qk_head_dim"], dtype
+        n, D, C = self.name, d_model, capacity
+        rope_attr = f["rope"]
+        cache = f"tensor<?x{C}x{hkv}x{d}x{t}>"
+
+        def body(tq):
+            T = "?" if tq is None else str(tq)
+            q, kv = f"tensor<?x{T}x{hq}x{d}x{t}>", f"tensor<?x{T}x{hkv}x{d}x{t}>"
+            x, pos = f"tensor<?x{T}x{D}x{t}>", f"tensor<?x{T}xi64>"
+            keys = (f"keys(%k : {kv}) values(%v : {kv})" if tq is None else
+                    f"keys(%kc2 : {cache}) values(%vc2 : {cache}) "
+                    f"seq_lens(%valid : tensor<?xi32>)")
+            return f"""
+  %q0 = attn.linear %x, %wq : {x}, tensor<{D}x{hq}x{d}x{t}> -> {q}
+  %k0 = attn.linear %x, %wk : {x}, tensor<{D}x{hkv}x{d}x{t}> -> {kv}
+  %v = attn.linear %x, %wv : {x}, tensor<{D}x{hkv}x{d}x{t}> -> {kv}
+  %q = attn.rope {rope_attr} %q0 positions(%pos : {pos}) : {q}
+  %k = attn.rope {rope_attr} %k0 positions(%pos : {pos}) : {kv}
+  %kc2 = attn.cache_update %kc, %k lengths(%len : tensor<?xi32>) : {cache}, {kv}
+  %vc2 = attn.cache_update %vc, %v lengths(%len : tensor<?xi32>) : {cache}, {kv}
+  %o = attn.attention {self.attribute()} query(%q : {q}) {keys} -> {q}
+  %y = attn.linear %o, %wo contract = 2 : {q}, tensor<{hq}x{d}x{D}x{t}> -> {x}
+  return %y, %kc2, %vc2 : {x}, {cache}, {cache}"""
+
+        weights = (f"%wq: tensor<{D}x{hq}x{d}x{t}>, %wk: tensor<{D}x{hkv}x{d}x{t}>, "
+                   f"%wv: tensor<{D}x{hkv}x{d}x{t}>, %wo: tensor<{hq}x{d}x{D}x{t}>")
+        out = []
+        for fn, tq, extra in (("prefill", None, ""), ("decode", 1, ", %valid: tensor<?xi32>")):
+            T = "?" if tq is None else "1"
+            x = f"tensor<?x{T}x{D}x{t}>"
+            out.append(
+                f"func.func @{n}_{fn}(%x: {x}, %pos: tensor<?x{T}xi64>, %kc: {cache}, "
+                f"%vc: {cache}, %len: tensor<?xi32>{extra}, {weights})\n"
+                f"    -> ({x}, {cache}, {cache}) {{{body(tq)}\n}}\n")
+        return "\n".join(out)
+
     def __repr__(self):
         return f"{self.name}({self.attribute()})"
 

@@ -138,3 +138,31 @@ def test_bf16_example_layer_runs():
     assert got.dtype == np.float32 and np.isfinite(got).all()
     want = f32(q, k, val, lens)
     assert np.abs(got - want).max() / np.abs(want).max() < 2e-2
+
+
+@pytest.mark.parametrize("make", [lambda: attn.GQA(4, 2, 8), lambda: attn.MHA(2, 16),
+                                  lambda: attn.MQA(4, 8)])
+def test_variant_layer_prefill_then_decode(make):
+    """A layer from the declaration alone: prefill T-1 tokens, decode the
+    last, equal to a prefill of all T, with the caller's weights."""
+    v = make()
+    f = v.fields
+    hq, hkv, d, D, C = f["num_q_heads"], f["num_kv_heads"], f["qk_head_dim"], 24, 12
+    layer = attn.compile(v.layer_mlir(d_model=D, capacity=C, dtype="f32"), target="cpu")
+    prefill, decode = layer[f"{v.name}_prefill"], layer[f"{v.name}_decode"]
+    w = [randn(D, hq, d), randn(D, hkv, d), randn(D, hkv, d), randn(hq, d, D)]
+    B, T = 2, 5
+    x, pos = randn(B, T, D), np.tile(np.arange(T, dtype=np.int64), (B, 1))
+    cache = lambda: np.full((B, C, hkv, d), np.nan, np.float32)  # noqa: E731
+    zero = np.zeros(B, np.int32)
+    y_full, _, _ = prefill(x, pos, cache(), cache(), zero, *w)
+    _, kc, vc = prefill(x[:, :-1], pos[:, :-1], cache(), cache(), zero, *w)
+    lens = np.full(B, T - 1, np.int32)
+    y_last, kc, _ = decode(x[:, -1:], pos[:, -1:], kc, vc, lens, lens + 1, *w)
+    np.testing.assert_allclose(y_last, y_full[:, -1:], rtol=1e-4, atol=1e-5)
+    assert np.isfinite(kc[:, :T]).all() and np.isnan(kc[:, T:]).all()
+
+
+def test_layer_mlir_names_its_limits():
+    with pytest.raises(NotImplementedError, match="examples/mla.mlir"):
+        attn.MLA(16).layer_mlir(d_model=64, capacity=8)
