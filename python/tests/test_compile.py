@@ -33,6 +33,12 @@ def test_every_variant_compiles(make, target, tmp_path):
     assert sorted(os.listdir(out)) == sorted([a.file_name, "manifest.json"])
 
 
+@pytest.mark.parametrize("target, marker", [("sm_80", b".target sm_80"), ("gfx90a", b"gfx90a")])
+def test_other_targets(target, marker):
+    (a,) = attn.compile(attn.MLA(16), target=target, formats=["isa"]).artifacts
+    assert marker in a.data
+
+
 def test_prefill_and_mlir_text():
     v = attn.MQA(16, 64)
     k = attn.compile(v.mlir(query_tokens=0, function="mqa_prefill"), target="sm_80",
