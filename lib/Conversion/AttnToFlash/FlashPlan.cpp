@@ -121,10 +121,21 @@ static std::optional<FlashPlan> planMma(FlashPlan p, int64_t rows,
     return std::nullopt;
   p.threads = 32 * warps;
   // Query rows: as many m16 tiles as the group fills, at most 64 f32
-  // accumulators a thread (rows x valueWidth / threads) and 4 tiles.
-  int64_t cap = std::max<int64_t>(1, 64 * p.threads / (16 * p.valueWidth));
-  int64_t mt = std::clamp<int64_t>((rows + 15) / 16, 1, std::min<int64_t>(cap, 4));
-  mt = int64_t(llvm::bit_floor(uint64_t(mt)));
+  // accumulators a thread (rows x valueWidth / threads) and 4 tiles. Where
+  // that leaves more than 4 blocks re-reading each cache tile of a group
+  // (MLA's 128 heads over a 512-wide value: 8), up to 128 accumulators, so
+  // half the blocks do the per-tile work (measured: MLA-128 B=64 713 ->
+  // 622 us, docs/performance.md step 14).
+  auto tiles = [&](int64_t accumulators) {
+    int64_t cap = std::max<int64_t>(
+        1, accumulators * p.threads / (16 * p.valueWidth));
+    int64_t mt =
+        std::clamp<int64_t>((rows + 15) / 16, 1, std::min<int64_t>(cap, 4));
+    return int64_t(llvm::bit_floor(uint64_t(mt)));
+  };
+  int64_t mt = tiles(64);
+  if (rows > 4 * 16 * mt)
+    mt = tiles(128);
   p.rowsPerBlock = o.mmaRows ? o.mmaRows : 16 * mt;
   // The largest tile that lets two blocks share a multiprocessor, else one
   // that fits alone; three tiles in flight where they fit as well as two.
@@ -132,7 +143,7 @@ static std::optional<FlashPlan> planMma(FlashPlan p, int64_t rows,
   constexpr int64_t kTwoBlocks = 112 * 1024, kOneBlock = 220 * 1024;
   int64_t minTile = std::max<int64_t>(16, p.threads / p.rowsPerBlock);
   for (int64_t limit : {kTwoBlocks, kOneBlock})
-    for (int64_t n : {64, 32}) {
+    for (int64_t n : {64, 32, 16}) {
       for (int64_t st : {3, 2}) {
         p.tileRows = o.mmaTile ? o.mmaTile : n;
         p.stages = o.mmaStages ? o.mmaStages : st;

@@ -19,7 +19,7 @@
 // RUN: attn-opt --attn-report -o /dev/null %examples/gta.mlir | FileCheck %s --check-prefix=GTA
 // GTA: gta_decode{{ +}}tied{{ +}}32{{ +}}8{{ +}}32{{ +}}1088.0{{ +}}2176.0{{ +}}0.1328{{ +}}7.53
 // RUN: attn-opt --attn-report -o /dev/null %examples/mla.mlir | FileCheck %s --check-prefix=MLA
-// MLA: mla_decode{{ +}}latent{{ +}}128{{ +}}1{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}241.78{{ +}}mma{{ +}}16{{ +}}1{{ +}}82.5{{ +}}128 query rows per cache group: 241.8 FLOP/B, past the CUDA-core ridge (22), tensor cores (mma.sync) on 32-row tiles
+// MLA: mla_decode{{ +}}latent{{ +}}128{{ +}}1{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}241.78{{ +}}mma{{ +}}32{{ +}}1{{ +}}82.5{{ +}}128 query rows per cache group: 241.8 FLOP/B, past the CUDA-core ridge (22), tensor cores (mma.sync) on 16-row tiles
 // RUN: attn-opt --attn-report="tensor-cores=false" -o /dev/null %examples/mla.mlir | FileCheck %s --check-prefix=MLA-CUDA
 // MLA-CUDA: mla_decode{{ +}}latent{{ +}}128{{ +}}1{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}241.78{{ +}}tiled{{ +}}8{{ +}}1{{ +}}552.9{{ +}}128 query rows per cache group: too many for registers, stage tiles in workgroup memory
 // RUN: attn-opt --attn-report -o /dev/null %examples/gla.mlir | FileCheck %s --check-prefix=GLA
