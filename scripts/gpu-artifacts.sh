@@ -15,4 +15,9 @@ for f in "$ROOT"/examples/*.mlir; do
     sed "s/bf16/$dtype/g" "$f" | "$OPT" --attn-compile="target=$TARGET output=$OUT/$name-$dtype formats=bin" -o /dev/null
   done
 done
+# Benchmark-only shapes (bf16): bench/variants/.
+for f in "$ROOT"/bench/variants/*.mlir; do
+  name=$(basename "$f" .mlir)
+  "$OPT" "$f" --attn-compile="target=$TARGET output=$OUT/$name-bf16 formats=bin" -o /dev/null
+done
 echo "artifacts in $OUT"
