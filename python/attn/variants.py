@@ -78,56 +78,110 @@ class Variant:
         return self.decode_facts(dtype)["cache_bytes"]
 
     def layer_mlir(self, d_model, capacity, dtype="bf16"):
-        """MLIR of a whole attention layer with a KV cache of `capacity` rows:
-        `<name>_prefill(x [B,T,D], positions [B,T], k_cache, v_cache, lengths,
-        wq, wk, wv, wo) -> (y, k_cache, v_cache)` (causal over the prompt,
-        rows written at `lengths`) and `<name>_decode(x [B,1,D], positions,
-        k_cache, v_cache, lengths, valid, wq, wk, wv, wo) -> (y, k_cache,
-        v_cache)` (appends one row, attends over the first `valid` rows).
-        Weights: wq [D, h_q, d], wk and wv [D, h_kv, d], wo [h_q, d, D].
-        Separate-cache variants (MHA, MQA, GQA, MFA); for the others see
-        examples/<variant>.mlir."""
+        """MLIR of a whole attention layer over caches of `capacity` rows, as
+        two functions taking the input, the positions, the caches, the
+        cache lengths and the weights:
+
+        * `<name>_prefill(x [B,T,D], positions [B,T], caches..., lengths,
+          weights...) -> (y, caches...)`: causal over the prompt, its rows
+          written into the caches at `lengths`;
+        * `<name>_decode(x [B,1,D], positions [B,1], caches..., lengths,
+          valid, weights...) -> (y, caches...)`: appends one row and attends
+          over the first `valid` rows.
+
+        Caches and weights by form:
+        * separate (MHA, MQA, GQA, MFA): k_cache, v_cache [B,C,h_kv,d];
+          wq [D,h_q,d], wk, wv [D,h_kv,d], wo [h_q,d,D];
+        * tied (GTA): row_cache [B,C,h_kv,row], rope_cache [B,C,d_R];
+          wq [D,h_q,d], wkv [D,h_kv,row], wkr [D,d_R], wo [h_q,d,D];
+        * latent (MLA, GLA): latent_cache [B,C,h_c,d_c], rope_cache
+          [B,C,d_R]; wq [D,h_q,d_nope+d_R], wkv [D,h_c,d_c], wkr [D,d_R],
+          up_k [h_q,d_c,d_nope], up_v [h_q,d_c,d_v], wo [h_q,d_v,D]
+          (the latent is normalised when the variant says latent_norm).
+        Value epilogues other than latent_up (Sun's GTA, MFA-KR) and MTLA's
+        merged slots are written out in examples/<variant>.mlir instead."""
         f = self.fields
-        if f.get("kv_form") != "separate" or f.get("value_epilogue") or \
+        form, epi = f["kv_form"], f.get("value_epilogue")
+        if f.get("time_stride", 1) != 1 or epi not in (None, "latent_up") or \
                 f.get("num_out_heads", f["num_q_heads"]) != f["num_q_heads"]:
             raise NotImplementedError(
-                f"layer_mlir covers separate-cache variants; {self.name}'s layer is "
-                f"written out in examples/{self.name}.mlir")
-        hq, hkv, d, t = f["num_q_heads"], f["num_kv_heads"], f["qk_head_dim"], dtype
-        n, D, C = self.name, d_model, capacity
+                f"layer_mlir does not cover {self.name}'s layer; it is written out in "
+                f"examples/{self.name}.mlir")
+        t, D, C, n = dtype, d_model, capacity, self.name
+        hq, hkv, qk, dv = (f["num_q_heads"], f["num_kv_heads"], f["qk_head_dim"],
+                           f["v_head_dim"])
         rope_attr = f["rope"]
-        cache = f"tensor<?x{C}x{hkv}x{d}x{t}>"
+        dr = int(rope_attr.split("dim = ")[1].split(",")[0].split(">")[0])
 
-        def body(tq):
-            T = "?" if tq is None else str(tq)
-            q, kv = f"tensor<?x{T}x{hq}x{d}x{t}>", f"tensor<?x{T}x{hkv}x{d}x{t}>"
-            x, pos = f"tensor<?x{T}x{D}x{t}>", f"tensor<?x{T}xi64>"
-            keys = (f"keys(%k : {kv}) values(%v : {kv})" if tq is None else
-                    f"keys(%kc2 : {cache}) values(%vc2 : {cache}) "
-                    f"seq_lens(%valid : tensor<?xi32>)")
-            return f"""
-  %q0 = attn.linear %x, %wq : {x}, tensor<{D}x{hq}x{d}x{t}> -> {q}
-  %k0 = attn.linear %x, %wk : {x}, tensor<{D}x{hkv}x{d}x{t}> -> {kv}
-  %v = attn.linear %x, %wv : {x}, tensor<{D}x{hkv}x{d}x{t}> -> {kv}
-  %q = attn.rope {rope_attr} %q0 positions(%pos : {pos}) : {q}
-  %k = attn.rope {rope_attr} %k0 positions(%pos : {pos}) : {kv}
-  %kc2 = attn.cache_update %kc, %k lengths(%len : tensor<?xi32>) : {cache}, {kv}
-  %vc2 = attn.cache_update %vc, %v lengths(%len : tensor<?xi32>) : {cache}, {kv}
-  %o = attn.attention {self.attribute()} query(%q : {q}) {keys} -> {q}
-  %y = attn.linear %o, %wo contract = 2 : {q}, tensor<{hq}x{d}x{D}x{t}> -> {x}
-  return %y, %kc2, %vc2 : {x}, {cache}, {cache}"""
+        def ty(*dims):
+            return "tensor<" + "x".join(str(x) for x in dims) + f"x{t}>"
 
-        weights = (f"%wq: tensor<{D}x{hq}x{d}x{t}>, %wk: tensor<{D}x{hkv}x{d}x{t}>, "
-                   f"%wv: tensor<{D}x{hkv}x{d}x{t}>, %wo: tensor<{hq}x{d}x{D}x{t}>")
-        out = []
-        for fn, tq, extra in (("prefill", None, ""), ("decode", 1, ", %valid: tensor<?xi32>")):
-            T = "?" if tq is None else "1"
-            x = f"tensor<?x{T}x{D}x{t}>"
-            out.append(
-                f"func.func @{n}_{fn}(%x: {x}, %pos: tensor<?x{T}xi64>, %kc: {cache}, "
-                f"%vc: {cache}, %len: tensor<?xi32>{extra}, {weights})\n"
-                f"    -> ({x}, {cache}, {cache}) {{{body(tq)}\n}}\n")
-        return "\n".join(out)
+        if form == "separate":
+            caches = [("kc", ty("?", C, hkv, qk), "k", hkv, qk),
+                      ("vc", ty("?", C, hkv, dv), "v", hkv, dv)]
+            weights = [("wq", ty(D, hq, qk)), ("wk", ty(D, hkv, qk)),
+                       ("wv", ty(D, hkv, dv)), ("wo", ty(hq, dv, D))]
+        else:
+            row = f["latent_dim"] if form == "latent" else int(
+                f["tie"].split("row = ")[1].split(",")[0])
+            caches = [("rc", ty("?", C, hkv, row), "r", hkv, row),
+                      ("krc", ty("?", C, dr), "kr", None, dr)]
+            weights = [("wq", ty(D, hq, qk)), ("wkv", ty(D, hkv, row)), ("wkr", ty(D, dr))]
+            if form == "latent":
+                weights += [("uk", ty(hq, row, qk - dr)), ("uv", ty(hq, row, dv))]
+            weights.append(("wo", ty(hq, dv, D)))
+
+        def function(fn, T):
+            x, pos, q = ty("?", T, D), f"tensor<?x{T}xi64>", ty("?", T, hq, qk)
+            o = ty("?", T, hq, dv)
+            new = {c[2]: (ty("?", T, c[3], c[4]) if c[3] else ty("?", T, c[4]))
+                   for c in caches}
+            lines = [f"%q0 = attn.linear %x, %wq : {x}, {ty(D, hq, qk)} -> {q}",
+                     f"%q = attn.rope {rope_attr} %q0 positions(%pos : {pos}) : {q}"]
+            if form == "separate":
+                k, v = new["k"], new["v"]
+                lines += [f"%k0 = attn.linear %x, %wk : {x}, {ty(D, hkv, qk)} -> {k}",
+                          f"%v = attn.linear %x, %wv : {x}, {ty(D, hkv, dv)} -> {v}",
+                          f"%k = attn.rope {rope_attr} %k0 positions(%pos : {pos}) : {k}"]
+            else:
+                r, kr = new["r"], new["kr"]
+                norm = f.get("latent_norm") if form == "latent" else None
+                lines += [f"%{'r0' if norm else 'r'} = attn.linear %x, %wkv : {x}, "
+                          f"{ty(D, hkv, caches[0][4])} -> {r}"]
+                if norm:
+                    lines.append(f"%r = attn.norm {norm} %r0 : {r}")
+                lines += [f"%kr0 = attn.linear %x, %wkr : {x}, {ty(D, dr)} -> {kr}",
+                          f"%kr = attn.rope {rope_attr} %kr0 positions(%pos : {pos}) : {kr}"]
+            for name, ctype, ssa, _, _ in caches:
+                lines.append(f"%{name}2 = attn.cache_update %{name}, %{ssa} lengths(%len : "
+                             f"tensor<?xi32>) : {ctype}, {new[ssa]}")
+            decode = fn == "decode"
+            src = {c[2]: (f"%{c[0]}2", c[1]) if decode else (f"%{c[2]}", new[c[2]])
+                   for c in caches}
+            if form == "separate":
+                operands = (f"keys({src['k'][0]} : {src['k'][1]}) "
+                            f"values({src['v'][0]} : {src['v'][1]})")
+            else:
+                operands = (f"rows({src['r'][0]} : {src['r'][1]}) "
+                            f"rope_keys({src['kr'][0]} : {src['kr'][1]})")
+                if form == "latent":
+                    operands += (f" up_k(%uk : {ty(hq, caches[0][4], qk - dr)})"
+                                 f" up_v(%uv : {ty(hq, caches[0][4], dv)})")
+            if decode:
+                operands += " seq_lens(%valid : tensor<?xi32>)"
+            lines += [f"%o = attn.attention {self.attribute()} query(%q : {q}) {operands} -> {o}",
+                      f"%y = attn.linear %o, %wo contract = 2 : {o}, {ty(hq, dv, D)} -> {x}",
+                      "return %y, " + ", ".join(f"%{c[0]}2" for c in caches) + " : "
+                      + ", ".join([x] + [c[1] for c in caches])]
+            args = ([f"%x: {x}", f"%pos: {pos}"] + [f"%{c[0]}: {c[1]}" for c in caches]
+                    + ["%len: tensor<?xi32>"] + (["%valid: tensor<?xi32>"] if decode else [])
+                    + [f"%{w}: {wt}" for w, wt in weights])
+            results = ", ".join([x] + [c[1] for c in caches])
+            body = "\n  ".join(lines)
+            return (f"func.func @{n}_{fn}({', '.join(args)})\n    -> ({results}) {{\n"
+                    f"  {body}\n}}\n")
+
+        return function("prefill", "?") + "\n" + function("decode", 1)
 
     def __repr__(self):
         return f"{self.name}({self.attribute()})"

@@ -74,3 +74,15 @@ def test_load_without_driver_names_the_problem(tmp_path):
     k = attn.compile(attn.MHA(4, 64), target="sm_90a", formats=["isa"])
     with pytest.raises(RuntimeError, match="no CUDA driver: cannot open libcuda.so.1"):
         k.load(str(tmp_path))
+
+
+@pytest.mark.parametrize("make", [lambda: attn.GQA(8, 2, 64), lambda: attn.GTA(8, 2, 64, 32),
+                                  lambda: attn.MLA(16)], ids=["gqa", "gta", "mla"])
+def test_layers_compile_for_gpu(make):
+    """A declared layer for the GPU: its attentions and cache updates become
+    kernels (projections stay the framework's)."""
+    v = make()
+    k = attn.compile(v.layer_mlir(d_model=256, capacity=1024), target="sm_90a", formats=["isa"])
+    mods = k.modules()
+    assert f"{v.name}_prefill_attn0" in mods and f"{v.name}_decode_attn0" in mods
+    assert f"{v.name}_decode_update0" in mods and f"{v.name}_decode_update1" in mods

@@ -140,29 +140,58 @@ def test_bf16_example_layer_runs():
     assert np.abs(got - want).max() / np.abs(want).max() < 2e-2
 
 
-@pytest.mark.parametrize("make", [lambda: attn.GQA(4, 2, 8), lambda: attn.MHA(2, 16),
-                                  lambda: attn.MQA(4, 8)])
+def _weights(v, D):
+    """Random weights in the order and shapes layer_mlir's functions take."""
+    text = v.layer_mlir(d_model=D, capacity=12, dtype="f32")
+    sig = text.split("@" + v.name + "_prefill(")[1].split(")")[0]
+    shapes = []
+    for arg in sig.split(", "):
+        name, ty = arg.split(": ")
+        if name[1] == "w" or name in ("%uk", "%uv"):
+            shapes.append(tuple(int(x) for x in ty[len("tensor<"):-1].split("x")[:-1]))
+    return text, [randn(*s) * s[0] ** -0.5 for s in shapes]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: attn.GQA(4, 2, 8), lambda: attn.MHA(2, 16), lambda: attn.MQA(4, 8),
+    lambda: attn.GTA(4, 2, 16, rope_dim=8),
+    lambda: attn.MLA(4, latent_dim=16, rope_dim=8, qk_nope_dim=8, v_head_dim=8),
+    lambda: attn.GLA(4, num_latent_heads=2, latent_dim=16, rope_dim=8, qk_nope_dim=8,
+                     v_head_dim=8),
+], ids=["gqa", "mha", "mqa", "gta", "mla", "gla"])
 def test_variant_layer_prefill_then_decode(make):
     """A layer from the declaration alone: prefill T-1 tokens, decode the
-    last, equal to a prefill of all T, with the caller's weights."""
+    last, equal to a prefill of all T, with the caller's weights; the
+    caches hold exactly the rows written."""
     v = make()
-    f = v.fields
-    hq, hkv, d, D, C = f["num_q_heads"], f["num_kv_heads"], f["qk_head_dim"], 24, 12
-    layer = attn.compile(v.layer_mlir(d_model=D, capacity=C, dtype="f32"), target="cpu")
+    D, C = 24, 12
+    text, w = _weights(v, D)
+    layer = attn.compile(text, target="cpu")
     prefill, decode = layer[f"{v.name}_prefill"], layer[f"{v.name}_decode"]
-    w = [randn(D, hq, d), randn(D, hkv, d), randn(D, hkv, d), randn(hq, d, D)]
     B, T = 2, 5
     x, pos = randn(B, T, D), np.tile(np.arange(T, dtype=np.int64), (B, 1))
-    cache = lambda: np.full((B, C, hkv, d), np.nan, np.float32)  # noqa: E731
+    # Poisoned caches: rows a step must not touch stay NaN.
+    caches = lambda: [np.full((B, C) + tuple(int(d) for d in ty.split("x")[2:-1]),  # noqa: E731
+                              np.nan, np.float32) for ty in _cache_types(text, v.name)]
     zero = np.zeros(B, np.int32)
-    y_full, _, _ = prefill(x, pos, cache(), cache(), zero, *w)
-    _, kc, vc = prefill(x[:, :-1], pos[:, :-1], cache(), cache(), zero, *w)
+    y_full = prefill(x, pos, *caches(), zero, *w)[0]
+    _, *cs = prefill(x[:, :-1], pos[:, :-1], *caches(), zero, *w)
     lens = np.full(B, T - 1, np.int32)
-    y_last, kc, _ = decode(x[:, -1:], pos[:, -1:], kc, vc, lens, lens + 1, *w)
+    y_last, *cs = decode(x[:, -1:], pos[:, -1:], *cs, lens, lens + 1, *w)
     np.testing.assert_allclose(y_last, y_full[:, -1:], rtol=1e-4, atol=1e-5)
-    assert np.isfinite(kc[:, :T]).all() and np.isnan(kc[:, T:]).all()
+    for c in cs:
+        assert np.isfinite(c[:, :T]).all() and np.isnan(c[:, T:]).all()
+
+
+def _cache_types(text, name):
+    """The cache argument types of `<name>_prefill` (after %x and %pos)."""
+    sig = text.split("@" + name + "_prefill(")[1].split(")")[0].split(", ")
+    return [a.split(": ")[1] for a in sig[2:] if a.split(": ")[0] in
+            ("%kc", "%vc", "%rc", "%krc")]
 
 
 def test_layer_mlir_names_its_limits():
-    with pytest.raises(NotImplementedError, match="examples/mla.mlir"):
-        attn.MLA(16).layer_mlir(d_model=64, capacity=8)
+    with pytest.raises(NotImplementedError, match="examples/mtla.mlir"):
+        attn.MTLA(16).layer_mlir(d_model=64, capacity=8)
+    with pytest.raises(NotImplementedError, match="examples/gta_sun.mlir"):
+        attn.GTASun(5, 20, 64, 128).layer_mlir(d_model=64, capacity=8)
