@@ -98,42 +98,55 @@ class Variant:
           [B,C,d_R]; wq [D,h_q,d_nope+d_R], wkv [D,h_c,d_c], wkr [D,d_R],
           up_k [h_q,d_c,d_nope], up_v [h_q,d_c,d_v], wo [h_q,d_v,D]
           (the latent is normalised when the variant says latent_norm).
-        Value epilogues other than latent_up (Sun's GTA, MFA-KR) and MTLA's
-        merged slots are written out in examples/<variant>.mlir instead."""
+        * tied without a shared rotary key (MFA-KR): row_cache only, the
+          rows rotated; MFA-KR adds alpha [row], transform [row,row];
+        * Sun's GTA (separate, gated latent decoder): v_cache holds the
+          latent [B,C,h_v,d_l]; adds wg [D,h_out*d_v] (sigmoid gate) and
+          decoder [h_out,d_l,d_v]; wo is [h_out,d_v,D].
+        MTLA's merged slots are written out in examples/mtla.mlir instead."""
         f = self.fields
         form, epi = f["kv_form"], f.get("value_epilogue")
-        if f.get("time_stride", 1) != 1 or epi not in (None, "latent_up") or \
-                f.get("num_out_heads", f["num_q_heads"]) != f["num_q_heads"]:
+        if f.get("time_stride", 1) != 1:
             raise NotImplementedError(
                 f"layer_mlir does not cover {self.name}'s layer; it is written out in "
                 f"examples/{self.name}.mlir")
         t, D, C, n = dtype, d_model, capacity, self.name
         hq, hkv, qk, dv = (f["num_q_heads"], f["num_kv_heads"], f["qk_head_dim"],
                            f["v_head_dim"])
+        hout = f.get("num_out_heads", hq)
         rope_attr = f["rope"]
         dr = int(rope_attr.split("dim = ")[1].split(",")[0].split(">")[0])
+        shared_key = "shared_key" in rope_attr
+        gated = epi == "gated_latent_decoder"
 
         def ty(*dims):
             return "tensor<" + "x".join(str(x) for x in dims) + f"x{t}>"
 
         if form == "separate":
+            hv = f.get("num_v_heads", hkv)
+            vw = f["latent_dim"] if gated else dv
             caches = [("kc", ty("?", C, hkv, qk), "k", hkv, qk),
-                      ("vc", ty("?", C, hkv, dv), "v", hkv, dv)]
-            weights = [("wq", ty(D, hq, qk)), ("wk", ty(D, hkv, qk)),
-                       ("wv", ty(D, hkv, dv)), ("wo", ty(hq, dv, D))]
+                      ("vc", ty("?", C, hv, vw), "v", hv, vw)]
+            weights = [("wq", ty(D, hq, qk)), ("wk", ty(D, hkv, qk)), ("wv", ty(D, hv, vw))]
+            if gated:
+                weights += [("wg", ty(D, hout * dv)), ("dec", ty(hout, vw, dv))]
         else:
             row = f["latent_dim"] if form == "latent" else int(
                 f["tie"].split("row = ")[1].split(",")[0])
-            caches = [("rc", ty("?", C, hkv, row), "r", hkv, row),
-                      ("krc", ty("?", C, dr), "kr", None, dr)]
-            weights = [("wq", ty(D, hq, qk)), ("wkv", ty(D, hkv, row)), ("wkr", ty(D, dr))]
+            caches = [("rc", ty("?", C, hkv, row), "r", hkv, row)]
+            weights = [("wq", ty(D, hq, qk)), ("wkv", ty(D, hkv, row))]
+            if shared_key:
+                caches.append(("krc", ty("?", C, dr), "kr", None, dr))
+                weights.append(("wkr", ty(D, dr)))
             if form == "latent":
                 weights += [("uk", ty(hq, row, qk - dr)), ("uv", ty(hq, row, dv))]
-            weights.append(("wo", ty(hq, dv, D)))
+            if epi == "key_reuse_post":
+                weights += [("alpha", ty(row)), ("tr", ty(row, row))]
+        weights.append(("wo", ty(hout, dv, D)))
 
         def function(fn, T):
             x, pos, q = ty("?", T, D), f"tensor<?x{T}xi64>", ty("?", T, hq, qk)
-            o = ty("?", T, hq, dv)
+            o = ty("?", T, hout, dv)
             new = {c[2]: (ty("?", T, c[3], c[4]) if c[3] else ty("?", T, c[4]))
                    for c in caches}
             lines = [f"%q0 = attn.linear %x, %wq : {x}, {ty(D, hq, qk)} -> {q}",
@@ -141,17 +154,26 @@ class Variant:
             if form == "separate":
                 k, v = new["k"], new["v"]
                 lines += [f"%k0 = attn.linear %x, %wk : {x}, {ty(D, hkv, qk)} -> {k}",
-                          f"%v = attn.linear %x, %wv : {x}, {ty(D, hkv, dv)} -> {v}",
+                          f"%v = attn.linear %x, %wv : {x}, {weights[2][1]} -> {v}",
                           f"%k = attn.rope {rope_attr} %k0 positions(%pos : {pos}) : {k}"]
+                if gated:
+                    lines.append(f"%gate = attn.linear %x, %wg activation = sigmoid : {x}, "
+                                 f"{ty(D, hout * dv)} -> {ty('?', T, hout * dv)}")
             else:
-                r, kr = new["r"], new["kr"]
+                r = new["r"]
                 norm = f.get("latent_norm") if form == "latent" else None
-                lines += [f"%{'r0' if norm else 'r'} = attn.linear %x, %wkv : {x}, "
+                # Rows rotate only when the key has no shared rotary part.
+                post = "norm" if norm else None if shared_key or form == "latent" else "rope"
+                lines += [f"%{'r0' if post else 'r'} = attn.linear %x, %wkv : {x}, "
                           f"{ty(D, hkv, caches[0][4])} -> {r}"]
-                if norm:
+                if post == "norm":
                     lines.append(f"%r = attn.norm {norm} %r0 : {r}")
-                lines += [f"%kr0 = attn.linear %x, %wkr : {x}, {ty(D, dr)} -> {kr}",
-                          f"%kr = attn.rope {rope_attr} %kr0 positions(%pos : {pos}) : {kr}"]
+                elif post == "rope":
+                    lines.append(f"%r = attn.rope {rope_attr} %r0 positions(%pos : {pos}) : {r}")
+                if shared_key:
+                    kr = new["kr"]
+                    lines += [f"%kr0 = attn.linear %x, %wkr : {x}, {ty(D, dr)} -> {kr}",
+                              f"%kr = attn.rope {rope_attr} %kr0 positions(%pos : {pos}) : {kr}"]
             for name, ctype, ssa, _, _ in caches:
                 lines.append(f"%{name}2 = attn.cache_update %{name}, %{ssa} lengths(%len : "
                              f"tensor<?xi32>) : {ctype}, {new[ssa]}")
@@ -162,15 +184,22 @@ class Variant:
                 operands = (f"keys({src['k'][0]} : {src['k'][1]}) "
                             f"values({src['v'][0]} : {src['v'][1]})")
             else:
-                operands = (f"rows({src['r'][0]} : {src['r'][1]}) "
-                            f"rope_keys({src['kr'][0]} : {src['kr'][1]})")
+                operands = f"rows({src['r'][0]} : {src['r'][1]})"
+                if shared_key:
+                    operands += f" rope_keys({src['kr'][0]} : {src['kr'][1]})"
                 if form == "latent":
                     operands += (f" up_k(%uk : {ty(hq, caches[0][4], qk - dr)})"
                                  f" up_v(%uv : {ty(hq, caches[0][4], dv)})")
             if decode:
                 operands += " seq_lens(%valid : tensor<?xi32>)"
+            if gated:  # the op's operand order: seq_lens, then the epilogue's
+                operands += (f" gate(%gate : {ty('?', T, hout * dv)})"
+                             f" decoder(%dec : {weights[4][1]})")
+            if epi == "key_reuse_post":
+                row = caches[0][4]
+                operands += f" alpha(%alpha : {ty(row)}) transform(%tr : {ty(row, row)})"
             lines += [f"%o = attn.attention {self.attribute()} query(%q : {q}) {operands} -> {o}",
-                      f"%y = attn.linear %o, %wo contract = 2 : {o}, {ty(hq, dv, D)} -> {x}",
+                      f"%y = attn.linear %o, %wo contract = 2 : {o}, {ty(hout, dv, D)} -> {x}",
                       "return %y, " + ", ".join(f"%{c[0]}2" for c in caches) + " : "
                       + ", ".join([x] + [c[1] for c in caches])]
             args = ([f"%x: {x}", f"%pos: {pos}"] + [f"%{c[0]}: {c[1]}" for c in caches]

@@ -147,7 +147,7 @@ def _weights(v, D):
     shapes = []
     for arg in sig.split(", "):
         name, ty = arg.split(": ")
-        if name[1] == "w" or name in ("%uk", "%uv"):
+        if name[1] == "w" or name in ("%uk", "%uv", "%dec", "%alpha", "%tr"):
             shapes.append(tuple(int(x) for x in ty[len("tensor<"):-1].split("x")[:-1]))
     return text, [randn(*s) * s[0] ** -0.5 for s in shapes]
 
@@ -158,7 +158,8 @@ def _weights(v, D):
     lambda: attn.MLA(4, latent_dim=16, rope_dim=8, qk_nope_dim=8, v_head_dim=8),
     lambda: attn.GLA(4, num_latent_heads=2, latent_dim=16, rope_dim=8, qk_nope_dim=8,
                      v_head_dim=8),
-], ids=["gqa", "mha", "mqa", "gta", "mla", "gla"])
+    lambda: attn.MFA_KR(4, 16), lambda: attn.GTASun(2, 4, 8, 16),
+], ids=["gqa", "mha", "mqa", "gta", "mla", "gla", "mfa_kr", "gta_sun"])
 def test_variant_layer_prefill_then_decode(make):
     """A layer from the declaration alone: prefill T-1 tokens, decode the
     last, equal to a prefill of all T, with the caller's weights; the
@@ -193,5 +194,4 @@ def _cache_types(text, name):
 def test_layer_mlir_names_its_limits():
     with pytest.raises(NotImplementedError, match="examples/mtla.mlir"):
         attn.MTLA(16).layer_mlir(d_model=64, capacity=8)
-    with pytest.raises(NotImplementedError, match="examples/gta_sun.mlir"):
-        attn.GTASun(5, 20, 64, 128).layer_mlir(d_model=64, capacity=8)
+
