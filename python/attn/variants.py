@@ -103,13 +103,15 @@ class Variant:
         * Sun's GTA (separate, gated latent decoder): v_cache holds the
           latent [B,C,h_v,d_l]; adds wg [D,h_out*d_v] (sigmoid gate) and
           decoder [h_out,d_l,d_v]; wo is [h_out,d_v,D].
-        MTLA's merged slots are written out in examples/mtla.mlir instead."""
+        * MTLA (latent, time_stride s): the caches hold slots (capacity
+          counts slots), each the merge-weighted sum of s tokens' latents and
+          the rotary key of its last token; adds the merge hyper-network
+          whc, whp [d_c, d_c/4] and bhc, bhp [d_c/4]. Prefill attends over
+          each token's partial slot state (stride-aware mask); decode's
+          `valid` counts slots (ceil(tokens / s))."""
         f = self.fields
         form, epi = f["kv_form"], f.get("value_epilogue")
-        if f.get("time_stride", 1) != 1:
-            raise NotImplementedError(
-                f"layer_mlir does not cover {self.name}'s layer; it is written out in "
-                f"examples/{self.name}.mlir")
+        stride = f.get("time_stride", 1)
         t, D, C, n = dtype, d_model, capacity, self.name
         hq, hkv, qk, dv = (f["num_q_heads"], f["num_kv_heads"], f["qk_head_dim"],
                            f["v_head_dim"])
@@ -138,6 +140,10 @@ class Variant:
             if shared_key:
                 caches.append(("krc", ty("?", C, dr), "kr", None, dr))
                 weights.append(("wkr", ty(D, dr)))
+            if stride > 1:
+                hid = max(8, row // 4)
+                weights += [("whc", ty(row, hid)), ("bhc", ty(hid)),
+                            ("whp", ty(row, hid)), ("bhp", ty(hid))]
             if form == "latent":
                 weights += [("uk", ty(hq, row, qk - dr)), ("uv", ty(hq, row, dv))]
             if epi == "key_reuse_post":
@@ -174,17 +180,34 @@ class Variant:
                     kr = new["kr"]
                     lines += [f"%kr0 = attn.linear %x, %wkr : {x}, {ty(D, dr)} -> {kr}",
                               f"%kr = attn.rope {rope_attr} %kr0 positions(%pos : {pos}) : {kr}"]
+            merge = ""
+            if stride > 1:  # the slot merge weights of MTLA's hyper-network
+                row = caches[0][4]
+                c3, wt = ty("?", T, row), ty("?", T)
+                lines += [f"%c3 = tensor.collapse_shape %r [[0], [1], [2, 3]] : {new['r']} "
+                          f"into {c3}",
+                          f"%w = attn.merge_weights %c3 positions(%pos : {pos}) "
+                          f"chunk(%whc, %bhc : {weights[3][1]}, {weights[4][1]}) "
+                          f"token(%whp, %bhp : {weights[5][1]}, {weights[6][1]}) "
+                          f"time_stride = {stride} : {c3} -> {wt}"]
             for name, ctype, ssa, _, _ in caches:
+                if stride > 1:
+                    merge = (f" weights(%w : {wt}) time_stride = {stride} merge = weighted_sum"
+                             if ssa == "r" else f" time_stride = {stride} merge = replace")
                 lines.append(f"%{name}2 = attn.cache_update %{name}, %{ssa} lengths(%len : "
-                             f"tensor<?xi32>) : {ctype}, {new[ssa]}")
+                             f"tensor<?xi32>){merge} : {ctype}, {new[ssa]}")
             decode = fn == "decode"
+            if stride > 1 and not decode:  # each token's partial slot state
+                lines.append(f"%part = attn.partial_slots %r weights(%w : {wt}) positions(%pos "
+                             f": {pos}) time_stride = {stride} : {new['r']}")
             src = {c[2]: (f"%{c[0]}2", c[1]) if decode else (f"%{c[2]}", new[c[2]])
                    for c in caches}
             if form == "separate":
                 operands = (f"keys({src['k'][0]} : {src['k'][1]}) "
                             f"values({src['v'][0]} : {src['v'][1]})")
             else:
-                operands = f"rows({src['r'][0]} : {src['r'][1]})"
+                rows = ("%part", new["r"]) if stride > 1 and not decode else src["r"]
+                operands = f"rows({rows[0]} : {rows[1]})"
                 if shared_key:
                     operands += f" rope_keys({src['kr'][0]} : {src['kr'][1]})"
                 if form == "latent":
@@ -198,6 +221,8 @@ class Variant:
             if epi == "key_reuse_post":
                 row = caches[0][4]
                 operands += f" alpha(%alpha : {ty(row)}) transform(%tr : {ty(row, row)})"
+            if stride > 1 and not decode:
+                operands += " mask = stride_aware_causal"
             lines += [f"%o = attn.attention {self.attribute()} query(%q : {q}) {operands} -> {o}",
                       f"%y = attn.linear %o, %wo contract = 2 : {o}, {ty(hout, dv, D)} -> {x}",
                       "return %y, " + ", ".join(f"%{c[0]}2" for c in caches) + " : "

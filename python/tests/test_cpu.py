@@ -147,9 +147,9 @@ def _weights(v, D):
     shapes = []
     for arg in sig.split(", "):
         name, ty = arg.split(": ")
-        if name[1] == "w" or name in ("%uk", "%uv", "%dec", "%alpha", "%tr"):
+        if name[1] in "wb" or name in ("%uk", "%uv", "%dec", "%alpha", "%tr"):
             shapes.append(tuple(int(x) for x in ty[len("tensor<"):-1].split("x")[:-1]))
-    return text, [randn(*s) * s[0] ** -0.5 for s in shapes]
+    return text, [randn(*s) * s[0] ** -0.5 if len(s) > 1 else randn(*s) * 0.1 for s in shapes]
 
 
 @pytest.mark.parametrize("make", [
@@ -191,7 +191,27 @@ def _cache_types(text, name):
             ("%kc", "%vc", "%rc", "%krc")]
 
 
-def test_layer_mlir_names_its_limits():
-    with pytest.raises(NotImplementedError, match="examples/mtla.mlir"):
-        attn.MTLA(16).layer_mlir(d_model=64, capacity=8)
+@pytest.mark.parametrize("T", [5, 6])
+def test_mtla_layer_prefill_then_decode(T):
+    """MTLA s=2: the decode step either opens a slot (T odd) or completes
+    the half-filled last one (T even); either way it equals the prefill's
+    view of the last token, and only the slots in use are written."""
+    v = attn.MTLA(4, time_stride=2, latent_dim=16, rope_dim=8, qk_nope_dim=8, v_head_dim=8)
+    D, C, B = 24, 6, 2
+    text, w = _weights(v, D)
+    layer = attn.compile(text.replace("x12x", f"x{C}x"), target="cpu")
+    prefill, decode = layer["mtla_prefill"], layer["mtla_decode"]
+    x, pos = randn(B, T, D), np.tile(np.arange(T, dtype=np.int64), (B, 1))
+    caches = lambda: [np.full((B, C, 1, 16), np.nan, np.float32),  # noqa: E731
+                      np.full((B, C, 8), np.nan, np.float32)]
+    zero = np.zeros(B, np.int32)
+    y_full = prefill(x, pos, *caches(), zero, *w)[0]
+    _, *cs = prefill(x[:, :-1], pos[:, :-1], *caches(), zero, *w)
+    lens = np.full(B, T - 1, np.int32)
+    slots = np.full(B, (T + 1) // 2, np.int32)
+    y_last, *cs = decode(x[:, -1:], pos[:, -1:], *cs, lens, slots, *w)
+    np.testing.assert_allclose(y_last, y_full[:, -1:], rtol=1e-4, atol=1e-5)
+    for c in cs:
+        n = (T + 1) // 2
+        assert np.isfinite(c[:, :n]).all() and np.isnan(c[:, n:]).all()
 
