@@ -623,6 +623,9 @@ class MLA(_Layer):
     Cache per token: "c" = RMSNorm(latent) [d_c], "kr" [d_R] (rotated).
     """
 
+    # The norm on the latent and on the low-rank query (MTLA: LayerNorm).
+    _norm = staticmethod(rms_norm)
+
     def _create(self, p):
         c = self.cfg
         if c.q_lora:
@@ -636,14 +639,14 @@ class MLA(_Layer):
 
     def _queries(self, x, pos):
         c, w, T = self.cfg, self.w, len(x)
-        cq = rms_norm(x @ w["wq_a"]) @ w["wq_b"] if c.q_lora else x @ w["wq"]
+        cq = self._norm(x @ w["wq_a"]) @ w["wq_b"] if c.q_lora else x @ w["wq"]
         q = cq.reshape(T, c.h, c.d_nope + c.d_R)
         return q[..., : c.d_nope], c.rope.apply(q[..., c.d_nope:], pos[:, None])
 
     def _latents(self, x, pos):
         c = self.cfg
         a = x @ self.w["wkv_a"]
-        return rms_norm(a[:, : c.d_c]), c.rope.apply(a[:, c.d_c:], pos)
+        return self._norm(a[:, : c.d_c]), c.rope.apply(a[:, c.d_c:], pos)
 
     def up_k(self):
         """[h, d_c, d_nope]: W^UK_i."""
@@ -1058,7 +1061,7 @@ class MTLAConfig:
         return (self.d_nope + self.d_R) ** -0.5 if self.softmax_scale is None else self.softmax_scale
 
 
-class MTLA(_Layer):
+class MTLA(MLA):
     """MTLA (§8.4 stride-aware prefill, §8.5 append-or-accumulate decode).
 
     tid order: q_lora == 0: 1 wq [D, h*(d_nope+d_R)]; q_lora > 0: 1 wq_a
@@ -1074,33 +1077,17 @@ class MTLA(_Layer):
     tokens so far, "kr" [d_R] = rotated key of the last token merged.
     """
 
+    _norm = staticmethod(layer_norm)
+
     def _create(self, p):
         c = self.cfg
-        if c.q_lora:
-            p.new("wq_a", c.D, c.q_lora)
-            p.new("wq_b", c.q_lora, c.h * (c.d_nope + c.d_R))
-        else:
-            p.new("wq", c.D, c.h * (c.d_nope + c.d_R))
-        p.new("wkv_a", c.D, c.d_c + c.d_R)
-        p.new("wkv_b", c.d_c, c.h * (c.d_nope + c.d_v))
-        p.new("wo", c.h * c.d_v, c.D)
+        super()._create(p)  # MLA's projections, in MLA's order
         p.new("W_hc", c.d_c, c.r)
         if c.hyper_bias:
             p.new("b_hc", 1, c.r)
         p.new("W_hp", c.d_c, c.r)
         if c.hyper_bias:
             p.new("b_hp", 1, c.r)
-
-    def _queries(self, x, pos):
-        c, w, T = self.cfg, self.w, len(x)
-        cq = layer_norm(x @ w["wq_a"]) @ w["wq_b"] if c.q_lora else x @ w["wq"]
-        q = cq.reshape(T, c.h, c.d_nope + c.d_R)
-        return q[..., : c.d_nope], c.rope.apply(q[..., c.d_nope:], pos[:, None])
-
-    def _latents(self, x, pos):
-        c = self.cfg
-        a = x @ self.w["wkv_a"]
-        return layer_norm(a[:, : c.d_c]), c.rope.apply(a[:, c.d_c:], pos)
 
     def merge_weights(self, lat, pos):
         """w_j for normalised latents lat [T, d_c] at token positions pos [T]."""
@@ -1110,18 +1097,6 @@ class MTLA(_Layer):
         if c.hyper_bias:
             chunk, token = chunk + w["b_hc"][0], token + w["b_hp"][0]
         return sigmoid(np.sum(chunk * token, axis=-1))
-
-    def up_k(self):
-        c = self.cfg
-        return self.w["wkv_b"].reshape(c.d_c, c.h, c.d_nope + c.d_v)[:, :, : c.d_nope].transpose(1, 0, 2)
-
-    def up_v(self):
-        c = self.cfg
-        return self.w["wkv_b"].reshape(c.d_c, c.h, c.d_nope + c.d_v)[:, :, c.d_nope:].transpose(1, 0, 2)
-
-    def empty_cache(self):
-        c = self.cfg
-        return {"len": 0, "c": np.zeros((0, c.d_c)), "kr": np.zeros((0, c.d_R))}
 
     def prefill(self, x, absorbed=False):
         """Training form over per-token partial slot states with the stride-aware

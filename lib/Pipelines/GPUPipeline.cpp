@@ -52,12 +52,8 @@ LogicalResult mlir::attn::buildCompilePipeline(OpPassManager &pm,
   // Tensor cores where the target has mma.sync (sm_80 and newer).
   unsigned sm = 0;
   StringRef digits = target.drop_front(3);
-  AttnToFlashOptions flash;
+  AttnToFlashOptions flash = extra.schedule;
   flash.tensorCores = nvidia && !digits.consumeInteger(10, sm) && sm >= 80;
-  flash.mmaWarps = extra.mmaWarps;
-  flash.mmaRows = extra.mmaRows;
-  flash.mmaTile = extra.mmaTile;
-  flash.mmaStages = extra.mmaStages;
   pm.addPass(createAttnToFlash(flash));
   if (nvidia) {
     GpuNVVMAttachTargetOptions attach;
@@ -99,8 +95,11 @@ void mlir::attn::registerAttnGPUPipelines() {
       "`target` plus manifest.json in `output`",
       [](OpPassManager &pm, const CompileOptions &o) {
         SmallVector<std::string> formats(o.formats.begin(), o.formats.end());
-        GPUCompileOptions extra{"", o.mmaWarps, o.mmaRows, o.mmaTile,
-                                o.mmaStages};
+        GPUCompileOptions extra;
+        extra.schedule.mmaWarps = o.mmaWarps;
+        extra.schedule.mmaRows = o.mmaRows;
+        extra.schedule.mmaTile = o.mmaTile;
+        extra.schedule.mmaStages = o.mmaStages;
         if (failed(buildCompilePipeline(pm, o.target, o.output, formats,
                                         extra)))
           llvm::report_fatal_error("attn-compile: unknown target '" +

@@ -1,12 +1,5 @@
 """Declare GLA, report its decode cost and compile it for sm_90a and gfx942."""
-import sys
-
 import attn
+from _show import show
 
-v = attn.GLA(num_q_heads=128, num_latent_heads=2, latent_dim=256)
-print(v.attribute())
-print(v.report())
-for target in ("sm_90a", "gfx942"):
-    k = attn.compile(v, target=target, formats=["isa"])
-    out = k.write(sys.argv[1] + "/" + target if len(sys.argv) > 1 else "out-gla/" + target)
-    print(f"{target}: {', '.join(a.file_name for a in k.artifacts)} -> {out}")
+show(attn.GLA(num_q_heads=128, num_latent_heads=2, latent_dim=256))

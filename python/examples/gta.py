@@ -1,12 +1,5 @@
 """Declare GTA, report its decode cost and compile it for sm_90a and gfx942."""
-import sys
-
 import attn
+from _show import show
 
-v = attn.GTA(num_q_heads=32, num_kv_heads=8, head_dim=128, rope_dim=64)
-print(v.attribute())
-print(v.report())
-for target in ("sm_90a", "gfx942"):
-    k = attn.compile(v, target=target, formats=["isa"])
-    out = k.write(sys.argv[1] + "/" + target if len(sys.argv) > 1 else "out-gta/" + target)
-    print(f"{target}: {', '.join(a.file_name for a in k.artifacts)} -> {out}")
+show(attn.GTA(num_q_heads=32, num_kv_heads=8, head_dim=128, rope_dim=64))

@@ -1,12 +1,5 @@
 """Declare GTASun, report its decode cost and compile it for sm_90a and gfx942."""
-import sys
-
 import attn
+from _show import show
 
-v = attn.GTASun(num_score_heads=5, num_out_heads=20, head_dim=64, latent_dim=128)
-print(v.attribute())
-print(v.report())
-for target in ("sm_90a", "gfx942"):
-    k = attn.compile(v, target=target, formats=["isa"])
-    out = k.write(sys.argv[1] + "/" + target if len(sys.argv) > 1 else "out-gta_sun/" + target)
-    print(f"{target}: {', '.join(a.file_name for a in k.artifacts)} -> {out}")
+show(attn.GTASun(num_score_heads=5, num_out_heads=20, head_dim=64, latent_dim=128))

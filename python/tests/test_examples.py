@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-EXAMPLES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "examples", "*.py")))
+EXAMPLES = sorted(p for p in glob.glob(os.path.join(os.path.dirname(__file__), "..", "examples", "*.py"))
+                  if not os.path.basename(p).startswith("_"))  # _show.py: their helper
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=os.path.basename)

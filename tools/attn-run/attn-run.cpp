@@ -201,6 +201,17 @@ std::pair<double, bool> compare(const std::string &dtype,
   return {maxErr / std::max(maxRef, 1e-30), finite};
 }
 
+/// Waits for a launch's kernels; reports a failure of either as
+/// "attn-run: <module>: <message>".
+bool finished(rt::Device *dev, const rt::KernelModule &m, Status st) {
+  if (st)
+    st = dev->synchronize();
+  if (!st)
+    std::fprintf(stderr, "attn-run: %s: %s\n", m.name().c_str(),
+                 st.message.c_str());
+  return bool(st);
+}
+
 int runCacheUpdate(rt::Device *dev, rt::KernelModule &m, const Options &o) {
   const int64_t B = o.batch, T = o.tokens, C = o.cache;
   const int64_t s = m.info()["time_stride"].i64();
@@ -225,14 +236,8 @@ int runCacheUpdate(rt::Device *dev, rt::KernelModule &m, const Options &o) {
     if (!buffers.upload(bytes))
       return 1;
   }
-  Status st = m.run(buffers.ptrs, B, T, C);
-  if (st)
-    st = dev->synchronize();
-  if (!st) {
-    std::fprintf(stderr, "attn-run: %s: %s\n", m.name().c_str(),
-                 st.message.c_str());
+  if (!finished(dev, m, m.run(buffers.ptrs, B, T, C)))
     return 1;
-  }
   std::vector<double> want = run::referenceCacheUpdate(m.info(), host, B, T, C);
   auto [rel, finite] = compare(dtype, buffers.download(0), want);
   double tol = dtype == "f32" ? 1e-6 : 1e-2;
@@ -281,14 +286,8 @@ int runModule(rt::Device *dev, rt::KernelModule &m, const Options &o) {
       return 1;
   }
   int64_t S = o.splits ? o.splits : m.chooseSplits(B, Tq, L);
-  Status st = m.run(buffers.ptrs, B, Tq, L, S);
-  if (st)
-    st = dev->synchronize();
-  if (!st) {
-    std::fprintf(stderr, "attn-run: %s: %s\n", m.name().c_str(),
-                 st.message.c_str());
+  if (!finished(dev, m, m.run(buffers.ptrs, B, Tq, L, S)))
     return 1;
-  }
   std::vector<double> want = run::referenceAttention(m.info(), host, B, Tq, L);
   auto [rel, finite] = compare(dtype, buffers.download(m.inputs().size() - 1),
                                want);

@@ -2,6 +2,7 @@
 #ifndef ATTN_PIPELINES_PIPELINES_H
 #define ATTN_PIPELINES_PIPELINES_H
 
+#include "attn/Conversion/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include <string>
 
@@ -12,11 +13,11 @@ namespace mlir::attn {
 void buildLowerToCPUPipeline(OpPassManager &pm);
 
 /// Beyond the target: the toolkit root for device libraries (empty: the
-/// configured default) and fixed schedule knobs of the tensor-core kernel
-/// for experiments (0: the plan chooses; see attn-to-flash's options).
+/// configured default) and attn-to-flash's fixed schedule knobs for
+/// experiments (0: the plan chooses; `tensorCores` follows the target).
 struct GPUCompileOptions {
   std::string toolkit;
-  int64_t mmaWarps = 0, mmaRows = 0, mmaTile = 0, mmaStages = 0;
+  AttnToFlashOptions schedule;
 };
 
 /// attn to fused GPU kernels for `target` (sm_80, sm_90a, gfx90a, gfx942),

@@ -122,12 +122,7 @@ gpu::GPUFuncOp mlir::attn::buildForwardKernel(OpBuilder &ob, Location loc,
           Value r = k.div(i, k.idx(N)), n = k.rem(i, k.idx(N));
           Value qBase = k.mul(r, k.idx(DK)), kBase = k.mul(n, k.idx(TWP));
           Value dot = k.reduce(zero, k.idx(DK), k.f(0.0), [&](Value d, Value s) {
-            Value col = d;
-            if (p.form == KvForm::Tied) {
-              Value nope = k.idx(p.keyNope);
-              col = k.select(k.lt(d, nope), k.add(d, k.idx(p.keyBegin)),
-                             k.add(k.sub(d, nope), k.idx(p.rowWidth)));
-            }
+            Value col = f.tileKeyColumn(d);
             Value x = memref::LoadOp::create(b, qs, k.add(qBase, d));
             Value y = memref::LoadOp::create(b, ks, k.add(kBase, col));
             return k.addf(s, k.mulf(x, y));

@@ -29,6 +29,9 @@ struct ForwardFrame {
   Value headOf(Value rho);
   /// ((split * B + b) * Tq + t) * Hq + head: the partial outputs' row.
   Value partRow(Value rho);
+  /// Column of a staged cache tile (the stored row, then the shared rotary
+  /// key at rowWidth) that holds key-view column `d`.
+  Value tileKeyColumn(Value d);
   /// Whether `mask` lets query row `rho` see cache row `j`.
   Value visible(Value j, Value rho);
   /// For masks none and causal, where a row sees a prefix of this block's

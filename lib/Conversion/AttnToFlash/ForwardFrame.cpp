@@ -83,6 +83,13 @@ Value ForwardFrame::partRow(Value rho) {
   return k.add(k.mul(st, Hq), headOf(rho));
 }
 
+Value ForwardFrame::tileKeyColumn(Value d) {
+  if (p.separate() || (p.keyBegin == 0 && p.keyNope == p.rowWidth))
+    return d;
+  return k.select(k.lt(d, k.idx(p.keyNope)), k.add(d, k.idx(p.keyBegin)),
+                  k.add(d, k.idx(p.rowWidth - p.keyNope)));
+}
+
 Value ForwardFrame::visibleEnd(Value rho) {
   assert(p.mask != Mask::StrideAwareCausal && "not a prefix");
   Value end = jEnd;

@@ -177,14 +177,6 @@ gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
     }
   };
 
-  // Tile column of key-view column d (tied rows and the rotary stream).
-  auto keyColumn = [&](Value d) -> Value {
-    if (sep || (p.keyBegin == 0 && p.keyNope == p.rowWidth))
-      return d;
-    return k.select(k.lt(d, k.idx(p.keyNope)), k.add(d, k.idx(p.keyBegin)),
-                    k.add(d, k.idx(p.rowWidth - p.keyNope)));
-  };
-
   Value lane = k.rem(tid, k.idx(32)), warp = k.div(tid, k.idx(32));
   Value g = k.div(lane, k.idx(4)), t4 = k.rem(lane, k.idx(4));
   Value l8 = k.rem(lane, k.idx(8));
@@ -256,7 +248,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
               // B fragments of two 8-row column tiles per x4 load: lanes
               // address rows l % 8 (+ 8 for matrices 2, 3) at key columns
               // d (+ 8 for matrices 1, 3).
-              Value col = keyColumn(k.add(d, bCol));
+              Value col = f.tileKeyColumn(k.add(d, bCol));
               for (int64_t n16 = 0; n16 < N / 16; ++n16) {
                 Value n = k.add(k.idx(16 * n16), bRow);
                 Value at =

@@ -90,9 +90,13 @@ struct FlashPlan {
   /// plus the two launches. The tensor-core schedule's FLOPs run at
   /// `mmaFlops` (mma.sync, bf16 with f32 accumulation).
   double predictDecodeMicros(AttentionOp op, int64_t B, int64_t L,
-                             double bandwidth = 3.0e12,
-                             double fp32Flops = 6.7e13,
-                             double mmaFlops = 4.9e14) const;
+                             double bandwidth = kBandwidth,
+                             double fp32Flops = kCudaCoreFlops,
+                             double mmaFlops = kMmaFlops) const;
+  /// The H100-class rates the predictions assume: HBM bytes/s, f32 FMA
+  /// FLOP/s on CUDA cores, bf16 mma.sync FLOP/s.
+  static constexpr double kBandwidth = 3.0e12, kCudaCoreFlops = 6.7e13,
+                          kMmaFlops = 4.9e14;
 
   /// Workgroup memory of the forward kernel in bytes (dynamic for mma).
   int64_t sharedBytes() const;

@@ -69,7 +69,8 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
                          " query rows per cache group") +
               llvm::formatv(": {0:f1} FLOP/B, past the CUDA-core ridge "
                             "({1:f0}), tensor cores (mma.sync) on {2}-row tiles",
-                            cost.intensity(bytes), 6.7e13 / 3.0e12,
+                            cost.intensity(bytes),
+                            FlashPlan::kCudaCoreFlops / FlashPlan::kBandwidth,
                             plan->tileRows)
                   .str();
       else if (ShapedType::isDynamic(tq))
