@@ -34,6 +34,15 @@ struct CompileOptions : public PassPipelineOptions<CompileOptions> {
   Option<int64_t> mmaStages{*this, "mma-stages",
                             llvm::cl::desc("Fix the mma kernel's buffered tiles, 2 or 3 (0: planned)"),
                             llvm::cl::init(0)};
+  Option<int64_t> mmaValueWarps{*this, "mma-value-warps",
+                                llvm::cl::desc("Fix the register-softmax mma kernel's warps per key slice (0: planned)"),
+                                llvm::cl::init(0)};
+  Option<bool> mmaSharedSoftmax{*this, "mma-shared-softmax",
+                                llvm::cl::desc("Never use the register-softmax mma kernel"),
+                                llvm::cl::init(false)};
+  Option<bool> mmaSmallGroups{*this, "mma-small-groups",
+                              llvm::cl::desc("Use the mma kernel also for <= 8 query rows per group"),
+                              llvm::cl::init(false)};
 };
 } // namespace
 
@@ -100,6 +109,9 @@ void mlir::attn::registerAttnGPUPipelines() {
         extra.schedule.mmaRows = o.mmaRows;
         extra.schedule.mmaTile = o.mmaTile;
         extra.schedule.mmaStages = o.mmaStages;
+        extra.schedule.mmaValueWarps = o.mmaValueWarps;
+        extra.schedule.mmaSharedSoftmax = o.mmaSharedSoftmax;
+        extra.schedule.mmaSmallGroups = o.mmaSmallGroups;
         if (failed(buildCompilePipeline(pm, o.target, o.output, formats,
                                         extra)))
           llvm::report_fatal_error("attn-compile: unknown target '" +

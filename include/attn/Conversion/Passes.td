@@ -54,7 +54,12 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     With `tensor-cores` (NVIDIA sm_80 and newer), blocks of many query rows
     per cache group with bf16 or f16 caches get a forward kernel on warp-level
     `mma.sync` instead: cache tiles double buffered by `cp.async` in dynamic
-    workgroup memory, both products on tensor cores.
+    workgroup memory, both products on tensor cores. Where the group stays
+    memory-bound with rows padded to 16 and scores recomputed per value
+    slice, the register-softmax form: warps split each tile's cache rows and
+    keep scores and probabilities in registers (one barrier per tile);
+    otherwise the shared-softmax form, whose warps split the scores' k steps
+    and the value columns and exchange scores through workgroup memory.
   }];
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",
@@ -66,7 +71,15 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     Option<"mmaTile", "mma-tile", "int64_t", /*default=*/"0",
            "Fix the mma kernel's cache rows per tile, 16/32/64 (0: planned)">,
     Option<"mmaStages", "mma-stages", "int64_t", /*default=*/"0",
-           "Fix the mma kernel's buffered cache tiles, 2 or 3 (0: planned)">
+           "Fix the mma kernel's buffered cache tiles, 2 or 3 (0: planned)">,
+    Option<"mmaValueWarps", "mma-value-warps", "int64_t", /*default=*/"0",
+           "Fix the register-softmax mma kernel's warps per key slice, "
+           "1/2/4 (0: planned)">,
+    Option<"mmaSharedSoftmax", "mma-shared-softmax", "bool",
+           /*default=*/"false",
+           "Never use the register-softmax form of the mma kernel">,
+    Option<"mmaSmallGroups", "mma-small-groups", "bool", /*default=*/"false",
+           "Use the mma kernel also for <= 8 query rows per cache group">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",

@@ -25,7 +25,8 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
     for (AttentionOp op : ops) {
       FailureOr<FlashPlan> plan = FlashPlan::get(
           op, /*forAnalysis=*/false,
-          FlashOptions{tensorCores, mmaWarps, mmaRows, mmaTile, mmaStages});
+          FlashOptions{tensorCores, mmaWarps, mmaRows, mmaTile, mmaStages,
+                       mmaValueWarps, mmaSharedSoftmax, mmaSmallGroups});
       if (mlir::failed(plan)) {
         failed = true;
         continue;
@@ -35,7 +36,9 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
       std::string name = base + "_attn" + std::to_string(perFunction[base]++);
       auto gpuModule = gpu::GPUModuleOp::create(b, op.getLoc(), name);
       OpBuilder inner(gpuModule.getBodyRegion());
-      if (plan->mma)
+      if (plan->registerSoftmax)
+        buildMmaRegisterKernel(inner, op.getLoc(), *plan, "fwd");
+      else if (plan->mma)
         buildMmaForwardKernel(inner, op.getLoc(), *plan, "fwd");
       else if (plan->streaming)
         buildStreamingForwardKernel(inner, op.getLoc(), *plan, "fwd");

@@ -64,6 +64,12 @@ gpu::GPUFuncOp buildStreamingForwardKernel(OpBuilder &b, Location loc,
 gpu::GPUFuncOp buildMmaForwardKernel(OpBuilder &b, Location loc,
                                      const FlashPlan &plan, StringRef name);
 
+/// The register-softmax form of the tensor-core kernel
+/// (plan.registerSoftmax): same arguments and outputs; warps split each
+/// tile's cache rows and keep scores and probabilities in registers.
+gpu::GPUFuncOp buildMmaRegisterKernel(OpBuilder &b, Location loc,
+                                      const FlashPlan &plan, StringRef name);
+
 /// The combine kernel: merges the splits of one (batch, token, output head),
 /// normalises, applies the value epilogue and stores the result. Arguments:
 /// o_part, ml_part, the epilogue operands (up_v; gate, decoder; alpha,

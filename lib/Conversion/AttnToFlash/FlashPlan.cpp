@@ -66,9 +66,17 @@ FlashPlan::MmaLayout FlashPlan::mmaLayout() const {
   l.k = align16(l.q + R * l.qPitch * eb);
   l.v = align16(l.k + stages * N * l.kPitch * eb);
   l.s = separate() ? align16(l.v + stages * N * l.vPitch * eb) : l.v;
+  l.oPitch = valueWidth + 4;
+  if (registerSoftmax) {
+    l.p = l.alpha = l.s;
+    l.o = 0;
+    l.ml = align16(keyWarps() * R * l.oPitch * 4);
+    l.total = std::max(l.s, align16(l.ml + keyWarps() * R * 2 * 4));
+    return l;
+  }
   l.p = align16(l.s + threads / 32 * R * l.sPitch * 4);
   l.alpha = align16(l.p + R * l.pPitch * eb);
-  l.total = align16(l.alpha + R * 4);
+  l.o = l.ml = l.total = align16(l.alpha + R * 4);
   return l;
 }
 
@@ -98,19 +106,27 @@ double FlashPlan::predictDecodeMicros(AttentionOp op, int64_t B, int64_t L,
   return std::max(bytes / bandwidth, flops / rate) * 1e6 + kLaunchMicros;
 }
 
-/// The tensor-core schedule for `p`, when its shapes allow: 16-wide k steps
-/// over the key view, 8-column value slices per warp, key and value views
-/// that start on 8-element (16-byte) boundaries of the stored row.
-static std::optional<FlashPlan> planMma(FlashPlan p, int64_t rows,
-                                        const FlashOptions &o) {
+/// Whether mma.sync can take `p`'s shapes: 16-bit caches, 16-wide k steps
+/// over the key view, 32-column value slices, and key and value views that
+/// start on 8-element (16-byte) boundaries of the stored row.
+static bool mmaShapes(const FlashPlan &p) {
   auto ft = cast<FloatType>(p.storage);
   if (!ft.isBF16() && !ft.isF16())
-    return std::nullopt;
+    return false;
   auto all8 = [](std::initializer_list<int64_t> xs) {
     return llvm::all_of(xs, [](int64_t x) { return x % 8 == 0; });
   };
   if (p.keyWidth % 16 || p.valueWidth % 32 ||
       !all8({p.rowWidth, p.ropeDim, p.keyBegin, p.keyNope, p.valueBegin}))
+    return false;
+  return true;
+}
+
+/// The shared-softmax form of the mma schedule (MmaKernel.cpp): warps split
+/// the scores' k steps and the value columns, with no recomputed work.
+static std::optional<FlashPlan> planMma(FlashPlan p, int64_t rows,
+                                        const FlashOptions &o) {
+  if (!mmaShapes(p))
     return std::nullopt;
   p.mma = true;
   p.streaming = false;
@@ -153,6 +169,78 @@ static std::optional<FlashPlan> planMma(FlashPlan p, int64_t rows,
         }
       }
     }
+  return std::nullopt;
+}
+
+/// The register-softmax form of the mma schedule (MmaRegisterKernel.cpp)
+/// for `rows` query rows per group, when the tensor-core work it does (rows
+/// padded to 16 per block, each key slice's scores recomputed by its value
+/// warps) stays under half the mma.sync ridge: measured, this form ties or
+/// beats the shared-softmax one up to ~100 FLOP/B (MQA, MFA, MLA-16) and
+/// loses past it (GLA and MTLA at 128-156: docs/performance.md, step 15).
+/// Value warps keep a warp's output accumulators within 128 registers; of
+/// 32- and 16-row blocks the first that qualifies wins (fewer blocks
+/// re-reading a group's tiles).
+static std::optional<FlashPlan> planRegisterMma(FlashPlan p, int64_t rows,
+                                                const FlashOptions &o) {
+  if (!mmaShapes(p))
+    return std::nullopt;
+  p.mma = true;
+  p.streaming = false;
+  int64_t eb = cast<FloatType>(p.storage).getWidth() / 8;
+  int64_t DK = p.keyWidth, DV = p.valueWidth;
+  double rowBytes =
+      double(p.separate() ? DK + DV : p.rowWidth + double(p.ropeDim) / p.kvHeads) *
+      eb;
+  constexpr double kRidge = FlashPlan::kMmaFlops / FlashPlan::kBandwidth;
+  SmallVector<int64_t> candidates;
+  if (o.mmaRows)
+    candidates.push_back(o.mmaRows);
+  else if (rows > 16)
+    candidates = {32, 16};
+  else
+    candidates = {16};
+  for (int64_t R : candidates) {
+    int64_t mt = R / 16;
+    int64_t vw = o.mmaValueWarps;
+    if (!vw)
+      for (vw = 1; mt * DV / (2 * vw) > 128; vw *= 2)
+        ;
+    if (DV % (16 * vw) || vw > 4)
+      continue;
+    double padded = double((rows + R - 1) / R * R);
+    double intensity = 2 * padded * (DK * vw + DV) / rowBytes;
+    if (!o.mmaRows && !o.mmaValueWarps && intensity > kRidge / 2)
+      continue;
+    p.registerSoftmax = true;
+    p.rowsPerBlock = R;
+    p.valueWarps = vw;
+    p.threads = 32 * std::max<int64_t>(vw, o.mmaWarps ? o.mmaWarps : 4);
+    int64_t kw = p.keyWarps();
+    // Registers: the outputs, the scores, ~64 for addresses and fragments.
+    int64_t regs = mt * DV / (2 * vw) + mt * 8 + 64;
+    int64_t byRegs = 65536 / (p.threads * regs);
+    // Tiles of 16 rows per key warp, three in flight where two blocks
+    // still fit a multiprocessor, else two. One block per multiprocessor
+    // leaves each scheduler a single warp (measured: MFA with 16-row blocks
+    // 121 us against 89 for the shared softmax), so that form is not taken
+    // unless the knobs ask for it.
+    p.tileRows = o.mmaTile ? o.mmaTile : kw * 16;
+    if (p.tileRows % (16 * kw))
+      return std::nullopt;
+    bool fixed = o.mmaRows || o.mmaValueWarps || o.mmaTile || o.mmaStages;
+    for (int64_t minBlocks : {2, 1}) {
+      if (minBlocks == 1 && !fixed)
+        break;
+      for (int64_t st : {3, 2}) {
+        p.stages = o.mmaStages ? o.mmaStages : st;
+        int64_t bySmem = (227 * 1024) / (p.mmaLayout().total + 1024);
+        p.blocksPerSM = std::clamp<int64_t>(std::min(byRegs, bySmem), 0, 4);
+        if (p.blocksPerSM >= minBlocks)
+          return p;
+      }
+    }
+  }
   return std::nullopt;
 }
 
@@ -242,7 +330,8 @@ FailureOr<FlashPlan> FlashPlan::get(AttentionOp op, bool forAnalysis,
   // Few query rows per group (decode of MHA, GQA, GTA...): stream the cache
   // row by row through registers instead of staging tiles, when the lanes'
   // slices of the query and the accumulators fit in registers.
-  if (!ShapedType::isDynamic(tq) && p.group * tq <= 8) {
+  if (!ShapedType::isDynamic(tq) && p.group * tq <= 8 &&
+      !(options.tensorCores && options.mmaSmallGroups)) {
     FlashPlan s = p;
     s.streaming = true;
     s.rowsPerBlock = p.group * tq;
@@ -277,12 +366,25 @@ FailureOr<FlashPlan> FlashPlan::get(AttentionOp op, bool forAnalysis,
         s.unroll = std::min<int64_t>(int64_t(llvm::bit_floor(uint64_t(s.unroll))),
                                      32 / s.rowsPerBlock);
       }
+      // Streaming issues CUDA-core instructions per loaded element; it
+      // keeps up with memory only for separate keys and values with a
+      // power-of-two group (one butterfly per iteration). A tied row (two
+      // views per element) or an odd group is issue-bound there and runs
+      // 1.6-2.3x faster on tensor cores (docs/performance.md, step 15).
+      bool issueBound = !(s.separate() && s.butterfly);
+      if (options.tensorCores && issueBound)
+        if (std::optional<FlashPlan> m = planRegisterMma(p, rows, options))
+          return *m;
       return s;
     }
   }
-  if (options.tensorCores)
+  if (options.tensorCores) {
+    if (!options.mmaSharedSoftmax)
+      if (std::optional<FlashPlan> m = planRegisterMma(p, rows, options))
+        return *m;
     if (std::optional<FlashPlan> m = planMma(p, rows, options))
       return *m;
+  }
   if (p.sharedBytes() > kSharedBudget)
     return fail() << "fused path: a " << p.tileWidth()
                             << "-wide cache row does not fit a tile in "

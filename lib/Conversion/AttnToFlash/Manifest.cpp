@@ -159,6 +159,9 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       b.getNamedAttr("schedule", str(p.mma         ? "mma"
                                      : p.streaming ? "streaming"
                                                    : "tiled")),
+      b.getNamedAttr("softmax", str(p.registerSoftmax ? "registers"
+                                    : p.mma              ? "workgroup"
+                                                         : "-")),
       b.getNamedAttr("cache_bytes_per_token",
                      b.getF64FloatAttr(cost.bytesPerToken(p.elementBytes()))),
       b.getNamedAttr("flops_per_token", b.getF64FloatAttr(cost.flopsPerToken)),

@@ -19,8 +19,7 @@
 // because the warps split different dimensions of each.
 //
 //===----------------------------------------------------------------------===//
-#include "FlashKernels.h"
-#include "KernelBuilder.h"
+#include "MmaFragments.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
@@ -29,66 +28,14 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-namespace {
-/// The warp-level matrix operations, on fragments held as SSA values.
-struct Mma {
-  KernelBuilder &k;
-  Type elem; // bf16 or f16
-
-  /// ldmatrix of `tiles` 8x8 matrices; lane l supplies the address of row
-  /// l % 8 of matrix l / 8. Returns one 32-bit register per matrix, typed as
-  /// mma.sync takes it (i32 for bf16, vector<2xf16> for f16).
-  SmallVector<Value> load(Value mem, Value index, int tiles, bool trans) {
-    ImplicitLocOpBuilder &b = k.b;
-    auto type = VectorType::get({tiles, 2}, elem);
-    Value v = nvgpu::LdMatrixOp::create(b, type, mem, ValueRange{index},
-                                        trans, tiles);
-    SmallVector<Value> regs;
-    for (int i = 0; i < tiles; ++i) {
-      Value r = vector::ExtractOp::create(b, v, ArrayRef<int64_t>{i});
-      if (elem.isBF16()) {
-        auto word = VectorType::get({1}, b.getI32Type());
-        r = vector::BitCastOp::create(b, word, r);
-        r = vector::ExtractOp::create(b, r, ArrayRef<int64_t>{0});
-      }
-      regs.push_back(r);
-    }
-    return regs;
-  }
-
-  /// D = A B + C for one m16n8k16 tile: A 4 registers, B 2, C 4 floats.
-  SmallVector<Value> mma(ArrayRef<Value> a, ArrayRef<Value> bFrag,
-                         ArrayRef<Value> c) {
-    ImplicitLocOpBuilder &b = k.b;
-    Type f32 = b.getF32Type();
-    auto resTy = LLVM::LLVMStructType::getLiteral(b.getContext(),
-                                                  {f32, f32, f32, f32});
-    NVVM::MMATypes t =
-        elem.isBF16() ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
-    Value d = NVVM::MmaOp::create(
-        b, resTy, a, bFrag, c, ArrayRef<int64_t>{16, 8, 16}, std::nullopt,
-        std::nullopt, std::array<NVVM::MMATypes, 2>{t, t},
-        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                       NVVM::MMALayout::col});
-    SmallVector<Value> out;
-    for (int64_t i = 0; i < 4; ++i)
-      out.push_back(LLVM::ExtractValueOp::create(b, d, ArrayRef<int64_t>{i}));
-    return out;
-  }
-};
-} // namespace
-
 gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
                                                  const FlashPlan &p,
                                                  StringRef name) {
-  MLIRContext *ctx = ob.getContext();
   bool sep = p.separate();
   int64_t R = p.rowsPerBlock, N = p.tileRows, NT = p.threads;
   int64_t MT = R / 16, DK = p.keyWidth, DV = p.valueWidth;
   int64_t W = NT / 32, DW = DV / W; // warps, value columns per warp
   int64_t TPR = NT / R;            // softmax threads per query row
-  FlashPlan::MmaLayout lay = p.mmaLayout();
-  int64_t eb = cast<FloatType>(p.storage).getWidth() / 8;
 
   gpu::GPUFuncOp func =
       makeKernel(ob, loc, name, ForwardFrame::argumentTypes(ob, p), {}, NT);
@@ -102,93 +49,24 @@ gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
   ImplicitLocOpBuilder b(loc, ob);
   b.setInsertionPointToStart(&entry);
   KernelBuilder k(b);
-  Mma mma{k, p.storage};
+  MmaFragments mma{k, p.storage};
   ForwardFrame f(k, entry, p);
   Value tid = f.tid, zero = k.idx(0), one = k.idx(1);
 
-  // Views of the dynamic workgroup memory.
-  auto space = gpu::AddressSpaceAttr::get(
-      ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
-  Value smem = gpu::DynamicSharedMemoryOp::create(
-      b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                         MemRefLayoutAttrInterface(), space));
-  auto view = [&](int64_t offset, int64_t n, Type elem) -> Value {
-    auto type = MemRefType::get({n}, elem, MemRefLayoutAttrInterface(), space);
-    return memref::ViewOp::create(b, type, smem, k.idx(offset), ValueRange{});
-  };
+  MmaStaging stage(k, f, p);
+  FlashPlan::MmaLayout lay = stage.lay;
   Type st = p.storage, f32 = k.f32();
-  Value qs = view(lay.q, R * lay.qPitch, st);
-  Value kt = view(lay.k, 2 * N * lay.kPitch, st);
-  Value vt = sep ? view(lay.v, 2 * N * lay.vPitch, st) : kt;
-  Value ss = view(lay.s, R * lay.sPitch, f32);
-  Value ps = view(lay.p, R * lay.pPitch, st);
-  Value as = view(lay.alpha, R, f32);
+  Value qs = stage.qs, kt = stage.kt, vt = stage.vt;
+  Value ss = stage.view(lay.s, W * R * lay.sPitch, f32);
+  Value ps = stage.view(lay.p, R * lay.pPitch, st);
+  Value as = stage.view(lay.alpha, R, f32);
+  stage.loadQuery();
+  auto loadTile = [&](Value j0, Value slot) { stage.loadTile(j0, slot); };
+  auto commit = [&] { stage.commit(); };
 
-  // 16-byte asynchronous copies, zero-filled where `valid` is false.
-  int64_t chunk = 16 / eb;
-  auto copy = [&](Value src, Value srcAt, Value dst, Value dstAt, Value valid) {
-    Value n = k.select(valid, k.idx(chunk), zero);
-    nvgpu::DeviceAsyncCopyOp::create(
-        b, nvgpu::DeviceAsyncTokenType::get(ctx), dst, ValueRange{dstAt}, src,
-        ValueRange{srcAt}, b.getIndexAttr(chunk), n, b.getUnitAttr());
-  };
-  auto commit = [&] { NVVM::CpAsyncCommitGroupOp::create(b); };
-
-  // The query rows of the block (zeros past the last row).
-  int64_t qChunks = DK / chunk;
-  k.loop(tid, k.idx(R * qChunks), k.idx(NT), [&](Value i) {
-    Value r = k.div(i, k.idx(qChunks));
-    Value c = k.mul(k.rem(i, k.idx(qChunks)), k.idx(chunk));
-    Value rho = k.add(f.rho0, r);
-    Value rhoC = k.min(rho, k.sub(f.rowsTotal, one));
-    copy(f.q, k.add(k.mul(f.queryRow(rhoC), k.idx(DK)), c), qs,
-         k.add(k.mul(r, k.idx(lay.qPitch)), c), k.lt(rho, f.rowsTotal));
-  });
-
-  // One cache tile (rows j0 .. j0 + N) into buffer `slot`: each stream's
-  // row slice at its column of the tile, rows past jEnd zero-filled so
-  // their (zero) probabilities never meet stale values.
-  auto loadTile = [&](Value j0, Value slot) {
-    auto stream = [&](Value src, int64_t width, int64_t srcPitch,
-                      bool perHead, Value dst, int64_t pitch, int64_t col0) {
-      int64_t per = width / chunk;
-      Value base = k.mul(slot, k.idx(N * pitch));
-      k.loop(tid, k.idx(N * per), k.idx(NT), [&](Value i) {
-        Value n = k.div(i, k.idx(per));
-        Value c = k.mul(k.rem(i, k.idx(per)), k.idx(chunk));
-        Value j = k.add(j0, n);
-        Value jC = k.min(j, k.sub(f.L, one));
-        Value row = k.add(k.mul(f.bIdx, f.L), jC); // b * L + j
-        if (perHead)
-          row = k.add(k.mul(row, f.Hkv), f.gk);
-        copy(src, k.add(k.mul(row, k.idx(srcPitch)), c), dst,
-             k.add(base, k.add(k.mul(n, k.idx(pitch)), k.add(c, k.idx(col0)))),
-             k.lt(j, f.jEnd));
-      });
-    };
-    if (sep) {
-      stream(f.keys, DK, DK, true, kt, lay.kPitch, 0);
-      stream(f.values, DV, DV, true, vt, lay.vPitch, 0);
-    } else {
-      stream(f.rows, p.rowWidth, p.rowWidth, true, kt, lay.kPitch, 0);
-      if (p.ropeDim)
-        stream(f.rope, p.ropeDim, p.ropeDim, false, kt, lay.kPitch,
-               p.rowWidth);
-    }
-  };
-
-  Value lane = k.rem(tid, k.idx(32)), warp = k.div(tid, k.idx(32));
-  Value g = k.div(lane, k.idx(4)), t4 = k.rem(lane, k.idx(4));
-  Value l8 = k.rem(lane, k.idx(8));
-  Value half = k.rem(k.div(lane, k.idx(8)), k.idx(2)); // matrix 1 / 3
-  Value upper = k.div(lane, k.idx(16));                // matrix 2 / 3
-  // Row of an x4 A-fragment load (rows 0-7, 8-15), its column offset (k
-  // 0-7, 8-15).
-  Value aRow = k.add(l8, k.mul(half, k.idx(8)));
-  Value aCol = k.mul(upper, k.idx(8));
-  // Row and column offsets of an x4 B-fragment load (two 8-row n tiles).
-  Value bRow = k.add(l8, k.mul(upper, k.idx(8)));
-  Value bCol = k.mul(half, k.idx(8));
+  MmaLane ml(k, tid);
+  Value warp = ml.warp, g = ml.g, t4 = ml.t4;
+  Value aRow = ml.aRow, aCol = ml.aCol, bRow = ml.bRow, bCol = ml.bCol;
   // The softmax threads of a row, and (unless the mask is stride-aware)
   // the end of the cache rows that row sees.
   Value sRow = k.div(tid, k.idx(TPR)), sSub = k.rem(tid, k.idx(TPR));
@@ -220,7 +98,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
         // then goes into the slot tile t - 1 used: every warp is past it.
         Value t = k.div(k.sub(j0, jBegin), k.idx(N));
         Value parity = k.rem(t, k.idx(ST));
-        NVVM::CpAsyncWaitGroupOp::create(b, ST - 2);
+        stage.wait(ST - 2);
         k.barrier();
         Value ahead = k.add(j0, k.idx((ST - 1) * N));
         k.ifThen(k.lt(ahead, f.jEnd), [&] {
@@ -371,7 +249,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
         return out;
       });
   // Drain the (zero-filled) copies of a block that had no tile to compute.
-  NVVM::CpAsyncWaitGroupOp::create(b, 0);
+  stage.wait(0);
 
   // Partial results of this split.
   for (int64_t mt = 0; mt < MT; ++mt)

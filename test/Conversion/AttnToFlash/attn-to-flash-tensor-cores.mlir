@@ -1,17 +1,21 @@
 // RUN: attn-opt %s -split-input-file --attn-to-flash="tensor-cores=true" | FileCheck %s
 
-// MQA decode in bf16 (32 query rows per cache group): the mma.sync schedule.
-// Two m16 row tiles per block, 32-row cache tiles triple buffered by
-// cp.async in dynamic workgroup memory (zero-filled past the sequence; the
-// wait leaves the newest tile in flight),
-// scores (warps splitting the k steps) and values on m16n8k16 tensor-core
-// tiles.
+// MQA decode in bf16 (32 query rows per cache group, 32 FLOP/B): the mma.sync
+// schedule with the softmax in registers. Two m16 row tiles per block; 4 key
+// warps of 16 cache rows each make 64-row tiles, triple buffered by cp.async
+// in dynamic workgroup memory (the wait leaves the newest tile in flight,
+// one barrier per tile). Scores stay in mma accumulators: a row's max and
+// sum are reduced over the 4 lanes of a quad, the outputs are rescaled only
+// when some row's max grew (a warp vote), the probabilities feed the value
+// product as A fragments. The key warps merge through workgroup memory at
+// the end.
 // CHECK-LABEL: gpu.module @mqa_decode_attn0
 // CHECK-SAME: dynamic_shared_bytes = [[BYTES:[0-9]+]] : i64, grid = ["ceildiv(32*Tq,32)", "B*1", "S"], name = "fwd"
 // CHECK-SAME: dynamic_shared_bytes = 0 : i64, grid = ["32", "Tq", "B"], name = "combine"
 // CHECK-SAME: rows_per_block = 32 : i64
 // CHECK-SAME: schedule = "mma"
-// CHECK-SAME: tile_rows = 32 : i64
+// CHECK-SAME: softmax = "registers"
+// CHECK-SAME: tile_rows = 64 : i64
 // CHECK: gpu.func @fwd(
 // CHECK-SAME: kernel attributes {known_block_size = array<i32: 128, 1, 1>, nvvm.maxntid = array<i32: 128, 1, 1>, nvvm.minctasm = 2 : i32}
 // CHECK: gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
@@ -19,16 +23,25 @@
 // CHECK: nvvm.cp.async.commit.group
 // CHECK: scf.for
 // CHECK: nvvm.cp.async.wait.group 1
-// CHECK: gpu.barrier
-// CHECK: scf.for
+// CHECK-NEXT: gpu.barrier
+// CHECK-NOT: gpu.barrier
 // CHECK: nvgpu.ldmatrix {{.+}} {numTiles = 4 : i32, transpose = false}
 // CHECK: nvgpu.ldmatrix {{.+}} {numTiles = 4 : i32, transpose = false}
 // CHECK: nvvm.mma.sync {{.+}} multiplicandAPtxType = #nvvm.mma_type<bf16>
 // CHECK-SAME: shape = #nvvm.shape<m = 16, n = 8, k = 16>
+// CHECK-NOT: gpu.barrier
+// CHECK: gpu.shuffle xor
 // CHECK: gpu.shuffle xor
 // CHECK: math.exp2 {{.+}} fastmath<afn>
-// CHECK: nvgpu.ldmatrix {{.+}} {numTiles = 2 : i32, transpose = true}
+// CHECK: nvvm.vote.sync any
+// CHECK: scf.if
+// CHECK: arith.truncf {{.+}} : vector<2xf32> to vector<2xbf16>
+// CHECK: nvgpu.ldmatrix {{.+}} {numTiles = 4 : i32, transpose = true}
 // CHECK: nvvm.mma.sync
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.yield
+// CHECK: nvvm.cp.async.wait.group 0
+// CHECK: gpu.barrier
 // CHECK: gpu.func @combine
 #mqa = #attn.variant<kv_form = separate, num_q_heads = 32, num_kv_heads = 1,
                      qk_head_dim = 128, v_head_dim = 128,
@@ -43,19 +56,22 @@ func.func @mqa_decode(%q: tensor<?x1x32x128xbf16>, %k: tensor<?x?x1x128xbf16>,
 
 // -----
 
-// Absorbed MLA decode in f16: the rotary stream lands beside the latent
-// row in the same tile (columns 512..575); the value view is the latent row
-// itself, so one 576-wide tile feeds both products. A 512-wide value keeps
-// one m16 tile per block (64 accumulators a thread), 32-row cache tiles.
+// Absorbed MLA decode in f16 with 16 heads: the rotary stream lands beside
+// the latent row in the same tile (columns 512..575); the value view is the
+// latent row itself, so one 576-wide tile feeds both products. 512 value
+// columns take two value warps per key slice (128 accumulators each), so
+// 2 key warps make 32-row tiles.
 // CHECK-LABEL: gpu.module @mla_decode_attn0
 // CHECK-SAME: rows_per_block = 16 : i64
 // CHECK-SAME: schedule = "mma"
+// CHECK-SAME: softmax = "registers"
 // CHECK-SAME: tile_rows = 32 : i64
 // CHECK: gpu.func @fwd(
 // CHECK: nvgpu.device_async_copy
 // CHECK: nvgpu.device_async_copy
 // CHECK: nvgpu.device_async_copy
 // CHECK: nvvm.mma.sync {{.+}} shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// CHECK: arith.truncf {{.+}} : vector<2xf32> to vector<2xf16>
 #mla = #attn.variant<kv_form = latent, num_q_heads = 16, num_kv_heads = 1,
                      qk_head_dim = 192, v_head_dim = 128, latent_dim = 512,
                      rope = #attn.rope<placement = decoupled_shared_key, dim = 64>,
@@ -66,6 +82,79 @@ func.func @mla_decode(%q: tensor<?x1x16x576xf16>, %c: tensor<?x?x1x512xf16>,
          rope_keys(%kr : tensor<?x?x64xf16>) up_v(%uv : tensor<16x512x128xf16>)
          absorbed -> tensor<?x1x16x128xf16>
   return %o : tensor<?x1x16x128xf16>
+}
+
+// -----
+
+// MLA with 128 heads (242 FLOP/B): recomputing scores per value slice would
+// make the register form compute-bound, so the warps split the scores' k
+// steps and the value columns, and scores and probabilities pass through
+// workgroup memory (three barriers per tile). 32 rows per block, since more
+// than 4 blocks would re-read each tile.
+// CHECK-LABEL: gpu.module @mla128_decode_attn0
+// CHECK-SAME: rows_per_block = 32 : i64
+// CHECK-SAME: schedule = "mma"
+// CHECK-SAME: softmax = "workgroup"
+// CHECK: gpu.func @fwd(
+// CHECK: scf.for
+// CHECK: gpu.barrier
+// CHECK: nvvm.mma.sync
+// CHECK: gpu.barrier
+// CHECK: math.exp2
+// CHECK: gpu.barrier
+// CHECK: nvgpu.ldmatrix {{.+}} {numTiles = 2 : i32, transpose = true}
+#mla128 = #attn.variant<kv_form = latent, num_q_heads = 128, num_kv_heads = 1,
+                     qk_head_dim = 192, v_head_dim = 128, latent_dim = 512,
+                     rope = #attn.rope<placement = decoupled_shared_key, dim = 64>,
+                     softmax_scale = 0.07216878364870322, value_epilogue = latent_up>
+func.func @mla128_decode(%q: tensor<?x1x128x576xbf16>, %c: tensor<?x?x1x512xbf16>,
+                      %kr: tensor<?x?x64xbf16>, %uv: tensor<128x512x128xbf16>) -> tensor<?x1x128x128xbf16> {
+  %o = attn.attention #mla128 query(%q : tensor<?x1x128x576xbf16>) rows(%c : tensor<?x?x1x512xbf16>)
+         rope_keys(%kr : tensor<?x?x64xbf16>) up_v(%uv : tensor<128x512x128xbf16>)
+         absorbed -> tensor<?x1x128x128xbf16>
+  return %o : tensor<?x1x128x128xbf16>
+}
+
+// -----
+
+// GTA decode: 4 query rows per tied row are too few for the intensity
+// argument, but streaming would issue two views' worth of CUDA-core work per
+// loaded element; tensor cores on rows padded to 16 keep it memory-bound.
+// The key view is row columns 0..63 then the shared rotary stream (tile
+// columns 128..191); the value view is row columns 0..127.
+// CHECK-LABEL: gpu.module @gta_decode_attn0
+// CHECK-SAME: rows_per_block = 16 : i64
+// CHECK-SAME: schedule = "mma"
+// CHECK-SAME: softmax = "registers"
+// CHECK: gpu.func @fwd(
+// CHECK: nvvm.mma.sync
+#gta = #attn.variant<kv_form = tied, num_q_heads = 32, num_kv_heads = 8,
+                     qk_head_dim = 128, v_head_dim = 128,
+                     rope = #attn.rope<placement = q_suffix_shared_key, dim = 64>,
+                     tie = #attn.tie<row = 128, key = 0 : 64, value = 0 : 128>,
+                     softmax_scale = 0.088388347648318433>
+func.func @gta_decode(%q: tensor<?x1x32x128xbf16>, %r: tensor<?x?x8x128xbf16>,
+                      %kr: tensor<?x?x64xbf16>) -> tensor<?x1x32x128xbf16> {
+  %o = attn.attention #gta query(%q : tensor<?x1x32x128xbf16>) rows(%r : tensor<?x?x8x128xbf16>)
+         rope_keys(%kr : tensor<?x?x64xbf16>) -> tensor<?x1x32x128xbf16>
+  return %o : tensor<?x1x32x128xbf16>
+}
+
+// -----
+
+// GQA decode (4 query rows, separate keys and values, a power of two) keeps
+// the streaming kernel: it reaches the copy rate there.
+// CHECK-LABEL: gpu.module @gqa_decode_attn0
+// CHECK-SAME: schedule = "streaming"
+#gqa = #attn.variant<kv_form = separate, num_q_heads = 32, num_kv_heads = 8,
+                     qk_head_dim = 128, v_head_dim = 128,
+                     rope = #attn.rope<placement = full_head, dim = 128>,
+                     softmax_scale = 0.088388347648318433>
+func.func @gqa_decode(%q: tensor<?x1x32x128xbf16>, %k: tensor<?x?x8x128xbf16>,
+                      %v: tensor<?x?x8x128xbf16>) -> tensor<?x1x32x128xbf16> {
+  %o = attn.attention #gqa query(%q : tensor<?x1x32x128xbf16>) keys(%k : tensor<?x?x8x128xbf16>)
+         values(%v : tensor<?x?x8x128xbf16>) -> tensor<?x1x32x128xbf16>
+  return %o : tensor<?x1x32x128xbf16>
 }
 
 // -----

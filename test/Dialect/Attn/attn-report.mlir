@@ -4,22 +4,25 @@
 // GLA-2 ~h_q, MFA ~h_q, MFA-KR ~2 h_q, Sun's GTA ~n_q, MTLA per slot as MLA.
 // Then the fused path's choice for a one-token decode step and its roofline
 // time at B = 16, L = 8192: GQA streams (4 query rows per KV head, 8 rows in
-// flight per warp) and is memory-bound (537 MB at 3 TB/s + launches); MLA's
-// 128 rows per latent row take tensor cores (FLOP-bound at 490 TFLOP/s), or
-// without them the tiled CUDA-core kernel (FLOP-bound at 67).
+// flight per warp) and is memory-bound (537 MB at 3 TB/s + launches); GTA's
+// tied rows and Sun's 5-row groups would be issue-bound streaming and take
+// tensor cores with the softmax in registers; MLA's 128 rows per latent row
+// take tensor cores (FLOP-bound at 490 TFLOP/s) with the softmax in
+// workgroup memory, or without them the tiled CUDA-core kernel (FLOP-bound
+// at 67).
 //
 // RUN: attn-opt --attn-report -o /dev/null %examples/mha.mlir | FileCheck %s --check-prefix=MHA
 // MHA: function{{ +}}kv_form{{ +}}h_q{{ +}}h_kv{{ +}}h_out{{ +}}cache el/tok{{ +}}bytes/tok{{ +}}vs MHA{{ +}}decode AI{{ +}}schedule{{ +}}rows{{ +}}unroll{{ +}}decode us@16x8k{{ +}}why
-// MHA: mha_prefill{{.*}}mma{{.*}}query tokens not static (prefill): 1.0 FLOP/B, past the CUDA-core ridge (22), tensor cores (mma.sync) on 64-row tiles
+// MHA: mha_prefill{{.*}}mma{{.*}}query tokens not static (prefill): 1.0 FLOP/B, past the CUDA-core ridge (22), tensor cores (mma.sync), softmax in registers (4 key x 1 value warps, 64-row tiles)
 // MHA: mha_decode{{ +}}separate{{ +}}32{{ +}}32{{ +}}32{{ +}}8192.0{{ +}}16384.0{{ +}}1.0000{{ +}}1.00
 // RUN: attn-opt --attn-report -o /dev/null %examples/mqa.mlir | FileCheck %s --check-prefix=MQA
 // MQA: mqa_decode{{ +}}separate{{ +}}32{{ +}}1{{ +}}32{{ +}}256.0{{ +}}512.0{{ +}}0.0312{{ +}}32.00
 // RUN: attn-opt --attn-report -o /dev/null %examples/gqa.mlir | FileCheck %s --check-prefix=GQA
 // GQA: gqa_decode{{ +}}separate{{ +}}32{{ +}}8{{ +}}32{{ +}}2048.0{{ +}}4096.0{{ +}}0.2500{{ +}}4.00{{ +}}streaming{{ +}}4{{ +}}8{{ +}}187.0{{ +}}4 query rows per cache group <= 8: stream rows through registers
 // RUN: attn-opt --attn-report -o /dev/null %examples/gta.mlir | FileCheck %s --check-prefix=GTA
-// GTA: gta_decode{{ +}}tied{{ +}}32{{ +}}8{{ +}}32{{ +}}1088.0{{ +}}2176.0{{ +}}0.1328{{ +}}7.53
+// GTA: gta_decode{{ +}}tied{{ +}}32{{ +}}8{{ +}}32{{ +}}1088.0{{ +}}2176.0{{ +}}0.1328{{ +}}7.53{{ +}}mma{{ +}}16{{ +}}1{{ +}}103.1{{ +}}4 query rows per cache group, tied row (two views of each element): streaming would be issue-bound; tensor cores (mma.sync) on rows padded to 16, softmax in registers (4 key x 1 value warps, 64-row tiles)
 // RUN: attn-opt --attn-report -o /dev/null %examples/mla.mlir | FileCheck %s --check-prefix=MLA
-// MLA: mla_decode{{ +}}latent{{ +}}128{{ +}}1{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}241.78{{ +}}mma{{ +}}32{{ +}}1{{ +}}82.5{{ +}}128 query rows per cache group: 241.8 FLOP/B, past the CUDA-core ridge (22), tensor cores (mma.sync) on 16-row tiles
+// MLA: mla_decode{{ +}}latent{{ +}}128{{ +}}1{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}241.78{{ +}}mma{{ +}}32{{ +}}1{{ +}}82.5{{ +}}128 query rows per cache group: 241.8 FLOP/B, past the CUDA-core ridge (22), tensor cores (mma.sync), softmax in workgroup memory (16-row tiles; in registers, padded rows and recomputed scores would pass half the tensor-core ridge, 82 FLOP/B, or leave one block per SM)
 // RUN: attn-opt --attn-report="tensor-cores=false" -o /dev/null %examples/mla.mlir | FileCheck %s --check-prefix=MLA-CUDA
 // MLA-CUDA: mla_decode{{ +}}latent{{ +}}128{{ +}}1{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}241.78{{ +}}tiled{{ +}}8{{ +}}1{{ +}}552.9{{ +}}128 query rows per cache group: too many for registers, stage tiles in workgroup memory
 // RUN: attn-opt --attn-report -o /dev/null %examples/gla.mlir | FileCheck %s --check-prefix=GLA
@@ -29,6 +32,6 @@
 // RUN: attn-opt --attn-report -o /dev/null %examples/mfa_kr.mlir | FileCheck %s --check-prefix=KR
 // KR: mfa_kr_decode{{ +}}tied{{ +}}64{{ +}}1{{ +}}64{{ +}}256.0{{ +}}512.0{{ +}}0.0078{{ +}}128.00
 // RUN: attn-opt --attn-report -o /dev/null %examples/gta_sun.mlir | FileCheck %s --check-prefix=SUN
-// SUN: gta_sun_decode{{ +}}separate{{ +}}5{{ +}}1{{ +}}20{{ +}}192.0{{ +}}384.0{{ +}}0.0750{{ +}}5.00
+// SUN: gta_sun_decode{{ +}}separate{{ +}}5{{ +}}1{{ +}}20{{ +}}192.0{{ +}}384.0{{ +}}0.0750{{ +}}5.00{{ +}}mma{{ +}}16{{ +}}{{.*}}5 query rows per cache group, not a power of two: streaming would be issue-bound
 // RUN: attn-opt --attn-report -o /dev/null %examples/mtla.mlir | FileCheck %s --check-prefix=MTLA
 // MTLA: mtla_decode{{ +}}latent{{ +}}32{{ +}}1{{ +}}32{{ +}}288.0{{ +}}576.0{{ +}}0.0352{{ +}}60.44

@@ -24,6 +24,9 @@ struct FlashOptions {
   int64_t mmaRows = 0;      // query rows per block (16, 32, 64)
   int64_t mmaTile = 0;      // cache rows per tile (16, 32, 64)
   int64_t mmaStages = 0;    // tiles buffered (2 or 3)
+  int64_t mmaValueWarps = 0; // register softmax: warps per key slice
+  bool mmaSharedSoftmax = false; // never the register-softmax form
+  bool mmaSmallGroups = false;   // mma also for <= 8 rows per group
 };
 
 struct FlashPlan {
@@ -64,14 +67,24 @@ struct FlashPlan {
   bool mma = false;
   int64_t blocksPerSM = 1; // resident blocks the mma schedule is sized for
   int64_t stages = 2;      // cache tiles in flight or in use (mma)
+  // The register-softmax form of the mma schedule, for memory-bound
+  // groups: the warps split each tile's cache rows (key warps) and, where
+  // the accumulators would not fit one warp, the value columns (value
+  // warps, each recomputing its key slice's scores); scores, softmax and
+  // probabilities never leave registers, one barrier per tile.
+  bool registerSoftmax = false;
+  int64_t valueWarps = 1;
+  int64_t keyWarps() const { return threads / 32 / valueWarps; }
 
   /// Byte offsets of the tensor-core kernel's dynamic workgroup memory:
-  /// query rows, `stages` cache tiles (and value tiles when separate), the
-  /// f32 partial scores of the 4 warps, the probabilities in the storage
-  /// type, the rescale factors.
+  /// query rows, `stages` cache tiles (and value tiles when separate), then
+  /// for the shared softmax the f32 partial scores of the warps, the
+  /// probabilities in the storage type and the rescale factors; for the
+  /// register softmax, after the loop and over the same bytes, each key
+  /// warp's f32 outputs and (max, sum) per row for the block's merge.
   struct MmaLayout {
-    int64_t qPitch, kPitch, vPitch, sPitch, pPitch; // row pitches, elements
-    int64_t q, k, v, s, p, alpha, total;            // byte offsets, size
+    int64_t qPitch, kPitch, vPitch, sPitch, pPitch, oPitch; // elements
+    int64_t q, k, v, s, p, alpha, o, ml, total; // byte offsets, size
   };
   MmaLayout mmaLayout() const;
 

@@ -62,17 +62,41 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
       int64_t tq =
           cast<RankedTensorType>(op.getQuery().getType()).getDimSize(1);
       std::string why;
-      if (plan->mma)
+      bool fewRows = !ShapedType::isDynamic(tq) && plan->group * tq <= 8;
+      if (plan->mma && fewRows) {
+        why = std::to_string(plan->group * tq) + " query rows per cache group" +
+              (plan->separate() ? std::string(", not a power of two")
+                                : std::string(", tied row (two views of each "
+                                              "element)")) +
+              ": streaming would be issue-bound; tensor cores (mma.sync) on "
+              "rows padded to 16, ";
+      } else if (plan->mma) {
         why = (ShapedType::isDynamic(tq)
                    ? std::string("query tokens not static (prefill)")
                    : std::to_string(plan->group * tq) +
                          " query rows per cache group") +
               llvm::formatv(": {0:f1} FLOP/B, past the CUDA-core ridge "
-                            "({1:f0}), tensor cores (mma.sync) on {2}-row tiles",
+                            "({1:f0}), tensor cores (mma.sync), ",
                             cost.intensity(bytes),
-                            FlashPlan::kCudaCoreFlops / FlashPlan::kBandwidth,
-                            plan->tileRows)
+                            FlashPlan::kCudaCoreFlops / FlashPlan::kBandwidth)
                   .str();
+      }
+      if (plan->mma) {
+        constexpr double kRidge = FlashPlan::kMmaFlops / FlashPlan::kBandwidth;
+        why += plan->registerSoftmax
+                   ? llvm::formatv("softmax in registers ({0} key x {1} value "
+                                   "warps, {2}-row tiles)",
+                                   plan->keyWarps(), plan->valueWarps,
+                                   plan->tileRows)
+                         .str()
+                   : llvm::formatv("softmax in workgroup memory ({0}-row "
+                                   "tiles; in registers, padded rows and "
+                                   "recomputed scores would pass half the "
+                                   "tensor-core ridge, {1:f0} FLOP/B, or "
+                                   "leave one block per SM)",
+                                   plan->tileRows, kRidge / 2)
+                         .str();
+      }
       else if (ShapedType::isDynamic(tq))
         why = "query tokens not static (prefill): stage tiles in workgroup "
               "memory";

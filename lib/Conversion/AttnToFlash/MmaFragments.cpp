@@ -1,0 +1,167 @@
+//===- MmaFragments.cpp - what both tensor-core kernels share -------------===//
+#include "MmaFragments.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+/// bf16 pairs travel as i32 (what nvvm.mma.sync takes for bf16); f16 pairs
+/// as vector<2xf16>.
+static Value asRegister(ImplicitLocOpBuilder &b, Value pair) {
+  auto vt = cast<VectorType>(pair.getType());
+  if (!vt.getElementType().isBF16())
+    return pair;
+  auto word = VectorType::get({1}, b.getI32Type());
+  Value w = vector::BitCastOp::create(b, word, pair);
+  return vector::ExtractOp::create(b, w, ArrayRef<int64_t>{0});
+}
+
+SmallVector<Value> MmaFragments::load(Value mem, Value index, int tiles,
+                                      bool trans) {
+  ImplicitLocOpBuilder &b = k.b;
+  auto type = VectorType::get({tiles, 2}, elem);
+  Value v = nvgpu::LdMatrixOp::create(b, type, mem, ValueRange{index}, trans,
+                                      tiles);
+  SmallVector<Value> regs;
+  for (int i = 0; i < tiles; ++i)
+    regs.push_back(
+        asRegister(b, vector::ExtractOp::create(b, v, ArrayRef<int64_t>{i})));
+  return regs;
+}
+
+SmallVector<Value> MmaFragments::mma(ArrayRef<Value> a, ArrayRef<Value> bFrag,
+                                     ArrayRef<Value> c) {
+  ImplicitLocOpBuilder &b = k.b;
+  Type f32 = b.getF32Type();
+  auto resTy =
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+  NVVM::MMATypes t = elem.isBF16() ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+  Value d = NVVM::MmaOp::create(
+      b, resTy, a, bFrag, c, ArrayRef<int64_t>{16, 8, 16}, std::nullopt,
+      std::nullopt, std::array<NVVM::MMATypes, 2>{t, t},
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                     NVVM::MMALayout::col});
+  SmallVector<Value> out;
+  for (int64_t i = 0; i < 4; ++i)
+    out.push_back(LLVM::ExtractValueOp::create(b, d, ArrayRef<int64_t>{i}));
+  return out;
+}
+
+Value MmaFragments::pack(Value lo, Value hi) {
+  ImplicitLocOpBuilder &b = k.b;
+  Value pair = vector::FromElementsOp::create(
+      b, VectorType::get({2}, k.f32()), ValueRange{lo, hi});
+  pair = arith::TruncFOp::create(b, VectorType::get({2}, elem), pair);
+  return asRegister(b, pair);
+}
+
+MmaLane::MmaLane(KernelBuilder &k, Value tid) {
+  lane = k.rem(tid, k.idx(32));
+  warp = k.div(tid, k.idx(32));
+  g = k.div(lane, k.idx(4));
+  t4 = k.rem(lane, k.idx(4));
+  Value l8 = k.rem(lane, k.idx(8));
+  half = k.rem(k.div(lane, k.idx(8)), k.idx(2));
+  upper = k.div(lane, k.idx(16));
+  // A (x4): matrices 0-3 are (rows 0-7, k 0-7), (rows 8-15, k 0-7),
+  // (rows 0-7, k 8-15), (rows 8-15, k 8-15).
+  aRow = k.add(l8, k.mul(half, k.idx(8)));
+  aCol = k.mul(upper, k.idx(8));
+  // B (x4, two 8-row n tiles): (n 0-7, k 0-7), (n 0-7, k 8-15),
+  // (n 8-15, k 0-7), (n 8-15, k 8-15).
+  bRow = k.add(l8, k.mul(upper, k.idx(8)));
+  bCol = k.mul(half, k.idx(8));
+}
+
+MmaStaging::MmaStaging(KernelBuilder &k, ForwardFrame &f, const FlashPlan &p)
+    : lay(p.mmaLayout()), k(k), f(f), p(p) {
+  ImplicitLocOpBuilder &b = k.b;
+  auto space = gpu::AddressSpaceAttr::get(
+      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+  smem = gpu::DynamicSharedMemoryOp::create(
+      b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                         MemRefLayoutAttrInterface(), space));
+  chunk = 16 / (cast<FloatType>(p.storage).getWidth() / 8);
+  int64_t R = p.rowsPerBlock, N = p.tileRows;
+  qs = view(lay.q, R * lay.qPitch, p.storage);
+  kt = view(lay.k, p.stages * N * lay.kPitch, p.storage);
+  vt = p.separate() ? view(lay.v, p.stages * N * lay.vPitch, p.storage) : kt;
+}
+
+Value MmaStaging::view(int64_t offset, int64_t n, Type elem) {
+  auto space = cast<MemRefType>(smem.getType()).getMemorySpace();
+  auto type = MemRefType::get({n}, elem, MemRefLayoutAttrInterface(), space);
+  return memref::ViewOp::create(k.b, type, smem, k.idx(offset), ValueRange{});
+}
+
+void MmaStaging::copy(Value src, Value srcAt, Value dst, Value dstAt,
+                      Value valid) {
+  ImplicitLocOpBuilder &b = k.b;
+  Value n = k.select(valid, k.idx(chunk), k.idx(0));
+  nvgpu::DeviceAsyncCopyOp::create(
+      b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst,
+      ValueRange{dstAt}, src, ValueRange{srcAt}, b.getIndexAttr(chunk), n,
+      b.getUnitAttr());
+}
+
+void MmaStaging::commit() { NVVM::CpAsyncCommitGroupOp::create(k.b); }
+
+void MmaStaging::wait(int64_t pending) {
+  NVVM::CpAsyncWaitGroupOp::create(k.b, pending);
+}
+
+void MmaStaging::staticLoop(int64_t count, function_ref<void(Value)> body) {
+  // Unrolled when every thread takes the same number of steps: the index
+  // arithmetic then depends on the thread only and leaves the tile loop.
+  int64_t NT = p.threads;
+  if (count % NT || count / NT > 16)
+    return k.loop(f.tid, k.idx(count), k.idx(NT), body);
+  for (int64_t c = 0; c < count / NT; ++c)
+    body(k.add(f.tid, k.idx(c * NT)));
+}
+
+void MmaStaging::loadQuery() {
+  int64_t R = p.rowsPerBlock, DK = p.keyWidth, qChunks = DK / chunk;
+  Value one = k.idx(1);
+  staticLoop(R * qChunks, [&](Value i) {
+    Value r = k.div(i, k.idx(qChunks));
+    Value c = k.mul(k.rem(i, k.idx(qChunks)), k.idx(chunk));
+    Value rho = k.add(f.rho0, r);
+    Value rhoC = k.min(rho, k.sub(f.rowsTotal, one));
+    copy(f.q, k.add(k.mul(f.queryRow(rhoC), k.idx(DK)), c), qs,
+         k.add(k.mul(r, k.idx(lay.qPitch)), c), k.lt(rho, f.rowsTotal));
+  });
+}
+
+void MmaStaging::loadTile(Value j0, Value slot) {
+  int64_t N = p.tileRows;
+  Value one = k.idx(1);
+  auto stream = [&](Value src, int64_t width, bool perHead, Value dst,
+                    int64_t pitch, int64_t col0) {
+    int64_t per = width / chunk;
+    Value base = k.mul(slot, k.idx(N * pitch));
+    staticLoop(N * per, [&](Value i) {
+      Value n = k.div(i, k.idx(per));
+      Value c = k.mul(k.rem(i, k.idx(per)), k.idx(chunk));
+      Value j = k.add(j0, n);
+      Value jC = k.min(j, k.sub(f.L, one));
+      Value row = k.add(k.mul(f.bIdx, f.L), jC); // b * L + j
+      if (perHead)
+        row = k.add(k.mul(row, f.Hkv), f.gk);
+      copy(src, k.add(k.mul(row, k.idx(width)), c), dst,
+           k.add(base, k.add(k.mul(n, k.idx(pitch)), k.add(c, k.idx(col0)))),
+           k.lt(j, f.jEnd));
+    });
+  };
+  if (p.separate()) {
+    stream(f.keys, p.keyWidth, true, kt, lay.kPitch, 0);
+    stream(f.values, p.valueWidth, true, vt, lay.vPitch, 0);
+  } else {
+    stream(f.rows, p.rowWidth, true, kt, lay.kPitch, 0);
+    if (p.ropeDim)
+      stream(f.rope, p.ropeDim, false, kt, lay.kPitch, p.rowWidth);
+  }
+}

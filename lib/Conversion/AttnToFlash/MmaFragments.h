@@ -1,0 +1,75 @@
+//===- MmaFragments.h - what both tensor-core kernels share -----*- C++ -*-===//
+//
+// Warp-level mma.sync on fragments held as SSA values, and the staging of
+// query rows and cache tiles into dynamic workgroup memory by cp.async.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_LIB_CONVERSION_ATTNTOFLASH_MMAFRAGMENTS_H
+#define ATTN_LIB_CONVERSION_ATTNTOFLASH_MMAFRAGMENTS_H
+
+#include "FlashKernels.h"
+#include "KernelBuilder.h"
+
+namespace mlir::attn {
+
+/// m16n8k16 mma.sync (bf16 or f16 in, f32 accumulate) and its fragments.
+struct MmaFragments {
+  KernelBuilder &k;
+  Type elem; // bf16 or f16
+
+  /// ldmatrix of `tiles` 8x8 matrices; lane l supplies the address of row
+  /// l % 8 of matrix l / 8. Returns one 32-bit register per matrix, typed as
+  /// mma.sync takes it (i32 for bf16, vector<2xf16> for f16).
+  SmallVector<Value> load(Value mem, Value index, int tiles, bool trans);
+  /// D = A B + C for one m16n8k16 tile: A 4 registers, B 2, C 4 floats.
+  SmallVector<Value> mma(ArrayRef<Value> a, ArrayRef<Value> b,
+                         ArrayRef<Value> c);
+  /// Two f32 values rounded into one A/B register (`lo` at the lower k).
+  Value pack(Value lo, Value hi);
+};
+
+/// The lane's coordinates in the mma fragments.
+struct MmaLane {
+  MmaLane(KernelBuilder &k, Value tid);
+  Value lane, warp;
+  Value g, t4;       // accumulator rows g, g + 8; columns 2 t4, 2 t4 + 1
+  Value aRow, aCol;  // x4 A load: row (0-15) and k offset (0, 8) of the lane
+  Value bRow, bCol;  // x4 B load of two n tiles: row (0-15) and k offset
+  Value half, upper; // matrix index bits of an x4 load (l / 8 % 2, l / 16)
+};
+
+/// The dynamic workgroup memory of a tensor-core kernel and the
+/// asynchronous copies that fill it (16 bytes per copy, zero-filled where
+/// invalid).
+class MmaStaging {
+public:
+  MmaStaging(KernelBuilder &k, ForwardFrame &f, const FlashPlan &p);
+  /// A view of `n` elements of `elem` at byte `offset`.
+  Value view(int64_t offset, int64_t n, Type elem);
+  /// The block's query rows (zeros past the last row) into `qs`.
+  void loadQuery();
+  /// Cache rows j0 .. j0 + N into tile buffer `slot`: each stream's row
+  /// slice at its column of the tile, rows past jEnd zero-filled so their
+  /// (zero) probabilities never meet stale values.
+  void loadTile(Value j0, Value slot);
+  void commit();
+  /// Waits until at most `pending` commit groups are in flight.
+  void wait(int64_t pending);
+
+  FlashPlan::MmaLayout lay;
+  Value qs, kt, vt; // query rows, key (or tied) tiles, value tiles
+
+private:
+  void copy(Value src, Value srcAt, Value dst, Value dstAt, Value valid);
+  /// for (i = tid; i < count; i += threads) body(i)
+  void staticLoop(int64_t count, function_ref<void(Value)> body);
+  KernelBuilder &k;
+  ForwardFrame &f;
+  const FlashPlan &p;
+  Value smem;
+  int64_t chunk; // elements per 16-byte copy
+};
+
+} // namespace mlir::attn
+
+#endif // ATTN_LIB_CONVERSION_ATTNTOFLASH_MMAFRAGMENTS_H
