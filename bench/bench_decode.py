@@ -210,7 +210,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="fewer shapes")
     ap.add_argument("--only", default="", help="comma-separated variants to run")
     ap.add_argument("--shapes", default="",
-                    help="comma-separated variant:B:L to run, e.g. gqa:16:8192")
+                    help="comma-separated variant:B:L to run instead of the plan, e.g. gqa:16:8192")
     ap.add_argument("--flex", action="store_true",
                     help="also FlexAttention (compiled per shape, CUDA graph; slow to compile)")
     args = ap.parse_args()
@@ -232,8 +232,8 @@ def main():
     if args.only:
         plan = [p for p in plan if p[0] in args.only.split(",")]
     if args.shapes:
-        want = {tuple(x.split(":")) for x in args.shapes.split(",")}
-        plan = [p for p in plan if (p[0], str(p[1]), str(p[2])) in want]
+        # Exactly these shapes, in this order (any B and L).
+        plan = [(v, int(b), int(l)) for v, b, l in (x.split(":") for x in args.shapes.split(","))]
     rows = []
     hdr = (f"{'variant':8} {'B':>4} {'L':>6} {'MB':>7} {'ok':>3} {'pred us':>8} {'attn us':>9} {'GB/s':>7} "
            f"{'%copy':>6} {'best peer':>10} {'peer us':>9} {'x peer':>7}")

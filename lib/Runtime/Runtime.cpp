@@ -180,7 +180,8 @@ int64_t KernelModule::chooseSplits(int64_t B, int64_t Tq, int64_t L) const {
                                     fwd_.dynamicSharedBytes);
   int64_t want = std::max<int64_t>(1, wave / blocks);
   int64_t maxSplits = std::max<int64_t>(1, L / (4 * tileRows()));
-  return std::clamp<int64_t>(want, 1, std::min<int64_t>(maxSplits, 64));
+  return std::clamp<int64_t>(want, 1,
+                             std::min<int64_t>(maxSplits, this->maxSplits()));
 }
 
 Status KernelModule::launch(const KernelSpec &k, void *fn,
@@ -246,6 +247,10 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
                                   int64_t B, int64_t Tq, int64_t L,
                                   int64_t splits, void *stream) {
   int64_t S = splits > 0 ? splits : chooseSplits(B, Tq, L);
+  if (S > maxSplits())
+    return Status::error(name_ + ": " + std::to_string(S) +
+                         " splits requested; the combine kernel merges at "
+                         "most " + std::to_string(maxSplits()));
   std::map<std::string, void *> named;
   for (size_t i = 0; i < buffers.size(); ++i)
     named[inputs_[i].name] = buffers[i];

@@ -63,6 +63,10 @@ public:
   /// update: cache (updated in place), rows, lengths, weights.
   const std::vector<TensorSpec> &inputs() const { return inputs_; }
   int64_t tileRows() const { return info_["tile_rows"].i64(); }
+  /// The most splits the combine kernel merges.
+  int64_t maxSplits() const {
+    return info_.has("max_splits") ? info_["max_splits"].i64() : 64;
+  }
 
   /// Launches the kernels on `buffers` (device pointers, in inputs() order).
   /// Attention: batch B, Tq query tokens, L cache rows per sequence; `splits`

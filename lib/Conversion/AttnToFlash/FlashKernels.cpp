@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "FlashKernels.h"
 #include "KernelBuilder.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -223,8 +224,11 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
     break;
   }
   args.append({flat(p.storage), idxT, idxT, idxT});
-  gpu::GPUFuncOp func =
-      makeKernel(ob, loc, name, args, {workgroupBuffer(ctx, DV)}, NT);
+  gpu::GPUFuncOp func = makeKernel(
+      ob, loc, name, args,
+      {workgroupBuffer(ctx, DV), workgroupBuffer(ctx, FlashPlan::kMaxSplits),
+       workgroupBuffer(ctx, std::max(p.combineVector() * NT, DO))},
+      NT);
   Block &entry = func.getBody().front();
   ImplicitLocOpBuilder b(loc, ob);
   b.setInsertionPointToStart(&entry);
@@ -241,6 +245,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   Value B = entry.getArgument(a++), Tq = entry.getArgument(a++),
         S = entry.getArgument(a++);
   Value obar = func.getWorkgroupAttributions()[0];
+  Value weights = func.getWorkgroupAttributions()[1];
 
   Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
   Value i = gpu::BlockIdOp::create(b, gpu::Dimension::x);
@@ -268,48 +273,132 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   // A row that saw nothing yields zeros rather than NaN.
   Value inv = k.select(k.fgt(total, k.f(0.0)), k.divf(k.f(1.0), total),
                        k.f(0.0));
+  // Each split's weight once, in workgroup memory: the merge below is then
+  // a multiply-add per split and element.
+  k.loop(tid, S, nt, [&](Value s) {
+    k.store(k.mulf(k.exp(k.subf(mOf(s), mSafe)), inv), weights, s);
+  });
+  k.barrier();
+  // Four splits per step, their loads independent (the partial outputs sit
+  // in L2; a chain of one load per step would wait out its latency S times).
+  Value S4 = k.mul(k.div(S, k.idx(4)), k.idx(4));
+  auto term = [&](Value s, Value e) {
+    Value v = memref::LoadOp::create(b, oPart,
+                                     k.add(k.mul(base(s), k.idx(DV)), e));
+    return k.mulf(memref::LoadOp::create(b, weights, s), v);
+  };
   k.loop(tid, k.idx(DV), nt, [&](Value e) {
-    Value o = k.reduce(zero, S, k.f(0.0), [&](Value s, Value acc) {
-      Value w = k.exp(k.subf(mOf(s), mSafe));
-      Value v = memref::LoadOp::create(
-          b, oPart, k.add(k.mul(base(s), k.idx(DV)), e));
-      return k.addf(acc, k.mulf(w, v));
+    SmallVector<Value> init = {k.f(0.0)};
+    Value acc = k.loop(zero, S4, k.idx(4), init,
+                       [&](Value s, ValueRange in) -> SmallVector<Value> {
+                         SmallVector<Value> ts;
+                         for (int64_t d = 0; d < 4; ++d)
+                           ts.push_back(term(k.add(s, k.idx(d)), e));
+                         Value sum = k.addf(k.addf(ts[0], ts[1]),
+                                            k.addf(ts[2], ts[3]));
+                         return {k.addf(in[0], sum)};
+                       })[0];
+    acc = k.reduce(S4, S, acc, [&](Value s, Value a) {
+      return k.addf(a, term(s, e));
     });
-    k.store(k.mulf(o, inv), obar, e);
+    k.store(acc, obar, e);
   });
   k.barrier();
 
   Value outRow = k.add(k.mul(k.add(k.mul(bIdx, Tq), t), Hout), i);
-  k.loop(tid, k.idx(DO), nt, [&](Value e) {
-    Value val;
-    auto matvec = [&](Value w, Value head, int64_t inner, int64_t outer) {
-      // sum_c obar[c] * w[(head * inner + c) * outer + e]
-      return k.reduce(zero, k.idx(inner), k.f(0.0), [&](Value c, Value acc) {
-        Value x = memref::LoadOp::create(b, obar, c);
-        Value at = k.add(
-            k.mul(k.add(k.mul(head, k.idx(inner)), c), k.idx(outer)), e);
-        return k.addf(acc, k.mulf(x, k.loadF32(w, at)));
+  // The epilogue's mat-vec, sum_c obar[c] * w[(head * DV + c) * DO + e]
+  // (up-projection, decoder, post-transform), into workgroup memory: each
+  // thread owns VEC adjacent outputs (one 16-byte load of w per c) and every
+  // cGroups-th c, so its loads are independent and the block's are
+  // coalesced; the cGroups partial sums of an output are added below.
+  Value red = func.getWorkgroupAttributions()[2];
+  int64_t VEC = p.combineVector(), cGroups = VEC ? NT / (DO / VEC) : 1;
+  auto matvec = [&](Value w, Value head) {
+    if (!VEC) {
+      // One thread per output, eight independent loads per step.
+      k.loop(tid, k.idx(DO), nt, [&](Value e) {
+        int64_t U = DV % 8 == 0 ? 8 : 1;
+        SmallVector<Value> init(U, k.f(0.0));
+        SmallVector<Value> parts = k.loop(
+            zero, k.idx(DV), k.idx(U), init,
+            [&](Value c0, ValueRange in) -> SmallVector<Value> {
+              SmallVector<Value> outs;
+              for (int64_t u = 0; u < U; ++u) {
+                Value c = k.add(c0, k.idx(u));
+                Value at = k.add(
+                    k.mul(k.add(k.mul(head, k.idx(DV)), c), k.idx(DO)), e);
+                outs.push_back(k.addf(
+                    in[u], k.mulf(memref::LoadOp::create(b, obar, c),
+                                  k.loadF32(w, at))));
+              }
+              return outs;
+            });
+        Value sum = parts[0];
+        for (int64_t u = 1; u < U; ++u)
+          sum = k.addf(sum, parts[u]);
+        k.store(sum, red, e);
       });
+      k.barrier();
+      return;
+    }
+    Value cg = k.div(tid, k.idx(DO / VEC));
+    Value col = k.mul(k.rem(tid, k.idx(DO / VEC)), k.idx(VEC));
+    Type elem = cast<MemRefType>(w.getType()).getElementType();
+    auto vt = VectorType::get({VEC}, elem);
+    int64_t bytes = VEC * cast<FloatType>(elem).getWidth() / 8;
+    SmallVector<Value> init(VEC, k.f(0.0));
+    SmallVector<Value> acc =
+        k.loop(cg, k.idx(DV), k.idx(cGroups), init,
+               [&](Value c, ValueRange in) -> SmallVector<Value> {
+                 Value x = memref::LoadOp::create(b, obar, c);
+                 Value at = k.add(
+                     k.mul(k.add(k.mul(head, k.idx(DV)), c), k.idx(DO)), col);
+                 Value v = vector::LoadOp::create(b, vt, w, ValueRange{at},
+                                                  /*nontemporal=*/false,
+                                                  llvm::MaybeAlign(bytes));
+                 SmallVector<Value> outs;
+                 for (int64_t u = 0; u < VEC; ++u) {
+                   Value wu = vector::ExtractOp::create(b, v, u);
+                   if (cast<FloatType>(elem).getWidth() < 32)
+                     wu = arith::ExtFOp::create(b, k.f32(), wu);
+                   outs.push_back(k.addf(in[u], k.mulf(x, wu)));
+                 }
+                 return outs;
+               });
+    for (int64_t u = 0; u < VEC; ++u)
+      k.store(acc[u], red, k.add(k.mul(cg, k.idx(DO)), k.add(col, k.idx(u))));
+    k.barrier();
+  };
+  if (p.epilogue == ValueEpilogue::LatentUp)
+    matvec(w0, i);
+  else if (p.epilogue == ValueEpilogue::GatedLatentDecoder)
+    matvec(w1, i);
+  else if (p.epilogue == ValueEpilogue::KeyReusePost)
+    matvec(w1, zero);
+  k.loop(tid, k.idx(DO), nt, [&](Value e) {
+    auto mixed = [&] {
+      Value sum = k.f(0.0);
+      for (int64_t g = 0; g < cGroups; ++g)
+        sum = k.addf(sum, memref::LoadOp::create(
+                              b, red, k.add(k.idx(g * DO), e)));
+      return sum;
     };
+    Value val;
     switch (p.epilogue) {
     case ValueEpilogue::None:
       val = memref::LoadOp::create(b, obar, e);
       break;
     case ValueEpilogue::LatentUp:
-      val = matvec(w0, i, DV, DO);
+      val = mixed();
       break;
-    case ValueEpilogue::GatedLatentDecoder: {
-      Value dec = matvec(w1, i, DV, DO);
-      Value g = k.loadF32(w0, k.add(k.mul(outRow, k.idx(DO)), e));
-      val = k.mulf(dec, g);
+    case ValueEpilogue::GatedLatentDecoder:
+      val = k.mulf(mixed(),
+                   k.loadF32(w0, k.add(k.mul(outRow, k.idx(DO)), e)));
       break;
-    }
-    case ValueEpilogue::KeyReusePost: {
-      Value mix = matvec(w1, zero, DV, DO);
+    case ValueEpilogue::KeyReusePost:
       val = k.addf(memref::LoadOp::create(b, obar, e),
-                   k.mulf(k.loadF32(w0, e), mix));
+                   k.mulf(k.loadF32(w0, e), mixed()));
       break;
-    }
     }
     k.storeF32(val, out, k.add(k.mul(outRow, k.idx(DO)), e));
   });

@@ -80,6 +80,17 @@ FlashPlan::MmaLayout FlashPlan::mmaLayout() const {
   return l;
 }
 
+int64_t FlashPlan::combineVector() const {
+  if (epilogue == ValueEpilogue::None)
+    return 0;
+  // The threads must tile the outputs in whole vectors.
+  for (int64_t vec = 16 / int64_t(elementBytes()); vec >= 1; vec /= 2)
+    if (outWidth % vec == 0 && outWidth / vec <= threads &&
+        threads % (outWidth / vec) == 0)
+      return vec;
+  return 0; // one thread per output instead
+}
+
 int64_t FlashPlan::sharedBytes() const {
   if (mma)
     return mmaLayout().total;

@@ -127,7 +127,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
               "B*" + n(p.kvHeads), "S"},
              p.sharedBytes(), p.mma ? p.sharedBytes() : 0),
       kernel("combine", comb, {n(p.outHeads), "Tq", "B"},
-             p.valueWidth * 4, 0)};
+             p.combineSharedBytes(), 0)};
 
   DecodeCost cost = computeDecodeCost(op.getVariant());
   std::string variant;
@@ -168,6 +168,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       b.getNamedAttr("unroll", i64(p.unroll)),
       b.getNamedAttr("butterfly", b.getBoolAttr(p.butterfly)),
       b.getNamedAttr("rows_per_block", i64(p.rowsPerBlock)),
+      b.getNamedAttr("max_splits", i64(FlashPlan::kMaxSplits)),
       b.getNamedAttr("tile_rows", i64(p.tileRows)),
       b.getNamedAttr("kernels", b.getArrayAttr(kernels)),
   });

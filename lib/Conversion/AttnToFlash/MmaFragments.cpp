@@ -113,20 +113,20 @@ void MmaStaging::wait(int64_t pending) {
   NVVM::CpAsyncWaitGroupOp::create(k.b, pending);
 }
 
-void MmaStaging::staticLoop(int64_t count, function_ref<void(Value)> body) {
+void MmaStaging::staticLoop(int64_t count, Value index, int64_t threads,
+                            function_ref<void(Value)> body) {
   // Unrolled when every thread takes the same number of steps: the index
   // arithmetic then depends on the thread only and leaves the tile loop.
-  int64_t NT = p.threads;
-  if (count % NT || count / NT > 16)
-    return k.loop(f.tid, k.idx(count), k.idx(NT), body);
-  for (int64_t c = 0; c < count / NT; ++c)
-    body(k.add(f.tid, k.idx(c * NT)));
+  if (count % threads || count / threads > 16)
+    return k.loop(index, k.idx(count), k.idx(threads), body);
+  for (int64_t c = 0; c < count / threads; ++c)
+    body(k.add(index, k.idx(c * threads)));
 }
 
 void MmaStaging::loadQuery() {
   int64_t R = p.rowsPerBlock, DK = p.keyWidth, qChunks = DK / chunk;
   Value one = k.idx(1);
-  staticLoop(R * qChunks, [&](Value i) {
+  staticLoop(R * qChunks, f.tid, p.threads, [&](Value i) {
     Value r = k.div(i, k.idx(qChunks));
     Value c = k.mul(k.rem(i, k.idx(qChunks)), k.idx(chunk));
     Value rho = k.add(f.rho0, r);
@@ -137,14 +137,19 @@ void MmaStaging::loadQuery() {
 }
 
 void MmaStaging::loadTile(Value j0, Value slot) {
+  loadTileRows(j0, slot, k.idx(0), p.tileRows, f.tid, p.threads);
+}
+
+void MmaStaging::loadTileRows(Value j0, Value slot, Value first,
+                              int64_t count, Value index, int64_t threads) {
   int64_t N = p.tileRows;
   Value one = k.idx(1);
   auto stream = [&](Value src, int64_t width, bool perHead, Value dst,
                     int64_t pitch, int64_t col0) {
     int64_t per = width / chunk;
     Value base = k.mul(slot, k.idx(N * pitch));
-    staticLoop(N * per, [&](Value i) {
-      Value n = k.div(i, k.idx(per));
+    staticLoop(count * per, index, threads, [&](Value i) {
+      Value n = k.add(first, k.div(i, k.idx(per)));
       Value c = k.mul(k.rem(i, k.idx(per)), k.idx(chunk));
       Value j = k.add(j0, n);
       Value jC = k.min(j, k.sub(f.L, one));

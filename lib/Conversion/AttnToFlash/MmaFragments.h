@@ -52,6 +52,10 @@ public:
   /// slice at its column of the tile, rows past jEnd zero-filled so their
   /// (zero) probabilities never meet stale values.
   void loadTile(Value j0, Value slot);
+  /// Rows first .. first + count of that tile only, copied by the `threads`
+  /// threads numbered `index` (a key slice's warps filling their own rows).
+  void loadTileRows(Value j0, Value slot, Value first, int64_t count,
+                    Value index, int64_t threads);
   void commit();
   /// Waits until at most `pending` commit groups are in flight.
   void wait(int64_t pending);
@@ -61,8 +65,9 @@ public:
 
 private:
   void copy(Value src, Value srcAt, Value dst, Value dstAt, Value valid);
-  /// for (i = tid; i < count; i += threads) body(i)
-  void staticLoop(int64_t count, function_ref<void(Value)> body);
+  /// for (i = index; i < count; i += threads) body(i)
+  void staticLoop(int64_t count, Value index, int64_t threads,
+                  function_ref<void(Value)> body);
   KernelBuilder &k;
   ForwardFrame &f;
   const FlashPlan &p;

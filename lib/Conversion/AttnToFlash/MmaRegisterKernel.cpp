@@ -13,9 +13,11 @@
 //                               lanes of a quad, two shuffles per reduction
 //   values  O[R x DV/VW] += P V  P's accumulators repacked as A fragments
 //
-// Each key warp keeps its own running max and sum, so the only barrier per
-// tile is the one that hands the next buffer to the copies; the key warps'
-// states are merged through workgroup memory once, at the end.
+// Each key slice copies its own rows of every tile and keeps its own
+// running max and sum, so the loop has no block-wide barrier (a warp sync,
+// or a named barrier over a slice's value warps, hands each buffer back to
+// the copies); the key warps' states are merged through workgroup memory
+// once, at the end.
 //
 //===----------------------------------------------------------------------===//
 #include "MmaFragments.h"
@@ -51,13 +53,39 @@ gpu::GPUFuncOp mlir::attn::buildMmaRegisterKernel(OpBuilder &ob, Location loc,
   Value kw = k.div(ln.warp, k.idx(VW)), vw = k.rem(ln.warp, k.idx(VW));
   Type f32 = k.f32();
 
+  // Each key slice (its VW warps) copies and waits for its own rows of
+  // every tile, synchronising only among themselves: no block-wide barrier
+  // in the loop, so warps drift and hide each other's latencies.
+  Value keyRow0 = k.mul(kw, k.idx(NW)); // this warp's rows of a tile
+  Value sliceThread = k.add(k.mul(vw, k.idx(32)), ln.lane);
+  auto loadMine = [&](Value j0, Value slot) {
+    stage.loadTileRows(j0, slot, keyRow0, NW, sliceThread, 32 * VW);
+  };
+  auto syncSlice = [&] {
+    if (VW == 1) {
+      NVVM::SyncWarpOp::create(b, arith::ConstantIntOp::create(
+                                      b, b.getI32Type(), -1));
+      return;
+    }
+    // Named barrier 1 + kw (0 is the block's) over the slice's threads.
+    Value id = arith::IndexCastOp::create(b, b.getI32Type(),
+                                          k.add(kw, k.idx(1)));
+    NVVM::BarrierOp::create(
+        b, TypeRange{}, id,
+        arith::ConstantIntOp::create(b, b.getI32Type(), 32 * VW), {},
+        Value());
+  };
   stage.loadQuery();
+  stage.commit();
   Value jBegin = k.min(f.jBegin, f.jEnd);
   for (int64_t t = 0; t + 1 < ST; ++t) {
     Value j = k.add(jBegin, k.idx(t * N));
-    k.ifThen(k.lt(j, f.jEnd), [&] { stage.loadTile(j, k.idx(t)); });
+    k.ifThen(k.lt(j, f.jEnd), [&] { loadMine(j, k.idx(t)); });
     stage.commit();
   }
+  // The query rows, copied by every thread, before the first tile.
+  stage.wait(ST - 1);
+  k.barrier();
 
   // The lane's accumulator rows 16 mt + 8 h + g, and (unless the mask is
   // stride-aware) the end of the cache rows each sees.
@@ -91,20 +119,19 @@ gpu::GPUFuncOp mlir::attn::buildMmaRegisterKernel(OpBuilder &ob, Location loc,
   SmallVector<Value> init(nO, k.f(0.0));
   init.append(2 * MT, k.negInf());
   init.append(2 * MT, k.f(0.0));
-  Value keyRow0 = k.mul(kw, k.idx(NW)); // this warp's rows of a tile
   SmallVector<Value> state = k.loop(
       jBegin, f.jEnd, k.idx(N), init,
       [&](Value j0, ValueRange in) -> SmallVector<Value> {
         // Tile t sits in slot t % ST and has landed once all but the newest
         // ST - 2 groups are complete; tile t + ST - 1 then goes into the
-        // slot of tile t - 1, which every warp has finished.
+        // slot of tile t - 1, which the slice's warps have finished.
         Value t = k.div(k.sub(j0, jBegin), k.idx(N));
         Value slot = k.rem(t, k.idx(ST));
         stage.wait(ST - 2);
-        k.barrier();
+        syncSlice();
         Value ahead = k.add(j0, k.idx((ST - 1) * N));
         k.ifThen(k.lt(ahead, f.jEnd), [&] {
-          stage.loadTile(ahead, k.rem(k.add(t, k.idx(ST - 1)), k.idx(ST)));
+          loadMine(ahead, k.rem(k.add(t, k.idx(ST - 1)), k.idx(ST)));
         });
         stage.commit();
 

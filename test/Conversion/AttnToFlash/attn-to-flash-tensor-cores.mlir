@@ -3,8 +3,9 @@
 // MQA decode in bf16 (32 query rows per cache group, 32 FLOP/B): the mma.sync
 // schedule with the softmax in registers. Two m16 row tiles per block; 4 key
 // warps of 16 cache rows each make 64-row tiles, triple buffered by cp.async
-// in dynamic workgroup memory (the wait leaves the newest tile in flight,
-// one barrier per tile). Scores stay in mma accumulators: a row's max and
+// in dynamic workgroup memory. Each warp copies and waits for its own rows
+// of every tile: after the query rows are in (one block barrier), the loop
+// synchronises warps only with themselves. Scores stay in mma accumulators: a row's max and
 // sum are reduced over the 4 lanes of a quad, the outputs are rescaled only
 // when some row's max grew (a warp vote), the probabilities feed the value
 // product as A fragments. The key warps merge through workgroup memory at
@@ -21,9 +22,11 @@
 // CHECK: gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
 // CHECK: nvgpu.device_async_copy {{.+}}, 8, {{.+}} {bypassL1} : memref<?xbf16> to memref<{{[0-9]+}}xbf16, #gpu.address_space<workgroup>>
 // CHECK: nvvm.cp.async.commit.group
+// CHECK: nvvm.cp.async.wait.group 2
+// CHECK-NEXT: gpu.barrier
 // CHECK: scf.for
 // CHECK: nvvm.cp.async.wait.group 1
-// CHECK-NEXT: gpu.barrier
+// CHECK: nvvm.bar.warp.sync
 // CHECK-NOT: gpu.barrier
 // CHECK: nvgpu.ldmatrix {{.+}} {numTiles = 4 : i32, transpose = false}
 // CHECK: nvgpu.ldmatrix {{.+}} {numTiles = 4 : i32, transpose = false}
@@ -70,6 +73,10 @@ func.func @mqa_decode(%q: tensor<?x1x32x128xbf16>, %k: tensor<?x?x1x128xbf16>,
 // CHECK: nvgpu.device_async_copy
 // CHECK: nvgpu.device_async_copy
 // CHECK: nvgpu.device_async_copy
+// The two value warps of a key slice share its rows through named barrier
+// 1 + slice over their 64 threads.
+// CHECK: scf.for
+// CHECK: nvvm.barrier id = {{%.+}} number_of_threads = %c64_i32
 // CHECK: nvvm.mma.sync {{.+}} shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // CHECK: arith.truncf {{.+}} : vector<2xf32> to vector<2xf16>
 #mla = #attn.variant<kv_form = latent, num_q_heads = 16, num_kv_heads = 1,

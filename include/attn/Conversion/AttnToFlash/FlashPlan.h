@@ -111,6 +111,22 @@ struct FlashPlan {
   static constexpr double kBandwidth = 3.0e12, kCudaCoreFlops = 6.7e13,
                           kMmaFlops = 4.9e14;
 
+  /// The most splits the combine kernel merges (one weight each in its
+  /// workgroup memory); the runtime never launches more.
+  static constexpr int64_t kMaxSplits = 64;
+
+  /// Outputs each combine thread's mat-vec step covers (one 16-byte load of
+  /// the epilogue weights per cached value element); 0 without a mat-vec or
+  /// where the threads cannot tile the outputs (one thread per output).
+  int64_t combineVector() const;
+  /// Workgroup memory of the combine kernel: the merged values, one weight
+  /// per split, the mat-vec's partial sums.
+  int64_t combineSharedBytes() const {
+    return (valueWidth + kMaxSplits +
+            std::max(combineVector() * threads, outWidth)) *
+           4;
+  }
+
   /// Workgroup memory of the forward kernel in bytes (dynamic for mma).
   int64_t sharedBytes() const;
   /// Per-lane columns of the key stream and of the aggregated stream, and
