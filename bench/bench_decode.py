@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
 from attn.runtime import Artifact  # noqa: E402
 
 DEV = "cuda"
+SPLITS = 0  # --splits
 BF16 = torch.bfloat16
 
 
@@ -122,7 +123,7 @@ def bench_variant(art, name, B, L, copy_gbs, peers):
 
     def ours(i=0):
         bufs = {n: v[i % len(v)].data_ptr() for n, v in t.items()}
-        mod.run(bufs, B, 1, L)
+        mod.run(bufs, B, 1, L, SPLITS)
 
     ours()
     torch.cuda.synchronize()
@@ -211,11 +212,14 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated variants to run")
     ap.add_argument("--shapes", default="",
                     help="comma-separated variant:B:L to run instead of the plan, e.g. gqa:16:8192")
+    ap.add_argument("--splits", type=int, default=0,
+                    help="fix the split count (0: the runtime's choice)")
     ap.add_argument("--flex", action="store_true",
                     help="also FlexAttention (compiled per shape, CUDA graph; slow to compile)")
     args = ap.parse_args()
-    global FLEX
+    global FLEX, SPLITS
     FLEX = args.flex
+    SPLITS = args.splits
     torch.manual_seed(0)
     copy_gbs, tflops = ceilings()
     print(f"device {torch.cuda.get_device_name()}: copy {copy_gbs:.0f} GB/s, bf16 matmul {tflops:.0f} TFLOP/s")

@@ -175,9 +175,14 @@ int64_t KernelModule::chooseSplits(int64_t B, int64_t Tq, int64_t L) const {
   int64_t rows = info_["group"].i64() * Tq;
   int64_t rpb = info_["rows_per_block"].i64();
   int64_t blocks = ((rows + rpb - 1) / rpb) * B * info_["num_kv_heads"].i64();
-  int64_t wave = int64_t(device_->multiprocessors()) *
-                 device_->occupancy(fwdFn_, int(fwd_.threads),
-                                    fwd_.dynamicSharedBytes);
+  // Blocks per SM: the manifest's choice, else as many as are resident.
+  int64_t perSM = info_.has("wave_blocks_per_sm")
+                      ? info_["wave_blocks_per_sm"].i64()
+                      : 0;
+  if (perSM <= 0)
+    perSM = device_->occupancy(fwdFn_, int(fwd_.threads),
+                               fwd_.dynamicSharedBytes);
+  int64_t wave = int64_t(device_->multiprocessors()) * perSM;
   int64_t want = std::max<int64_t>(1, wave / blocks);
   int64_t maxSplits = std::max<int64_t>(1, L / (4 * tileRows()));
   return std::clamp<int64_t>(want, 1,

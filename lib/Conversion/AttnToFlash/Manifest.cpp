@@ -169,6 +169,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       b.getNamedAttr("butterfly", b.getBoolAttr(p.butterfly)),
       b.getNamedAttr("rows_per_block", i64(p.rowsPerBlock)),
       b.getNamedAttr("max_splits", i64(FlashPlan::kMaxSplits)),
+      b.getNamedAttr("wave_blocks_per_sm", i64(p.waveBlocksPerSM())),
       b.getNamedAttr("tile_rows", i64(p.tileRows)),
       b.getNamedAttr("kernels", b.getArrayAttr(kernels)),
   });

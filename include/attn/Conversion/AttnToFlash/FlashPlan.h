@@ -75,6 +75,12 @@ struct FlashPlan {
   bool registerSoftmax = false;
   int64_t valueWarps = 1;
   int64_t keyWarps() const { return threads / 32 / valueWarps; }
+  /// Blocks per multiprocessor the runtime's split count aims to fill (0:
+  /// as many as are resident). The register-softmax kernel takes one: two
+  /// co-resident blocks stream no faster than one, so twice the splits only
+  /// add per-block prologues, merges and partial outputs (measured:
+  /// docs/performance.md, step 17).
+  int64_t waveBlocksPerSM() const { return registerSoftmax ? 1 : 0; }
 
   /// Byte offsets of the tensor-core kernel's dynamic workgroup memory:
   /// query rows, `stages` cache tiles (and value tiles when separate), then
