@@ -239,7 +239,8 @@ static std::optional<FlashPlan> planRegisterMma(FlashPlan p, int64_t rows,
     p.tileRows = o.mmaTile ? o.mmaTile : kw * 16;
     if (p.tileRows % (16 * kw))
       return std::nullopt;
-    bool fixed = o.mmaRows || o.mmaValueWarps || o.mmaTile || o.mmaStages;
+    bool fixed = o.mmaRows || o.mmaValueWarps || o.mmaTile || o.mmaStages ||
+                 o.mmaWarps;
     for (int64_t minBlocks : {2, 1}) {
       if (minBlocks == 1 && !fixed)
         break;

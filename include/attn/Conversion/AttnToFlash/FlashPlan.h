@@ -79,7 +79,7 @@ struct FlashPlan {
   /// as many as are resident). The register-softmax kernel takes one: two
   /// co-resident blocks stream no faster than one, so twice the splits only
   /// add per-block prologues, merges and partial outputs (measured:
-  /// docs/performance.md, step 17).
+  /// docs/performance.md, step 18).
   int64_t waveBlocksPerSM() const { return registerSoftmax ? 1 : 0; }
 
   /// Byte offsets of the tensor-core kernel's dynamic workgroup memory:
