@@ -37,6 +37,9 @@ struct CompileOptions : public PassPipelineOptions<CompileOptions> {
   Option<int64_t> mmaValueWarps{*this, "mma-value-warps",
                                 llvm::cl::desc("Fix the register-softmax mma kernel's warps per key slice (0: planned)"),
                                 llvm::cl::init(0)};
+  Option<int64_t> mmaRowWarps{*this, "mma-row-warps",
+                              llvm::cl::desc("Fix the register-softmax mma kernel's row warps (0: planned)"),
+                              llvm::cl::init(0)};
   Option<bool> mmaSharedSoftmax{*this, "mma-shared-softmax",
                                 llvm::cl::desc("Never use the register-softmax mma kernel"),
                                 llvm::cl::init(false)};
@@ -110,6 +113,7 @@ void mlir::attn::registerAttnGPUPipelines() {
         extra.schedule.mmaTile = o.mmaTile;
         extra.schedule.mmaStages = o.mmaStages;
         extra.schedule.mmaValueWarps = o.mmaValueWarps;
+        extra.schedule.mmaRowWarps = o.mmaRowWarps;
         extra.schedule.mmaSharedSoftmax = o.mmaSharedSoftmax;
         extra.schedule.mmaSmallGroups = o.mmaSmallGroups;
         if (failed(buildCompilePipeline(pm, o.target, o.output, formats,

@@ -75,6 +75,9 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     Option<"mmaValueWarps", "mma-value-warps", "int64_t", /*default=*/"0",
            "Fix the register-softmax mma kernel's warps per key slice, "
            "1/2/4 (0: planned)">,
+    Option<"mmaRowWarps", "mma-row-warps", "int64_t", /*default=*/"0",
+           "Fix the register-softmax mma kernel's warps splitting a block's "
+           "query rows (0: planned)">,
     Option<"mmaSharedSoftmax", "mma-shared-softmax", "bool",
            /*default=*/"false",
            "Never use the register-softmax form of the mma kernel">,

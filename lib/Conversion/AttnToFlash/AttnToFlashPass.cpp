@@ -26,7 +26,8 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
       FailureOr<FlashPlan> plan = FlashPlan::get(
           op, /*forAnalysis=*/false,
           FlashOptions{tensorCores, mmaWarps, mmaRows, mmaTile, mmaStages,
-                       mmaValueWarps, mmaSharedSoftmax, mmaSmallGroups});
+                       mmaValueWarps, mmaRowWarps, mmaSharedSoftmax,
+                       mmaSmallGroups});
       if (mlir::failed(plan)) {
         failed = true;
         continue;

@@ -184,14 +184,17 @@ static std::optional<FlashPlan> planMma(FlashPlan p, int64_t rows,
 }
 
 /// The register-softmax form of the mma schedule (MmaRegisterKernel.cpp)
-/// for `rows` query rows per group, when the tensor-core work it does (rows
-/// padded to 16 per block, each key slice's scores recomputed by its value
-/// warps) stays under half the mma.sync ridge: measured, this form ties or
-/// beats the shared-softmax one up to ~100 FLOP/B (MQA, MFA, MLA-16) and
-/// loses past it (GLA and MTLA at 128-156: docs/performance.md, step 15).
-/// Value warps keep a warp's output accumulators within 128 registers; of
-/// 32- and 16-row blocks the first that qualifies wins (fewer blocks
-/// re-reading a group's tiles).
+/// for `rows` query rows per group. A warp keeps its outputs within 128
+/// accumulators: first by owning fewer of the block's rows (row warps, no
+/// recomputed work), then, where one 16-row tile of values is already too
+/// wide (512-wide latent values), by splitting the value columns (value
+/// warps, each recomputing its key slice's scores). Measured against the
+/// shared-softmax form (docs/performance.md, steps 15 and 20): without
+/// value warps it wins or ties everywhere (MQA, MFA, GLA, MFA-KR, GTA,
+/// Sun's GTA); with them only while the recomputed scores stay under half
+/// the mma.sync ridge (MLA-16 at 46 FLOP/B ties; MTLA at 92 and MLA-128
+/// lose). Blocks of up to 64 rows (the whole group where it fits: each
+/// cache tile read once per group), the larger first.
 static std::optional<FlashPlan> planRegisterMma(FlashPlan p, int64_t rows,
                                                 const FlashOptions &o) {
   if (!mmaShapes(p))
@@ -204,43 +207,63 @@ static std::optional<FlashPlan> planRegisterMma(FlashPlan p, int64_t rows,
       double(p.separate() ? DK + DV : p.rowWidth + double(p.ropeDim) / p.kvHeads) *
       eb;
   constexpr double kRidge = FlashPlan::kMmaFlops / FlashPlan::kBandwidth;
+  constexpr int64_t kAccumulators = 128;
   SmallVector<int64_t> candidates;
   if (o.mmaRows)
     candidates.push_back(o.mmaRows);
-  else if (rows > 16)
-    candidates = {32, 16};
   else
-    candidates = {16};
+    for (int64_t R = 64; R >= 16; R /= 2)
+      if (R == 16 || R / 2 < rows)
+        candidates.push_back(R);
+  bool fixed = o.mmaRows || o.mmaValueWarps || o.mmaTile || o.mmaStages ||
+               o.mmaWarps || o.mmaRowWarps;
   for (int64_t R : candidates) {
-    int64_t mt = R / 16;
-    int64_t vw = o.mmaValueWarps;
-    if (!vw)
-      for (vw = 1; mt * DV / (2 * vw) > 128; vw *= 2)
-        ;
-    if (DV % (16 * vw) || vw > 4)
+    int64_t mt = R / 16, rw = 1, vw = 1; // m16 tiles per warp, row warps
+    if (o.mmaRowWarps) {
+      rw = o.mmaRowWarps;
+      mt = R / 16 / rw;
+    } else {
+      while (mt > 1 && mt * DV / 2 > kAccumulators) {
+        mt /= 2;
+        rw *= 2;
+      }
+    }
+    if (mt < 1 || mt * 16 * rw != R)
+      continue;
+    if (o.mmaValueWarps)
+      vw = o.mmaValueWarps;
+    else
+      while (mt * DV / (2 * vw) > kAccumulators)
+        vw *= 2;
+    if (DV % (16 * vw) || rw * vw > 4)
       continue;
     double padded = double((rows + R - 1) / R * R);
     double intensity = 2 * padded * (DK * vw + DV) / rowBytes;
-    if (!o.mmaRows && !o.mmaValueWarps && intensity > kRidge / 2)
+    if (!fixed && vw > 1 && intensity > kRidge / 2)
       continue;
     p.registerSoftmax = true;
     p.rowsPerBlock = R;
     p.valueWarps = vw;
-    p.threads = 32 * std::max<int64_t>(vw, o.mmaWarps ? o.mmaWarps : 4);
+    p.rowWarps = rw;
+    p.threads = 32 * std::max<int64_t>(vw * rw, o.mmaWarps ? o.mmaWarps : 4);
+    if (p.threads > 1024)
+      continue;
     int64_t kw = p.keyWarps();
+    // Cache rows per key warp and tile: 16 where several key warps split a
+    // tile, 32 where one slice reads all of it (measured: MFA 80.5 -> 77.4
+    // us, GLA 175 -> 155, MFA-KR 86 -> 76).
+    int64_t nw = kw == 1 ? 32 : 16;
     // Registers: the outputs, the scores, ~64 for addresses and fragments.
-    int64_t regs = mt * DV / (2 * vw) + mt * 8 + 64;
+    int64_t regs = mt * DV / (2 * vw) + mt * nw / 2 + 64;
     int64_t byRegs = 65536 / (p.threads * regs);
-    // Tiles of 16 rows per key warp, three in flight where two blocks
-    // still fit a multiprocessor, else two. One block per multiprocessor
-    // leaves each scheduler a single warp (measured: MFA with 16-row blocks
+    // Three tiles in flight where two blocks still fit a multiprocessor,
+    // else two. One block per multiprocessor caps nothing but leaves the
+    // registers unbounded (measured: MFA with 16-row blocks and one block
     // 121 us against 89 for the shared softmax), so that form is not taken
     // unless the knobs ask for it.
-    p.tileRows = o.mmaTile ? o.mmaTile : kw * 16;
+    p.tileRows = o.mmaTile ? o.mmaTile : kw * nw;
     if (p.tileRows % (16 * kw))
       return std::nullopt;
-    bool fixed = o.mmaRows || o.mmaValueWarps || o.mmaTile || o.mmaStages ||
-                 o.mmaWarps;
     for (int64_t minBlocks : {2, 1}) {
       if (minBlocks == 1 && !fixed)
         break;

@@ -1,11 +1,12 @@
 //===- MmaRegisterKernel.cpp - tensor cores, softmax in registers ---------===//
 //
 // The mma schedule's form for memory-bound groups (few rows per group, or
-// narrow values: MQA, MFA, MTLA, MLA with 16 heads). A block of W = KW x VW
-// warps holds R = 16 x MT query rows in workgroup memory and walks its
-// cache rows in tiles of N = KW x NW rows, buffered 2 or 3 deep by cp.async.
-// Key warp kw owns rows kw*NW .. of every tile; its VW value warps each own
-// DV / VW value columns:
+// narrow values: MQA, MLA with 16 heads, GTA). A block of W = KW x RW x VW
+// warps holds R query rows in workgroup memory and walks its cache rows in
+// tiles of N = KW x NW rows, buffered 2 or 3 deep by cp.async. Key warp
+// slice kw owns rows kw*NW .. of every tile; its RW row warps each own
+// R / RW query rows (16 x MT), and their VW value warps DV / VW value
+// columns each:
 //
 //   scores  S[R x NW] = Q K^T   accumulators in registers (recomputed by
 //                               each value warp of a key slice)
@@ -30,7 +31,8 @@ gpu::GPUFuncOp mlir::attn::buildMmaRegisterKernel(OpBuilder &ob, Location loc,
                                                   const FlashPlan &p,
                                                   StringRef name) {
   int64_t R = p.rowsPerBlock, N = p.tileRows, NT = p.threads;
-  int64_t MT = R / 16, DK = p.keyWidth, DV = p.valueWidth;
+  int64_t RW = p.rowWarps, MT = R / 16 / RW; // m16 tiles per warp
+  int64_t DK = p.keyWidth, DV = p.valueWidth;
   int64_t VW = p.valueWarps, KW = p.keyWarps();
   int64_t NW = N / KW, DW = DV / VW; // rows per key warp, columns per warp
   int64_t NS = NW / 8, NV = DW / 8, ST = p.stages;
@@ -50,30 +52,38 @@ gpu::GPUFuncOp mlir::attn::buildMmaRegisterKernel(OpBuilder &ob, Location loc,
   MmaStaging stage(k, f, p);
   const FlashPlan::MmaLayout &lay = stage.lay;
   MmaLane ln(k, f.tid);
-  Value kw = k.div(ln.warp, k.idx(VW)), vw = k.rem(ln.warp, k.idx(VW));
+  // warp = (kw * RW + rw) * VW + vw
+  Value vw = k.rem(ln.warp, k.idx(VW));
+  Value rw = k.rem(k.div(ln.warp, k.idx(VW)), k.idx(RW));
+  Value kw = k.div(ln.warp, k.idx(VW * RW));
+  Value rowBase = k.mul(rw, k.idx(16 * MT)); // this warp's query rows
   Type f32 = k.f32();
 
   // Each key slice (its VW warps) copies and waits for its own rows of
   // every tile, synchronising only among themselves: no block-wide barrier
   // in the loop, so warps drift and hide each other's latencies.
   Value keyRow0 = k.mul(kw, k.idx(NW)); // this warp's rows of a tile
-  Value sliceThread = k.add(k.mul(vw, k.idx(32)), ln.lane);
+  int64_t sliceWarps = RW * VW; // the warps that read a key slice
+  Value sliceThread =
+      k.add(k.mul(k.add(k.mul(rw, k.idx(VW)), vw), k.idx(32)), ln.lane);
   auto loadMine = [&](Value j0, Value slot) {
-    stage.loadTileRows(j0, slot, keyRow0, NW, sliceThread, 32 * VW);
+    stage.loadTileRows(j0, slot, keyRow0, NW, sliceThread, 32 * sliceWarps);
   };
   auto syncSlice = [&] {
-    if (VW == 1) {
+    if (sliceWarps == 1) {
       NVVM::SyncWarpOp::create(b, arith::ConstantIntOp::create(
                                       b, b.getI32Type(), -1));
       return;
     }
+    if (KW == 1)
+      return k.barrier();
     // Named barrier 1 + kw (0 is the block's) over the slice's threads.
     Value id = arith::IndexCastOp::create(b, b.getI32Type(),
                                           k.add(kw, k.idx(1)));
     NVVM::BarrierOp::create(
         b, TypeRange{}, id,
-        arith::ConstantIntOp::create(b, b.getI32Type(), 32 * VW), {},
-        Value());
+        arith::ConstantIntOp::create(b, b.getI32Type(), 32 * sliceWarps),
+        {}, Value());
   };
   stage.loadQuery();
   stage.commit();
@@ -90,7 +100,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaRegisterKernel(OpBuilder &ob, Location loc,
   // The lane's accumulator rows 16 mt + 8 h + g, and (unless the mask is
   // stride-aware) the end of the cache rows each sees.
   auto rowOf = [&](int64_t mt, int64_t h) {
-    return k.add(k.idx(16 * mt + 8 * h), ln.g);
+    return k.add(rowBase, k.add(k.idx(16 * mt + 8 * h), ln.g));
   };
   SmallVector<Value> rowEnd;
   if (p.mask != Mask::StrideAwareCausal)
@@ -147,7 +157,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaRegisterKernel(OpBuilder &ob, Location loc,
               for (int64_t mt = 0; mt < MT; ++mt)
                 a.push_back(mma.load(
                     stage.qs,
-                    k.add(k.mul(k.add(k.idx(16 * mt), ln.aRow),
+                    k.add(k.mul(k.add(rowBase, k.add(k.idx(16 * mt), ln.aRow)),
                                 k.idx(lay.qPitch)),
                           k.add(d, ln.aCol)),
                     4, false));

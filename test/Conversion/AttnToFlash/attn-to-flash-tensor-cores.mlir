@@ -93,6 +93,42 @@ func.func @mla_decode(%q: tensor<?x1x16x576xf16>, %c: tensor<?x?x1x512xf16>,
 
 // -----
 
+// MFA decode (64 query rows of 256 per cache group): a whole group per
+// block with no recomputed work. One m16 tile of 256 values fills a warp's
+// 128 accumulators, so 4 row warps each own 16 query rows and read the same
+// 32-row cache tiles (FlashAttention-2's split), double buffered for two
+// blocks per SM; one key slice means the tile handoff is the block barrier.
+// CHECK-LABEL: gpu.module @mfa_decode_attn0
+// CHECK-SAME: rows_per_block = 64 : i64
+// CHECK-SAME: softmax = "registers"
+// CHECK-SAME: tile_rows = 32 : i64
+// CHECK-SAME: wave_blocks_per_sm = 1 : i64
+// CHECK: gpu.func @fwd(
+// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// CHECK: scf.for
+// CHECK: nvvm.cp.async.wait.group 0
+// CHECK-NEXT: gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK: nvvm.mma.sync
+// CHECK-NOT: gpu.barrier
+// CHECK: nvvm.vote.sync any
+// CHECK-NOT: gpu.barrier
+// CHECK: nvgpu.ldmatrix {{.+}} {numTiles = 4 : i32, transpose = true}
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.yield
+#mfa = #attn.variant<kv_form = separate, num_q_heads = 64, num_kv_heads = 1,
+                     qk_head_dim = 256, v_head_dim = 256,
+                     rope = #attn.rope<placement = full_head, dim = 256>,
+                     softmax_scale = 0.0625>
+func.func @mfa_decode(%q: tensor<?x1x64x256xbf16>, %k: tensor<?x?x1x256xbf16>,
+                      %v: tensor<?x?x1x256xbf16>) -> tensor<?x1x64x256xbf16> {
+  %o = attn.attention #mfa query(%q : tensor<?x1x64x256xbf16>) keys(%k : tensor<?x?x1x256xbf16>)
+         values(%v : tensor<?x?x1x256xbf16>) -> tensor<?x1x64x256xbf16>
+  return %o : tensor<?x1x64x256xbf16>
+}
+
+// -----
+
 // MLA with 128 heads (242 FLOP/B): recomputing scores per value slice would
 // make the register form compute-bound, so the warps split the scores' k
 // steps and the value columns, and scores and probabilities pass through

@@ -24,7 +24,8 @@ struct FlashOptions {
   int64_t mmaRows = 0;      // query rows per block (16, 32, 64)
   int64_t mmaTile = 0;      // cache rows per tile (16, 32, 64)
   int64_t mmaStages = 0;    // tiles buffered (2 or 3)
-  int64_t mmaValueWarps = 0; // register softmax: warps per key slice
+  int64_t mmaValueWarps = 0; // register softmax: value warps per key slice
+  int64_t mmaRowWarps = 0;   // register softmax: row warps per key slice
   bool mmaSharedSoftmax = false; // never the register-softmax form
   bool mmaSmallGroups = false;   // mma also for <= 8 rows per group
 };
@@ -72,9 +73,12 @@ struct FlashPlan {
   // the accumulators would not fit one warp, the value columns (value
   // warps, each recomputing its key slice's scores); scores, softmax and
   // probabilities never leave registers, one barrier per tile.
+  // Row warps, where the group is large enough, each own a slice of the
+  // block's query rows (FlashAttention-2's split): no recomputed scores.
   bool registerSoftmax = false;
   int64_t valueWarps = 1;
-  int64_t keyWarps() const { return threads / 32 / valueWarps; }
+  int64_t rowWarps = 1;
+  int64_t keyWarps() const { return threads / 32 / valueWarps / rowWarps; }
   /// Blocks per multiprocessor the runtime's split count aims to fill (0:
   /// as many as are resident). The register-softmax kernel takes one: two
   /// co-resident blocks stream no faster than one, so twice the splits only

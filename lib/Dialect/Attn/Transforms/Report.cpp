@@ -84,10 +84,14 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
       if (plan->mma) {
         constexpr double kRidge = FlashPlan::kMmaFlops / FlashPlan::kBandwidth;
         why += plan->registerSoftmax
-                   ? llvm::formatv("softmax in registers ({0} key x {1} value "
-                                   "warps, {2}-row tiles)",
-                                   plan->keyWarps(), plan->valueWarps,
-                                   plan->tileRows)
+                   ? llvm::formatv("softmax in registers ({0} key x {1}{2} "
+                                   "value warps, {3}-row tiles)",
+                                   plan->keyWarps(),
+                                   plan->rowWarps > 1
+                                       ? std::to_string(plan->rowWarps) +
+                                             " row x "
+                                       : std::string(),
+                                   plan->valueWarps, plan->tileRows)
                          .str()
                    : llvm::formatv("softmax in workgroup memory ({0}-row "
                                    "tiles; in registers, padded rows and "
