@@ -19,6 +19,18 @@ static Value asRegister(ImplicitLocOpBuilder &b, Value pair) {
   return vector::ExtractOp::create(b, w, ArrayRef<int64_t>{0});
 }
 
+gpu::GPUFuncOp mlir::attn::makeMmaKernel(OpBuilder &b, Location loc,
+                                         const FlashPlan &p, StringRef name) {
+  int32_t NT = int32_t(p.threads);
+  gpu::GPUFuncOp func =
+      makeKernel(b, loc, name, ForwardFrame::argumentTypes(b, p), {}, NT);
+  func->setAttr(NVVM::NVVMDialect::getMaxntidAttrName(),
+                b.getDenseI32ArrayAttr({NT, 1, 1}));
+  func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                b.getI32IntegerAttr(int32_t(p.blocksPerSM)));
+  return func;
+}
+
 SmallVector<Value> MmaFragments::load(Value mem, Value index, int tiles,
                                       bool trans) {
   ImplicitLocOpBuilder &b = k.b;

@@ -12,6 +12,12 @@
 
 namespace mlir::attn {
 
+/// An empty forward kernel of the mma schedule: the frame's arguments, the
+/// plan's threads, and each thread's registers capped for the plan's
+/// resident blocks (ptxas reads maxntid and minctasm).
+gpu::GPUFuncOp makeMmaKernel(OpBuilder &b, Location loc, const FlashPlan &p,
+                             StringRef name);
+
 /// m16n8k16 mma.sync (bf16 or f16 in, f32 accumulate) and its fragments.
 struct MmaFragments {
   KernelBuilder &k;

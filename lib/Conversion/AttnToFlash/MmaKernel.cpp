@@ -37,14 +37,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
   int64_t W = NT / 32, DW = DV / W; // warps, value columns per warp
   int64_t TPR = NT / R;            // softmax threads per query row
 
-  gpu::GPUFuncOp func =
-      makeKernel(ob, loc, name, ForwardFrame::argumentTypes(ob, p), {}, NT);
-  // Registers for the resident blocks the workgroup memory allows (ptxas
-  // caps each thread's registers accordingly).
-  func->setAttr(NVVM::NVVMDialect::getMaxntidAttrName(),
-                ob.getDenseI32ArrayAttr({int32_t(NT), 1, 1}));
-  func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
-                ob.getI32IntegerAttr(int32_t(p.blocksPerSM)));
+  gpu::GPUFuncOp func = makeMmaKernel(ob, loc, p, name);
   Block &entry = func.getBody().front();
   ImplicitLocOpBuilder b(loc, ob);
   b.setInsertionPointToStart(&entry);

@@ -37,12 +37,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaRegisterKernel(OpBuilder &ob, Location loc,
   int64_t NW = N / KW, DW = DV / VW; // rows per key warp, columns per warp
   int64_t NS = NW / 8, NV = DW / 8, ST = p.stages;
 
-  gpu::GPUFuncOp func =
-      makeKernel(ob, loc, name, ForwardFrame::argumentTypes(ob, p), {}, NT);
-  func->setAttr(NVVM::NVVMDialect::getMaxntidAttrName(),
-                ob.getDenseI32ArrayAttr({int32_t(NT), 1, 1}));
-  func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
-                ob.getI32IntegerAttr(int32_t(p.blocksPerSM)));
+  gpu::GPUFuncOp func = makeMmaKernel(ob, loc, p, name);
   Block &entry = func.getBody().front();
   ImplicitLocOpBuilder b(loc, ob);
   b.setInsertionPointToStart(&entry);
