@@ -182,3 +182,36 @@ void MmaStaging::loadTileRows(Value j0, Value slot, Value first,
       stream(f.rope, p.ropeDim, false, kt, lay.kPitch, p.rowWidth);
   }
 }
+
+void MmaStaging::prefetch(Value begin, function_ref<void(Value, Value)> fill) {
+  for (int64_t t = 0; t + 1 < p.stages; ++t) {
+    Value j = k.add(begin, k.idx(t * p.tileRows));
+    k.ifThen(k.lt(j, f.jEnd), [&] { fill(j, k.idx(t)); });
+    commit();
+  }
+}
+
+SmallVector<Value> MmaStaging::loop(
+    Value begin, ValueRange init, function_ref<void(Value, Value)> fill,
+    function_ref<void()> handOff,
+    function_ref<SmallVector<Value>(Value, Value, ValueRange)> body) {
+  int64_t N = p.tileRows, ST = p.stages;
+  SmallVector<Value> out = k.loop(
+      begin, f.jEnd, k.idx(N), init,
+      [&](Value j0, ValueRange in) -> SmallVector<Value> {
+        // All but the newest ST - 2 groups are complete: tile t is in.
+        Value t = k.div(k.sub(j0, begin), k.idx(N));
+        Value slot = k.rem(t, k.idx(ST));
+        wait(ST - 2);
+        handOff();
+        Value ahead = k.add(j0, k.idx((ST - 1) * N));
+        k.ifThen(k.lt(ahead, f.jEnd), [&] {
+          fill(ahead, k.rem(k.add(t, k.idx(ST - 1)), k.idx(ST)));
+        });
+        commit();
+        return body(j0, slot, in);
+      });
+  // Drain the (zero-filled) copies of a block that had no tile to compute.
+  wait(0);
+  return out;
+}

@@ -66,6 +66,21 @@ public:
   /// Waits until at most `pending` commit groups are in flight.
   void wait(int64_t pending);
 
+  /// Issues the first stages - 1 tiles from cache row `begin`, one commit
+  /// group each (empty past jEnd, so that group counts stay uniform);
+  /// `fill(j0, slot)` issues one tile's copies.
+  void prefetch(Value begin, function_ref<void(Value, Value)> fill);
+  /// The cache loop from `begin` (after `prefetch`): tile t, rows j0 ..,
+  /// sits in slot t % stages and is computed by `body(j0, slot, carried)`
+  /// once this thread's copies have landed and `handOff()` has made them
+  /// visible to their readers; past that point every reader has finished
+  /// tile t - 1, whose slot takes tile t + stages - 1. Drains the copies at
+  /// the end.
+  SmallVector<Value>
+  loop(Value begin, ValueRange init, function_ref<void(Value, Value)> fill,
+       function_ref<void()> handOff,
+       function_ref<SmallVector<Value>(Value, Value, ValueRange)> body);
+
   FlashPlan::MmaLayout lay;
   Value qs, kt, vt; // query rows, key (or tied) tiles, value tiles
 

@@ -55,7 +55,6 @@ gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
   Value as = stage.view(lay.alpha, R, f32);
   stage.loadQuery();
   auto loadTile = [&](Value j0, Value slot) { stage.loadTile(j0, slot); };
-  auto commit = [&] { stage.commit(); };
 
   MmaLane ml(k, tid);
   Value warp = ml.warp, g = ml.g, t4 = ml.t4;
@@ -67,15 +66,8 @@ gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
                      ? Value()
                      : f.visibleEnd(k.add(f.rho0, sRow));
 
-  // Prologue: the first ST - 1 tiles in flight, one commit group each
-  // (empty past the end, so that group counts stay uniform).
-  int64_t ST = p.stages;
   Value jBegin = k.min(f.jBegin, f.jEnd);
-  for (int64_t t = 0; t + 1 < ST; ++t) {
-    Value j = k.add(jBegin, k.idx(t * N));
-    k.ifThen(k.lt(j, f.jEnd), [&] { loadTile(j, k.idx(t)); });
-    commit();
-  }
+  stage.prefetch(jBegin, loadTile);
 
   int64_t NV = DW / 8, NS = N / 8;
   SmallVector<Value> init(MT * NV * 4, k.f(0.0));
@@ -83,21 +75,9 @@ gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
   // exp2 is one ex2.approx instruction.
   init.push_back(k.negInf()); // m of this thread's softmax row
   init.push_back(k.f(0.0));   // l
-  SmallVector<Value> state = k.loop(
-      jBegin, f.jEnd, k.idx(N), init,
-      [&](Value j0, ValueRange in) -> SmallVector<Value> {
-        // Tile t sits in slot t % ST; all but the newest ST - 2 groups are
-        // complete once this returns, so tile t has landed. Tile t + ST - 1
-        // then goes into the slot tile t - 1 used: every warp is past it.
-        Value t = k.div(k.sub(j0, jBegin), k.idx(N));
-        Value parity = k.rem(t, k.idx(ST));
-        stage.wait(ST - 2);
-        k.barrier();
-        Value ahead = k.add(j0, k.idx((ST - 1) * N));
-        k.ifThen(k.lt(ahead, f.jEnd), [&] {
-          loadTile(ahead, k.rem(k.add(t, k.idx(ST - 1)), k.idx(ST)));
-        });
-        commit();
+  SmallVector<Value> state = stage.loop(
+      jBegin, init, loadTile, [&] { k.barrier(); },
+      [&](Value j0, Value parity, ValueRange in) -> SmallVector<Value> {
 
         // Partial scores over this warp's k steps (w, w + 4, ...) for all R
         // rows and N columns: many independent accumulators per warp, and
@@ -241,8 +221,6 @@ gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
         out.push_back(lNew);
         return out;
       });
-  // Drain the (zero-filled) copies of a block that had no tile to compute.
-  stage.wait(0);
 
   // Partial results of this split.
   for (int64_t mt = 0; mt < MT; ++mt)

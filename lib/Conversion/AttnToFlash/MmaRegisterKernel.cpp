@@ -83,11 +83,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaRegisterKernel(OpBuilder &ob, Location loc,
   stage.loadQuery();
   stage.commit();
   Value jBegin = k.min(f.jBegin, f.jEnd);
-  for (int64_t t = 0; t + 1 < ST; ++t) {
-    Value j = k.add(jBegin, k.idx(t * N));
-    k.ifThen(k.lt(j, f.jEnd), [&] { loadMine(j, k.idx(t)); });
-    stage.commit();
-  }
+  stage.prefetch(jBegin, loadMine);
   // The query rows, copied by every thread, before the first tile.
   stage.wait(ST - 1);
   k.barrier();
@@ -124,22 +120,9 @@ gpu::GPUFuncOp mlir::attn::buildMmaRegisterKernel(OpBuilder &ob, Location loc,
   SmallVector<Value> init(nO, k.f(0.0));
   init.append(2 * MT, k.negInf());
   init.append(2 * MT, k.f(0.0));
-  SmallVector<Value> state = k.loop(
-      jBegin, f.jEnd, k.idx(N), init,
-      [&](Value j0, ValueRange in) -> SmallVector<Value> {
-        // Tile t sits in slot t % ST and has landed once all but the newest
-        // ST - 2 groups are complete; tile t + ST - 1 then goes into the
-        // slot of tile t - 1, which the slice's warps have finished.
-        Value t = k.div(k.sub(j0, jBegin), k.idx(N));
-        Value slot = k.rem(t, k.idx(ST));
-        stage.wait(ST - 2);
-        syncSlice();
-        Value ahead = k.add(j0, k.idx((ST - 1) * N));
-        k.ifThen(k.lt(ahead, f.jEnd), [&] {
-          loadMine(ahead, k.rem(k.add(t, k.idx(ST - 1)), k.idx(ST)));
-        });
-        stage.commit();
-
+  SmallVector<Value> state = stage.loop(
+      jBegin, init, loadMine, syncSlice,
+      [&](Value j0, Value slot, ValueRange in) -> SmallVector<Value> {
         // Scores of this warp's NW rows.
         Value kBase = k.mul(slot, k.idx(N * lay.kPitch));
         SmallVector<Value> zeros(MT * NS * 4, k.f(0.0));
@@ -276,7 +259,6 @@ gpu::GPUFuncOp mlir::attn::buildMmaRegisterKernel(OpBuilder &ob, Location loc,
 
   // Merge the key warps: each row's max over them, each warp's outputs
   // rescaled to it and summed, one partial result per block and split.
-  stage.wait(0);
   k.barrier();
   Value oBuf = stage.view(lay.o, KW * R * lay.oPitch, f32);
   Value mlBuf = stage.view(lay.ml, KW * R * 2, f32);
