@@ -54,12 +54,14 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     With `tensor-cores` (NVIDIA sm_80 and newer), blocks of many query rows
     per cache group with bf16 or f16 caches get a forward kernel on warp-level
     `mma.sync` instead: cache tiles double buffered by `cp.async` in dynamic
-    workgroup memory, both products on tensor cores. Where the group stays
-    memory-bound with rows padded to 16 and scores recomputed per value
-    slice, the register-softmax form: warps split each tile's cache rows and
-    keep scores and probabilities in registers (one barrier per tile);
-    otherwise the shared-softmax form, whose warps split the scores' k steps
-    and the value columns and exchange scores through workgroup memory.
+    workgroup memory, both products on tensor cores. Mostly the
+    register-softmax form: warps split each tile's cache rows (key warps)
+    and the block's query rows (row warps), keep scores and probabilities in
+    registers and synchronise once per tile; value warps, which recompute
+    their key slice's scores, only while that stays under half the mma.sync
+    ridge. Otherwise (512-wide latent values over many heads: MLA-128,
+    MTLA) the shared-softmax form, whose warps split the scores' k steps and
+    the value columns and exchange scores through workgroup memory.
   }];
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",

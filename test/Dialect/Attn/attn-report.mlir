@@ -28,10 +28,10 @@
 // RUN: attn-opt --attn-report -o /dev/null %examples/gla.mlir | FileCheck %s --check-prefix=GLA
 // GLA: gla_decode{{ +}}latent{{ +}}128{{ +}}2{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}128.00
 // RUN: attn-opt --attn-report -o /dev/null %examples/mfa.mlir | FileCheck %s --check-prefix=MFA
-// MFA: mfa_decode{{ +}}separate{{ +}}64{{ +}}1{{ +}}64{{ +}}512.0{{ +}}1024.0{{ +}}0.0156{{ +}}64.00
+// MFA: mfa_decode{{ +}}separate{{ +}}64{{ +}}1{{ +}}64{{ +}}512.0{{ +}}1024.0{{ +}}0.0156{{ +}}64.00{{ +}}mma{{ +}}64{{ +}}{{.*}}softmax in registers (1 key x 4 row x 1 value warps, 32-row tiles)
 // RUN: attn-opt --attn-report -o /dev/null %examples/mfa_kr.mlir | FileCheck %s --check-prefix=KR
 // KR: mfa_kr_decode{{ +}}tied{{ +}}64{{ +}}1{{ +}}64{{ +}}256.0{{ +}}512.0{{ +}}0.0078{{ +}}128.00
 // RUN: attn-opt --attn-report -o /dev/null %examples/gta_sun.mlir | FileCheck %s --check-prefix=SUN
 // SUN: gta_sun_decode{{ +}}separate{{ +}}5{{ +}}1{{ +}}20{{ +}}192.0{{ +}}384.0{{ +}}0.0750{{ +}}5.00{{ +}}mma{{ +}}16{{ +}}{{.*}}5 query rows per cache group, not a power of two: streaming would be issue-bound
 // RUN: attn-opt --attn-report -o /dev/null %examples/mtla.mlir | FileCheck %s --check-prefix=MTLA
-// MTLA: mtla_decode{{ +}}latent{{ +}}32{{ +}}1{{ +}}32{{ +}}288.0{{ +}}576.0{{ +}}0.0352{{ +}}60.44
+// MTLA: mtla_decode{{ +}}latent{{ +}}32{{ +}}1{{ +}}32{{ +}}288.0{{ +}}576.0{{ +}}0.0352{{ +}}60.44{{.*}}softmax in workgroup memory
