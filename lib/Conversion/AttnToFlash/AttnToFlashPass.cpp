@@ -16,6 +16,11 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
   using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    FlashOptions options{tensorCores,   mmaWarps,    mmaRows,
+                         mmaTile,       mmaStages,   mmaValueWarps,
+                         mmaRowWarps,   mmaSharedSoftmax, mmaSmallGroups};
+    if (mlir::failed(options.verify([&] { return module.emitError(); })))
+      return signalPassFailure();
     SmallVector<AttentionOp> ops;
     module.walk([&](AttentionOp op) { ops.push_back(op); });
     OpBuilder b(module.getContext());
@@ -23,11 +28,8 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
     bool failed = false;
     llvm::StringMap<unsigned> perFunction;
     for (AttentionOp op : ops) {
-      FailureOr<FlashPlan> plan = FlashPlan::get(
-          op, /*forAnalysis=*/false,
-          FlashOptions{tensorCores, mmaWarps, mmaRows, mmaTile, mmaStages,
-                       mmaValueWarps, mmaRowWarps, mmaSharedSoftmax,
-                       mmaSmallGroups});
+      FailureOr<FlashPlan> plan =
+          FlashPlan::get(op, /*forAnalysis=*/false, options);
       if (mlir::failed(plan)) {
         failed = true;
         continue;

@@ -13,6 +13,30 @@ using namespace mlir::attn;
 // it with room for the runtime's own use.
 static constexpr int64_t kSharedBudget = 44 * 1024;
 
+LogicalResult
+FlashOptions::verify(function_ref<InFlightDiagnostic()> emitError) const {
+  auto pow2In = [](int64_t v, int64_t lo, int64_t hi) {
+    return v == 0 || (llvm::isPowerOf2_64(v) && v >= lo && v <= hi);
+  };
+  auto bad = [&](StringRef name, int64_t v, StringRef allowed) {
+    return emitError() << "attn-to-flash: " << name << " must be 0 (planned) "
+                       << allowed << ", got " << v;
+  };
+  if (!pow2In(mmaWarps, 1, 16))
+    return bad("mma-warps", mmaWarps, "or a power of two up to 16");
+  if (!pow2In(mmaRows, 16, 128))
+    return bad("mma-rows", mmaRows, "or 16, 32, 64, 128");
+  if (mmaTile && (mmaTile % 16 || mmaTile > 256))
+    return bad("mma-tile", mmaTile, "or a multiple of 16 up to 256");
+  if (mmaStages && (mmaStages < 2 || mmaStages > 8))
+    return bad("mma-stages", mmaStages, "or 2 to 8");
+  if (!pow2In(mmaValueWarps, 1, 4))
+    return bad("mma-value-warps", mmaValueWarps, "or 1, 2, 4");
+  if (!pow2In(mmaRowWarps, 1, 8))
+    return bad("mma-row-warps", mmaRowWarps, "or 1, 2, 4, 8");
+  return success();
+}
+
 int64_t FlashPlan::tileWidth() const {
   return separate() ? keyWidth : rowWidth + ropeDim;
 }

@@ -28,6 +28,11 @@ struct FlashOptions {
   int64_t mmaRowWarps = 0;   // register softmax: row warps per key slice
   bool mmaSharedSoftmax = false; // never the register-softmax form
   bool mmaSmallGroups = false;   // mma also for <= 8 rows per group
+
+  /// Checks each fixed knob against the values the kernels can take (the
+  /// message names the pass option). A knob that fits no form of a given op
+  /// leaves that op to the forms it does fit.
+  LogicalResult verify(function_ref<InFlightDiagnostic()> emitError) const;
 };
 
 struct FlashPlan {
