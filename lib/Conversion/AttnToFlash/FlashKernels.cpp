@@ -143,7 +143,7 @@ gpu::GPUFuncOp mlir::attn::buildForwardKernel(OpBuilder &ob, Location loc,
             return k.maxf(m, memref::LoadOp::create(b, ss, k.add(base, n)));
           });
           // Nothing visible yet: keep exponents finite (p = 0, alpha = 0).
-          Value mSafe = k.select(k.feq(mx, k.negInf()), k.f(0.0), mx);
+          Value mSafe = k.finiteMax(mx);
           Value alpha = k.exp(k.subf(mOld, mSafe));
           Value sum = k.reduce(zero, k.idx(N), k.f(0.0), [&](Value n, Value s) {
             Value at = k.add(base, n);
@@ -264,7 +264,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   };
   Value M = k.reduce(zero, S, k.negInf(),
                      [&](Value s, Value acc) { return k.maxf(acc, mOf(s)); });
-  Value mSafe = k.select(k.feq(M, k.negInf()), k.f(0.0), M);
+  Value mSafe = k.finiteMax(M);
   Value total = k.reduce(zero, S, k.f(0.0), [&](Value s, Value acc) {
     Value l = memref::LoadOp::create(
         b, mlPart, k.add(k.mul(base(s), k.idx(2)), one));

@@ -143,8 +143,9 @@ double FlashPlan::predictDecodeMicros(AttentionOp op, int64_t B, int64_t L,
 
 /// Whether mma.sync can take `p`'s shapes: 16-bit caches, 16-wide k steps
 /// over the key view, 32-column value slices, and key and value views that
-/// start on 8-element (16-byte) boundaries of the stored row.
-static bool mmaShapes(const FlashPlan &p) {
+/// start on 8-element (16-byte) boundaries of the stored row. If so, marks
+/// `p` as an mma schedule.
+static bool takeMma(FlashPlan &p) {
   auto ft = cast<FloatType>(p.storage);
   if (!ft.isBF16() && !ft.isF16())
     return false;
@@ -154,6 +155,8 @@ static bool mmaShapes(const FlashPlan &p) {
   if (p.keyWidth % 16 || p.valueWidth % 32 ||
       !all8({p.rowWidth, p.ropeDim, p.keyBegin, p.keyNope, p.valueBegin}))
     return false;
+  p.mma = true;
+  p.streaming = false;
   return true;
 }
 
@@ -161,10 +164,8 @@ static bool mmaShapes(const FlashPlan &p) {
 /// the scores' k steps and the value columns, with no recomputed work.
 static std::optional<FlashPlan> planMma(FlashPlan p, int64_t rows,
                                         const FlashOptions &o) {
-  if (!mmaShapes(p))
+  if (!takeMma(p))
     return std::nullopt;
-  p.mma = true;
-  p.streaming = false;
   // Warps: 4, each owning a quarter of the value columns. (8 warps measured
   // slower on every variant: docs/performance.md, step 11.)
   int64_t warps = o.mmaWarps ? o.mmaWarps : 4;
@@ -221,16 +222,13 @@ static std::optional<FlashPlan> planMma(FlashPlan p, int64_t rows,
 /// cache tile read once per group), the larger first.
 static std::optional<FlashPlan> planRegisterMma(FlashPlan p, int64_t rows,
                                                 const FlashOptions &o) {
-  if (!mmaShapes(p))
+  if (!takeMma(p))
     return std::nullopt;
-  p.mma = true;
-  p.streaming = false;
   int64_t eb = cast<FloatType>(p.storage).getWidth() / 8;
   int64_t DK = p.keyWidth, DV = p.valueWidth;
   double rowBytes =
       double(p.separate() ? DK + DV : p.rowWidth + double(p.ropeDim) / p.kvHeads) *
       eb;
-  constexpr double kRidge = FlashPlan::kMmaFlops / FlashPlan::kBandwidth;
   constexpr int64_t kAccumulators = 128;
   SmallVector<int64_t> candidates;
   if (o.mmaRows)
@@ -263,7 +261,7 @@ static std::optional<FlashPlan> planRegisterMma(FlashPlan p, int64_t rows,
       continue;
     double padded = double((rows + R - 1) / R * R);
     double intensity = 2 * padded * (DK * vw + DV) / rowBytes;
-    if (!fixed && vw > 1 && intensity > kRidge / 2)
+    if (!fixed && vw > 1 && intensity > FlashPlan::kValueWarpIntensity)
       continue;
     p.registerSoftmax = true;
     p.rowsPerBlock = R;

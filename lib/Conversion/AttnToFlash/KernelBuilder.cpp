@@ -19,6 +19,15 @@ Value KernelBuilder::loadF32(Value memref, Value i) {
   return v;
 }
 
+Value KernelBuilder::laneReduce(Value v, int64_t lanes, bool max) {
+  for (int64_t off = 1; off < lanes; off *= 2) {
+    Value o = gpu::ShuffleOp::create(b, v, off, 32, gpu::ShuffleMode::XOR)
+                  .getShuffleResult();
+    v = max ? maxf(v, o) : addf(v, o);
+  }
+  return v;
+}
+
 Value KernelBuilder::loadIndex(Value memref, Value i) {
   Value v = memref::LoadOp::create(b, memref, i);
   return arith::IndexCastOp::create(b, b.getIndexType(), v);

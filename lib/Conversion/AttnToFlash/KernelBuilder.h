@@ -57,6 +57,16 @@ public:
   Value divf(Value x, Value y) { return arith::DivFOp::create(b, x, y); }
   Value maxf(Value x, Value y) { return arith::MaximumFOp::create(b, x, y); }
   Value exp(Value x) { return math::ExpOp::create(b, x); }
+  /// 2^x as one ex2.approx (scores kept in base 2).
+  Value exp2(Value x) {
+    return math::Exp2Op::create(b, x, arith::FastMathFlags::afn);
+  }
+  /// A running max made safe to subtract: -inf (nothing seen yet) becomes
+  /// 0, so exponents stay finite and give 0.
+  Value finiteMax(Value m) { return select(feq(m, negInf()), f(0.0), m); }
+  /// Max (or sum) of `v` over groups of `lanes` adjacent lanes (a power of
+  /// two), by xor shuffles.
+  Value laneReduce(Value v, int64_t lanes, bool max);
   Value feq(Value x, Value y) {
     return arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, x, y);
   }

@@ -129,16 +129,6 @@ gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
         k.barrier();
 
         // Online softmax: TPR threads per row, columns strided by TPR.
-        auto rowReduce = [&](Value v, gpu::AllReduceOperation op) {
-          for (int64_t off = 1; off < TPR; off *= 2) {
-            Value o = gpu::ShuffleOp::create(b, v, off, 32,
-                                             gpu::ShuffleMode::XOR)
-                          .getShuffleResult();
-            v = op == gpu::AllReduceOperation::MAXNUMF ? k.maxf(v, o)
-                                                       : k.addf(v, o);
-          }
-          return v;
-        };
         Value mOld = in[MT * NV * 4], lOld = in[MT * NV * 4 + 1];
         Value sBase = k.mul(sRow, k.idx(lay.sPitch));
         SmallVector<Value> sv;
@@ -159,22 +149,19 @@ gpu::GPUFuncOp mlir::attn::buildMmaForwardKernel(OpBuilder &ob, Location loc,
               k.select(vis, k.mulf(dot, k.f(p.scale * M_LOG2E)), k.negInf()));
           mx = k.maxf(mx, sv.back());
         }
-        mx = rowReduce(mx, gpu::AllReduceOperation::MAXNUMF);
+        mx = k.laneReduce(mx, TPR, /*max=*/true);
         // Nothing visible yet: keep exponents finite (p = 0, alpha = 0).
-        Value mSafe = k.select(k.feq(mx, k.negInf()), k.f(0.0), mx);
-        auto exp2 = [&](Value x) {
-          return math::Exp2Op::create(b, x, arith::FastMathFlags::afn);
-        };
-        Value alpha = exp2(k.subf(mOld, mSafe));
+        Value mSafe = k.finiteMax(mx);
+        Value alpha = k.exp2(k.subf(mOld, mSafe));
         Value sum = k.f(0.0);
         Value pBase = k.mul(sRow, k.idx(lay.pPitch));
         for (int64_t c = 0, i = 0; c < N; c += TPR, ++i) {
-          Value pr = exp2(k.subf(sv[i], mSafe));
+          Value pr = k.exp2(k.subf(sv[i], mSafe));
           sum = k.addf(sum, pr);
           k.store(arith::TruncFOp::create(b, st, pr), ps,
                   k.add(pBase, k.add(sSub, k.idx(c))));
         }
-        sum = rowReduce(sum, gpu::AllReduceOperation::ADD);
+        sum = k.laneReduce(sum, TPR, /*max=*/false);
         Value lNew = k.addf(k.mulf(lOld, alpha), sum);
         k.ifThen(k.eq(sSub, zero), [&] { k.store(alpha, as, sRow); });
         k.barrier();

@@ -98,21 +98,6 @@ gpu::GPUFuncOp mlir::attn::buildMmaRegisterKernel(OpBuilder &ob, Location loc,
     for (int64_t mt = 0; mt < MT; ++mt)
       for (int64_t h = 0; h < 2; ++h)
         rowEnd.push_back(f.visibleEnd(k.add(f.rho0, rowOf(mt, h))));
-  auto exp2 = [&](Value x) {
-    return math::Exp2Op::create(b, x, arith::FastMathFlags::afn);
-  };
-  auto quad = [&](Value v, bool max) {
-    for (int64_t off : {1, 2}) {
-      Value o = gpu::ShuffleOp::create(b, v, off, 32, gpu::ShuffleMode::XOR)
-                    .getShuffleResult();
-      v = max ? k.maxf(v, o) : k.addf(v, o);
-    }
-    return v;
-  };
-  // Where a row has seen nothing yet, exponents stay finite (p = 0).
-  auto safe = [&](Value m) {
-    return k.select(k.feq(m, k.negInf()), k.f(0.0), m);
-  };
 
   // Carried: O[mt][nv][4], then per (mt, h) the running max (base 2) and
   // this lane's share of the running sum.
@@ -179,14 +164,14 @@ gpu::GPUFuncOp mlir::attn::buildMmaRegisterKernel(OpBuilder &ob, Location loc,
                              k.negInf());
                 mx = k.maxf(mx, x);
               }
-            mx = quad(mx, true);
-            Value mSafe = safe(mx);
-            Value alpha = exp2(k.subf(in[nO + 2 * mt + h], mSafe));
+            mx = k.laneReduce(mx, 4, /*max=*/true);
+            Value mSafe = k.finiteMax(mx);
+            Value alpha = k.exp2(k.subf(in[nO + 2 * mt + h], mSafe));
             Value sum = k.f(0.0);
             for (int64_t ns = 0; ns < NS; ++ns)
               for (int64_t e = 0; e < 2; ++e) {
                 Value &x = s[(mt * NS + ns) * 4 + 2 * h + e];
-                x = exp2(k.subf(x, mSafe));
+                x = k.exp2(k.subf(x, mSafe));
                 sum = k.addf(sum, x);
               }
             grew = k.lor(grew, k.fgt(mx, in[nO + 2 * mt + h]));
@@ -264,7 +249,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaRegisterKernel(OpBuilder &ob, Location loc,
   Value mlBuf = stage.view(lay.ml, KW * R * 2, f32);
   SmallVector<Value> lSum;
   for (int64_t i = 0; i < 2 * MT; ++i)
-    lSum.push_back(quad(state[nO + 2 * MT + i], false));
+    lSum.push_back(k.laneReduce(state[nO + 2 * MT + i], 4, /*max=*/false));
   Value zero = k.idx(0);
   k.ifThen(k.land(k.eq(vw, zero), k.eq(ln.t4, zero)), [&] {
     for (int64_t mt = 0; mt < MT; ++mt)
@@ -280,12 +265,12 @@ gpu::GPUFuncOp mlir::attn::buildMmaRegisterKernel(OpBuilder &ob, Location loc,
     for (int64_t w = 0; w < KW; ++w)
       m = k.maxf(m, memref::LoadOp::create(
                         b, mlBuf, k.mul(k.add(k.idx(w * R), row), k.idx(2))));
-    return safe(m);
+    return k.finiteMax(m);
   };
   for (int64_t mt = 0; mt < MT; ++mt)
     for (int64_t h = 0; h < 2; ++h) {
       Value row = rowOf(mt, h);
-      Value scale = exp2(k.subf(state[nO + 2 * mt + h], rowMax(row)));
+      Value scale = k.exp2(k.subf(state[nO + 2 * mt + h], rowMax(row)));
       Value rowAt = k.mul(k.add(k.mul(kw, k.idx(R)), row), k.idx(lay.oPitch));
       for (int64_t nv = 0; nv < NV; ++nv)
         for (int64_t e = 0; e < 2; ++e) {
@@ -319,7 +304,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaRegisterKernel(OpBuilder &ob, Location loc,
         Value at = k.mul(k.add(k.idx(w * R), row), k.idx(2));
         Value mw = memref::LoadOp::create(b, mlBuf, at);
         Value lw = memref::LoadOp::create(b, mlBuf, k.add(at, k.idx(1)));
-        l = k.addf(l, k.mulf(lw, exp2(k.subf(mw, m))));
+        l = k.addf(l, k.mulf(lw, k.exp2(k.subf(mw, m))));
       }
       // Back from base 2 to the natural exponent the combine kernel
       // merges in; a row that saw nothing keeps max -inf and sum 0.

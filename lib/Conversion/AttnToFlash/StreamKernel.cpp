@@ -245,7 +245,7 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
     for (int64_t r = 0; r < R; ++r) {
       Value mBlock = shfl(mx, int32_t(r << sh), gpu::ShuffleMode::IDX);
       Value mNew = k.maxf(in[2 * r], mBlock);
-      Value ms = k.select(k.feq(mNew, k.negInf()), k.f(0.0), mNew);
+      Value ms = k.finiteMax(mNew);
       mSafe.push_back(ms);
       alpha.push_back(k.exp(k.subf(in[2 * r], ms)));
       out[2 * r] = mNew;
@@ -317,7 +317,7 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
             s = k.select(vis, k.mulf(s, k.f(p.scale)), k.negInf());
             Value mOld = cur[2 * r], lOld = cur[2 * r + 1];
             Value mNew = k.maxf(mOld, s);
-            Value mSafe = k.select(k.feq(mNew, k.negInf()), k.f(0.0), mNew);
+            Value mSafe = k.finiteMax(mNew);
             Value alpha = k.exp(k.subf(mOld, mSafe));
             Value pr = k.exp(k.subf(s, mSafe));
             out[2 * r] = mNew;
@@ -350,7 +350,7 @@ gpu::GPUFuncOp mlir::attn::buildStreamingForwardKernel(OpBuilder &ob,
     Value M = k.reduce(zero, k.idx(NW), k.negInf(), [&](Value w, Value m) {
       return k.maxf(m, memref::LoadOp::create(b, mW, k.add(k.mul(w, k.idx(R)), r)));
     });
-    return std::make_pair(M, k.select(k.feq(M, k.negInf()), k.f(0.0), M));
+    return std::make_pair(M, k.finiteMax(M));
   };
   k.loop(tid, k.idx(R * DV), k.idx(NT), [&](Value i) {
     Value r = k.div(i, k.idx(DV)), e = k.rem(i, k.idx(DV));

@@ -125,6 +125,10 @@ struct FlashPlan {
   /// FLOP/s on CUDA cores, bf16 mma.sync FLOP/s.
   static constexpr double kBandwidth = 3.0e12, kCudaCoreFlops = 6.7e13,
                           kMmaFlops = 4.9e14;
+  /// The most tensor-core FLOP/B (recomputed scores included) the register
+  /// softmax takes with value warps: half the mma.sync ridge (measured,
+  /// docs/performance.md steps 15 and 20).
+  static constexpr double kValueWarpIntensity = kMmaFlops / kBandwidth / 2;
 
   /// The most splits the combine kernel merges (one weight each in its
   /// workgroup memory); the runtime never launches more.

@@ -82,7 +82,6 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
                   .str();
       }
       if (plan->mma) {
-        constexpr double kRidge = FlashPlan::kMmaFlops / FlashPlan::kBandwidth;
         why += plan->registerSoftmax
                    ? llvm::formatv("softmax in registers ({0} key x {1}{2} "
                                    "value warps, {3}-row tiles)",
@@ -98,7 +97,7 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
                                    "recomputed scores would pass half the "
                                    "tensor-core ridge, {1:f0} FLOP/B, or "
                                    "leave one block per SM)",
-                                   plan->tileRows, kRidge / 2)
+                                   plan->tileRows, FlashPlan::kValueWarpIntensity)
                          .str();
       }
       else if (ShapedType::isDynamic(tq))
