@@ -56,6 +56,10 @@ public:
   Value mulf(Value x, Value y) { return arith::MulFOp::create(b, x, y); }
   Value divf(Value x, Value y) { return arith::DivFOp::create(b, x, y); }
   Value maxf(Value x, Value y) { return arith::MaximumFOp::create(b, x, y); }
+  /// x * y + z, one rounding.
+  Value fma(Value x, Value y, Value z) {
+    return math::FmaOp::create(b, x, y, z);
+  }
   Value exp(Value x) { return math::ExpOp::create(b, x); }
   /// 2^x as one ex2.approx (scores kept in base 2).
   Value exp2(Value x) {
