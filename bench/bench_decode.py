@@ -23,6 +23,7 @@ from attn.runtime import Artifact  # noqa: E402
 
 DEV = "cuda"
 SPLITS = 0  # --splits
+COMBINE = "auto"  # --combine
 BF16 = torch.bfloat16
 
 
@@ -107,6 +108,8 @@ def torch_attention(info, t, i=0):
 def bench_variant(art, name, B, L, copy_gbs, peers):
     mod = art.module(f"{name}_decode_attn0")
     info = mod.info
+    if COMBINE != "auto" and (COMBINE == "row" or int(info.get("combine_rows", 0)) > 1):
+        mod.set_combine(COMBINE)
     shapes = shapes_of(info, B, L)
     cache_bytes = sum(math.prod(shapes[n]) * 2 for n in mod.inputs if n in CACHE)
     copies = max(1, math.ceil(200e6 / cache_bytes))  # rotate past the 50 MB L2
@@ -214,12 +217,15 @@ def main():
                     help="comma-separated variant:B:L to run instead of the plan, e.g. gqa:16:8192")
     ap.add_argument("--splits", type=int, default=0,
                     help="fix the split count (0: the runtime's choice)")
+    ap.add_argument("--combine", default="auto", choices=["auto", "row", "rows"],
+                    help="fix the combine kernel: one batch row per block, or several (where a module has it)")
     ap.add_argument("--flex", action="store_true",
                     help="also FlexAttention (compiled per shape, CUDA graph; slow to compile)")
     args = ap.parse_args()
-    global FLEX, SPLITS
+    global FLEX, SPLITS, COMBINE
     FLEX = args.flex
     SPLITS = args.splits
+    COMBINE = args.combine
     torch.manual_seed(0)
     copy_gbs, tflops = ceilings()
     print(f"device {torch.cuda.get_device_name()}: copy {copy_gbs:.0f} GB/s, bf16 matmul {tflops:.0f} TFLOP/s")

@@ -23,6 +23,14 @@ for dir in "$ROOT"/gpu-artifacts/$TARGET/*-${DTYPES:-*}/; do
       total=$((total+1)); "$RUN" "$dir" --module "$fn" $args --iters 3 || fail=$((fail+1))
     done
   done
+  # The combine over several batch rows, forced where a module has one: a
+  # partial block of rows, two blocks with two tokens, mixed lengths.
+  for fn in $(python3 -c "import json,sys; [print(m['module']) for m in json.load(open(sys.argv[1]))['modules'] if m.get('combine_rows', 0) > 1]" "$dir/manifest.json"); do
+    for args in "--batch 3 --tokens 1 --cache 77 --mixed-lengths" "--batch 11 --tokens 2 --cache 300 --mixed-lengths" \
+                "--batch 9 --tokens 1 --cache 1000"; do
+      total=$((total+1)); "$RUN" "$dir" --module "$fn" $args --combine rows --iters 2 || fail=$((fail+1))
+    done
+  done
   # Prefill: causal over the prompt itself, and a chunk at the end of a cache.
   if [ $big = 1 ]; then sizes="1 37"; else sizes="1 37 130"; fi
   for fn in $(grep -o '"module": "[a-z_]*prefill_attn[0-9]*"' "$dir/manifest.json" | cut -d'"' -f4); do

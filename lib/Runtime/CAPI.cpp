@@ -68,7 +68,8 @@ const char *attn_module_manifest(attn_artifact *a, int i) {
   for (const char *k : {"num_q_heads", "num_kv_heads", "num_out_heads", "group",
                         "key_width", "value_width", "row_width", "rope_dim",
                         "out_width", "time_stride", "rows_per_block",
-                        "tile_rows", "key_begin", "key_nope", "value_begin"})
+                        "tile_rows", "key_begin", "key_nope", "value_begin",
+                        "combine_rows"})
     s += std::string(k) + "=" + std::to_string(m->info()[k].i64()) + ";";
   for (const char *k : {"kv_form", "dtype", "mask", "value_epilogue",
                         "function", "schedule"})
@@ -99,4 +100,17 @@ int attn_module_run(attn_artifact *a, int i, void *const *buffers, int64_t B,
     return report(Status::error("no module #" + std::to_string(i)), err, len);
   std::vector<void *> bufs(buffers, buffers + m->inputs().size());
   return report(m->run(bufs, B, Tq, L, splits, stream), err, len);
+}
+
+int attn_module_set_combine(attn_artifact *a, int i, int mode, char *err,
+                            size_t len) {
+  KernelModule *m = moduleAt(a, i);
+  if (!m)
+    return report(Status::error("no module #" + std::to_string(i)), err, len);
+  if (mode < 0 || mode > 2)
+    return report(Status::error("combine mode must be 0 (auto), 1 (per row) "
+                                "or 2 (rows), got " +
+                                std::to_string(mode)),
+                  err, len);
+  return report(m->setCombine(KernelModule::Combine(mode)), err, len);
 }

@@ -117,9 +117,12 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out) {
     mod->function_ = m["function"].str();
     mod->device_ = art->device_;
     const Json &ks = m["kernels"];
-    for (size_t k = 0; k < ks.size(); ++k)
-      (ks[k]["name"].str() == "combine" ? mod->combine_ : mod->fwd_) =
-          kernelSpec(ks[k]);
+    for (size_t k = 0; k < ks.size(); ++k) {
+      const std::string &kn = ks[k]["name"].str();
+      (kn == "combine"        ? mod->combine_
+       : kn == "combine_rows" ? mod->combineRows_
+                              : mod->fwd_) = kernelSpec(ks[k]);
+    }
     for (const TensorSpec &t : mod->fwd_.tensors)
       if (!isWorkspace(t.name))
         mod->inputs_.push_back(t);
@@ -147,6 +150,11 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out) {
     if (mod->op_ == "attention")
       if (Status s = art->device_->getFunction(mod->module_, "combine",
                                                mod->combineFn_);
+          !s)
+        return s;
+    if (!mod->combineRows_.name.empty())
+      if (Status s = art->device_->getFunction(mod->module_, "combine_rows",
+                                               mod->combineRowsFn_);
           !s)
         return s;
     art->modules_.push_back(std::move(mod));
@@ -187,6 +195,29 @@ int64_t KernelModule::chooseSplits(int64_t B, int64_t Tq, int64_t L) const {
   int64_t maxSplits = std::max<int64_t>(1, L / (4 * tileRows()));
   return std::clamp<int64_t>(want, 1,
                              std::min<int64_t>(maxSplits, this->maxSplits()));
+}
+
+Status KernelModule::setCombine(Combine c) {
+  if (c == Combine::Rows && !combineRowsFn_)
+    return Status::error(name_ + ": no combine_rows kernel (the variant has "
+                                 "no epilogue mat-vec it could share)");
+  combineChoice_ = c;
+  return Status::success();
+}
+
+bool KernelModule::combinesRows(int64_t B, int64_t Tq) const {
+  if (!combineRowsFn_ || combineChoice_ == Combine::PerRow)
+    return false;
+  if (combineChoice_ == Combine::Rows)
+    return true;
+  // Several rows per block divide the weight traffic by the rows but also
+  // the blocks: worth it while the fewer blocks still fill a wave.
+  int64_t rows = info_["combine_rows"].i64();
+  int64_t blocks = info_["num_out_heads"].i64() * Tq * ((B + rows - 1) / rows);
+  int64_t wave = int64_t(device_->multiprocessors()) *
+                 device_->occupancy(combineRowsFn_, int(combineRows_.threads),
+                                    0);
+  return blocks >= wave;
 }
 
 Status KernelModule::launch(const KernelSpec &k, void *fn,
@@ -279,10 +310,15 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
   int64_t rpb = info_["rows_per_block"].i64();
   int64_t fwdGrid[3] = {(rows + rpb - 1) / rpb,
                         B * info_["num_kv_heads"].i64(), S};
-  int64_t combineGrid[3] = {info_["num_out_heads"].i64(), Tq, B};
   auto sizes = sizeMap(B, Tq, L, S);
   if (Status s = launch(fwd_, fwdFn_, fwdGrid, named, sizes, stream); !s)
     return s;
+  if (combinesRows(B, Tq)) {
+    int64_t rows = info_["combine_rows"].i64();
+    int64_t grid[3] = {info_["num_out_heads"].i64(), Tq, (B + rows - 1) / rows};
+    return launch(combineRows_, combineRowsFn_, grid, named, sizes, stream);
+  }
+  int64_t combineGrid[3] = {info_["num_out_heads"].i64(), Tq, B};
   return launch(combine_, combineFn_, combineGrid, named, sizes, stream);
 }
 

@@ -36,6 +36,8 @@ class Artifact:
         L.attn_module_run.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_void_p),
                                       ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
                                       ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+        L.attn_module_set_combine.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+                                              ctypes.c_char_p, ctypes.c_size_t]
         L.attn_artifact_close.argtypes = [ctypes.c_void_p]
         self._err = ctypes.create_string_buffer(1024)
         self._h = ctypes.c_void_p()
@@ -57,6 +59,17 @@ class Module:
         self.inputs = [L.attn_module_input_name(art._h, index, k).decode() for k in range(n)]
         info = L.attn_module_manifest(art._h, index).decode()
         self.info = dict(kv.split("=", 1) for kv in info.split(";") if kv)
+
+    COMBINE = {"auto": 0, "row": 1, "rows": 2}
+
+    def set_combine(self, mode):
+        """Which combine kernel run() launches: "auto" (by size), "row" (one
+        batch row per block) or "rows" (combine_rows, where the module has it)."""
+        if mode not in self.COMBINE:
+            raise ValueError(f"combine mode must be one of {sorted(self.COMBINE)}, got {mode!r}")
+        a = self._a
+        if a._lib.attn_module_set_combine(a._h, self._i, self.COMBINE[mode], a._err, 1024):
+            raise RuntimeError_(a._err.value.decode())
 
     def run(self, buffers, B, Tq, L, splits=0, stream=None):
         """buffers: dict name -> device pointer (int), for every input."""

@@ -58,3 +58,14 @@ def test_decode_matches_reference(name):
         got = out[b, 0].double()
         assert torch.isfinite(got).all()
         assert ((got - want).abs().max() / want.abs().max()).item() < 2e-2
+
+
+def test_combine_choice_is_checked():
+    # GQA has no epilogue mat-vec, so no combine over several batch rows.
+    mod = _decode_module("gqa")
+    with pytest.raises(Exception, match="no combine_rows kernel"):
+        mod.set_combine("rows")
+    with pytest.raises(ValueError, match="combine mode"):
+        mod.set_combine("many")
+    mod.set_combine("row")
+    mod.set_combine("auto")

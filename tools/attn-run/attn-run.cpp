@@ -1,7 +1,8 @@
 //===- attn-run.cpp - run, check and time an attn artifact ----------------===//
 //
 // attn-run DIR [--module NAME] [--batch B] [--tokens T] [--cache L]
-//              [--mixed-lengths] [--splits S] [--iters N] [--seed N]
+//              [--mixed-lengths] [--splits S] [--combine auto|row|rows]
+//              [--iters N] [--seed N]
 //
 // Loads an artifact written by `attn-opt --attn-compile`, fills every input
 // with random values (rounded to the storage type), poisons the output,
@@ -25,6 +26,7 @@ namespace {
 struct Options {
   std::string dir, module;
   int64_t batch = 2, tokens = 1, cache = 257, splits = 0, iters = 20;
+  rt::KernelModule::Combine combine = rt::KernelModule::Combine::Auto;
   bool mixed = false;
   unsigned seed = 1;
 };
@@ -33,7 +35,7 @@ struct Options {
   std::fprintf(stderr,
                "attn-run: %s\nusage: attn-run DIR [--module NAME] [--batch B] "
                "[--tokens T] [--cache L] [--mixed-lengths] [--splits S] "
-               "[--iters N] [--seed N]\n",
+               "[--combine auto|row|rows] [--iters N] [--seed N]\n",
                msg);
   std::exit(2);
 }
@@ -65,7 +67,18 @@ Options parse(int argc, char **argv) {
       o.cache = number();
     else if (a == "--splits")
       o.splits = number();
-    else if (a == "--iters")
+    else if (a == "--combine") {
+      std::string v = next();
+      using C = rt::KernelModule::Combine;
+      if (v == "auto")
+        o.combine = C::Auto;
+      else if (v == "row")
+        o.combine = C::PerRow;
+      else if (v == "rows")
+        o.combine = C::Rows;
+      else
+        usage(("--combine takes auto, row or rows, got '" + v + "'").c_str());
+    } else if (a == "--iters")
       o.iters = number();
     else if (a == "--seed")
       o.seed = unsigned(number());
@@ -286,6 +299,10 @@ int runModule(rt::Device *dev, rt::KernelModule &m, const Options &o) {
       return 1;
   }
   int64_t S = o.splits ? o.splits : m.chooseSplits(B, Tq, L);
+  if (Status s = m.setCombine(o.combine); !s) {
+    std::fprintf(stderr, "attn-run: %s\n", s.message.c_str());
+    return 1;
+  }
   if (!finished(dev, m, m.run(buffers.ptrs, B, Tq, L, S)))
     return 1;
   std::vector<double> want = run::referenceAttention(m.info(), host, B, Tq, L);
@@ -297,10 +314,11 @@ int runModule(rt::Device *dev, rt::KernelModule &m, const Options &o) {
   if (o.iters > 0)
     dev->time([&] { return m.run(buffers.ptrs, B, Tq, L, S); }, int(o.iters),
               ms);
-  std::printf("%-24s B=%-4lld Tq=%-4lld L=%-6lld S=%-3lld %-5s err=%.2e "
-              "tol=%.0e %s  %9.2f us  %8.1f GB/s\n",
+  std::printf("%-24s B=%-4lld Tq=%-4lld L=%-6lld S=%-3lld %-4s %-5s "
+              "err=%.2e tol=%.0e %s  %9.2f us  %8.1f GB/s\n",
               m.name().c_str(), (long long)B, (long long)Tq, (long long)L,
-              (long long)S, dtype.c_str(), rel, tol,
+              (long long)S, m.combinesRows(B, Tq) ? "rows" : "row",
+              dtype.c_str(), rel, tol,
               ok ? "PASS" : (finite ? "FAIL" : "FAIL(non-finite)"), ms * 1e3,
               ms > 0 ? cacheBytes / (ms * 1e-3) / 1e9 : 0.0);
   return ok ? 0 : 1;

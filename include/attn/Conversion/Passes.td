@@ -46,7 +46,10 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     key and the value view, the shared rotary stream loaded beside it), and
     `combine`, which merges the splits, normalises and applies the value
     epilogue (latent up-projection, Sun's gated decoder, MFA-KR's
-    post-transform). The schedule (rows per block, cache rows per tile,
+    post-transform). Where that epilogue is a mat-vec, a third kernel,
+    `combine_rows`, does the same for 8 batch rows per block so that each
+    load of a head's weights serves all of them; the runtime picks one of
+    the two by size. The schedule (rows per block, cache rows per tile,
     threads) and the kernels' argument order and launch geometry are recorded
     in an `attn.manifest` attribute on the module. Host functions are left as
     they are: the runtime launches the kernels.

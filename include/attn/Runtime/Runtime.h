@@ -77,6 +77,15 @@ public:
   /// The split count `run` picks for these sizes.
   int64_t chooseSplits(int64_t B, int64_t Tq, int64_t L) const;
 
+  /// Which combine kernel `run` launches: one block per batch row, or
+  /// combine_rows (several batch rows per block sharing each load of the
+  /// epilogue's weights, where the manifest has it). Auto picks by size.
+  enum class Combine { Auto, PerRow, Rows };
+  /// Fixes the choice (tests, benchmarks); Rows needs combine_rows.
+  Status setCombine(Combine c);
+  /// Whether `run` launches combine_rows for these sizes.
+  bool combinesRows(int64_t B, int64_t Tq) const;
+
 private:
   friend class Artifact;
   Json info_;
@@ -88,10 +97,12 @@ private:
                 std::map<std::string, void *> &named,
                 const std::map<std::string, int64_t> &sizes, void *stream);
   std::string op_, name_, function_;
-  KernelSpec fwd_, combine_;
+  KernelSpec fwd_, combine_, combineRows_;
+  Combine combineChoice_ = Combine::Auto;
   std::vector<TensorSpec> inputs_;
   Device *device_ = nullptr;
-  void *module_ = nullptr, *fwdFn_ = nullptr, *combineFn_ = nullptr;
+  void *module_ = nullptr, *fwdFn_ = nullptr, *combineFn_ = nullptr,
+       *combineRowsFn_ = nullptr;
   void *workspace_ = nullptr;
   size_t workspaceBytes_ = 0;
 };

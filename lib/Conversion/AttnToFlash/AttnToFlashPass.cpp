@@ -48,6 +48,8 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
       else
         buildForwardKernel(inner, op.getLoc(), *plan, "fwd");
       buildCombineKernel(inner, op.getLoc(), *plan, "combine");
+      if (int64_t rows = plan->combineRows())
+        buildCombineKernel(inner, op.getLoc(), *plan, "combine_rows", rows);
       gpuModule->setAttr("attn.manifest",
                          buildManifestEntry(op, *plan, name, base));
     }

@@ -2,7 +2,8 @@
 //
 // One block per (output head, query token, batch row) merges the S partial
 // outputs of its score map, normalises them, applies the value epilogue and
-// stores the result. What it reads is small and sits in L2, so the kernel is
+// stores the result; combine_rows takes several batch rows per block, so
+// that each load of the epilogue's weights serves all of them. What it reads is small and sits in L2, so the kernel is
 // bound by load latency, not bytes: every step issues a thread's loads
 // together and uses them after (the splits' (max, sum) in one round across
 // the lanes of a warp; several splits and elements per round in the merge;
@@ -25,10 +26,12 @@ static constexpr int64_t kLoadsInFlight = 16;
 
 gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
                                               const FlashPlan &p,
-                                              StringRef name) {
+                                              StringRef name, int64_t BB) {
+  assert((BB == 1 || BB == p.combineRows()) && "no combine over these rows");
   MLIRContext *ctx = ob.getContext();
   Type idxT = ob.getIndexType();
   const int64_t DV = p.valueWidth, DO = p.outWidth, NT = p.threads;
+  const int64_t MS = FlashPlan::kMaxSplits;
   auto flat = flatMemRef;
   SmallVector<Type> args = {flat(ob.getF32Type()), flat(ob.getF32Type())};
   switch (p.epilogue) {
@@ -43,11 +46,12 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
     break;
   }
   args.append({flat(p.storage), idxT, idxT, idxT});
-  gpu::GPUFuncOp func = makeKernel(
-      ob, loc, name, args,
-      {workgroupBuffer(ctx, DV), workgroupBuffer(ctx, FlashPlan::kMaxSplits),
-       workgroupBuffer(ctx, std::max(p.combineVector() * NT, DO))},
-      NT);
+  SmallVector<Type> wg = {workgroupBuffer(ctx, BB * DV),
+                          workgroupBuffer(ctx, BB * MS)};
+  if (BB == 1)
+    wg.push_back(
+        workgroupBuffer(ctx, std::max(p.combineVector() * NT, DO)));
+  gpu::GPUFuncOp func = makeKernel(ob, loc, name, args, wg, NT);
   Block &entry = func.getBody().front();
   ImplicitLocOpBuilder b(loc, ob);
   b.setInsertionPointToStart(&entry);
@@ -65,77 +69,102 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
         S = entry.getArgument(a++);
   Value obar = func.getWorkgroupAttributions()[0];
   Value weights = func.getWorkgroupAttributions()[1];
-  Value red = func.getWorkgroupAttributions()[2];
 
   Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
   Value i = gpu::BlockIdOp::create(b, gpu::Dimension::x);
   Value t = gpu::BlockIdOp::create(b, gpu::Dimension::y);
-  Value bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::z);
+  Value b0 = k.mul(gpu::BlockIdOp::create(b, gpu::Dimension::z), k.idx(BB));
   Value zero = k.idx(0), one = k.idx(1);
   Value Hq = k.idx(p.qHeads), Hout = k.idx(p.outHeads);
   // Output head i reads score map i / (outHeads / qHeads).
   Value m = k.div(i, k.idx(p.outHeads / p.qHeads));
-  auto base = [&](Value s) {
+  // Batch row of the block's row r, clamped so that rows past B (the last
+  // block's) load real data; they are never stored.
+  Value lastBatch = k.sub(B, one);
+  auto batchOf = [&](Value r) {
+    return BB == 1 ? b0 : k.min(k.add(b0, r), lastBatch);
+  };
+  auto base = [&](Value s, Value bIdx) {
     return k.add(k.mul(k.add(k.mul(k.add(k.mul(s, B), bIdx), Tq), t), Hq), m);
   };
+  auto outRow = [&](Value bIdx) {
+    return k.add(k.mul(k.add(k.mul(bIdx, Tq), t), Hout), i);
+  };
 
-  // Split weights exp(m_s - M) / sum: lane j of every warp holds splits j,
-  // j + 32, ... (S <= kMaxSplits), so each warp finds M and the sum with
-  // two shuffle reductions after one round of loads; the first warp stores
-  // the weights (every warp holds the same values, and no lane diverges
-  // around the shuffles).
-  Value lane = k.rem(tid, k.idx(32)), lastSplit = k.sub(S, one);
-  const int64_t slots = ceilDiv(FlashPlan::kMaxSplits, 32);
-  SmallVector<Value> splitOf, ok, ms, ls;
-  for (int64_t j = 0; j < slots; ++j) {
-    Value s = k.add(lane, k.idx(32 * j));
-    Value at = k.mul(base(k.min(s, lastSplit)), k.idx(2));
-    splitOf.push_back(s);
-    ok.push_back(k.lt(s, S));
-    ms.push_back(memref::LoadOp::create(b, mlPart, at));
-    ls.push_back(memref::LoadOp::create(b, mlPart, k.add(at, one)));
+  // Split weights exp(m_s - M) / sum of each row: lane j of a warp holds
+  // splits j, j + 32, ... (S <= kMaxSplits), so the warp finds M and the
+  // sum with two shuffle reductions after one round of loads. Warp w takes
+  // rows w, w + warps, ...; with one row every warp computes it (no lane
+  // diverges around the shuffles) and the first stores it.
+  Value lane = k.rem(tid, k.idx(32)), warp = k.div(tid, k.idx(32));
+  Value lastSplit = k.sub(S, one);
+  const int64_t NW = NT / 32, slots = ceilDiv(MS, 32);
+  for (int64_t rr = 0; rr < ceilDiv(BB, NW); ++rr) {
+    Value r = BB == 1 ? zero : k.add(warp, k.idx(rr * NW));
+    Value mine = BB == 1 ? k.eq(warp, zero) : k.lt(r, k.idx(BB));
+    Value bIdx = batchOf(r);
+    SmallVector<Value> splitOf, ok, ms, ls;
+    for (int64_t j = 0; j < slots; ++j) {
+      Value s = k.add(lane, k.idx(32 * j));
+      Value at = k.mul(base(k.min(s, lastSplit), bIdx), k.idx(2));
+      splitOf.push_back(s);
+      ok.push_back(k.lt(s, S));
+      ms.push_back(memref::LoadOp::create(b, mlPart, at));
+      ls.push_back(memref::LoadOp::create(b, mlPart, k.add(at, one)));
+    }
+    Value M = k.negInf();
+    for (int64_t j = 0; j < slots; ++j)
+      M = k.maxf(M, k.select(ok[j], ms[j], k.negInf()));
+    Value mSafe = k.finiteMax(k.laneReduce(M, 32, /*max=*/true));
+    SmallVector<Value> es;
+    Value total = k.f(0.0);
+    for (int64_t j = 0; j < slots; ++j) {
+      es.push_back(k.select(ok[j], k.exp(k.subf(ms[j], mSafe)), k.f(0.0)));
+      total = k.fma(es[j], k.select(ok[j], ls[j], k.f(0.0)), total);
+    }
+    total = k.laneReduce(total, 32, /*max=*/false);
+    // A row that saw nothing yields zeros rather than NaN.
+    Value inv = k.select(k.fgt(total, k.f(0.0)), k.divf(k.f(1.0), total),
+                         k.f(0.0));
+    for (int64_t j = 0; j < slots; ++j)
+      k.ifThen(k.land(mine, ok[j]), [&] {
+        k.store(k.mulf(es[j], inv), weights,
+                k.add(k.mul(r, k.idx(MS)), splitOf[j]));
+      });
   }
-  Value M = k.negInf();
-  for (int64_t j = 0; j < slots; ++j)
-    M = k.maxf(M, k.select(ok[j], ms[j], k.negInf()));
-  Value mSafe = k.finiteMax(k.laneReduce(M, 32, /*max=*/true));
-  SmallVector<Value> es;
-  Value total = k.f(0.0);
-  for (int64_t j = 0; j < slots; ++j) {
-    es.push_back(k.select(ok[j], k.exp(k.subf(ms[j], mSafe)), k.f(0.0)));
-    total = k.fma(es[j], k.select(ok[j], ls[j], k.f(0.0)), total);
-  }
-  total = k.laneReduce(total, 32, /*max=*/false);
-  // A row that saw nothing yields zeros rather than NaN.
-  Value inv = k.select(k.fgt(total, k.f(0.0)), k.divf(k.f(1.0), total),
-                       k.f(0.0));
-  Value firstWarp = k.lt(tid, k.idx(32));
-  for (int64_t j = 0; j < slots; ++j)
-    k.ifThen(k.land(firstWarp, ok[j]),
-             [&] { k.store(k.mulf(es[j], inv), weights, splitOf[j]); });
   k.barrier();
 
-  // The merge: thread tid owns elements tid + j NT and takes U splits per
-  // step, its J x U loads independent of each other.
-  const int64_t J = ceilDiv(DV, NT);
+  // The merge: thread tid owns elements tid + j NT of the block's rows x DV
+  // values and takes U splits per step, its loads independent.
+  const int64_t total = BB * DV, J = ceilDiv(total, NT);
   const int64_t U = std::clamp<int64_t>(kLoadsInFlight / J, 1, 8);
-  const bool wholeElems = DV % NT == 0;
-  auto element = [&](int64_t j) { return k.add(tid, k.idx(j * NT)); };
+  const bool whole = total % NT == 0;
+  SmallVector<Value> elems, rowOf, colOf, batch;
+  for (int64_t j = 0; j < J; ++j) {
+    Value f = k.add(tid, k.idx(j * NT));
+    elems.push_back(f);
+    Value fc = whole ? f : k.min(f, k.idx(total - 1));
+    rowOf.push_back(BB == 1 ? zero : k.div(fc, k.idx(DV)));
+    colOf.push_back(BB == 1 ? fc : k.rem(fc, k.idx(DV)));
+    batch.push_back(batchOf(rowOf[j]));
+  }
   auto mergeStep = [&](Value s0, int64_t n, ValueRange in) {
     SmallVector<Value> w, v;
     for (int64_t u = 0; u < n; ++u) {
       Value s = k.add(s0, k.idx(u));
-      w.push_back(memref::LoadOp::create(b, weights, s));
       for (int64_t j = 0; j < J; ++j) {
-        Value e = wholeElems ? element(j) : k.min(element(j), k.idx(DV - 1));
+        // One row: one weight per split for all of the thread's elements.
+        if (BB > 1 || j == 0)
+          w.push_back(memref::LoadOp::create(
+              b, weights, k.add(k.mul(rowOf[j], k.idx(MS)), s)));
         v.push_back(memref::LoadOp::create(
-            b, oPart, k.add(k.mul(base(s), k.idx(DV)), e)));
+            b, oPart, k.add(k.mul(base(s, batch[j]), k.idx(DV)), colOf[j])));
       }
     }
     SmallVector<Value> acc(in);
     for (int64_t u = 0; u < n; ++u)
       for (int64_t j = 0; j < J; ++j)
-        acc[j] = k.fma(w[u], v[u * J + j], acc[j]);
+        acc[j] = k.fma(w[BB > 1 ? u * J + j : u], v[u * J + j], acc[j]);
     return acc;
   };
   Value SU = k.mul(k.div(S, k.idx(U)), k.idx(U));
@@ -147,120 +176,155 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
     return mergeStep(s, 1, in);
   });
   for (int64_t j = 0; j < J; ++j) {
-    if (wholeElems)
-      k.store(merged[j], obar, element(j));
+    if (whole)
+      k.store(merged[j], obar, elems[j]);
     else
-      k.ifThen(k.lt(element(j), k.idx(DV)),
-               [&] { k.store(merged[j], obar, element(j)); });
+      k.ifThen(k.lt(elems[j], k.idx(total)),
+               [&] { k.store(merged[j], obar, elems[j]); });
   }
   k.barrier();
 
-  Value outRow = k.add(k.mul(k.add(k.mul(bIdx, Tq), t), Hout), i);
-  // The epilogue's mat-vec, sum_c obar[c] * w[(head * DV + c) * DO + e]
-  // (up-projection, decoder, post-transform), into workgroup memory: each
-  // thread owns VEC adjacent outputs (one 16-byte load of w per c) and every
-  // cGroups-th c, several c per step; the block's loads are coalesced and
-  // the cGroups partial sums of an output are added below.
-  int64_t VEC = p.combineVector(), cGroups = VEC ? NT / (DO / VEC) : 1;
-  auto matvec = [&](Value w, Value head) {
-    auto weightAt = [&](Value c, Value e) {
-      return k.add(k.mul(k.add(k.mul(head, k.idx(DV)), c), k.idx(DO)), e);
-    };
-    if (!VEC) {
-      // One thread per output, eight independent loads per step.
-      k.loop(tid, k.idx(DO), k.idx(NT), [&](Value e) {
-        int64_t U = DV % 8 == 0 ? 8 : 1;
-        SmallVector<Value> init(U, k.f(0.0));
-        SmallVector<Value> parts = k.loop(
-            zero, k.idx(DV), k.idx(U), init,
-            [&](Value c0, ValueRange in) -> SmallVector<Value> {
-              SmallVector<Value> outs;
-              for (int64_t u = 0; u < U; ++u) {
-                Value c = k.add(c0, k.idx(u));
-                outs.push_back(k.fma(memref::LoadOp::create(b, obar, c),
-                                     k.loadF32(w, weightAt(c, e)), in[u]));
-              }
-              return outs;
-            });
-        Value sum = parts[0];
-        for (int64_t u = 1; u < U; ++u)
-          sum = k.addf(sum, parts[u]);
-        k.store(sum, red, e);
-      });
-      k.barrier();
-      return;
-    }
-    Value cg = k.div(tid, k.idx(DO / VEC));
-    Value col = k.mul(k.rem(tid, k.idx(DO / VEC)), k.idx(VEC));
-    Type elem = cast<MemRefType>(w.getType()).getElementType();
-    auto vt = VectorType::get({VEC}, elem);
-    int64_t bytes = VEC * cast<FloatType>(elem).getWidth() / 8;
-    // Rows c = c0 + u cGroups, u < UC, of this thread per step.
-    const int64_t perThread = ceilDiv(DV, cGroups);
-    const int64_t UC = std::min<int64_t>(8, perThread);
-    const bool exact = DV % cGroups == 0 && perThread % UC == 0;
-    SmallVector<Value> init(VEC, k.f(0.0));
-    SmallVector<Value> acc = k.loop(
-        cg, k.idx(DV), k.idx(cGroups * UC), init,
-        [&](Value c0, ValueRange in) -> SmallVector<Value> {
-          SmallVector<Value> xs, vs;
-          for (int64_t u = 0; u < UC; ++u) {
-            Value c = k.add(c0, k.idx(u * cGroups));
-            Value cc = exact ? c : k.min(c, k.idx(DV - 1));
-            Value x = memref::LoadOp::create(b, obar, cc);
-            xs.push_back(exact ? x : k.select(k.lt(c, k.idx(DV)), x, k.f(0.0)));
-            vs.push_back(vector::LoadOp::create(b, vt, w,
-                                                ValueRange{weightAt(cc, col)},
-                                                /*nontemporal=*/false,
-                                                llvm::MaybeAlign(bytes)));
-          }
-          SmallVector<Value> outs(in);
-          for (int64_t u = 0; u < UC; ++u)
-            for (int64_t e = 0; e < VEC; ++e) {
-              Value we = vector::ExtractOp::create(b, vs[u], e);
-              if (cast<FloatType>(elem).getWidth() < 32)
-                we = arith::ExtFOp::create(b, k.f32(), we);
-              outs[e] = k.fma(xs[u], we, outs[e]);
-            }
-          return outs;
-        });
-    for (int64_t u = 0; u < VEC; ++u)
-      k.store(acc[u], red, k.add(k.mul(cg, k.idx(DO)), k.add(col, k.idx(u))));
-    k.barrier();
+  Value head = p.epilogue == ValueEpilogue::KeyReusePost ? zero : i;
+  Value w = p.epilogue == ValueEpilogue::LatentUp ? w0 : w1;
+  auto weightAt = [&](Value c, Value e) {
+    return k.add(k.mul(k.add(k.mul(head, k.idx(DV)), c), k.idx(DO)), e);
   };
-  if (p.epilogue == ValueEpilogue::LatentUp)
-    matvec(w0, i);
-  else if (p.epilogue == ValueEpilogue::GatedLatentDecoder)
-    matvec(w1, i);
-  else if (p.epilogue == ValueEpilogue::KeyReusePost)
-    matvec(w1, zero);
-  k.loop(tid, k.idx(DO), k.idx(NT), [&](Value e) {
-    auto mixed = [&] {
-      Value sum = k.f(0.0);
-      for (int64_t g = 0; g < cGroups; ++g)
-        sum = k.addf(sum, memref::LoadOp::create(
-                              b, red, k.add(k.idx(g * DO), e)));
-      return sum;
-    };
+  // The stored value of output e of row r, given the mat-vec's sum.
+  auto finish = [&](Value r, Value bIdx, Value e, Value sum) {
     Value val;
     switch (p.epilogue) {
     case ValueEpilogue::None:
       val = memref::LoadOp::create(b, obar, e);
       break;
     case ValueEpilogue::LatentUp:
-      val = mixed();
+      val = sum;
       break;
     case ValueEpilogue::GatedLatentDecoder:
-      val = k.mulf(mixed(),
-                   k.loadF32(w0, k.add(k.mul(outRow, k.idx(DO)), e)));
+      val = k.mulf(sum, k.loadF32(w0, k.add(k.mul(outRow(bIdx), k.idx(DO)), e)));
       break;
     case ValueEpilogue::KeyReusePost:
-      val = k.addf(memref::LoadOp::create(b, obar, e),
-                   k.mulf(k.loadF32(w0, e), mixed()));
+      val = k.addf(
+          memref::LoadOp::create(b, obar, k.add(k.mul(r, k.idx(DV)), e)),
+          k.mulf(k.loadF32(w0, e), sum));
       break;
     }
-    k.storeF32(val, out, k.add(k.mul(outRow, k.idx(DO)), e));
-  });
+    k.storeF32(val, out, k.add(k.mul(outRow(bIdx), k.idx(DO)), e));
+  };
+
+  // The epilogue's mat-vec, sum_c obar[r][c] * w[(head * DV + c) * DO + e]
+  // (up-projection, decoder, post-transform). Each thread owns VEC adjacent
+  // outputs (one 16-byte load of w per c) of all the block's rows and every
+  // cGroups-th c, UC of them per step; the cGroups partial sums of an
+  // output are added through workgroup memory (one row) or by shuffles
+  // (several rows: the groups are adjacent lanes).
+  const int64_t VEC = p.combineVector();
+  const int64_t cGroups = VEC ? NT / (DO / VEC) : 1;
+  if (p.epilogue != ValueEpilogue::None && !VEC) {
+    // One thread per output, eight independent loads per step.
+    Value red = func.getWorkgroupAttributions()[2];
+    k.loop(tid, k.idx(DO), k.idx(NT), [&](Value e) {
+      int64_t U8 = DV % 8 == 0 ? 8 : 1;
+      SmallVector<Value> parts = k.loop(
+          zero, k.idx(DV), k.idx(U8), SmallVector<Value>(U8, k.f(0.0)),
+          [&](Value c0, ValueRange in) -> SmallVector<Value> {
+            SmallVector<Value> outs;
+            for (int64_t u = 0; u < U8; ++u) {
+              Value c = k.add(c0, k.idx(u));
+              outs.push_back(k.fma(memref::LoadOp::create(b, obar, c),
+                                   k.loadF32(w, weightAt(c, e)), in[u]));
+            }
+            return outs;
+          });
+      Value sum = parts[0];
+      for (int64_t u = 1; u < U8; ++u)
+        sum = k.addf(sum, parts[u]);
+      k.store(sum, red, e);
+    });
+    k.barrier();
+    k.loop(tid, k.idx(DO), k.idx(NT), [&](Value e) {
+      finish(zero, b0, e, memref::LoadOp::create(b, red, e));
+    });
+    gpu::ReturnOp::create(b);
+    return func;
+  }
+  if (p.epilogue == ValueEpilogue::None) {
+    k.loop(tid, k.idx(DO), k.idx(NT),
+           [&](Value e) { finish(zero, b0, e, Value()); });
+    gpu::ReturnOp::create(b);
+    return func;
+  }
+  // Rows share a thread's weight loads: one row keeps the column groups
+  // apart (cg = tid / columns) so a warp's loads cover two whole weight rows;
+  // several rows put the groups in adjacent lanes for the shuffles.
+  Value cg = BB == 1 ? k.div(tid, k.idx(DO / VEC)) : k.rem(tid, k.idx(cGroups));
+  Value col = k.mul(BB == 1 ? k.rem(tid, k.idx(DO / VEC))
+                            : k.div(tid, k.idx(cGroups)),
+                    k.idx(VEC));
+  Type elem = cast<MemRefType>(w.getType()).getElementType();
+  auto vt = VectorType::get({VEC}, elem);
+  int64_t bytes = VEC * cast<FloatType>(elem).getWidth() / 8;
+  const int64_t perThread = ceilDiv(DV, cGroups);
+  const int64_t UC = std::min<int64_t>(BB == 1 ? 8 : 4, perThread);
+  const bool exact = DV % cGroups == 0 && perThread % UC == 0;
+  SmallVector<Value> zeros(BB * VEC, k.f(0.0));
+  SmallVector<Value> acc = k.loop(
+      cg, k.idx(DV), k.idx(cGroups * UC), zeros,
+      [&](Value c0, ValueRange in) -> SmallVector<Value> {
+        SmallVector<Value> cs, vs;
+        for (int64_t u = 0; u < UC; ++u) {
+          Value c = k.add(c0, k.idx(u * cGroups));
+          cs.push_back(exact ? c : k.min(c, k.idx(DV - 1)));
+          vs.push_back(vector::LoadOp::create(b, vt, w,
+                                              ValueRange{weightAt(cs[u], col)},
+                                              /*nontemporal=*/false,
+                                              llvm::MaybeAlign(bytes)));
+        }
+        SmallVector<Value> outs(in);
+        for (int64_t u = 0; u < UC; ++u) {
+          SmallVector<Value> we;
+          for (int64_t e = 0; e < VEC; ++e) {
+            Value x = vector::ExtractOp::create(b, vs[u], e);
+            if (cast<FloatType>(elem).getWidth() < 32)
+              x = arith::ExtFOp::create(b, k.f32(), x);
+            we.push_back(x);
+          }
+          Value valid = k.lt(k.add(c0, k.idx(u * cGroups)), k.idx(DV));
+          for (int64_t r = 0; r < BB; ++r) {
+            Value x = memref::LoadOp::create(
+                b, obar, k.add(k.idx(r * DV), cs[u]));
+            if (!exact)
+              x = k.select(valid, x, k.f(0.0));
+            for (int64_t e = 0; e < VEC; ++e)
+              outs[r * VEC + e] = k.fma(x, we[e], outs[r * VEC + e]);
+          }
+        }
+        return outs;
+      });
+  if (BB == 1) {
+    Value red = func.getWorkgroupAttributions()[2];
+    for (int64_t u = 0; u < VEC; ++u)
+      k.store(acc[u], red, k.add(k.mul(cg, k.idx(DO)), k.add(col, k.idx(u))));
+    k.barrier();
+    k.loop(tid, k.idx(DO), k.idx(NT), [&](Value e) {
+      Value sum = k.f(0.0);
+      for (int64_t g = 0; g < cGroups; ++g)
+        sum = k.addf(sum, memref::LoadOp::create(
+                              b, red, k.add(k.idx(g * DO), e)));
+      finish(zero, b0, e, sum);
+    });
+    gpu::ReturnOp::create(b);
+    return func;
+  }
+  for (Value &v : acc)
+    v = k.laneReduce(v, cGroups, /*max=*/false);
+  // Every lane of a group holds the sums; lane r % cGroups stores row r.
+  for (int64_t r = 0; r < BB; ++r) {
+    Value bIdx = k.add(b0, k.idx(r));
+    k.ifThen(k.land(k.eq(cg, k.idx(r % cGroups)), k.lt(bIdx, B)), [&] {
+      for (int64_t e = 0; e < VEC; ++e)
+        finish(k.idx(r), bIdx, k.add(col, k.idx(e)), acc[r * VEC + e]);
+    });
+  }
   gpu::ReturnOp::create(b);
   return func;
 }

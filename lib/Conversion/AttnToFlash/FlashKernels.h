@@ -70,12 +70,15 @@ gpu::GPUFuncOp buildMmaForwardKernel(OpBuilder &b, Location loc,
 gpu::GPUFuncOp buildMmaRegisterKernel(OpBuilder &b, Location loc,
                                       const FlashPlan &plan, StringRef name);
 
-/// The combine kernel: merges the splits of one (batch, token, output head),
-/// normalises, applies the value epilogue and stores the result. Arguments:
+/// The combine kernel: merges the splits of `rows` batch rows of one
+/// (token, output head), normalises, applies the value epilogue and stores
+/// the result (grid: output heads, tokens, ceildiv(B, rows)). Arguments:
 /// o_part, ml_part, the epilogue operands (up_v; gate, decoder; alpha,
-/// transform), out, then B, Tq, S.
+/// transform), out, then B, Tq, S. More than one row needs
+/// plan.combineRows().
 gpu::GPUFuncOp buildCombineKernel(OpBuilder &b, Location loc,
-                                  const FlashPlan &plan, StringRef name);
+                                  const FlashPlan &plan, StringRef name,
+                                  int64_t rows = 1);
 /// The cache update kernel of an attn.cache_update op, updating the cache in
 /// place: one thread per (slot touched, row element, sequence). Arguments:
 /// cache, rows, lengths, weights (weighted_sum only), then B, T (new

@@ -115,6 +115,14 @@ int64_t FlashPlan::combineVector() const {
   return 0; // one thread per output instead
 }
 
+int64_t FlashPlan::combineRows() const {
+  int64_t vec = combineVector();
+  if (!vec)
+    return 0;
+  int64_t groups = threads / (outWidth / vec); // threads sharing a column
+  return llvm::isPowerOf2_64(groups) && groups <= 32 ? kCombineRows : 0;
+}
+
 int64_t FlashPlan::sharedBytes() const {
   if (mma)
     return mmaLayout().total;

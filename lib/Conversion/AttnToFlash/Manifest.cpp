@@ -128,6 +128,11 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
              p.sharedBytes(), p.mma ? p.sharedBytes() : 0),
       kernel("combine", comb, {n(p.outHeads), "Tq", "B"},
              p.combineSharedBytes(), 0)};
+  if (int64_t rows = p.combineRows())
+    kernels.push_back(kernel("combine_rows", comb,
+                             {n(p.outHeads), "Tq",
+                              "ceildiv(B," + n(rows) + ")"},
+                             p.combineSharedBytes(rows), 0));
 
   DecodeCost cost = computeDecodeCost(op.getVariant());
   std::string variant;
@@ -170,6 +175,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       b.getNamedAttr("rows_per_block", i64(p.rowsPerBlock)),
       b.getNamedAttr("max_splits", i64(FlashPlan::kMaxSplits)),
       b.getNamedAttr("wave_blocks_per_sm", i64(p.waveBlocksPerSM())),
+      b.getNamedAttr("combine_rows", i64(p.combineRows())),
       b.getNamedAttr("tile_rows", i64(p.tileRows)),
       b.getNamedAttr("kernels", b.getArrayAttr(kernels)),
   });

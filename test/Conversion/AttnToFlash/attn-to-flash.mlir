@@ -5,6 +5,7 @@
 // a lane dot product plus a 5-step xor reduction over the warp; the warps'
 // states merge in workgroup memory (4 warps x 2 rows x 32 columns).
 // CHECK-LABEL: gpu.module @gqa_decode_attn0
+// CHECK-SAME: combine_rows = 0 : i64
 // CHECK-SAME: grid = ["ceildiv(2*Tq,2)", "B*2", "S"], name = "fwd"
 // CHECK-SAME: grid = ["4", "Tq", "B"], name = "combine"
 // CHECK-SAME: op = "attention"
@@ -103,4 +104,43 @@ func.func @mtla_step(%cache: tensor<?x64x1x16xf32>, %c: tensor<?x1x1x16xf32>, %l
   %u = attn.cache_update %cache, %c lengths(%len : tensor<?xi32>) weights(%w : tensor<?x1xf32>)
          time_stride = 2 merge = weighted_sum : tensor<?x64x1x16xf32>, tensor<?x1x1x16xf32>
   return %u : tensor<?x64x1x16xf32>
+}
+
+// -----
+
+// An epilogue mat-vec gets a second combine kernel over 8 batch rows per
+// block (grid ceildiv(B,8)): each 16-byte load of a head's up-projection
+// serves all 8 rows, and the partial sums of the threads sharing an output
+// column are added by shuffles. The runtime picks one of the two by size.
+// CHECK-LABEL: gpu.module @mla_small_decode_attn0
+// CHECK-SAME: combine_rows = 8 : i64
+// CHECK-SAME: grid = ["4", "Tq", "B"], name = "combine"
+// CHECK-SAME: grid = ["4", "Tq", "ceildiv(B,8)"], name = "combine_rows"
+// CHECK: gpu.func @combine(
+// CHECK: gpu.func @combine_rows(
+// CHECK-SAME: workgroup(%{{.+}} : memref<512xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<512xf32, #gpu.address_space<workgroup>>)
+// CHECK-COUNT-20: gpu.shuffle xor
+// CHECK: gpu.barrier
+// CHECK: scf.for
+// CHECK: gpu.barrier
+// CHECK: scf.for
+// CHECK: vector.load {{.+}} : memref<?xbf16>, vector<8xbf16>
+// CHECK: math.fma
+// CHECK: scf.yield
+// CHECK-COUNT-5: gpu.shuffle xor
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.if
+// CHECK: arith.truncf
+#mla_small = #attn.variant<kv_form = latent, num_q_heads = 4, num_kv_heads = 1,
+                           qk_head_dim = 24, v_head_dim = 32, latent_dim = 64,
+                           rope = #attn.rope<placement = decoupled_shared_key, dim = 8>,
+                           softmax_scale = 0.2, value_epilogue = latent_up>
+func.func @mla_small_decode(%q: tensor<?x1x4x72xbf16>, %c: tensor<?x?x1x64xbf16>,
+                            %kr: tensor<?x?x8xbf16>, %uv: tensor<4x64x32xbf16>,
+                            %valid: tensor<?xi32>) -> tensor<?x1x4x32xbf16> {
+  %o = attn.attention #mla_small query(%q : tensor<?x1x4x72xbf16>)
+         rows(%c : tensor<?x?x1x64xbf16>) rope_keys(%kr : tensor<?x?x8xbf16>)
+         up_v(%uv : tensor<4x64x32xbf16>) seq_lens(%valid : tensor<?xi32>)
+         absorbed -> tensor<?x1x4x32xbf16>
+  return %o : tensor<?x1x4x32xbf16>
 }

@@ -138,11 +138,19 @@ struct FlashPlan {
   /// the epilogue weights per cached value element); 0 without a mat-vec or
   /// where the threads cannot tile the outputs (one thread per output).
   int64_t combineVector() const;
-  /// Workgroup memory of the combine kernel: the merged values, one weight
-  /// per split, the mat-vec's partial sums.
-  int64_t combineSharedBytes() const {
-    return (valueWidth + kMaxSplits +
-            std::max(combineVector() * threads, outWidth)) *
+  /// Batch rows per block of the second combine kernel (combine_rows), 0
+  /// where there is none: with an epilogue mat-vec, each load of a head's
+  /// weights then serves this many batch rows instead of one. Needs the
+  /// mat-vec's column groups of threads (combineVector) in runs of a power
+  /// of two lanes of one warp, whose partial sums it adds by shuffles.
+  static constexpr int64_t kCombineRows = 8;
+  int64_t combineRows() const;
+  /// Workgroup memory of the combine kernel over `rows` batch rows: the
+  /// merged values and one weight per split of each row, and for one row
+  /// the mat-vec's partial sums.
+  int64_t combineSharedBytes(int64_t rows = 1) const {
+    return (rows * (valueWidth + kMaxSplits) +
+            (rows == 1 ? std::max(combineVector() * threads, outWidth) : 0)) *
            4;
   }
 
