@@ -28,9 +28,17 @@ BF16 = torch.bfloat16
 
 
 def timed(fn, iters=20, trials=5):
-    """Median over trials of the mean time of `iters` calls, in microseconds."""
+    """Median over trials of the mean time of up to `iters` calls, in
+    microseconds (fewer calls per trial where one call passes ~2 ms, so
+    that sweeps over large shapes stay short)."""
     fn()
     torch.cuda.synchronize()
+    a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    a.record()
+    fn()
+    b.record()
+    torch.cuda.synchronize()
+    iters = max(3, min(iters, int(2000 / max(a.elapsed_time(b) * 1e3, 1.0))))
     res = []
     for _ in range(trials):
         a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
@@ -212,6 +220,8 @@ def main():
     ap.add_argument("--runtime", required=True)
     ap.add_argument("--json", default=os.path.join(os.path.dirname(__file__), "results.json"))
     ap.add_argument("--quick", action="store_true", help="fewer shapes")
+    ap.add_argument("--sweep", action="store_true",
+                    help="every variant at batch 1/16/64/128 x cache 2k/8k/32k (issue 5's grid)")
     ap.add_argument("--only", default="", help="comma-separated variants to run")
     ap.add_argument("--shapes", default="",
                     help="comma-separated variant:B:L to run instead of the plan, e.g. gqa:16:8192")
@@ -237,6 +247,10 @@ def main():
              ("gta", 64, 8192), ("mla", 16, 4096), ("mla", 64, 4096), ("mla16", 16, 8192),
              ("mla16", 64, 8192), ("gla", 32, 4096),
              ("mfa", 16, 8192), ("mfa_kr", 16, 8192), ("gta_sun", 16, 8192), ("mtla", 32, 4096)]
+    if args.sweep:
+        plan = [(v, B, L) for v in ("gqa", "mha", "mqa", "gta", "mla", "mla16", "gla", "mfa",
+                                    "mfa_kr", "gta_sun", "mtla")
+                for B in (1, 16, 64, 128) for L in (2048, 8192, 32768)]
     if args.quick:
         plan = [p for p in plan if p[0] != "gqa" or p[1] in (1, 16)]
     if args.only:

@@ -16,9 +16,11 @@ for dir in "$ROOT"/gpu-artifacts/$TARGET/*-${DTYPES:-*}/; do
     mla-*|gla-*|mfa-*|mfa_kr-*) big=1 ;; *) big=0 ;;
   esac
   # Decode: one token over caches of odd lengths, one and several sequences,
-  # mixed lengths; L = 1 and L not a multiple of the tile.
+  # mixed lengths; L = 1 and L not a multiple of the tile; more splits than
+  # two per lane of a warp (S = 100).
   for args in "--batch 1 --tokens 1 --cache 1" "--batch 3 --tokens 1 --cache 77 --mixed-lengths" \
-              "--batch 2 --tokens 1 --cache 1000 --mixed-lengths" "--batch 1 --tokens 2 --cache 300"; do
+              "--batch 2 --tokens 1 --cache 1000 --mixed-lengths" "--batch 1 --tokens 2 --cache 300" \
+              "--batch 2 --tokens 1 --cache 9000 --mixed-lengths --splits 100"; do
     for fn in $(grep -o '"module": "[a-z_]*decode_attn[0-9]*"' "$dir/manifest.json" | cut -d'"' -f4); do
       total=$((total+1)); "$RUN" "$dir" --module "$fn" $args --iters 3 || fail=$((fail+1))
     done

@@ -118,7 +118,7 @@ func.func @mtla_step(%cache: tensor<?x64x1x16xf32>, %c: tensor<?x1x1x16xf32>, %l
 // CHECK-SAME: grid = ["4", "Tq", "ceildiv(B,8)"], name = "combine_rows"
 // CHECK: gpu.func @combine(
 // CHECK: gpu.func @combine_rows(
-// CHECK-SAME: workgroup(%{{.+}} : memref<512xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<512xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%{{.+}} : memref<512xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<1024xf32, #gpu.address_space<workgroup>>)
 // CHECK-COUNT-20: gpu.shuffle xor
 // CHECK: gpu.barrier
 // CHECK: scf.for

@@ -132,7 +132,7 @@ struct FlashPlan {
 
   /// The most splits the combine kernel merges (one weight each in its
   /// workgroup memory); the runtime never launches more.
-  static constexpr int64_t kMaxSplits = 64;
+  static constexpr int64_t kMaxSplits = 128;
 
   /// Outputs each combine thread's mat-vec step covers (one 16-byte load of
   /// the epilogue weights per cached value element); 0 without a mat-vec or
