@@ -20,8 +20,8 @@ for dir in "$ROOT"/gpu-artifacts/$TARGET/*-${DTYPES:-*}/; do
   # two per lane of a warp (S = 100).
   for args in "--batch 1 --tokens 1 --cache 1" "--batch 3 --tokens 1 --cache 77 --mixed-lengths" \
               "--batch 2 --tokens 1 --cache 1000 --mixed-lengths" "--batch 1 --tokens 2 --cache 300" \
-              "--batch 2 --tokens 1 --cache 9000 --mixed-lengths --splits 100"; do
-    for fn in $(grep -o '"module": "[a-z_]*decode_attn[0-9]*"' "$dir/manifest.json" | cut -d'"' -f4); do
+              "--batch 1 --tokens 1 --cache 3000 --splits 100"; do
+    for fn in $(grep -o '"module": "[a-z0-9_]*decode_attn[0-9]*"' "$dir/manifest.json" | cut -d'"' -f4); do
       total=$((total+1)); "$RUN" "$dir" --module "$fn" $args --iters 3 || fail=$((fail+1))
     done
   done
@@ -35,7 +35,7 @@ for dir in "$ROOT"/gpu-artifacts/$TARGET/*-${DTYPES:-*}/; do
   done
   # Prefill: causal over the prompt itself, and a chunk at the end of a cache.
   if [ $big = 1 ]; then sizes="1 37"; else sizes="1 37 130"; fi
-  for fn in $(grep -o '"module": "[a-z_]*prefill_attn[0-9]*"' "$dir/manifest.json" | cut -d'"' -f4); do
+  for fn in $(grep -o '"module": "[a-z0-9_]*prefill_attn[0-9]*"' "$dir/manifest.json" | cut -d'"' -f4); do
     for t in $sizes; do
       total=$((total+1)); "$RUN" "$dir" --module "$fn" --batch 2 --tokens $t --cache $t --iters 2 || fail=$((fail+1))
     done
@@ -44,7 +44,7 @@ for dir in "$ROOT"/gpu-artifacts/$TARGET/*-${DTYPES:-*}/; do
     fi
   done
   # Cache updates, in place: a decode step, a prompt, mid-slot starts.
-  for mod in $(grep -o '"module": "[a-z_]*update[0-9]*"' "$dir/manifest.json" | cut -d'"' -f4); do
+  for mod in $(grep -o '"module": "[a-z0-9_]*update[0-9]*"' "$dir/manifest.json" | cut -d'"' -f4); do
     for args in "--batch 2 --tokens 1 --cache 64 --mixed-lengths" "--batch 1 --tokens 7 --cache 40" \
                 "--batch 3 --tokens 13 --cache 100 --mixed-lengths"; do
       total=$((total+1)); "$RUN" "$dir" --module "$mod" $args || fail=$((fail+1))
