@@ -51,6 +51,40 @@ def timed(fn, iters=20, trials=5):
     return statistics.median(res)
 
 
+def graphed(fn, n):
+    """`fn(i)` for each of the n rotating inputs captured into a CUDA graph;
+    returns a replay(i). Timing replays measures the GPU, not the Python and
+    launch overhead that dominates calls of a few tens of microseconds."""
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):  # warm up (allocations) outside capture
+        for i in range(n):
+            fn(i)
+    torch.cuda.current_stream().wait_stream(side)
+    torch.cuda.synchronize()
+    graphs = []
+    for i in range(n):
+        g = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(g):
+            fn(i)
+        graphs.append(g)
+    return lambda i=0: graphs[i % n].replay()
+
+
+GRAPHS = True  # --eager turns it off
+
+
+def timed_call(fn, n):
+    """Microseconds per call of fn(i) (i cycling over n inputs): CUDA-graph
+    replays unless --eager, falling back to eager calls where capture fails."""
+    if GRAPHS:
+        try:
+            return timed(graphed(fn, n)), "graph"
+        except Exception:
+            torch.cuda.synchronize()
+    return timed(fn), "eager"
+
+
 def ceilings():
     n = 1 << 28
     x = torch.empty(n, dtype=BF16, device=DEV)
@@ -134,7 +168,7 @@ def bench_variant(art, name, B, L, copy_gbs, peers):
 
     def ours(i=0):
         bufs = {n: v[i % len(v)].data_ptr() for n, v in t.items()}
-        mod.run(bufs, B, 1, L, SPLITS)
+        mod.run(bufs, B, 1, L, SPLITS, torch.cuda.current_stream().cuda_stream)
 
     ours()
     torch.cuda.synchronize()
@@ -142,8 +176,8 @@ def bench_variant(art, name, B, L, copy_gbs, peers):
     got = t["out"][0].float().view(want.shape)
     err = ((got - want).abs().max() / want.abs().max()).item()
     ok = bool(torch.isfinite(got).all()) and err < 2e-2
-    row = {"variant": name, "B": B, "L": L, "cache_MB": cache_bytes / 1e6, "err": err, "ok": ok,
-           "attn_us": timed(ours)}
+    row = {"variant": name, "B": B, "L": L, "cache_MB": cache_bytes / 1e6, "err": err, "ok": ok}
+    row["attn_us"], row["attn_timing"] = timed_call(ours, copies)
     row["attn_GBs"] = cache_bytes / (row["attn_us"] * 1e-6) / 1e9
     row["attn_frac_copy"] = row["attn_GBs"] / copy_gbs
     # The compiler's roofline (FlashPlan::predictDecodeMicros, attn-report),
@@ -158,7 +192,7 @@ def bench_variant(art, name, B, L, copy_gbs, peers):
     best = None
     for pname, fn in peers(info, t):
         try:
-            us = timed(fn)
+            us, row[pname + "_timing"] = (timed(fn), "graph") if pname == "flex" else timed_call(fn, copies)
             row[pname + "_us"] = us
             best = us if best is None else min(best, us)
         except Exception as e:  # a peer that cannot run this shape
@@ -229,16 +263,20 @@ def main():
                     help="fix the split count (0: the runtime's choice)")
     ap.add_argument("--combine", default="auto", choices=["auto", "row", "rows"],
                     help="fix the combine kernel: one batch row per block, or several (where a module has it)")
+    ap.add_argument("--eager", action="store_true",
+                    help="time eager calls instead of CUDA-graph replays (includes host overhead)")
     ap.add_argument("--flex", action="store_true",
                     help="also FlexAttention (compiled per shape, CUDA graph; slow to compile)")
     args = ap.parse_args()
-    global FLEX, SPLITS, COMBINE
+    global FLEX, SPLITS, COMBINE, GRAPHS
     FLEX = args.flex
+    GRAPHS = not args.eager
     SPLITS = args.splits
     COMBINE = args.combine
     torch.manual_seed(0)
     copy_gbs, tflops = ceilings()
-    print(f"device {torch.cuda.get_device_name()}: copy {copy_gbs:.0f} GB/s, bf16 matmul {tflops:.0f} TFLOP/s")
+    print(f"device {torch.cuda.get_device_name()}: copy {copy_gbs:.0f} GB/s, bf16 matmul {tflops:.0f} TFLOP/s; "
+          f"{'CUDA-graph replays' if GRAPHS else 'eager calls'} timed")
     plan = []
     for B in (1, 16, 64, 128):
         for L in (2048, 8192, 32768):
@@ -268,6 +306,7 @@ def main():
             r = bench_variant(art, name, B, L, copy_gbs, sdpa_peers)
         except torch.cuda.OutOfMemoryError:
             print(f"{name:8} {B:>4} {L:>6}  out of memory")
+            torch.cuda.empty_cache()
             continue
         rows.append(r)
         peer = min((k for k in r if k.endswith("_us") and r[k] is not None
@@ -276,10 +315,14 @@ def main():
         print(f"{name:8} {B:>4} {L:>6} {r['cache_MB']:>7.1f} {'y' if r['ok'] else 'N':>3} "
               f"{r['predicted_us']:>8.1f} {r['attn_us']:>9.1f} {r['attn_GBs']:>7.0f} {100 * r['attn_frac_copy']:>5.1f}% "
               f"{(peer or '-')[:-3]:>10} {r.get(peer, float('nan')) or float('nan'):>9.1f} "
-              f"{r['speedup_vs_best_peer'] or float('nan'):>7.2f}", flush=True)
+              f"{r['speedup_vs_best_peer'] or float('nan'):>7.2f}"
+              # e: timed as eager calls (the CUDA-graph capture failed)
+              + "".join(f" {k[:-7]}:e" for k in r if k.endswith("_timing") and r[k] == "eager"
+                        and GRAPHS), flush=True)
         torch.cuda.empty_cache()
     with open(args.json, "w") as f:
         json.dump({"device": torch.cuda.get_device_name(), "copy_GBs": copy_gbs,
+                   "timing": "graph" if GRAPHS else "eager",
                    "matmul_TFLOPs": tflops, "rows": rows}, f, indent=1)
 
 
