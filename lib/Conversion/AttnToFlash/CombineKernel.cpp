@@ -91,13 +91,64 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
     return k.add(k.mul(k.add(k.mul(bIdx, Tq), t), Hout), i);
   };
 
+  // The merge: thread tid owns elements tid + j NT of the block's rows x DV
+  // values and takes U splits per step, its loads independent. The first
+  // step's partial outputs are loaded before the split weights (clamped to
+  // the last split, masked below), so their L2 latency overlaps that of the
+  // (max, sum) loads.
+  Value lastSplit = k.sub(S, one);
+  const int64_t total = BB * DV, J = ceilDiv(total, NT);
+  const int64_t U = std::clamp<int64_t>(kLoadsInFlight / J, 1, 8);
+  const bool whole = total % NT == 0;
+  SmallVector<Value> elems, rowOf, colOf, batch;
+  for (int64_t j = 0; j < J; ++j) {
+    Value f = k.add(tid, k.idx(j * NT));
+    elems.push_back(f);
+    Value fc = whole ? f : k.min(f, k.idx(total - 1));
+    rowOf.push_back(BB == 1 ? zero : k.div(fc, k.idx(DV)));
+    colOf.push_back(BB == 1 ? fc : k.rem(fc, k.idx(DV)));
+    batch.push_back(batchOf(rowOf[j]));
+  }
+  auto loadParts = [&](Value s0, int64_t n, bool clamp) {
+    SmallVector<Value> v;
+    for (int64_t u = 0; u < n; ++u) {
+      Value s = k.add(s0, k.idx(u));
+      if (clamp)
+        s = k.min(s, lastSplit);
+      for (int64_t j = 0; j < J; ++j)
+        v.push_back(memref::LoadOp::create(
+            b, oPart, k.add(k.mul(base(s, batch[j]), k.idx(DV)), colOf[j])));
+    }
+    return v;
+  };
+  // acc[j] += weight(s) * v for the n splits from s0 (those past S skipped
+  // where `masked`).
+  auto accumulate = [&](Value s0, int64_t n, ArrayRef<Value> v, ValueRange in,
+                        bool masked) {
+    SmallVector<Value> acc(in);
+    for (int64_t u = 0; u < n; ++u) {
+      Value s = k.add(s0, k.idx(u));
+      Value w;
+      for (int64_t j = 0; j < J; ++j) {
+        // One row: one weight per split for all of the thread's elements.
+        if (BB > 1 || j == 0)
+          w = memref::LoadOp::create(b, weights,
+                                     k.add(k.mul(rowOf[j], k.idx(MS)), s));
+        Value next = k.fma(w, v[u * J + j], acc[j]);
+        acc[j] = masked ? k.select(k.lt(s, S), next, acc[j]) : next;
+      }
+    }
+    return acc;
+  };
+  SmallVector<Value> first = loadParts(zero, U, /*clamp=*/true);
+  SmallVector<Value> init(J, k.f(0.0));
+
   // Split weights exp(m_s - M) / sum of each row: lane j of a warp holds
   // splits j, j + 32, ... (S <= kMaxSplits), so the warp finds M and the
   // sum with two shuffle reductions after one round of loads. Warp w takes
   // rows w, w + warps, ...; with one row every warp computes it (no lane
   // diverges around the shuffles) and the first stores it.
   Value lane = k.rem(tid, k.idx(32)), warp = k.div(tid, k.idx(32));
-  Value lastSplit = k.sub(S, one);
   const int64_t NW = NT / 32, slots = ceilDiv(MS, 32);
   for (int64_t rr = 0; rr < ceilDiv(BB, NW); ++rr) {
     Value r = BB == 1 ? zero : k.add(warp, k.idx(rr * NW));
@@ -134,47 +185,17 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   }
   k.barrier();
 
-  // The merge: thread tid owns elements tid + j NT of the block's rows x DV
-  // values and takes U splits per step, its loads independent.
-  const int64_t total = BB * DV, J = ceilDiv(total, NT);
-  const int64_t U = std::clamp<int64_t>(kLoadsInFlight / J, 1, 8);
-  const bool whole = total % NT == 0;
-  SmallVector<Value> elems, rowOf, colOf, batch;
-  for (int64_t j = 0; j < J; ++j) {
-    Value f = k.add(tid, k.idx(j * NT));
-    elems.push_back(f);
-    Value fc = whole ? f : k.min(f, k.idx(total - 1));
-    rowOf.push_back(BB == 1 ? zero : k.div(fc, k.idx(DV)));
-    colOf.push_back(BB == 1 ? fc : k.rem(fc, k.idx(DV)));
-    batch.push_back(batchOf(rowOf[j]));
-  }
-  auto mergeStep = [&](Value s0, int64_t n, ValueRange in) {
-    SmallVector<Value> w, v;
-    for (int64_t u = 0; u < n; ++u) {
-      Value s = k.add(s0, k.idx(u));
-      for (int64_t j = 0; j < J; ++j) {
-        // One row: one weight per split for all of the thread's elements.
-        if (BB > 1 || j == 0)
-          w.push_back(memref::LoadOp::create(
-              b, weights, k.add(k.mul(rowOf[j], k.idx(MS)), s)));
-        v.push_back(memref::LoadOp::create(
-            b, oPart, k.add(k.mul(base(s, batch[j]), k.idx(DV)), colOf[j])));
-      }
-    }
-    SmallVector<Value> acc(in);
-    for (int64_t u = 0; u < n; ++u)
-      for (int64_t j = 0; j < J; ++j)
-        acc[j] = k.fma(w[BB > 1 ? u * J + j : u], v[u * J + j], acc[j]);
-    return acc;
-  };
+  SmallVector<Value> merged = accumulate(zero, U, first, init, true);
   Value SU = k.mul(k.div(S, k.idx(U)), k.idx(U));
-  SmallVector<Value> init(J, k.f(0.0));
-  SmallVector<Value> merged = k.loop(
-      zero, SU, k.idx(U), init,
-      [&](Value s0, ValueRange in) { return mergeStep(s0, U, in); });
-  merged = k.loop(SU, S, one, merged, [&](Value s, ValueRange in) {
-    return mergeStep(s, 1, in);
-  });
+  merged = k.loop(k.idx(U), SU, k.idx(U), merged,
+                  [&](Value s0, ValueRange in) {
+                    return accumulate(s0, U, loadParts(s0, U, false), in,
+                                      false);
+                  });
+  merged = k.loop(k.max(SU, k.idx(U)), S, one, merged,
+                  [&](Value s, ValueRange in) {
+                    return accumulate(s, 1, loadParts(s, 1, false), in, false);
+                  });
   for (int64_t j = 0; j < J; ++j) {
     if (whole)
       k.store(merged[j], obar, elems[j]);
