@@ -78,7 +78,7 @@ def timed_call(fn, n):
     """Microseconds per call of fn(i) (i cycling over n inputs), and how:
     the faster of eager calls and CUDA-graph replays, the same rule for us
     and every peer. Eager calls of a few tens of microseconds measure host
-    overhead; graph replays of large memory-bound kernels run slower on the
+    overhead; graph replays of large memory-bound kernels ran slower on the
     H100 here (PyTorch's own 1 GB copy: 362 us eager, 443 us replayed;
     docs/performance.md step 25). Both times are kept."""
     times = {"eager": timed(fn)}

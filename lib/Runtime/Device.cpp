@@ -87,16 +87,6 @@ public:
     return n;
   }
   Status allowDynamicShared(void *fn, int64_t bytes) override {
-    if (bytes <= 0)
-      return Status::success();
-    // The tensor-core kernels are sized for the largest shared carveout.
-    // Launches from a CUDA graph otherwise got a smaller one: GTA-8 at B=64,
-    // L=8k read at 76% of copy instead of 90% (docs/performance.md, step 25).
-    constexpr int kPreferredCarveout = 9; // ..._PREFERRED_SHARED_MEMORY_CARVEOUT
-    if (Status s = check(cuFuncSetAttribute(fn, kPreferredCarveout, 100),
-                         "cuFuncSetAttribute(shared memory carveout)");
-        !s)
-      return s;
     if (bytes <= 48 * 1024)
       return Status::success();
     int most = 0; // MAX_SHARED_MEMORY_PER_BLOCK_OPTIN
