@@ -117,8 +117,11 @@ func.func @mtla_step(%cache: tensor<?x64x1x16xf32>, %c: tensor<?x1x1x16xf32>, %l
 // CHECK-SAME: grid = ["4", "Tq", "B"], name = "combine"
 // CHECK-SAME: grid = ["4", "Tq", "ceildiv(B,8)"], name = "combine_rows"
 // CHECK: gpu.func @combine(
-// CHECK: gpu.func @combine_rows(
+// CHECK: gpu.func @combine_rows(%[[PART:[a-z0-9]+]]: memref<?xf32>, %[[ML:[a-z0-9]+]]: memref<?xf32>,
 // CHECK-SAME: workgroup(%{{.+}} : memref<512xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<1024xf32, #gpu.address_space<workgroup>>)
+// The first splits' partial outputs load before the (max, sum) of the splits.
+// CHECK: memref.load %[[PART]]
+// CHECK: memref.load %[[ML]]
 // CHECK-COUNT-20: gpu.shuffle xor
 // CHECK: gpu.barrier
 // CHECK: scf.for
