@@ -5,7 +5,10 @@ Run on the GPU machine (PyTorch there), after scripts/gpu-artifacts.sh here:
 Prints one table (us, GB/s of unique cache bytes, fraction of the measured
 copy bandwidth, ratio to the best peer) and writes bench/results.json (or
 --json). Every attn result is checked against a PyTorch float32 computation
-of the same attention first.
+of the same attention first. Each side (ours and every peer) is timed as
+eager calls and as CUDA-graph replays and reported at the faster of the two
+(--eager: eager calls only); --sweep runs every variant over batch
+1/16/64/128 x cache 2k/8k/32k.
 """
 import argparse
 import json
