@@ -3,13 +3,14 @@
 // One block per (output head, query token, batch row) merges the S partial
 // outputs of its score map, normalises them, applies the value epilogue and
 // stores the result; combine_rows takes several batch rows per block, so
-// that each load of the epilogue's weights serves all of them. What it reads is small and sits in L2, so the kernel is
-// bound by load latency, not bytes: every step issues a thread's loads
-// together and uses them after (the splits' (max, sum) in one round across
-// the lanes of a warp; several splits and elements per round in the merge;
-// several weight rows per round in the mat-vec). A chain of one load per
-// split or per weight row waited out the L2 latency up to a few hundred
-// times per block (docs/performance.md, step 22).
+// that each load of the epilogue's weights serves all of them. What a block
+// reads is small and sits in L2, so it is bound by load latency more than by
+// bytes: every step issues a thread's loads together and uses them after
+// (the splits' (max, sum) in one round across the lanes of a warp; several
+// splits and elements per round in the merge; several weight rows per round
+// in the mat-vec). A chain of one load per split or per weight row waited
+// out the L2 latency up to a few hundred times per block (docs/performance.md,
+// steps 22 and 23).
 //
 //===----------------------------------------------------------------------===//
 #include "FlashKernels.h"
