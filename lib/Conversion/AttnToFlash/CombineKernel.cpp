@@ -16,11 +16,10 @@
 #include "FlashKernels.h"
 #include "KernelBuilder.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::attn;
-
-static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // Loads in flight per thread that the merge and the mat-vec aim for.
 static constexpr int64_t kLoadsInFlight = 16;
@@ -47,11 +46,11 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
     break;
   }
   args.append({flat(p.storage), idxT, idxT, idxT});
-  SmallVector<Type> wg = {workgroupBuffer(ctx, BB * DV),
-                          workgroupBuffer(ctx, BB * MS)};
-  if (BB == 1)
-    wg.push_back(
-        workgroupBuffer(ctx, std::max(p.combineVector() * NT, DO)));
+  FlashPlan::CombineBuffers buffers = p.combineBuffers(BB);
+  SmallVector<Type> wg = {workgroupBuffer(ctx, buffers.merged),
+                          workgroupBuffer(ctx, buffers.weights)};
+  if (buffers.partials)
+    wg.push_back(workgroupBuffer(ctx, buffers.partials));
   gpu::GPUFuncOp func = makeKernel(ob, loc, name, args, wg, NT);
   Block &entry = func.getBody().front();
   ImplicitLocOpBuilder b(loc, ob);
@@ -98,7 +97,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   // the last split, masked below), so their L2 latency overlaps that of the
   // (max, sum) loads.
   Value lastSplit = k.sub(S, one);
-  const int64_t total = BB * DV, J = ceilDiv(total, NT);
+  const int64_t total = BB * DV, J = llvm::divideCeil(total, NT);
   const int64_t U = std::clamp<int64_t>(kLoadsInFlight / J, 1, 8);
   const bool whole = total % NT == 0;
   SmallVector<Value> elems, rowOf, colOf, batch;
@@ -150,8 +149,9 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   // rows w, w + warps, ...; with one row every warp computes it (no lane
   // diverges around the shuffles) and the first stores it.
   Value lane = k.rem(tid, k.idx(32)), warp = k.div(tid, k.idx(32));
-  const int64_t NW = NT / 32, slots = ceilDiv(MS, 32);
-  for (int64_t rr = 0; rr < ceilDiv(BB, NW); ++rr) {
+  const int64_t NW = NT / 32, slots = llvm::divideCeil(MS, 32);
+  const int64_t rounds = llvm::divideCeil(BB, NW);
+  for (int64_t rr = 0; rr < rounds; ++rr) {
     Value r = BB == 1 ? zero : k.add(warp, k.idx(rr * NW));
     Value mine = BB == 1 ? k.eq(warp, zero) : k.lt(r, k.idx(BB));
     Value bIdx = batchOf(r);
@@ -285,7 +285,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   Type elem = cast<MemRefType>(w.getType()).getElementType();
   auto vt = VectorType::get({VEC}, elem);
   int64_t bytes = VEC * cast<FloatType>(elem).getWidth() / 8;
-  const int64_t perThread = ceilDiv(DV, cGroups);
+  const int64_t perThread = llvm::divideCeil(DV, cGroups);
   const int64_t UC = std::min<int64_t>(BB == 1 ? 8 : 4, perThread);
   const bool exact = DV % cGroups == 0 && perThread % UC == 0;
   SmallVector<Value> zeros(BB * VEC, k.f(0.0));

@@ -41,8 +41,6 @@ int64_t FlashPlan::tileWidth() const {
   return separate() ? keyWidth : rowWidth + ropeDim;
 }
 
-static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 // The streaming kernel maps lanes onto the key view and the value view of
 // a cache row separately (32 lanes x vec columns per chunk).
 double FlashPlan::elementBytes() const {
@@ -50,13 +48,13 @@ double FlashPlan::elementBytes() const {
 }
 
 int64_t FlashPlan::keySlots() const {
-  return ceilDiv(keyWidth, 32 * vecK) * vecK;
+  return llvm::divideCeil(keyWidth, 32 * vecK) * vecK;
 }
 int64_t FlashPlan::valueSlots() const {
-  return ceilDiv(valueWidth, 32 * vecV) * vecV;
+  return llvm::divideCeil(valueWidth, 32 * vecV) * vecV;
 }
 int64_t FlashPlan::accWidth() const {
-  return ceilDiv(valueWidth, 32 * vecV) * 32 * vecV;
+  return llvm::divideCeil(valueWidth, 32 * vecV) * 32 * vecV;
 }
 
 /// Elements per 16-byte-or-less vector load: a power of two dividing

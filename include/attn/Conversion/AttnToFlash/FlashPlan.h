@@ -145,13 +145,20 @@ struct FlashPlan {
   /// of two lanes of one warp, whose partial sums it adds by shuffles.
   static constexpr int64_t kCombineRows = 8;
   int64_t combineRows() const;
-  /// Workgroup memory of the combine kernel over `rows` batch rows: the
-  /// merged values and one weight per split of each row, and for one row
-  /// the mat-vec's partial sums.
+  /// The f32 workgroup buffers of the combine kernel over `rows` batch
+  /// rows: the merged values and one weight per split of each row, and for
+  /// one row the mat-vec's partial sums (0: none; several rows add them by
+  /// shuffles).
+  struct CombineBuffers {
+    int64_t merged, weights, partials;
+  };
+  CombineBuffers combineBuffers(int64_t rows = 1) const {
+    return {rows * valueWidth, rows * kMaxSplits,
+            rows == 1 ? std::max(combineVector() * threads, outWidth) : 0};
+  }
   int64_t combineSharedBytes(int64_t rows = 1) const {
-    return (rows * (valueWidth + kMaxSplits) +
-            (rows == 1 ? std::max(combineVector() * threads, outWidth) : 0)) *
-           4;
+    CombineBuffers c = combineBuffers(rows);
+    return (c.merged + c.weights + c.partials) * 4;
   }
 
   /// Workgroup memory of the forward kernel in bytes (dynamic for mma).
