@@ -43,6 +43,9 @@ struct CompileOptions : public PassPipelineOptions<CompileOptions> {
   Option<bool> mmaSharedSoftmax{*this, "mma-shared-softmax",
                                 llvm::cl::desc("Never use the register-softmax mma kernel"),
                                 llvm::cl::init(false)};
+  Option<bool> noWgmma{*this, "no-wgmma",
+                       llvm::cl::desc("Never use the wgmma kernel, even on sm_90a"),
+                       llvm::cl::init(false)};
   Option<bool> mmaSmallGroups{*this, "mma-small-groups",
                               llvm::cl::desc("Use the mma kernel also for <= 8 query rows per group"),
                               llvm::cl::init(false)};
@@ -66,6 +69,9 @@ LogicalResult mlir::attn::buildCompilePipeline(OpPassManager &pm,
   StringRef digits = target.drop_front(3);
   AttnToFlashOptions flash = extra.schedule;
   flash.tensorCores = nvidia && !digits.consumeInteger(10, sm) && sm >= 80;
+  // wgmma needs the architecture-specific sm_90a.
+  flash.warpgroupMma =
+      flash.tensorCores && sm == 90 && digits == "a" && !extra.noWgmma;
   pm.addPass(createAttnToFlash(flash));
   if (nvidia) {
     GpuNVVMAttachTargetOptions attach;
@@ -84,6 +90,8 @@ LogicalResult mlir::attn::buildCompilePipeline(OpPassManager &pm,
   if (nvidia) {
     gpu.addPass(createConvertNVGPUToNVVMPass());
     gpu.addPass(createConvertGpuOpsToNVVMOps());
+    // wgmma.mma_async has no LLVM intrinsic form: inline PTX.
+    gpu.addPass(createConvertNVVMToLLVMPass());
   } else {
     ConvertGpuOpsToROCDLOpsOptions rocdl;
     rocdl.chipset = target.str();
@@ -116,6 +124,7 @@ void mlir::attn::registerAttnGPUPipelines() {
         extra.schedule.mmaRowWarps = o.mmaRowWarps;
         extra.schedule.mmaSharedSoftmax = o.mmaSharedSoftmax;
         extra.schedule.mmaSmallGroups = o.mmaSmallGroups;
+        extra.noWgmma = o.noWgmma;
         if (failed(buildCompilePipeline(pm, o.target, o.output, formats,
                                         extra)))
           llvm::report_fatal_error("attn-compile: unknown target '" +

@@ -65,6 +65,13 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     ridge. Otherwise (512-wide latent values over many heads: MLA-128,
     MTLA) the shared-softmax form, whose warps split the scores' k steps and
     the value columns and exchange scores through workgroup memory.
+
+    With `warpgroup-mma` as well (sm_90a), groups of more than 32 query rows
+    whose values fit one warpgroup's accumulators (at most 256 wide: GLA,
+    MFA, MFA-KR) get the warpgroup form: one warpgroup per 64-row block,
+    both products on `wgmma` with operands read by descriptor from cache
+    tiles staged in core matrices, so each tile is read from workgroup
+    memory once per block instead of once per warp.
   }];
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",
@@ -87,7 +94,10 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
            /*default=*/"false",
            "Never use the register-softmax form of the mma kernel">,
     Option<"mmaSmallGroups", "mma-small-groups", "bool", /*default=*/"false",
-           "Use the mma kernel also for <= 8 query rows per cache group">
+           "Use the mma kernel also for <= 8 query rows per cache group">,
+    Option<"warpgroupMma", "warpgroup-mma", "bool", /*default=*/"false",
+           "Allow the wgmma forward kernel (NVIDIA sm_90a; needs "
+           "tensor-cores)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",

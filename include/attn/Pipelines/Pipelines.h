@@ -14,10 +14,12 @@ void buildLowerToCPUPipeline(OpPassManager &pm);
 
 /// Beyond the target: the toolkit root for device libraries (empty: the
 /// configured default) and attn-to-flash's fixed schedule knobs for
-/// experiments (0: the plan chooses; `tensorCores` follows the target).
+/// experiments (0: the plan chooses; `tensorCores` and `warpgroupMma`
+/// follow the target, the latter unless `noWgmma`).
 struct GPUCompileOptions {
   std::string toolkit;
   AttnToFlashOptions schedule;
+  bool noWgmma = false;
 };
 
 /// attn to fused GPU kernels for `target` (sm_80, sm_90a, gfx90a, gfx942),

@@ -18,7 +18,8 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
     ModuleOp module = getOperation();
     FlashOptions options{tensorCores,   mmaWarps,    mmaRows,
                          mmaTile,       mmaStages,   mmaValueWarps,
-                         mmaRowWarps,   mmaSharedSoftmax, mmaSmallGroups};
+                         mmaRowWarps,   mmaSharedSoftmax, mmaSmallGroups,
+                         warpgroupMma};
     if (mlir::failed(options.verify([&] { return module.emitError(); })))
       return signalPassFailure();
     SmallVector<AttentionOp> ops;
@@ -39,7 +40,9 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
       std::string name = base + "_attn" + std::to_string(perFunction[base]++);
       auto gpuModule = gpu::GPUModuleOp::create(b, op.getLoc(), name);
       OpBuilder inner(gpuModule.getBodyRegion());
-      if (plan->registerSoftmax)
+      if (plan->warpgroup)
+        buildMmaWarpgroupKernel(inner, op.getLoc(), *plan, "fwd");
+      else if (plan->registerSoftmax)
         buildMmaRegisterKernel(inner, op.getLoc(), *plan, "fwd");
       else if (plan->mma)
         buildMmaForwardKernel(inner, op.getLoc(), *plan, "fwd");

@@ -70,6 +70,12 @@ gpu::GPUFuncOp buildMmaForwardKernel(OpBuilder &b, Location loc,
 gpu::GPUFuncOp buildMmaRegisterKernel(OpBuilder &b, Location loc,
                                       const FlashPlan &plan, StringRef name);
 
+/// The warpgroup form (plan.warpgroup, sm_90a): same arguments and outputs;
+/// one warpgroup per block runs both products on wgmma with operands in
+/// workgroup memory (core matrices, no swizzle).
+gpu::GPUFuncOp buildMmaWarpgroupKernel(OpBuilder &b, Location loc,
+                                       const FlashPlan &plan, StringRef name);
+
 /// The combine kernel: merges the splits of `rows` batch rows of one
 /// (token, output head), normalises, applies the value epilogue and stores
 /// the result (grid: output heads, tokens, ceildiv(B, rows)). Arguments:

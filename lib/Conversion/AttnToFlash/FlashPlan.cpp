@@ -89,6 +89,24 @@ FlashPlan::MmaLayout FlashPlan::mmaLayout() const {
   l.v = align16(l.k + stages * N * l.kPitch * eb);
   l.s = separate() ? align16(l.v + stages * N * l.vPitch * eb) : l.v;
   l.oPitch = valueWidth + 4;
+  if (warpgroup) {
+    // Core matrices need no padding: each 8-row group of a buffer is one
+    // run of 16-byte columns, read by wgmma through descriptors.
+    l.qPitch = keyWidth;
+    l.kPitch = tileWidth();
+    l.vPitch = separate() ? valueWidth : l.kPitch;
+    l.pPitch = N;
+    // The tiles' 128-byte swizzle repeats every 1024 bytes: they start on
+    // such a boundary, and the kernel aligns the allocation at run time
+    // (up to 1024 bytes more).
+    auto align1k = [](int64_t bytes) { return (bytes + 1023) / 1024 * 1024; };
+    l.k = align1k(l.q + R * l.qPitch * eb);
+    l.v = align1k(l.k + stages * N * l.kPitch * eb);
+    l.s = l.alpha = l.o = l.ml = 0; // no scores, merge or rescale buffers
+    l.p = separate() ? align16(l.v + stages * N * l.vPitch * eb) : l.v;
+    l.total = align16(l.p + R * l.pPitch * eb) + 1024;
+    return l;
+  }
   if (registerSoftmax) {
     l.p = l.alpha = l.s;
     l.o = 0;
@@ -143,7 +161,7 @@ double FlashPlan::predictDecodeMicros(AttentionOp op, int64_t B, int64_t L,
   double bytes = cost.bytesPerToken(elementBytes()) * B * L;
   double flops = cost.flopsPerToken * B * L;
   constexpr double kLaunchMicros = 8.0; // forward + combine
-  double rate = mma ? mmaFlops : fp32Flops;
+  double rate = warpgroup ? kWgmmaFlops : mma ? mmaFlops : fp32Flops;
   return std::max(bytes / bandwidth, flops / rate) * 1e6 + kLaunchMicros;
 }
 
@@ -307,6 +325,47 @@ static std::optional<FlashPlan> planRegisterMma(FlashPlan p, int64_t rows,
   return std::nullopt;
 }
 
+/// The warpgroup form (MmaWarpgroupKernel.cpp, sm_90a) for groups that
+/// fill at least half of a 64-row warpgroup tile, with values the
+/// warpgroup's accumulators hold (64 x 256 f32: 128 a thread). wgmma reads
+/// the cache tile once per warpgroup from workgroup memory, where mma.sync
+/// reads it once per warp: the register form of GLA spends as much time on
+/// workgroup-memory reads as on DRAM (docs/performance.md, step 29).
+static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
+                                                 const FlashOptions &o) {
+  if (!o.warpgroupMma || !takeMma(p) || p.valueWidth > 256 ||
+      (o.mmaRows && o.mmaRows != 64) || (!o.mmaRows && rows <= 32))
+    return std::nullopt;
+  // Tiles in 64-column blocks (128-byte swizzle): every 16-column step of
+  // the key view and the value view's start inside one block.
+  if (p.tileWidth() % 64 || p.valueBegin % 64 ||
+      (p.separate() && p.valueWidth % 64))
+    return std::nullopt;
+  for (int64_t d = 0; d < p.keyWidth; d += 16)
+    if (p.tileKeyColumn(d) % 16 || p.tileKeyColumn(d + 8) != p.tileKeyColumn(d) + 8)
+      return std::nullopt;
+  p.registerSoftmax = true;
+  p.warpgroup = true;
+  p.rowsPerBlock = 64;
+  p.threads = 128;
+  // Registers: the outputs, the scores, ~64 for addresses and softmax.
+  // Two blocks per multiprocessor where workgroup memory allows (one
+  // block's waits then overlap the other's work), the larger tile first.
+  for (int64_t minBlocks : {2, 1})
+    for (int64_t n : {64, 32})
+      for (int64_t st : {4, 3, 2}) {
+        p.tileRows = o.mmaTile ? o.mmaTile : n;
+        p.stages = o.mmaStages ? o.mmaStages : st;
+        int64_t regs = p.valueWidth / 2 + p.tileRows / 2 + 64;
+        int64_t byRegs = 65536 / (p.threads * regs);
+        int64_t bySmem = (227 * 1024) / (p.mmaLayout().total + 1024);
+        p.blocksPerSM = std::clamp<int64_t>(std::min(byRegs, bySmem), 0, 4);
+        if (p.tileRows <= 256 && p.blocksPerSM >= minBlocks)
+          return p;
+      }
+  return std::nullopt;
+}
+
 FailureOr<FlashPlan> FlashPlan::get(AttentionOp op, bool forAnalysis,
                                     const FlashOptions &options) {
   // Diagnostics only when compiling; the report asks silently.
@@ -442,6 +501,8 @@ FailureOr<FlashPlan> FlashPlan::get(AttentionOp op, bool forAnalysis,
     }
   }
   if (options.tensorCores) {
+    if (std::optional<FlashPlan> m = planWarpgroupMma(p, rows, options))
+      return *m;
     if (!options.mmaSharedSoftmax)
       if (std::optional<FlashPlan> m = planRegisterMma(p, rows, options))
         return *m;

@@ -83,6 +83,7 @@ Value ForwardFrame::partRow(Value rho) {
   return k.add(k.mul(st, Hq), headOf(rho));
 }
 
+// FlashPlan::tileKeyColumn for a column known at run time only.
 Value ForwardFrame::tileKeyColumn(Value d) {
   if (p.separate() || (p.keyBegin == 0 && p.keyNope == p.rowWidth))
     return d;

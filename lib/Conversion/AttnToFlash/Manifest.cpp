@@ -161,7 +161,8 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       b.getNamedAttr("time_stride", i64(p.timeStride)),
       b.getNamedAttr("softmax_scale", b.getF64FloatAttr(p.scale)),
       b.getNamedAttr("value_epilogue", str(stringifyValueEpilogue(p.epilogue))),
-      b.getNamedAttr("schedule", str(p.mma         ? "mma"
+      b.getNamedAttr("schedule", str(p.warpgroup   ? "wgmma"
+                                     : p.mma       ? "mma"
                                      : p.streaming ? "streaming"
                                                    : "tiled")),
       b.getNamedAttr("softmax", str(p.registerSoftmax ? "registers"

@@ -97,6 +97,15 @@ MmaStaging::MmaStaging(KernelBuilder &k, ForwardFrame &f, const FlashPlan &p)
       b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                          MemRefLayoutAttrInterface(), space));
   chunk = 16 / (cast<FloatType>(p.storage).getWidth() / 8);
+  if (p.warpgroup) {
+    // The 128-byte swizzle repeats every 1024 bytes of workgroup address:
+    // the buffers start at the first such boundary of the allocation
+    // (FlashPlan::MmaLayout leaves room for the shift).
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, smem);
+    shift = k.sub(k.mul(k.div(k.add(base, k.idx(1023)), k.idx(1024)),
+                        k.idx(1024)),
+                  base);
+  }
   int64_t R = p.rowsPerBlock, N = p.tileRows;
   qs = view(lay.q, R * lay.qPitch, p.storage);
   kt = view(lay.k, p.stages * N * lay.kPitch, p.storage);
@@ -106,7 +115,8 @@ MmaStaging::MmaStaging(KernelBuilder &k, ForwardFrame &f, const FlashPlan &p)
 Value MmaStaging::view(int64_t offset, int64_t n, Type elem) {
   auto space = cast<MemRefType>(smem.getType()).getMemorySpace();
   auto type = MemRefType::get({n}, elem, MemRefLayoutAttrInterface(), space);
-  return memref::ViewOp::create(k.b, type, smem, k.idx(offset), ValueRange{});
+  Value at = shift ? k.add(shift, k.idx(offset)) : k.idx(offset);
+  return memref::ViewOp::create(k.b, type, smem, at, ValueRange{});
 }
 
 void MmaStaging::copy(Value src, Value srcAt, Value dst, Value dstAt,
@@ -135,16 +145,54 @@ void MmaStaging::staticLoop(int64_t count, Value index, int64_t threads,
     body(k.add(index, k.idx(c * threads)));
 }
 
+Value MmaStaging::at(Value r, Value c, int64_t pitch) {
+  if (!p.warpgroup)
+    return k.add(k.mul(r, k.idx(pitch)), c);
+  // Core matrices: 8-row groups of `pitch` columns, each a run of 8 x 8
+  // blocks (128 bytes) along the columns.
+  Value group = k.mul(k.div(r, k.idx(8)), k.idx(8 * pitch));
+  Value block = k.mul(k.div(c, k.idx(8)), k.idx(64));
+  return k.add(k.add(group, block),
+               k.add(k.mul(k.rem(r, k.idx(8)), k.idx(8)), k.rem(c, k.idx(8))));
+}
+
+Value MmaStaging::tileAt(Value n, Value c, int64_t pitch) {
+  if (!p.warpgroup)
+    return at(n, c, pitch);
+  // 128-byte swizzle: 64-column blocks of the tile's rows, each row's 128
+  // bytes contiguous with its 16-byte chunks permuted by (row mod 8), so
+  // the 8 copies of one line of a row fill one line of workgroup memory.
+  Value block = k.mul(k.div(c, k.idx(64)), k.idx(p.tileRows * 64));
+  Value chunk8 = arith::XOrIOp::create(k.b, k.rem(k.div(c, k.idx(8)), k.idx(8)),
+                                       k.rem(n, k.idx(8)));
+  return k.add(k.add(block, k.mul(n, k.idx(64))),
+               k.add(k.mul(chunk8, k.idx(8)), k.rem(c, k.idx(8))));
+}
+
+std::pair<Value, Value> MmaStaging::chunkAt(Value i, int64_t per,
+                                            int64_t rows) {
+  if (!p.warpgroup || per % 8)
+    return {k.div(i, k.idx(per)), k.mul(k.rem(i, k.idx(per)), k.idx(chunk))};
+  // Eight consecutive copies fill one 128-byte line of a row (a warp reads
+  // whole lines of 4 rows: half lines doubled the L2 requests, measured),
+  // then the next rows; the line's 8 copies land in 8 core matrices, so a
+  // warp's stores fall in 4 bank groups.
+  Value line = k.div(i, k.idx(8));
+  Value r = k.rem(line, k.idx(rows));
+  Value c = k.add(k.mul(k.div(line, k.idx(rows)), k.idx(8)),
+                  k.rem(i, k.idx(8)));
+  return {r, k.mul(c, k.idx(chunk))};
+}
+
 void MmaStaging::loadQuery() {
   int64_t R = p.rowsPerBlock, DK = p.keyWidth, qChunks = DK / chunk;
   Value one = k.idx(1);
   staticLoop(R * qChunks, f.tid, p.threads, [&](Value i) {
-    Value r = k.div(i, k.idx(qChunks));
-    Value c = k.mul(k.rem(i, k.idx(qChunks)), k.idx(chunk));
+    auto [r, c] = chunkAt(i, qChunks, R);
     Value rho = k.add(f.rho0, r);
     Value rhoC = k.min(rho, k.sub(f.rowsTotal, one));
     copy(f.q, k.add(k.mul(f.queryRow(rhoC), k.idx(DK)), c), qs,
-         k.add(k.mul(r, k.idx(lay.qPitch)), c), k.lt(rho, f.rowsTotal));
+         at(r, c, lay.qPitch), k.lt(rho, f.rowsTotal));
   });
 }
 
@@ -161,15 +209,15 @@ void MmaStaging::loadTileRows(Value j0, Value slot, Value first,
     int64_t per = width / chunk;
     Value base = k.mul(slot, k.idx(N * pitch));
     staticLoop(count * per, index, threads, [&](Value i) {
-      Value n = k.add(first, k.div(i, k.idx(per)));
-      Value c = k.mul(k.rem(i, k.idx(per)), k.idx(chunk));
+      auto [r, c] = chunkAt(i, per, count);
+      Value n = k.add(first, r);
       Value j = k.add(j0, n);
       Value jC = k.min(j, k.sub(f.L, one));
       Value row = k.add(k.mul(f.bIdx, f.L), jC); // b * L + j
       if (perHead)
         row = k.add(k.mul(row, f.Hkv), f.gk);
       copy(src, k.add(k.mul(row, k.idx(width)), c), dst,
-           k.add(base, k.add(k.mul(n, k.idx(pitch)), k.add(c, k.idx(col0)))),
+           k.add(base, tileAt(n, k.add(c, k.idx(col0)), pitch)),
            k.lt(j, f.jEnd));
     });
   };

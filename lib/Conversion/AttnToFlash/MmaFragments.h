@@ -81,11 +81,22 @@ public:
        function_ref<void()> handOff,
        function_ref<SmallVector<Value>(Value, Value, ValueRange)> body);
 
+  /// Element index of (row r, column c) in a buffer of `pitch` columns:
+  /// padded rows, or core matrices for the warpgroup form.
+  Value at(Value r, Value c, int64_t pitch);
+
   FlashPlan::MmaLayout lay;
   Value qs, kt, vt; // query rows, key (or tied) tiles, value tiles
 
 private:
   void copy(Value src, Value srcAt, Value dst, Value dstAt, Value valid);
+  /// Copy `i` of `rows` rows of `per` 16-byte chunks each: its row and
+  /// first column.
+  std::pair<Value, Value> chunkAt(Value i, int64_t per, int64_t rows);
+  /// Element index of (row n, column c) of one cache tile of `pitch`
+  /// columns: `at`, or for the warpgroup form the 128-byte swizzled layout
+  /// wgmma reads (64-column blocks of the tile's rows).
+  Value tileAt(Value n, Value c, int64_t pitch);
   /// for (i = index; i < count; i += threads) body(i)
   void staticLoop(int64_t count, Value index, int64_t threads,
                   function_ref<void(Value)> body);
@@ -93,6 +104,7 @@ private:
   ForwardFrame &f;
   const FlashPlan &p;
   Value smem;
+  Value shift;   // bytes from the allocation to the buffers (warpgroup)
   int64_t chunk; // elements per 16-byte copy
 };
 

@@ -28,6 +28,7 @@ struct FlashOptions {
   int64_t mmaRowWarps = 0;   // register softmax: row warps per key slice
   bool mmaSharedSoftmax = false; // never the register-softmax form
   bool mmaSmallGroups = false;   // mma also for <= 8 rows per group
+  bool warpgroupMma = false;     // wgmma (NVIDIA sm_90a)
 
   /// Checks each fixed knob against the values the kernels can take (the
   /// message names the pass option). A knob that fits no form of a given op
@@ -84,12 +85,20 @@ struct FlashPlan {
   int64_t valueWarps = 1;
   int64_t rowWarps = 1;
   int64_t keyWarps() const { return threads / 32 / valueWarps / rowWarps; }
+  // The warpgroup form (sm_90a): one warpgroup of 4 warps per block holds a
+  // 64-row group; both products on wgmma with operands read straight from
+  // workgroup memory (tiles in the no-swizzle core-matrix layout), scores
+  // and outputs in the warpgroup's accumulators, probabilities through
+  // workgroup memory. The block owns all of a tile: no merge of key warps.
+  bool warpgroup = false;
   /// Blocks per multiprocessor the runtime's split count aims to fill (0:
   /// as many as are resident). The register-softmax kernel takes one: two
   /// co-resident blocks stream no faster than one, so twice the splits only
   /// add per-block prologues, merges and partial outputs (measured:
   /// docs/performance.md, step 18).
-  int64_t waveBlocksPerSM() const { return registerSoftmax ? 1 : 0; }
+  int64_t waveBlocksPerSM() const {
+    return registerSoftmax && !warpgroup ? 1 : 0;
+  }
 
   /// Byte offsets of the tensor-core kernel's dynamic workgroup memory:
   /// query rows, `stages` cache tiles (and value tiles when separate), then
@@ -97,6 +106,9 @@ struct FlashPlan {
   /// probabilities in the storage type and the rescale factors; for the
   /// register softmax, after the loop and over the same bytes, each key
   /// warp's f32 outputs and (max, sum) per row for the block's merge.
+  /// For the warpgroup form every buffer is in core matrices (8 rows x 16
+  /// bytes, 128 contiguous bytes each; a pitch is then the row width) and
+  /// the probabilities follow the tiles.
   struct MmaLayout {
     int64_t qPitch, kPitch, vPitch, sPitch, pPitch, oPitch; // elements
     int64_t q, k, v, s, p, alpha, o, ml, total; // byte offsets, size
@@ -124,7 +136,7 @@ struct FlashPlan {
   /// The H100-class rates the predictions assume: HBM bytes/s, f32 FMA
   /// FLOP/s on CUDA cores, bf16 mma.sync FLOP/s.
   static constexpr double kBandwidth = 3.0e12, kCudaCoreFlops = 6.7e13,
-                          kMmaFlops = 4.9e14;
+                          kMmaFlops = 4.9e14, kWgmmaFlops = 7.7e14;
   /// The most tensor-core FLOP/B (recomputed scores included) the register
   /// softmax takes with value warps: half the mma.sync ridge (measured,
   /// docs/performance.md steps 15 and 20).
@@ -170,6 +182,13 @@ struct FlashPlan {
   int64_t accWidth() const;
   /// Width of one cache row as stored in workgroup memory (row + rope).
   int64_t tileWidth() const;
+  /// Column of a staged cache tile (the stored row, then the shared rotary
+  /// key at rowWidth) that holds key-view column `d`.
+  int64_t tileKeyColumn(int64_t d) const {
+    if (separate() || d < keyNope)
+      return separate() ? d : keyBegin + d;
+    return rowWidth + (d - keyNope);
+  }
   bool separate() const { return form == KvForm::Separate; }
   /// Bytes of one stored element.
   double elementBytes() const;

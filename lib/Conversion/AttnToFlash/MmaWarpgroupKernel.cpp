@@ -1,0 +1,310 @@
+//===- MmaWarpgroupKernel.cpp - wgmma (sm_90a), one warpgroup per group ---===//
+//
+// The warpgroup form of the tensor-core kernel. A block is one warpgroup (4
+// warps) holding the 64 query rows of a cache group; its cache rows come in
+// tiles of N rows, buffered ST deep by cp.async into workgroup memory laid
+// out in core matrices (8 rows x 16 bytes), which wgmma reads through
+// matrix descriptors:
+//
+//   scores  S[64 x N]  = Q K^T    wgmma m64nNk16, Q and the key tile from
+//                                 workgroup memory, S in the accumulators
+//   softmax                       on the accumulators (warp w holds rows
+//                                 16w .. 16w + 15, a row in one quad)
+//   values  O[64 x DV] += P V     P written to workgroup memory as bf16/f16,
+//                                 the value tile read transposed (it is the
+//                                 key tile itself for tied and latent rows)
+//
+// Where mma.sync makes every warp read every tile from workgroup memory,
+// wgmma reads it once per warpgroup. The block owns all of a tile, so there
+// is no merge between warps: each thread writes its partial outputs and
+// its rows' (max, sum) straight from the accumulators.
+//
+//===----------------------------------------------------------------------===//
+#include "MmaFragments.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+/// wgmma over accumulators held as f32 SSA values, operands described by
+/// 64-bit matrix descriptors (no swizzle).
+struct Warpgroup {
+  ImplicitLocOpBuilder &b;
+  NVVM::WGMMATypes elem;
+
+  Value i64(int64_t v) {
+    return arith::ConstantIntOp::create(b, b.getI64Type(), v);
+  }
+  /// The descriptor of an operand at byte `addr` (a workgroup address).
+  /// Without swizzle: core matrices `lbo` bytes apart along k, `sbo` along
+  /// m/n. With the 128-byte swizzle: `sbo` between 8-row groups, `lbo`
+  /// between 64-element blocks along m/n of an m/n-major operand.
+  Value descriptor(Value addr, int64_t lbo, int64_t sbo, bool swizzle128) {
+    Value start = arith::AndIOp::create(
+        b, arith::ShRUIOp::create(b, addr, i64(4)), i64(0x3fff));
+    uint64_t fields = ((uint64_t(lbo) >> 4) << 16) |
+                      ((uint64_t(sbo) >> 4) << 32) |
+                      (uint64_t(swizzle128) << 62);
+    return arith::OrIOp::create(b, start, i64(int64_t(fields)));
+  }
+  /// D = A B (+ D unless `zero`) for an m64 x n x k16 step.
+  SmallVector<Value> mma(Value a, Value bDesc, ArrayRef<Value> d, bool zero,
+                         bool transB) {
+    MLIRContext *ctx = b.getContext();
+    int64_t n = 2 * int64_t(d.size());
+    SmallVector<Type> fields(d.size(), b.getF32Type());
+    auto type = LLVM::LLVMStructType::getLiteral(ctx, fields);
+    Value acc = LLVM::UndefOp::create(b, type);
+    for (auto [i, v] : llvm::enumerate(d))
+      acc = LLVM::InsertValueOp::create(b, acc, v, ArrayRef<int64_t>{int64_t(i)});
+    auto t = NVVM::WGMMATypesAttr::get(ctx, elem);
+    auto one = NVVM::WGMMAScaleInAttr::get(ctx, NVVM::WGMMAScaleIn::one);
+    Value r = NVVM::WgmmaMmaAsyncOp::create(
+        b, type, acc, a, bDesc, NVVM::MMAShapeAttr::get(ctx, 64, n, 16), t, t,
+        NVVM::WGMMATypesAttr::get(ctx, NVVM::WGMMATypes::f32),
+        NVVM::WGMMAScaleOutAttr::get(ctx, zero ? NVVM::WGMMAScaleOut::zero
+                                               : NVVM::WGMMAScaleOut::one),
+        one, one, NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::row),
+        NVVM::MMALayoutAttr::get(ctx, transB ? NVVM::MMALayout::row
+                                             : NVVM::MMALayout::col),
+        NVVM::MMAIntOverflowAttr());
+    SmallVector<Value> out;
+    for (int64_t i = 0; i < int64_t(d.size()); ++i)
+      out.push_back(LLVM::ExtractValueOp::create(b, r, ArrayRef<int64_t>{i}));
+    return out;
+  }
+  void fence() { NVVM::WgmmaFenceAlignedOp::create(b); }
+  void commitAndWait() {
+    NVVM::WgmmaGroupSyncAlignedOp::create(b);
+    NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+  }
+  /// Orders this thread's generic-proxy writes of workgroup memory
+  /// (cp.async, stores) before wgmma's async-proxy reads.
+  void fenceProxy() {
+    NVVM::FenceProxyOp::create(
+        b, NVVM::ProxyKind::async_shared,
+        NVVM::SharedSpaceAttr::get(b.getContext(),
+                                   NVVM::SharedSpace::shared_cta));
+  }
+};
+} // namespace
+
+gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
+                                                   const FlashPlan &p,
+                                                   StringRef name) {
+  int64_t N = p.tileRows, DK = p.keyWidth, DV = p.valueWidth;
+  int64_t NS = N / 8, NV = DV / 8;
+  int64_t eb = int64_t(p.elementBytes());
+
+  gpu::GPUFuncOp func = makeMmaKernel(ob, loc, p, name);
+  Block &entry = func.getBody().front();
+  ImplicitLocOpBuilder b(loc, ob);
+  b.setInsertionPointToStart(&entry);
+  KernelBuilder k(b);
+  ForwardFrame f(k, entry, p);
+  MmaStaging stage(k, f, p);
+  const FlashPlan::MmaLayout &lay = stage.lay;
+  MmaLane ln(k, f.tid);
+  Warpgroup wg{b, p.storage.isBF16() ? NVVM::WGMMATypes::bf16
+                                     : NVVM::WGMMATypes::f16};
+  Type f32 = k.f32(), i64 = b.getI64Type();
+
+  auto loadTile = [&](Value j0, Value slot) { stage.loadTile(j0, slot); };
+  // Copies land, become visible to wgmma's proxy, then to every warp.
+  auto handOff = [&] {
+    wg.fenceProxy();
+    k.barrier();
+  };
+  stage.loadQuery();
+  stage.commit();
+  Value jBegin = k.min(f.jBegin, f.jEnd);
+  stage.prefetch(jBegin, loadTile);
+  stage.wait(p.stages - 1);
+  handOff();
+
+  // Workgroup addresses of the buffers, as descriptor arithmetic takes them.
+  Value base = arith::IndexCastOp::create(
+      b, i64, memref::ExtractAlignedPointerAsIndexOp::create(b, stage.qs));
+  auto addr = [&](int64_t byteOffset) {
+    return arith::AddIOp::create(b, base, wg.i64(byteOffset - lay.q));
+  };
+  auto slotBytes = [&](Value slot, int64_t pitch) {
+    return arith::IndexCastOp::create(b, i64,
+                                      k.mul(slot, k.idx(N * pitch * eb)));
+  };
+  // Core matrices of a buffer with `pitch` columns sit 128 bytes apart
+  // along the columns and 8 x pitch elements apart down the rows.
+  auto colBytes = [](int64_t col) { return col / 8 * 128; };
+  auto groupBytes = [&](int64_t pitch) { return 8 * pitch * eb; };
+  // Byte of column `col` in row 0 of a swizzled tile: its 64-column block
+  // (N rows of 128 bytes), then the column (row 0 is not permuted).
+  auto blockBytes = [&](int64_t col) {
+    return col / 64 * N * 128 + col % 64 * eb;
+  };
+  Value ps = stage.view(lay.p, p.rowsPerBlock * lay.pPitch, p.storage);
+
+  // The lane's accumulator rows 16 w + 8 h + g and the end of the cache
+  // rows each sees (unless the mask is stride-aware).
+  auto rowOf = [&](int64_t h) {
+    return k.add(k.mul(ln.warp, k.idx(16)), k.add(k.idx(8 * h), ln.g));
+  };
+  SmallVector<Value> rowEnd;
+  if (p.mask != Mask::StrideAwareCausal)
+    for (int64_t h = 0; h < 2; ++h)
+      rowEnd.push_back(f.visibleEnd(k.add(f.rho0, rowOf(h))));
+
+  // Carried: O[nv][4] (rows g, g + 8; columns 8 nv + 2 t4, + 1), then per
+  // row half h the running max (base 2) and this lane's share of the sum.
+  int64_t nO = NV * 4;
+  SmallVector<Value> init(nO, k.f(0.0));
+  init.append(2, k.negInf());
+  init.append(2, k.f(0.0));
+  SmallVector<Value> state = stage.loop(
+      jBegin, init, loadTile, handOff,
+      [&](Value j0, Value slot, ValueRange in) -> SmallVector<Value> {
+        // Scores: one wgmma chain over the key view's 16-column steps.
+        Value kTile = arith::AddIOp::create(b, addr(lay.k),
+                                            slotBytes(slot, lay.kPitch));
+        SmallVector<Value> s(NS * 4, k.f(0.0));
+        wg.fence();
+        for (int64_t ks = 0; ks < DK / 16; ++ks) {
+          Value qDesc = wg.descriptor(addr(lay.q + colBytes(16 * ks)), 128,
+                                      groupBytes(lay.qPitch), false);
+          // The key view's 16 columns of this step, wherever the tile
+          // holds them (the row, then the shared rotary key): inside one
+          // 64-column block (FlashPlan checks), 2 bytes a column.
+          int64_t c0 = p.tileKeyColumn(16 * ks);
+          Value kDesc = wg.descriptor(
+              arith::AddIOp::create(b, kTile, wg.i64(blockBytes(c0))), 16,
+              1024, true);
+          s = wg.mma(qDesc, kDesc, s, /*zero=*/ks == 0, /*transB=*/false);
+        }
+        wg.commitAndWait();
+
+        // Online softmax on the accumulators (base 2).
+        SmallVector<Value> out(in.begin(), in.end());
+        SmallVector<Value> alphas;
+        Value grew = arith::ConstantIntOp::create(b, b.getI1Type(), 0);
+        Value col0 = k.add(j0, k.mul(ln.t4, k.idx(2)));
+        for (int64_t h = 0; h < 2; ++h) {
+          Value rho = k.add(f.rho0, rowOf(h));
+          Value mx = in[nO + h];
+          for (int64_t ns = 0; ns < NS; ++ns)
+            for (int64_t e = 0; e < 2; ++e) {
+              Value &x = s[ns * 4 + 2 * h + e];
+              Value j = k.add(col0, k.idx(8 * ns + e));
+              Value vis = rowEnd.empty()
+                              ? k.land(f.visible(j, rho), k.lt(j, f.jEnd))
+                              : k.lt(j, rowEnd[h]);
+              x = k.select(vis, k.mulf(x, k.f(p.scale * M_LOG2E)),
+                           k.negInf());
+              mx = k.maxf(mx, x);
+            }
+          mx = k.laneReduce(mx, 4, /*max=*/true);
+          Value mSafe = k.finiteMax(mx);
+          Value alpha = k.exp2(k.subf(in[nO + h], mSafe));
+          Value sum = k.f(0.0);
+          for (int64_t ns = 0; ns < NS; ++ns)
+            for (int64_t e = 0; e < 2; ++e) {
+              Value &x = s[ns * 4 + 2 * h + e];
+              x = k.exp2(k.subf(x, mSafe));
+              sum = k.addf(sum, x);
+            }
+          grew = k.lor(grew, k.fgt(mx, in[nO + h]));
+          out[nO + h] = mx;
+          Value &l = out[nO + 2 + h];
+          l = k.addf(k.mulf(l, alpha), sum);
+          alphas.push_back(alpha);
+        }
+        // Rescale the outputs only where some row of the warp grew.
+        Value anyGrew = NVVM::VoteSyncOp::create(
+            b, b.getI1Type(),
+            arith::ConstantIntOp::create(b, b.getI32Type(), -1), grew,
+            NVVM::VoteSyncKind::any);
+        SmallVector<Type> oTypes(nO, f32);
+        auto rescale = scf::IfOp::create(b, oTypes, anyGrew, true);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(rescale.thenBlock());
+          SmallVector<Value> scaled(out.begin(), out.begin() + nO);
+          for (int64_t i = 0; i < nO; ++i)
+            scaled[i] = k.mulf(scaled[i], alphas[(i % 4) / 2]);
+          scf::YieldOp::create(b, scaled);
+          b.setInsertionPointToStart(rescale.elseBlock());
+          scf::YieldOp::create(b, ValueRange(out).take_front(nO));
+        }
+        for (int64_t i = 0; i < nO; ++i)
+          out[i] = rescale.getResult(i);
+
+        // P into workgroup memory (core matrices, k = the tile's rows): a
+        // lane's pair (row r, columns 8 ns + 2 t4, + 1) is one 4-byte store,
+        // a warp's 32 stores one 128-byte line.
+        auto pairType = VectorType::get({2}, p.storage);
+        for (int64_t h = 0; h < 2; ++h)
+          for (int64_t ns = 0; ns < NS; ++ns) {
+            Value pair = vector::FromElementsOp::create(
+                b, VectorType::get({2}, f32),
+                ValueRange{s[ns * 4 + 2 * h], s[ns * 4 + 2 * h + 1]});
+            pair = arith::TruncFOp::create(b, pairType, pair);
+            Value at = stage.at(rowOf(h),
+                                k.add(k.idx(8 * ns), k.mul(ln.t4, k.idx(2))),
+                                lay.pPitch);
+            vector::StoreOp::create(b, pair, ps, ValueRange{at});
+          }
+        wg.fenceProxy();
+        k.barrier();
+
+        // P V: k steps of 16 tile rows (two 8-row groups of 1024 bytes); the
+        // value tile is read transposed, its columns the n dimension.
+        Value vTile =
+            p.separate() ? arith::AddIOp::create(b, addr(lay.v),
+                                                 slotBytes(slot, lay.vPitch))
+                         : kTile;
+        int64_t vCol = p.separate() ? 0 : p.valueBegin;
+        SmallVector<Value> o(out.begin(), out.begin() + nO);
+        wg.fence();
+        for (int64_t c = 0; c < N / 16; ++c) {
+          Value pDesc = wg.descriptor(addr(lay.p + colBytes(16 * c)), 128,
+                                      groupBytes(lay.pPitch), false);
+          Value vDesc = wg.descriptor(
+              arith::AddIOp::create(b, vTile,
+                                    wg.i64(blockBytes(vCol) + 2 * c * 1024)),
+              N * 128, 1024, true);
+          o = wg.mma(pDesc, vDesc, o, /*zero=*/false, /*transB=*/true);
+        }
+        wg.commitAndWait();
+        std::copy(o.begin(), o.end(), out.begin());
+        return out;
+      });
+
+  // Partial outputs and (max, sum) straight from the accumulators.
+  for (int64_t h = 0; h < 2; ++h) {
+    Value rho = k.add(f.rho0, rowOf(h));
+    Value l = k.laneReduce(state[nO + 2 + h], 4, /*max=*/false);
+    k.ifThen(k.lt(rho, f.rowsTotal), [&] {
+      Value rowAt = k.mul(f.partRow(rho), k.idx(DV));
+      for (int64_t nv = 0; nv < NV; ++nv) {
+        Value pair = vector::FromElementsOp::create(
+            b, VectorType::get({2}, f32),
+            ValueRange{state[nv * 4 + 2 * h], state[nv * 4 + 2 * h + 1]});
+        Value col = k.add(k.idx(8 * nv), k.mul(ln.t4, k.idx(2)));
+        vector::StoreOp::create(b, pair, f.oPart, ValueRange{k.add(rowAt, col)});
+      }
+      k.ifThen(k.eq(ln.t4, k.idx(0)), [&] {
+        // Back from base 2 to the natural exponent the combine kernel
+        // merges in; a row that saw nothing keeps max -inf and sum 0.
+        Value m = state[nO + h];
+        Value mOut =
+            k.select(k.feq(l, k.f(0.0)), k.negInf(), k.mulf(m, k.f(M_LN2)));
+        Value at = k.mul(f.partRow(rho), k.idx(2));
+        k.store(mOut, f.mlPart, at);
+        k.store(l, f.mlPart, k.add(at, k.idx(1)));
+      });
+    });
+  }
+  gpu::ReturnOp::create(b);
+  return func;
+}
