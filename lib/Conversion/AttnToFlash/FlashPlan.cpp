@@ -102,9 +102,10 @@ FlashPlan::MmaLayout FlashPlan::mmaLayout() const {
     auto align1k = [](int64_t bytes) { return (bytes + 1023) / 1024 * 1024; };
     l.k = align1k(l.q + R * l.qPitch * eb);
     l.v = align1k(l.k + stages * N * l.kPitch * eb);
-    l.s = l.alpha = l.o = l.ml = 0; // no scores, merge or rescale buffers
+    l.s = l.alpha = l.o = 0; // no scores, merge or rescale buffers
     l.p = separate() ? align16(l.v + stages * N * l.vPitch * eb) : l.v;
-    l.total = align16(l.p + R * l.pPitch * eb) + 1024;
+    l.ml = align16(l.p + R * l.pPitch * eb); // (max, sum) per warpgroup and row
+    l.total = l.ml + 2 * warpgroups * R * 4 + 1024;
     return l;
   }
   if (registerSoftmax) {
@@ -333,7 +334,7 @@ static std::optional<FlashPlan> planRegisterMma(FlashPlan p, int64_t rows,
 /// workgroup-memory reads as on DRAM (docs/performance.md, step 29).
 static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
                                                  const FlashOptions &o) {
-  if (!o.warpgroupMma || !takeMma(p) || p.valueWidth > 256 ||
+  if (!o.warpgroupMma || !takeMma(p) || p.valueWidth > 512 ||
       (o.mmaRows && o.mmaRows != 64) || (!o.mmaRows && rows <= 32))
     return std::nullopt;
   // Tiles in 64-column blocks (128-byte swizzle): every 16-column step of
@@ -347,7 +348,10 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
   p.registerSoftmax = true;
   p.warpgroup = true;
   p.rowsPerBlock = 64;
-  p.threads = 128;
+  p.warpgroups = p.valueWidth > 256 ? 2 : 1;
+  if ((p.valueWidth / p.warpgroups) % 64)
+    return std::nullopt;
+  p.threads = 128 * p.warpgroups;
   // Registers: the outputs, the scores, ~64 for addresses and softmax.
   // Two blocks per multiprocessor where workgroup memory allows (one
   // block's waits then overlap the other's work), the larger tile first.
@@ -356,7 +360,10 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
       for (int64_t st : {4, 3, 2}) {
         p.tileRows = o.mmaTile ? o.mmaTile : n;
         p.stages = o.mmaStages ? o.mmaStages : st;
-        int64_t regs = p.valueWidth / 2 + p.tileRows / 2 + 64;
+        if (p.tileRows % (16 * p.warpgroups))
+          continue;
+        int64_t regs = p.valueWidth / p.warpgroups / 2 +
+                       p.tileRows / p.warpgroups / 2 + 64;
         int64_t byRegs = 65536 / (p.threads * regs);
         int64_t bySmem = (227 * 1024) / (p.mmaLayout().total + 1024);
         p.blocksPerSM = std::clamp<int64_t>(std::min(byRegs, bySmem), 0, 4);

@@ -96,7 +96,8 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
                                                    const FlashPlan &p,
                                                    StringRef name) {
   int64_t N = p.tileRows, DK = p.keyWidth, DV = p.valueWidth;
-  int64_t NS = N / 8, NV = DV / 8;
+  int64_t VG = p.warpgroups, NG = N / VG, DG = DV / VG;
+  int64_t NS = NG / 8, NV = DG / 8;
   int64_t eb = int64_t(p.elementBytes());
 
   gpu::GPUFuncOp func = makeMmaKernel(ob, loc, p, name);
@@ -146,10 +147,20 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
   };
   Value ps = stage.view(lay.p, p.rowsPerBlock * lay.pPitch, p.storage);
 
-  // The lane's accumulator rows 16 w + 8 h + g and the end of the cache
-  // rows each sees (unless the mask is stride-aware).
+  // Warpgroup g scores tile rows g NG .. and owns value columns g DG ..
+  Value group = k.div(ln.warp, k.idx(4));
+  Value keyRow0 = k.mul(group, k.idx(NG));
+  Value valueCol0 = k.mul(group, k.idx(DG));
+  Value mlBuf = stage.view(lay.ml, 2 * 64 * VG, f32);
+  // The lane's accumulator rows 16 w + 8 h + g (w: its warp in the
+  // warpgroup) and the end of the cache rows each sees (unless the mask is
+  // stride-aware).
   auto rowOf = [&](int64_t h) {
-    return k.add(k.mul(ln.warp, k.idx(16)), k.add(k.idx(8 * h), ln.g));
+    return k.add(k.mul(k.rem(ln.warp, k.idx(4)), k.idx(16)),
+                 k.add(k.idx(8 * h), ln.g));
+  };
+  auto asI64 = [&](Value index) {
+    return arith::IndexCastOp::create(b, i64, index);
   };
   SmallVector<Value> rowEnd;
   if (p.mask != Mask::StrideAwareCausal)
@@ -168,6 +179,9 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
         // Scores: one wgmma chain over the key view's 16-column steps.
         Value kTile = arith::AddIOp::create(b, addr(lay.k),
                                             slotBytes(slot, lay.kPitch));
+        // This warpgroup's rows of the tile, 128 bytes each.
+        Value kRows = arith::AddIOp::create(
+            b, kTile, asI64(k.mul(keyRow0, k.idx(128))));
         SmallVector<Value> s(NS * 4, k.f(0.0));
         wg.fence();
         for (int64_t ks = 0; ks < DK / 16; ++ks) {
@@ -178,7 +192,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
           // 64-column block (FlashPlan checks), 2 bytes a column.
           int64_t c0 = p.tileKeyColumn(16 * ks);
           Value kDesc = wg.descriptor(
-              arith::AddIOp::create(b, kTile, wg.i64(blockBytes(c0))), 16,
+              arith::AddIOp::create(b, kRows, wg.i64(blockBytes(c0))), 16,
               1024, true);
           s = wg.mma(qDesc, kDesc, s, /*zero=*/ks == 0, /*transB=*/false);
         }
@@ -188,7 +202,8 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
         SmallVector<Value> out(in.begin(), in.end());
         SmallVector<Value> alphas;
         Value grew = arith::ConstantIntOp::create(b, b.getI1Type(), 0);
-        Value col0 = k.add(j0, k.mul(ln.t4, k.idx(2)));
+        Value col0 = k.add(k.add(j0, keyRow0), k.mul(ln.t4, k.idx(2)));
+        SmallVector<Value> rowMax;
         for (int64_t h = 0; h < 2; ++h) {
           Value rho = k.add(f.rho0, rowOf(h));
           Value mx = in[nO + h];
@@ -203,7 +218,24 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
                            k.negInf());
               mx = k.maxf(mx, x);
             }
-          mx = k.laneReduce(mx, 4, /*max=*/true);
+          rowMax.push_back(k.laneReduce(mx, 4, /*max=*/true));
+        }
+        // With two warpgroups, each row's max over both halves of the tile.
+        if (VG > 1) {
+          k.ifThen(k.eq(ln.t4, k.idx(0)), [&] {
+            for (int64_t h = 0; h < 2; ++h)
+              k.store(rowMax[h], mlBuf,
+                      k.add(k.mul(group, k.idx(64)), rowOf(h)));
+          });
+          k.barrier();
+          for (int64_t h = 0; h < 2; ++h)
+            for (int64_t g = 0; g < VG; ++g)
+              rowMax[h] = k.maxf(rowMax[h],
+                                 memref::LoadOp::create(
+                                     b, mlBuf, k.add(k.idx(64 * g), rowOf(h))));
+        }
+        for (int64_t h = 0; h < 2; ++h) {
+          Value mx = rowMax[h];
           Value mSafe = k.finiteMax(mx);
           Value alpha = k.exp2(k.subf(in[nO + h], mSafe));
           Value sum = k.f(0.0);
@@ -249,9 +281,10 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
                 b, VectorType::get({2}, f32),
                 ValueRange{s[ns * 4 + 2 * h], s[ns * 4 + 2 * h + 1]});
             pair = arith::TruncFOp::create(b, pairType, pair);
-            Value at = stage.at(rowOf(h),
-                                k.add(k.idx(8 * ns), k.mul(ln.t4, k.idx(2))),
-                                lay.pPitch);
+            Value at = stage.at(
+                rowOf(h),
+                k.add(keyRow0, k.add(k.idx(8 * ns), k.mul(ln.t4, k.idx(2)))),
+                lay.pPitch);
             vector::StoreOp::create(b, pair, ps, ValueRange{at});
           }
         wg.fenceProxy();
@@ -263,6 +296,10 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
             p.separate() ? arith::AddIOp::create(b, addr(lay.v),
                                                  slotBytes(slot, lay.vPitch))
                          : kTile;
+        // This warpgroup's value columns: whole 64-column blocks.
+        Value vCols = arith::AddIOp::create(
+            b, vTile,
+            asI64(k.mul(k.div(valueCol0, k.idx(64)), k.idx(N * 128))));
         int64_t vCol = p.separate() ? 0 : p.valueBegin;
         SmallVector<Value> o(out.begin(), out.begin() + nO);
         wg.fence();
@@ -270,7 +307,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
           Value pDesc = wg.descriptor(addr(lay.p + colBytes(16 * c)), 128,
                                       groupBytes(lay.pPitch), false);
           Value vDesc = wg.descriptor(
-              arith::AddIOp::create(b, vTile,
+              arith::AddIOp::create(b, vCols,
                                     wg.i64(blockBytes(vCol) + 2 * c * 1024)),
               N * 128, 1024, true);
           o = wg.mma(pDesc, vDesc, o, /*zero=*/false, /*transB=*/true);
@@ -280,12 +317,31 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
         return out;
       });
 
+  // Each row's sum: this lane's share, its quad's, then with two
+  // warpgroups the other half of every tile's (same max in both).
+  SmallVector<Value> lSum;
+  for (int64_t h = 0; h < 2; ++h)
+    lSum.push_back(k.laneReduce(state[nO + 2 + h], 4, /*max=*/false));
+  if (VG > 1) {
+    k.barrier(); // every warpgroup is done with the max exchange
+    k.ifThen(k.eq(ln.t4, k.idx(0)), [&] {
+      for (int64_t h = 0; h < 2; ++h)
+        k.store(lSum[h], mlBuf, k.add(k.mul(group, k.idx(64)), rowOf(h)));
+    });
+    k.barrier();
+    for (int64_t h = 0; h < 2; ++h) {
+      lSum[h] = k.f(0.0);
+      for (int64_t g = 0; g < VG; ++g)
+        lSum[h] = k.addf(lSum[h], memref::LoadOp::create(
+                                      b, mlBuf, k.add(k.idx(64 * g), rowOf(h))));
+    }
+  }
   // Partial outputs and (max, sum) straight from the accumulators.
   for (int64_t h = 0; h < 2; ++h) {
     Value rho = k.add(f.rho0, rowOf(h));
-    Value l = k.laneReduce(state[nO + 2 + h], 4, /*max=*/false);
+    Value l = lSum[h];
     k.ifThen(k.lt(rho, f.rowsTotal), [&] {
-      Value rowAt = k.mul(f.partRow(rho), k.idx(DV));
+      Value rowAt = k.add(k.mul(f.partRow(rho), k.idx(DV)), valueCol0);
       for (int64_t nv = 0; nv < NV; ++nv) {
         Value pair = vector::FromElementsOp::create(
             b, VectorType::get({2}, f32),
@@ -293,7 +349,8 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
         Value col = k.add(k.idx(8 * nv), k.mul(ln.t4, k.idx(2)));
         vector::StoreOp::create(b, pair, f.oPart, ValueRange{k.add(rowAt, col)});
       }
-      k.ifThen(k.eq(ln.t4, k.idx(0)), [&] {
+      Value writer = k.land(k.eq(ln.t4, k.idx(0)), k.eq(group, k.idx(0)));
+      k.ifThen(writer, [&] {
         // Back from base 2 to the natural exponent the combine kernel
         // merges in; a row that saw nothing keeps max -inf and sum 0.
         Value m = state[nO + h];

@@ -91,6 +91,10 @@ struct FlashPlan {
   // and outputs in the warpgroup's accumulators, probabilities through
   // workgroup memory. The block owns all of a tile: no merge of key warps.
   bool warpgroup = false;
+  // Warpgroups per block of that form: each owns valueWidth / warpgroups
+  // value columns (at most 256: its accumulators) and scores its share of
+  // every tile's rows; the row maxima meet in workgroup memory.
+  int64_t warpgroups = 1;
   /// Blocks per multiprocessor the runtime's split count aims to fill (0:
   /// as many as are resident). The register-softmax kernel takes one: two
   /// co-resident blocks stream no faster than one, so twice the splits only
