@@ -327,8 +327,8 @@ static std::optional<FlashPlan> planRegisterMma(FlashPlan p, int64_t rows,
 }
 
 /// The warpgroup form (MmaWarpgroupKernel.cpp, sm_90a) for groups that
-/// fill at least half of a 64-row warpgroup tile, with values the
-/// warpgroup's accumulators hold (64 x 256 f32: 128 a thread). wgmma reads
+/// fill at least half of a 64-row warpgroup tile, with values one or two
+/// warpgroups' accumulators hold (64 x 256 f32 each: 128 a thread). wgmma reads
 /// the cache tile once per warpgroup from workgroup memory, where mma.sync
 /// reads it once per warp: the register form of GLA spends as much time on
 /// workgroup-memory reads as on DRAM (docs/performance.md, step 29).
@@ -352,25 +352,38 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
   if ((p.valueWidth / p.warpgroups) % 64)
     return std::nullopt;
   p.threads = 128 * p.warpgroups;
-  // Registers: the outputs, the scores, ~64 for addresses and softmax.
-  // Two blocks per multiprocessor where workgroup memory allows (one
-  // block's waits then overlap the other's work), the larger tile first.
-  for (int64_t minBlocks : {2, 1})
-    for (int64_t n : {64, 32})
-      for (int64_t st : {4, 3, 2}) {
-        p.tileRows = o.mmaTile ? o.mmaTile : n;
-        p.stages = o.mmaStages ? o.mmaStages : st;
-        if (p.tileRows % (16 * p.warpgroups))
-          continue;
-        int64_t regs = p.valueWidth / p.warpgroups / 2 +
-                       p.tileRows / p.warpgroups / 2 + 64;
-        int64_t byRegs = 65536 / (p.threads * regs);
-        int64_t bySmem = (227 * 1024) / (p.mmaLayout().total + 1024);
-        p.blocksPerSM = std::clamp<int64_t>(std::min(byRegs, bySmem), 0, 4);
-        if (p.tileRows <= 256 && p.blocksPerSM >= minBlocks)
-          return p;
+  // The kernel's pipeline (three or more stages) keeps two tiles in use
+  // (one being scored, one multiplied into the values), so ST - 2 tiles
+  // stream in ahead; without it (two stages) one does.
+  // Take the tile, stages and resident blocks that keep the most bytes in
+  // flight per multiprocessor (what hides DRAM latency), the larger tile
+  // on ties (fewer per-tile barriers). Registers: the outputs, two sets of
+  // scores, ~64 for addresses and the softmax.
+  std::optional<FlashPlan> best;
+  int64_t bestBytes = 0;
+  for (int64_t n : {64, 32})
+    for (int64_t st = 2; st <= 6; ++st) {
+      FlashPlan c = p;
+      c.tileRows = o.mmaTile ? o.mmaTile : n;
+      c.stages = o.mmaStages ? o.mmaStages : st;
+      if (c.tileRows % (16 * c.warpgroups) || c.tileRows > 256)
+        continue;
+      int64_t regs = c.valueWidth / c.warpgroups / 2 +
+                     c.tileRows / c.warpgroups + 64;
+      int64_t byRegs = 65536 / (c.threads * regs);
+      int64_t bySmem = (227 * 1024) / (c.mmaLayout().total + 1024);
+      c.blocksPerSM = std::clamp<int64_t>(std::min(byRegs, bySmem), 0, 2);
+      int64_t tileBytes = c.tileRows * (c.tileWidth() +
+                                        (c.separate() ? c.valueWidth : 0)) *
+                          int64_t(c.elementBytes());
+      int64_t ahead = c.stages >= 3 ? c.stages - 2 : 1;
+      int64_t inFlight = c.blocksPerSM * ahead * tileBytes;
+      if (c.blocksPerSM >= 1 && inFlight > bestBytes) {
+        best = c;
+        bestBytes = inFlight;
       }
-  return std::nullopt;
+    }
+  return best;
 }
 
 FailureOr<FlashPlan> FlashPlan::get(AttentionOp op, bool forAnalysis,

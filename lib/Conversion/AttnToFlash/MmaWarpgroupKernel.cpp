@@ -123,8 +123,6 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
   stage.commit();
   Value jBegin = k.min(f.jBegin, f.jEnd);
   stage.prefetch(jBegin, loadTile);
-  stage.wait(p.stages - 1);
-  handOff();
 
   // Workgroup addresses of the buffers, as descriptor arithmetic takes them.
   Value base = arith::IndexCastOp::create(
@@ -167,39 +165,105 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     for (int64_t h = 0; h < 2; ++h)
       rowEnd.push_back(f.visibleEnd(k.add(f.rho0, rowOf(h))));
 
+  // Scores of the tile in `slot`: one wgmma chain over the key view's
+  // 16-column steps, issued and committed, not waited for.
+  auto issueScores = [&](Value slot) {
+    Value kTile =
+        arith::AddIOp::create(b, addr(lay.k), slotBytes(slot, lay.kPitch));
+    // This warpgroup's rows of the tile, 128 bytes each.
+    Value kRows = arith::AddIOp::create(
+        b, kTile, asI64(k.mul(keyRow0, k.idx(128))));
+    SmallVector<Value> s(NS * 4, k.f(0.0));
+    for (int64_t ks = 0; ks < DK / 16; ++ks) {
+      Value qDesc = wg.descriptor(addr(lay.q + colBytes(16 * ks)), 128,
+                                  groupBytes(lay.qPitch), false);
+      // The key view's 16 columns of this step, wherever the tile holds
+      // them (the row, then the shared rotary key): inside one 64-column
+      // block (FlashPlan checks), 2 bytes a column.
+      int64_t c0 = p.tileKeyColumn(16 * ks);
+      Value kDesc = wg.descriptor(
+          arith::AddIOp::create(b, kRows, wg.i64(blockBytes(c0))), 16, 1024,
+          true);
+      s = wg.mma(qDesc, kDesc, s, /*zero=*/ks == 0, /*transB=*/false);
+    }
+    NVVM::WgmmaGroupSyncAlignedOp::create(b);
+    return s;
+  };
+  // O += P V for the tile in `slot`, issued and committed.
+  auto issueValues = [&](Value slot, ArrayRef<Value> o) {
+    Value kTile =
+        arith::AddIOp::create(b, addr(lay.k), slotBytes(slot, lay.kPitch));
+    Value vTile =
+        p.separate() ? arith::AddIOp::create(b, addr(lay.v),
+                                             slotBytes(slot, lay.vPitch))
+                     : kTile;
+    // This warpgroup's value columns: whole 64-column blocks.
+    Value vCols = arith::AddIOp::create(
+        b, vTile, asI64(k.mul(k.div(valueCol0, k.idx(64)), k.idx(N * 128))));
+    int64_t vCol = p.separate() ? 0 : p.valueBegin;
+    // k steps of 16 tile rows (two 8-row groups of 1024 bytes); the value
+    // tile is read transposed, its columns the n dimension.
+    SmallVector<Value> out(o.begin(), o.end());
+    for (int64_t c = 0; c < N / 16; ++c) {
+      Value pDesc = wg.descriptor(addr(lay.p + colBytes(16 * c)), 128,
+                                  groupBytes(lay.pPitch), false);
+      Value vDesc = wg.descriptor(
+          arith::AddIOp::create(b, vCols,
+                                wg.i64(blockBytes(vCol) + 2 * c * 1024)),
+          N * 128, 1024, true);
+      out = wg.mma(pDesc, vDesc, out, /*zero=*/false, /*transB=*/true);
+    }
+    NVVM::WgmmaGroupSyncAlignedOp::create(b);
+    return out;
+  };
+
+  // With three or more stages, a pipeline: iteration t holds tile t's
+  // scores; it runs the softmax while tile t - 1's P V is still on the
+  // tensor cores, then issues tile t + 1's scores and tile t's P V together
+  // and waits for the scores only. Tiles t and t + 1 are in use and t - 1
+  // is free once its P V is done: the copies of tile t + ST - 1 go into
+  // its slot. With two (the only depth that fits 72 KB tiles next to
+  // MLA's query rows), each iteration waits for its copies, scores, runs
+  // the softmax and P V in turn, and only the copies overlap.
+  int64_t nO = NV * 4, ST = p.stages;
+  bool pipelined = ST >= 3;
+  auto fillAhead = [&](Value j0, Value t) {
+    Value ahead = k.add(j0, k.idx((ST - 1) * N));
+    k.ifThen(k.lt(ahead, f.jEnd), [&] {
+      loadTile(ahead, k.rem(k.add(t, k.idx(ST - 1)), k.idx(ST)));
+    });
+    stage.commit();
+  };
   // Carried: O[nv][4] (rows g, g + 8; columns 8 nv + 2 t4, + 1), then per
-  // row half h the running max (base 2) and this lane's share of the sum.
-  int64_t nO = NV * 4;
+  // row half h the running max (base 2) and this lane's share of the sum,
+  // then (pipelined) the tile's scores S[ns][4].
   SmallVector<Value> init(nO, k.f(0.0));
   init.append(2, k.negInf());
   init.append(2, k.f(0.0));
-  SmallVector<Value> state = stage.loop(
-      jBegin, init, loadTile, handOff,
-      [&](Value j0, Value slot, ValueRange in) -> SmallVector<Value> {
-        // Scores: one wgmma chain over the key view's 16-column steps.
-        Value kTile = arith::AddIOp::create(b, addr(lay.k),
-                                            slotBytes(slot, lay.kPitch));
-        // This warpgroup's rows of the tile, 128 bytes each.
-        Value kRows = arith::AddIOp::create(
-            b, kTile, asI64(k.mul(keyRow0, k.idx(128))));
-        SmallVector<Value> s(NS * 4, k.f(0.0));
-        wg.fence();
-        for (int64_t ks = 0; ks < DK / 16; ++ks) {
-          Value qDesc = wg.descriptor(addr(lay.q + colBytes(16 * ks)), 128,
-                                      groupBytes(lay.qPitch), false);
-          // The key view's 16 columns of this step, wherever the tile
-          // holds them (the row, then the shared rotary key): inside one
-          // 64-column block (FlashPlan checks), 2 bytes a column.
-          int64_t c0 = p.tileKeyColumn(16 * ks);
-          Value kDesc = wg.descriptor(
-              arith::AddIOp::create(b, kRows, wg.i64(blockBytes(c0))), 16,
-              1024, true);
-          s = wg.mma(qDesc, kDesc, s, /*zero=*/ks == 0, /*transB=*/false);
+  if (pipelined) {
+    stage.wait(ST - 2); // the query rows and tile 0
+    handOff();
+    wg.fence();
+    SmallVector<Value> s0 = issueScores(k.idx(0));
+    NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+    init.append(s0.begin(), s0.end());
+  }
+  SmallVector<Value> state = k.loop(
+      jBegin, f.jEnd, k.idx(N), init,
+      [&](Value j0, ValueRange in) -> SmallVector<Value> {
+        Value t = k.div(k.sub(j0, jBegin), k.idx(N));
+        Value slot = k.rem(t, k.idx(ST));
+        SmallVector<Value> s(in.begin() + nO + 4, in.end());
+        if (!pipelined) {
+          stage.wait(ST - 2);
+          handOff();
+          fillAhead(j0, t);
+          wg.fence();
+          s = issueScores(slot);
+          NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
         }
-        wg.commitAndWait();
-
         // Online softmax on the accumulators (base 2).
-        SmallVector<Value> out(in.begin(), in.end());
+        SmallVector<Value> out(in.begin(), in.begin() + nO + 4);
         SmallVector<Value> alphas;
         Value grew = arith::ConstantIntOp::create(b, b.getI1Type(), 0);
         Value col0 = k.add(k.add(j0, keyRow0), k.mul(ln.t4, k.idx(2)));
@@ -251,6 +315,8 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
           l = k.addf(k.mulf(l, alpha), sum);
           alphas.push_back(alpha);
         }
+        // Tile t - 1's P V is done: its outputs, P and slot are free.
+        NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
         // Rescale the outputs only where some row of the warp grew.
         Value anyGrew = NVVM::VoteSyncOp::create(
             b, b.getI1Type(),
@@ -287,35 +353,34 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
                 lay.pPitch);
             vector::StoreOp::create(b, pair, ps, ValueRange{at});
           }
+        // P (and, pipelined, tile t + 1) visible to every warpgroup's
+        // wgmma; then, pipelined, the copies of tile t + ST - 1 into tile
+        // t - 1's slot.
         wg.fenceProxy();
-        k.barrier();
-
-        // P V: k steps of 16 tile rows (two 8-row groups of 1024 bytes); the
-        // value tile is read transposed, its columns the n dimension.
-        Value vTile =
-            p.separate() ? arith::AddIOp::create(b, addr(lay.v),
-                                                 slotBytes(slot, lay.vPitch))
-                         : kTile;
-        // This warpgroup's value columns: whole 64-column blocks.
-        Value vCols = arith::AddIOp::create(
-            b, vTile,
-            asI64(k.mul(k.div(valueCol0, k.idx(64)), k.idx(N * 128))));
-        int64_t vCol = p.separate() ? 0 : p.valueBegin;
-        SmallVector<Value> o(out.begin(), out.begin() + nO);
-        wg.fence();
-        for (int64_t c = 0; c < N / 16; ++c) {
-          Value pDesc = wg.descriptor(addr(lay.p + colBytes(16 * c)), 128,
-                                      groupBytes(lay.pPitch), false);
-          Value vDesc = wg.descriptor(
-              arith::AddIOp::create(b, vCols,
-                                    wg.i64(blockBytes(vCol) + 2 * c * 1024)),
-              N * 128, 1024, true);
-          o = wg.mma(pDesc, vDesc, o, /*zero=*/false, /*transB=*/true);
+        if (!pipelined) {
+          k.barrier();
+          wg.fence();
+          SmallVector<Value> o =
+              issueValues(slot, ArrayRef<Value>(out).take_front(nO));
+          NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+          std::copy(o.begin(), o.end(), out.begin());
+          return out;
         }
-        wg.commitAndWait();
+        stage.wait(ST - 3);
+        handOff();
+        fillAhead(j0, t);
+        wg.fence();
+        SmallVector<Value> next =
+            issueScores(k.rem(k.add(t, k.idx(1)), k.idx(ST)));
+        SmallVector<Value> o =
+            issueValues(slot, ArrayRef<Value>(out).take_front(nO));
+        NVVM::WgmmaWaitGroupSyncOp::create(b, 1); // the scores only
         std::copy(o.begin(), o.end(), out.begin());
+        out.append(next.begin(), next.end());
         return out;
       });
+  NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+  stage.wait(0);
 
   // Each row's sum: this lane's share, its quad's, then with two
   // warpgroups the other half of every tile's (same max in both).
