@@ -36,7 +36,7 @@ using detail::Session;
 
 /// Runs attn-report over `module` into `report`.
 bool runReport(Session &s, mlir::ModuleOp module, bool tensorCores,
-               std::string &report) {
+               bool warpgroupMma, std::string &report) {
   llvm::SmallString<128> path;
   if (llvm::sys::fs::createTemporaryFile("attn-report", "txt", path)) {
     s.error("cannot create a temporary file for the report");
@@ -46,6 +46,7 @@ bool runReport(Session &s, mlir::ModuleOp module, bool tensorCores,
   mlir::attn::AttnReportOptions options;
   options.outputFile = path.str().str();
   options.tensorCores = tensorCores;
+  options.warpgroupMma = warpgroupMma;
   pm.addPass(mlir::attn::createAttnReport(options));
   bool ok = succeeded(pm.run(module));
   if (auto text = llvm::MemoryBuffer::getFile(path))
@@ -123,7 +124,8 @@ static CompileResult compileNamed(std::string_view source, llvm::StringRef name,
       return result;
     }
   bool tensorCores = options.target.rfind("sm_", 0) == 0;
-  if (!runReport(s, *module, tensorCores, result.report))
+  if (!runReport(s, *module, tensorCores, options.target == "sm_90a",
+                 result.report))
     return result;
 
   // The output directory: the caller's, or a private temporary one.
@@ -176,7 +178,8 @@ CompileResult report(std::string_view source, bool tensorCores) {
   mlir::OwningOpRef<mlir::ModuleOp> module = s.parse(source, "input");
   if (!module)
     return result;
-  result.ok = runReport(s, *module, tensorCores, result.report) && !s.failed();
+  result.ok = runReport(s, *module, tensorCores, tensorCores, result.report) &&
+              !s.failed();
   return result;
 }
 

@@ -152,11 +152,16 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out) {
                                                mod->combineFn_);
           !s)
         return s;
-    if (!mod->combineRows_.name.empty())
+    if (!mod->combineRows_.name.empty()) {
       if (Status s = art->device_->getFunction(mod->module_, "combine_rows",
                                                mod->combineRowsFn_);
           !s)
         return s;
+      if (Status s = art->device_->allowDynamicShared(
+              mod->combineRowsFn_, mod->combineRows_.dynamicSharedBytes);
+          !s)
+        return Status::error(mod->name_ + ": " + s.message);
+    }
     art->modules_.push_back(std::move(mod));
   }
   out = std::move(art);
@@ -205,11 +210,29 @@ Status KernelModule::setCombine(Combine c) {
   return Status::success();
 }
 
-bool KernelModule::combinesRows(int64_t B, int64_t Tq) const {
+int64_t KernelModule::combineRowsMaxSplits() const {
+  return info_.has("combine_rows_max_splits")
+             ? info_["combine_rows_max_splits"].i64()
+             : maxSplits();
+}
+
+bool KernelModule::combinesRows(int64_t B, int64_t Tq, int64_t S) const {
   if (!combineRowsFn_ || combineChoice_ == Combine::PerRow)
     return false;
   if (combineChoice_ == Combine::Rows)
     return true;
+  if (S > combineRowsMaxSplits())
+    return false;
+  // The tensor-core kernel reads each head's weights once per 64 rows and
+  // multiplies on tensor cores; it wins while its blocks cover half the
+  // SMs (measured: MLA-128 B=16, 128 blocks, 109 -> 95 us; MTLA B=128, 64
+  // blocks, 321 -> 288; but MLA-16 B=16, 16 blocks, 76 -> 99).
+  if (info_.has("combine_rows_mma") && info_["combine_rows_mma"].boolean()) {
+    int64_t rows = info_["combine_rows"].i64();
+    int64_t blocks =
+        info_["num_out_heads"].i64() * Tq * ((B + rows - 1) / rows);
+    return 2 * blocks >= int64_t(device_->multiprocessors());
+  }
   // Several rows per block divide the weight traffic by the rows but also
   // the blocks: worth it while the fewer blocks still fill a wave.
   int64_t rows = info_["combine_rows"].i64();
@@ -313,7 +336,11 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
   auto sizes = sizeMap(B, Tq, L, S);
   if (Status s = launch(fwd_, fwdFn_, fwdGrid, named, sizes, stream); !s)
     return s;
-  if (combinesRows(B, Tq)) {
+  if (combinesRows(B, Tq, S)) {
+    if (S > combineRowsMaxSplits())
+      return Status::error(name_ + ": combine_rows merges at most " +
+                           std::to_string(combineRowsMaxSplits()) +
+                           " splits, " + std::to_string(S) + " requested");
     int64_t rows = info_["combine_rows"].i64();
     int64_t grid[3] = {info_["num_out_heads"].i64(), Tq, (B + rows - 1) / rows};
     return launch(combineRows_, combineRowsFn_, grid, named, sizes, stream);

@@ -317,7 +317,7 @@ int runModule(rt::Device *dev, rt::KernelModule &m, const Options &o) {
   std::printf("%-24s B=%-4lld Tq=%-4lld L=%-6lld S=%-3lld %-4s %-5s "
               "err=%.2e tol=%.0e %s  %9.2f us  %8.1f GB/s\n",
               m.name().c_str(), (long long)B, (long long)Tq, (long long)L,
-              (long long)S, m.combinesRows(B, Tq) ? "rows" : "row",
+              (long long)S, m.combinesRows(B, Tq, S) ? "rows" : "row",
               dtype.c_str(), rel, tol,
               ok ? "PASS" : (finite ? "FAIL" : "FAIL(non-finite)"), ms * 1e3,
               ms > 0 ? cacheBytes / (ms * 1e-3) / 1e9 : 0.0);

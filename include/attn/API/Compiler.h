@@ -149,7 +149,8 @@ public:
 CPUProgram compileForCPU(std::string_view source);
 
 /// Only the report of `source` (no kernels): `ok`, `diagnostics`, `report`.
-/// `tensorCores`: report the schedules of a tensor-core target.
+/// `tensorCores`: report the schedules of a tensor-core target (an H100,
+/// sm_90a: wgmma where it applies).
 CompileResult report(std::string_view source, bool tensorCores = true);
 
 } // namespace attn

@@ -32,6 +32,7 @@ public:
   const std::string &str() const { return string_; }
   double num() const { return number_; }
   int64_t i64() const { return static_cast<int64_t>(number_); }
+  bool boolean() const { return bool_; }
   bool has(const std::string &key) const;
 
 private:

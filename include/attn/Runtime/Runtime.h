@@ -83,8 +83,10 @@ public:
   enum class Combine { Auto, PerRow, Rows };
   /// Fixes the choice (tests, benchmarks); Rows needs combine_rows.
   Status setCombine(Combine c);
-  /// Whether `run` launches combine_rows for these sizes.
-  bool combinesRows(int64_t B, int64_t Tq) const;
+  /// Whether `run` launches combine_rows for these sizes and S splits.
+  bool combinesRows(int64_t B, int64_t Tq, int64_t S) const;
+  /// The most splits combine_rows merges (the tensor-core kind: 16).
+  int64_t combineRowsMaxSplits() const;
 
 private:
   friend class Artifact;

@@ -51,7 +51,9 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
       else
         buildForwardKernel(inner, op.getLoc(), *plan, "fwd");
       buildCombineKernel(inner, op.getLoc(), *plan, "combine");
-      if (int64_t rows = plan->combineRows())
+      if (plan->combinesOnTensorCores())
+        buildCombineMmaKernel(inner, op.getLoc(), *plan, "combine_rows");
+      else if (int64_t rows = plan->combineRows())
         buildCombineKernel(inner, op.getLoc(), *plan, "combine_rows", rows);
       gpuModule->setAttr("attn.manifest",
                          buildManifestEntry(op, *plan, name, base));

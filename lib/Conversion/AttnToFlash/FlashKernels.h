@@ -85,6 +85,13 @@ gpu::GPUFuncOp buildMmaWarpgroupKernel(OpBuilder &b, Location loc,
 gpu::GPUFuncOp buildCombineKernel(OpBuilder &b, Location loc,
                                   const FlashPlan &plan, StringRef name,
                                   int64_t rows = 1);
+/// combine_rows on tensor cores (plan.combinesOnTensorCores()): the same
+/// arguments as the combine kernel for latent_up, kCombineMmaRows batch rows
+/// per block (grid: output heads, tokens, ceildiv(B, rows)), at most
+/// kCombineMmaSplits splits, plan.combineMmaLayout().total bytes of dynamic
+/// workgroup memory.
+gpu::GPUFuncOp buildCombineMmaKernel(OpBuilder &b, Location loc,
+                                     const FlashPlan &plan, StringRef name);
 /// The cache update kernel of an attn.cache_update op, updating the cache in
 /// place: one thread per (slot touched, row element, sequence). Arguments:
 /// cache, rows, lengths, weights (weighted_sum only), then B, T (new

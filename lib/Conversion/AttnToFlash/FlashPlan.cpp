@@ -132,7 +132,29 @@ int64_t FlashPlan::combineVector() const {
   return 0; // one thread per output instead
 }
 
+bool FlashPlan::combinesOnTensorCores() const {
+  int64_t colGroups = threads / 128; // warps beyond 4 split the columns
+  return mma && epilogue == ValueEpilogue::LatentUp && threads % 128 == 0 &&
+         valueWidth % 16 == 0 && colGroups >= 1 &&
+         outWidth % (16 * colGroups) == 0 &&
+         combineMmaLayout().total <= 227 * 1024;
+}
+
+FlashPlan::CombineMmaLayout FlashPlan::combineMmaLayout() const {
+  CombineMmaLayout l;
+  int64_t eb = int64_t(elementBytes());
+  l.mergedPitch = mmaPitch(valueWidth);
+  l.weightPitch = mmaPitch(outWidth);
+  l.merged = 0;
+  l.weights = align16(kCombineMmaRows * l.mergedPitch * eb);
+  l.splits = align16(l.weights + valueWidth * l.weightPitch * eb);
+  l.total = l.splits + kCombineMmaRows * kCombineMmaSplits * 4;
+  return l;
+}
+
 int64_t FlashPlan::combineRows() const {
+  if (combinesOnTensorCores())
+    return kCombineMmaRows;
   int64_t vec = combineVector();
   if (!vec)
     return 0;

@@ -128,11 +128,15 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
              p.sharedBytes(), p.mma ? p.sharedBytes() : 0),
       kernel("combine", comb, {n(p.outHeads), "Tq", "B"},
              p.combineSharedBytes(), 0)};
-  if (int64_t rows = p.combineRows())
+  if (int64_t rows = p.combineRows()) {
+    int64_t dynamic =
+        p.combinesOnTensorCores() ? p.combineMmaLayout().total : 0;
     kernels.push_back(kernel("combine_rows", comb,
                              {n(p.outHeads), "Tq",
                               "ceildiv(B," + n(rows) + ")"},
-                             p.combineSharedBytes(rows), 0));
+                             dynamic ? dynamic : p.combineSharedBytes(rows),
+                             dynamic));
+  }
 
   DecodeCost cost = computeDecodeCost(op.getVariant());
   std::string variant;
@@ -177,6 +181,10 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       b.getNamedAttr("max_splits", i64(FlashPlan::kMaxSplits)),
       b.getNamedAttr("wave_blocks_per_sm", i64(p.waveBlocksPerSM())),
       b.getNamedAttr("combine_rows", i64(p.combineRows())),
+      b.getNamedAttr("combine_rows_max_splits",
+                     i64(p.combinesOnTensorCores() ? FlashPlan::kCombineMmaSplits
+                                                   : FlashPlan::kMaxSplits)),
+      b.getNamedAttr("combine_rows_mma", b.getBoolAttr(p.combinesOnTensorCores())),
       b.getNamedAttr("tile_rows", i64(p.tileRows)),
       b.getNamedAttr("kernels", b.getArrayAttr(kernels)),
   });

@@ -7,9 +7,11 @@
 // flight per warp) and is memory-bound (537 MB at 3 TB/s + launches); GTA's
 // tied rows and Sun's 5-row groups would be issue-bound streaming and take
 // tensor cores with the softmax in registers; MLA's 128 rows per latent row
-// take tensor cores (FLOP-bound at 490 TFLOP/s) with the softmax in
-// workgroup memory, or without them the tiled CUDA-core kernel (FLOP-bound
-// at 67).
+// take sm_90a warpgroups (two per 64-row block for the 512-wide values,
+// memory-bound at 770 TFLOP/s), on mma.sync alone the softmax in workgroup
+// memory (FLOP-bound at 490), or without tensor cores the tiled CUDA-core
+// kernel (FLOP-bound at 67); GLA, MFA and MFA-KR (64 rows per group) one
+// warpgroup each.
 //
 // RUN: attn-opt --attn-report -o /dev/null %examples/mha.mlir | FileCheck %s --check-prefix=MHA
 // MHA: function{{ +}}kv_form{{ +}}h_q{{ +}}h_kv{{ +}}h_out{{ +}}cache el/tok{{ +}}bytes/tok{{ +}}vs MHA{{ +}}decode AI{{ +}}schedule{{ +}}rows{{ +}}unroll{{ +}}decode us@16x8k{{ +}}why
@@ -22,15 +24,17 @@
 // RUN: attn-opt --attn-report -o /dev/null %examples/gta.mlir | FileCheck %s --check-prefix=GTA
 // GTA: gta_decode{{ +}}tied{{ +}}32{{ +}}8{{ +}}32{{ +}}1088.0{{ +}}2176.0{{ +}}0.1328{{ +}}7.53{{ +}}mma{{ +}}16{{ +}}1{{ +}}103.1{{ +}}4 query rows per cache group, tied row (two views of each element): streaming would be issue-bound; tensor cores (mma.sync) on rows padded to 16, softmax in registers (4 key x 1 value warps, 64-row tiles)
 // RUN: attn-opt --attn-report -o /dev/null %examples/mla.mlir | FileCheck %s --check-prefix=MLA
-// MLA: mla_decode{{ +}}latent{{ +}}128{{ +}}1{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}241.78{{ +}}mma{{ +}}32{{ +}}1{{ +}}82.5{{ +}}128 query rows per cache group: 241.8 FLOP/B, past the CUDA-core ridge (22), tensor cores (mma.sync), softmax in workgroup memory (16-row tiles; in registers, padded rows and recomputed scores would pass half the tensor-core ridge, 82 FLOP/B, or leave one block per SM)
+// MLA: mla_decode{{ +}}latent{{ +}}128{{ +}}1{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}241.78{{ +}}wgmma{{ +}}64{{ +}}1{{ +}}58.3{{ +}}128 query rows per cache group: 241.8 FLOP/B, past the CUDA-core ridge (22), tensor cores (wgmma), 2 warpgroups per 64-row block (256 value columns each), 64-row tiles, 2 stages
+// RUN: attn-opt --attn-report="warpgroup-mma=false" -o /dev/null %examples/mla.mlir | FileCheck %s --check-prefix=MLA-SYNC
+// MLA-SYNC: mla_decode{{ +}}latent{{ +}}128{{ +}}1{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}241.78{{ +}}mma{{ +}}32{{ +}}1{{ +}}82.5{{ +}}128 query rows per cache group: 241.8 FLOP/B, past the CUDA-core ridge (22), tensor cores (mma.sync), softmax in workgroup memory (16-row tiles; in registers, padded rows and recomputed scores would pass half the tensor-core ridge, 82 FLOP/B, or leave one block per SM)
 // RUN: attn-opt --attn-report="tensor-cores=false" -o /dev/null %examples/mla.mlir | FileCheck %s --check-prefix=MLA-CUDA
 // MLA-CUDA: mla_decode{{ +}}latent{{ +}}128{{ +}}1{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}241.78{{ +}}tiled{{ +}}8{{ +}}1{{ +}}552.9{{ +}}128 query rows per cache group: too many for registers, stage tiles in workgroup memory
 // RUN: attn-opt --attn-report -o /dev/null %examples/gla.mlir | FileCheck %s --check-prefix=GLA
-// GLA: gla_decode{{ +}}latent{{ +}}128{{ +}}2{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}128.00
+// GLA: gla_decode{{ +}}latent{{ +}}128{{ +}}2{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}128.00{{ +}}wgmma{{ +}}64{{ +}}1{{ +}}58.3{{ +}}64 query rows per cache group: 128.0 FLOP/B, past the CUDA-core ridge (22), tensor cores (wgmma), 1 warpgroup per 64-row block (256 value columns each), 64-row tiles, 4 stages, pipelined
 // RUN: attn-opt --attn-report -o /dev/null %examples/mfa.mlir | FileCheck %s --check-prefix=MFA
-// MFA: mfa_decode{{ +}}separate{{ +}}64{{ +}}1{{ +}}64{{ +}}512.0{{ +}}1024.0{{ +}}0.0156{{ +}}64.00{{ +}}mma{{ +}}64{{ +}}{{.*}}softmax in registers (1 key x 4 row x 1 value warps, 32-row tiles)
+// MFA: mfa_decode{{ +}}separate{{ +}}64{{ +}}1{{ +}}64{{ +}}512.0{{ +}}1024.0{{ +}}0.0156{{ +}}64.00{{ +}}wgmma{{ +}}64{{ +}}1{{ +}}52.7{{ +}}64 query rows per cache group: 64.0 FLOP/B, past the CUDA-core ridge (22), tensor cores (wgmma), 1 warpgroup per 64-row block (256 value columns each), 32-row tiles, 5 stages, pipelined
 // RUN: attn-opt --attn-report -o /dev/null %examples/mfa_kr.mlir | FileCheck %s --check-prefix=KR
-// KR: mfa_kr_decode{{ +}}tied{{ +}}64{{ +}}1{{ +}}64{{ +}}256.0{{ +}}512.0{{ +}}0.0078{{ +}}128.00
+// KR: mfa_kr_decode{{ +}}tied{{ +}}64{{ +}}1{{ +}}64{{ +}}256.0{{ +}}512.0{{ +}}0.0078{{ +}}128.00{{ +}}wgmma{{ +}}64{{ +}}1{{ +}}30.4{{ +}}64 query rows per cache group: 128.0 FLOP/B, past the CUDA-core ridge (22), tensor cores (wgmma), 1 warpgroup per 64-row block (256 value columns each), 64-row tiles, 5 stages, pipelined
 // RUN: attn-opt --attn-report -o /dev/null %examples/gta_sun.mlir | FileCheck %s --check-prefix=SUN
 // SUN: gta_sun_decode{{ +}}separate{{ +}}5{{ +}}1{{ +}}20{{ +}}192.0{{ +}}384.0{{ +}}0.0750{{ +}}5.00{{ +}}mma{{ +}}16{{ +}}{{.*}}5 query rows per cache group, not a power of two: streaming would be issue-bound
 // RUN: attn-opt --attn-report -o /dev/null %examples/mtla.mlir | FileCheck %s --check-prefix=MTLA

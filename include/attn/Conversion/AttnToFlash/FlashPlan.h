@@ -161,6 +161,19 @@ struct FlashPlan {
   /// of two lanes of one warp, whose partial sums it adds by shuffles.
   static constexpr int64_t kCombineRows = 8;
   int64_t combineRows() const;
+  /// Whether combine_rows is the tensor-core kernel (CombineMmaKernel.cpp):
+  /// for latent up-projections (latent_up) behind an mma forward kernel,
+  /// kCombineMmaRows batch rows per block multiplied on mma.sync, merging
+  /// at most kCombineMmaSplits splits.
+  bool combinesOnTensorCores() const;
+  static constexpr int64_t kCombineMmaRows = 64, kCombineMmaSplits = 16;
+  /// Its dynamic workgroup memory: the merged rows (storage type), the
+  /// head's up-projection (padded rows), the rows' split weights (f32).
+  struct CombineMmaLayout {
+    int64_t mergedPitch, weightPitch; // elements
+    int64_t merged, weights, splits, total; // byte offsets, size
+  };
+  CombineMmaLayout combineMmaLayout() const;
   /// The f32 workgroup buffers of the combine kernel over `rows` batch
   /// rows: the merged values and one weight per split of each row, and for
   /// one row the mat-vec's partial sums (0: none; several rows add them by

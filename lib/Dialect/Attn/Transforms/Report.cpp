@@ -51,8 +51,11 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
           cost.intensity(bytes));
       // What the fused path would do with a one-token decode step of this
       // variant, and its roofline time at B = 16, L = 8192 on an H100.
+      FlashOptions options;
+      options.tensorCores = tensorCores;
+      options.warpgroupMma = tensorCores && warpgroupMma;
       FailureOr<FlashPlan> plan =
-          FlashPlan::get(op, /*forAnalysis=*/true, FlashOptions{tensorCores});
+          FlashPlan::get(op, /*forAnalysis=*/true, options);
       if (failed(plan)) {
         os << "  (no fused kernel)\n";
         return;
@@ -76,12 +79,22 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
                    : std::to_string(plan->group * tq) +
                          " query rows per cache group") +
               llvm::formatv(": {0:f1} FLOP/B, past the CUDA-core ridge "
-                            "({1:f0}), tensor cores (mma.sync), ",
+                            "({1:f0}), tensor cores ({2}), ",
                             cost.intensity(bytes),
-                            FlashPlan::kCudaCoreFlops / FlashPlan::kBandwidth)
+                            FlashPlan::kCudaCoreFlops / FlashPlan::kBandwidth,
+                            plan->warpgroup ? "wgmma" : "mma.sync")
                   .str();
       }
-      if (plan->mma) {
+      if (plan->warpgroup) {
+        why += llvm::formatv("{0} warpgroup{1} per 64-row block ({2} value "
+                             "columns each), {3}-row tiles, {4} stages{5}",
+                             plan->warpgroups,
+                             plan->warpgroups > 1 ? "s" : "",
+                             plan->valueWidth / plan->warpgroups,
+                             plan->tileRows, plan->stages,
+                             plan->stages >= 3 ? ", pipelined" : "")
+                   .str();
+      } else if (plan->mma) {
         why += plan->registerSoftmax
                    ? llvm::formatv("softmax in registers ({0} key x {1}{2} "
                                    "value warps, {3}-row tiles)",
@@ -112,7 +125,8 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
               " query rows per cache group: too many for registers, stage "
               "tiles in workgroup memory";
       os << llvm::format("  %-9s %4lld %6lld %14.1f  %s\n",
-                         plan->mma         ? "mma"
+                         plan->warpgroup   ? "wgmma"
+                         : plan->mma       ? "mma"
                          : plan->streaming ? "streaming"
                                            : "tiled",
                          static_cast<long long>(plan->rowsPerBlock),

@@ -17,11 +17,12 @@ def AttnReport : Pass<"attn-report", "ModuleOp"> {
     they decode in). It then shows what the fused path chooses for a
     one-token decode step and why: the `streaming` schedule (warps stream
     cache rows through registers) when a cache group serves at most 8 query
-    rows, otherwise `mma` (tensor cores, 16-bit caches, with `tensor-cores`)
-    or `tiled` (CUDA cores); the query rows per block; the rows each warp
-    keeps in flight; the reason; and a roofline prediction of one step at
-    B = 16, L = 8192 on an H100 (cache bytes at 3.0 TB/s, or the step's
-    FLOPs at 67 TFLOP/s on CUDA cores or 490 on mma.sync, whichever is
+    rows, otherwise `wgmma` (sm_90a warpgroups, with `warpgroup-mma`) or
+    `mma` (tensor cores, 16-bit caches, with `tensor-cores`) or `tiled`
+    (CUDA cores); the query rows per block; the rows each warp keeps in
+    flight; the reason; and a roofline prediction of one step at B = 16,
+    L = 8192 on an H100 (cache bytes at 3.0 TB/s, or the step's FLOPs at 67
+    TFLOP/s on CUDA cores, 490 on mma.sync or 770 on wgmma, whichever is
     slower, plus launches). The IR is left unchanged.
 
     Example: `attn-opt --attn-report -o /dev/null examples/gqa.mlir`.
@@ -30,7 +31,10 @@ def AttnReport : Pass<"attn-report", "ModuleOp"> {
     Option<"outputFile", "output", "std::string", /*default=*/"\"-\"",
            "Where to write the report ('-' for stdout)">,
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
-           "Report the schedule of a tensor-core target (sm_80 and newer)">
+           "Report the schedule of a tensor-core target (sm_80 and newer)">,
+    Option<"warpgroupMma", "warpgroup-mma", "bool", /*default=*/"true",
+           "With tensor-cores: of an sm_90a target, whose wgmma kernel takes "
+           "groups of more than 32 query rows">
   ];
 }
 

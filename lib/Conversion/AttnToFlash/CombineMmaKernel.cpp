@@ -1,0 +1,206 @@
+//===- CombineMmaKernel.cpp - the latent up-projection on tensor cores ----===//
+//
+// combine_rows for latent variants on tensor-core targets (MLA, GLA, MTLA:
+// value epilogue latent_up). A block takes one (output head, token) and 64
+// batch rows: it merges their splits into bf16/f16 rows in workgroup
+// memory, while cp.async stages the head's whole up-projection (DV x DO)
+// beside them, then multiplies the two on mma.sync:
+//
+//   out[64 x DO] = merged[64 x DV] up_v[head][DV x DO]
+//
+// The CUDA-core kernels read the head's weights once per 1 or 8 batch rows
+// and spend an FMA per weight and row; here each block reads them once per
+// 64 rows and the tensor cores do the products. Warps own 16 rows each,
+// and (with 8 warps) half of the output columns.
+//
+//===----------------------------------------------------------------------===//
+#include "MmaFragments.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
+                                                 const FlashPlan &p,
+                                                 StringRef name) {
+  MLIRContext *ctx = ob.getContext();
+  const int64_t DV = p.valueWidth, DO = p.outWidth, NT = p.threads;
+  const int64_t R = FlashPlan::kCombineMmaRows, MS = FlashPlan::kCombineMmaSplits;
+  const FlashPlan::CombineMmaLayout lay = p.combineMmaLayout();
+  Type f32 = ob.getF32Type(), idxT = ob.getIndexType();
+  SmallVector<Type> args = {flatMemRef(f32), flatMemRef(f32),
+                            flatMemRef(p.storage), flatMemRef(p.storage),
+                            idxT, idxT, idxT};
+  gpu::GPUFuncOp func = makeKernel(ob, loc, name, args, {}, NT);
+  Block &entry = func.getBody().front();
+  ImplicitLocOpBuilder b(loc, ob);
+  b.setInsertionPointToStart(&entry);
+  KernelBuilder k(b);
+  MmaFragments mma{k, p.storage};
+  Value oPart = entry.getArgument(0), mlPart = entry.getArgument(1),
+        upV = entry.getArgument(2), out = entry.getArgument(3),
+        B = entry.getArgument(4), Tq = entry.getArgument(5),
+        S = entry.getArgument(6);
+
+  auto space = gpu::AddressSpaceAttr::get(
+      ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
+  Value smem = gpu::DynamicSharedMemoryOp::create(
+      b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                         MemRefLayoutAttrInterface(), space));
+  auto view = [&](int64_t offset, int64_t n, Type elem) {
+    auto type = MemRefType::get({n}, elem, MemRefLayoutAttrInterface(), space);
+    return memref::ViewOp::create(b, type, smem, k.idx(offset), ValueRange{});
+  };
+  Value as = view(lay.merged, R * lay.mergedPitch, p.storage);
+  Value ws = view(lay.weights, DV * lay.weightPitch, p.storage);
+  Value split = view(lay.splits, R * MS, f32);
+
+  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value head = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  Value t = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+  Value b0 = k.mul(gpu::BlockIdOp::create(b, gpu::Dimension::z), k.idx(R));
+  Value one = k.idx(1);
+  Value Hq = k.idx(p.qHeads), Hout = k.idx(p.outHeads);
+  // Output head `head` reads score map head / (outHeads / qHeads).
+  Value qHead = k.div(head, k.idx(p.outHeads / p.qHeads));
+  auto partRow = [&](Value s, Value bIdx) {
+    return k.add(k.mul(k.add(k.mul(k.add(k.mul(s, B), bIdx), Tq), t), Hq),
+                 qHead);
+  };
+
+  // The head's up-projection into workgroup memory, 16 bytes a copy (rows
+  // padded so ldmatrix's 8 rows fall in distinct banks).
+  const int64_t chunk = 8, perRow = DO / chunk;
+  k.loop(tid, k.idx(DV * perRow), k.idx(NT), [&](Value c) {
+    Value row = k.div(c, k.idx(perRow));
+    Value col = k.mul(k.rem(c, k.idx(perRow)), k.idx(chunk));
+    Value src = k.add(k.mul(k.add(k.mul(head, k.idx(DV)), row), k.idx(DO)), col);
+    nvgpu::DeviceAsyncCopyOp::create(
+        b, nvgpu::DeviceAsyncTokenType::get(ctx), ws,
+        ValueRange{k.add(k.mul(row, k.idx(lay.weightPitch)), col)}, upV,
+        ValueRange{src}, b.getIndexAttr(chunk), Value(), b.getUnitAttr());
+  });
+  NVVM::CpAsyncCommitGroupOp::create(b);
+
+  // Split weights exp(m_s - M) / sum of each of the block's rows, one
+  // thread per row (S <= kCombineMmaSplits); zeros for rows past B and rows
+  // that saw nothing.
+  k.ifThen(k.lt(tid, k.idx(R)), [&] {
+    Value bIdx = k.add(b0, tid);
+    k.ifThen(k.lt(bIdx, B), [&] {
+      auto ml = [&](Value s, int64_t e) {
+        return memref::LoadOp::create(
+            b, mlPart, k.add(k.mul(partRow(s, bIdx), k.idx(2)), k.idx(e)));
+      };
+      Value M = k.reduce(k.idx(0), S, k.negInf(), [&](Value s, Value m) {
+        return k.maxf(m, ml(s, 0));
+      });
+      M = k.finiteMax(M);
+      Value total = k.reduce(k.idx(0), S, k.f(0.0), [&](Value s, Value acc) {
+        return k.fma(k.exp(k.subf(ml(s, 0), M)), ml(s, 1), acc);
+      });
+      Value inv = k.select(k.fgt(total, k.f(0.0)), k.divf(k.f(1.0), total),
+                           k.f(0.0));
+      k.loop(k.idx(0), S, one, [&](Value s) {
+        k.store(k.mulf(k.exp(k.subf(ml(s, 0), M)), inv), split,
+                k.add(k.mul(tid, k.idx(MS)), s));
+      });
+    });
+  });
+  k.barrier();
+
+  // The merge: 4 adjacent values of one row per item, U items per step so
+  // their loads are in flight together; rounded to the storage type.
+  const int64_t quads = DV / 4, items = R * quads, U = 8;
+  auto v4 = VectorType::get({4}, f32);
+  auto s4 = VectorType::get({4}, p.storage);
+  k.loop(tid, k.idx(items), k.idx(NT * U), [&](Value i0) {
+    SmallVector<Value> rows, cols, valid;
+    SmallVector<Value> acc;
+    for (int64_t u = 0; u < U; ++u) {
+      Value i = k.min(k.add(i0, k.idx(u * NT)), k.idx(items - 1));
+      rows.push_back(k.div(i, k.idx(quads)));
+      cols.push_back(k.mul(k.rem(i, k.idx(quads)), k.idx(4)));
+      valid.push_back(k.lt(k.add(b0, rows.back()), B));
+      acc.push_back(arith::ConstantOp::create(b, v4, DenseElementsAttr::get(
+                                                         v4, 0.0f)));
+    }
+    acc = k.loop(k.idx(0), S, one, acc, [&](Value s, ValueRange in) {
+      SmallVector<Value> next;
+      for (int64_t u = 0; u < U; ++u) {
+        Value bIdx = k.min(k.add(b0, rows[u]), k.sub(B, one));
+        Value v = vector::LoadOp::create(
+            b, v4, oPart,
+            ValueRange{k.add(k.mul(partRow(s, bIdx), k.idx(DV)), cols[u])});
+        Value w = memref::LoadOp::create(
+            b, split, k.add(k.mul(rows[u], k.idx(MS)), s));
+        w = k.select(valid[u], w, k.f(0.0));
+        Value wv = vector::BroadcastOp::create(b, v4, w);
+        next.push_back(vector::FMAOp::create(b, wv, v, in[u]));
+      }
+      return next;
+    });
+    for (int64_t u = 0; u < U; ++u)
+      k.ifThen(k.lt(k.add(i0, k.idx(u * NT)), k.idx(items)), [&] {
+        vector::StoreOp::create(
+            b, arith::TruncFOp::create(b, s4, acc[u]), as,
+            ValueRange{k.add(k.mul(rows[u], k.idx(lay.mergedPitch)), cols[u])});
+      });
+  });
+  NVVM::CpAsyncWaitGroupOp::create(b, 0);
+  k.barrier();
+
+  // The product: warp w owns rows 16 (w % 4) .. and output columns
+  // (w / 4) DW .. of them.
+  MmaLane ln(k, tid);
+  const int64_t colGroups = NT / 32 / 4, DW = DO / colGroups, NV = DW / 8;
+  Value rowBase = k.mul(k.rem(ln.warp, k.idx(4)), k.idx(16));
+  Value colBase = k.mul(k.div(ln.warp, k.idx(4)), k.idx(DW));
+  SmallVector<Value> zeros(NV * 4, k.f(0.0));
+  SmallVector<Value> c = k.loop(
+      k.idx(0), k.idx(DV / 16), one, zeros,
+      [&](Value ks, ValueRange in) -> SmallVector<Value> {
+        SmallVector<Value> acc(in.begin(), in.end());
+        Value kk = k.mul(ks, k.idx(16));
+        SmallVector<Value> a = mma.load(
+            as,
+            k.add(k.mul(k.add(rowBase, ln.aRow), k.idx(lay.mergedPitch)),
+                  k.add(kk, ln.aCol)),
+            4, false);
+        Value rowAt = k.mul(k.add(kk, ln.aRow), k.idx(lay.weightPitch));
+        for (int64_t nv = 0; nv < NV; nv += 2) {
+          Value col = k.add(colBase, k.add(k.mul(ln.upper, k.idx(8)),
+                                           k.idx(8 * nv)));
+          SmallVector<Value> bf = mma.load(ws, k.add(rowAt, col), 4, true);
+          for (int64_t h = 0; h < 2; ++h) {
+            auto first = acc.begin() + (nv + h) * 4;
+            SmallVector<Value> cIn(first, first + 4);
+            SmallVector<Value> d = mma.mma(a, {bf[2 * h], bf[2 * h + 1]}, cIn);
+            std::copy(d.begin(), d.end(), first);
+          }
+        }
+        return acc;
+      });
+
+  // Rows g and g + 8 of the warp's tile, columns 8 nv + 2 t4, + 1.
+  auto pairType = VectorType::get({2}, p.storage);
+  for (int64_t h = 0; h < 2; ++h) {
+    Value bIdx = k.add(b0, k.add(rowBase, k.add(k.idx(8 * h), ln.g)));
+    k.ifThen(k.lt(bIdx, B), [&] {
+      Value rowAt = k.mul(k.add(k.mul(k.add(k.mul(bIdx, Tq), t), Hout), head),
+                          k.idx(DO));
+      for (int64_t nv = 0; nv < NV; ++nv) {
+        Value pair = vector::FromElementsOp::create(
+            b, VectorType::get({2}, f32),
+            ValueRange{c[nv * 4 + 2 * h], c[nv * 4 + 2 * h + 1]});
+        Value col = k.add(colBase, k.add(k.idx(8 * nv), k.mul(ln.t4, k.idx(2))));
+        vector::StoreOp::create(b, arith::TruncFOp::create(b, pairType, pair),
+                                out, ValueRange{k.add(rowAt, col)});
+      }
+    });
+  }
+  gpu::ReturnOp::create(b);
+  return func;
+}

@@ -1,0 +1,127 @@
+// RUN: attn-opt %s -split-input-file --attn-to-flash="tensor-cores=true warpgroup-mma=true" | FileCheck %s
+
+// MFA decode (64 query rows of 256 per cache group) on sm_90a: one
+// warpgroup holds the whole group. Its cache tiles (32 rows, 5 in flight:
+// the most bytes per SM that fit) are staged by cp.async in the 128-byte
+// swizzled layout, aligned at run time to 1024 bytes of workgroup address.
+// Pipelined: the prologue scores tile 0; each iteration runs the softmax
+// (quad shuffles, a vote before the rescale) after waiting for the previous
+// tile's P V, writes P, waits for the next tile (ST - 3 = 2 groups may
+// still fly), hands both to wgmma's proxy, then issues the next tile's
+// scores (m64n32k16, key tile read K-major) and this tile's P V (m64n256k16,
+// value tile read transposed) and waits for the scores only.
+// CHECK-LABEL: gpu.module @mfa_decode_attn0
+// CHECK-SAME: block = [128, 1, 1], dynamic_shared_bytes = {{[0-9]+}} : i64, grid = ["ceildiv(64*Tq,64)", "B*1", "S"], name = "fwd"
+// CHECK-SAME: rows_per_block = 64 : i64
+// CHECK-SAME: schedule = "wgmma"
+// CHECK-SAME: tile_rows = 32 : i64
+// CHECK-SAME: wave_blocks_per_sm = 0 : i64
+// CHECK: gpu.func @fwd(
+// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// CHECK: memref.extract_aligned_pointer_as_index
+// CHECK: arith.xori
+// CHECK: nvgpu.device_async_copy
+// CHECK: nvvm.cp.async.wait.group 3
+// CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: nvvm.wgmma.fence.aligned
+// CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 32, k = 16>, D[<f32>, <zero>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: scf.for
+// CHECK: gpu.shuffle xor
+// CHECK: math.exp2
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: nvvm.vote.sync any
+// CHECK: arith.truncf {{.+}} : vector<2xf32> to vector<2xbf16>
+// CHECK: vector.store
+// CHECK: nvvm.fence.proxy
+// CHECK-NEXT: nvvm.cp.async.wait.group 2
+// CHECK-NEXT: nvvm.fence.proxy
+// CHECK-NEXT: gpu.barrier
+// CHECK: nvvm.cp.async.commit.group
+// CHECK-NEXT: nvvm.wgmma.fence.aligned
+// CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 32, k = 16>, D[<f32>, <zero>]
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 256, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 1
+// CHECK: scf.yield
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-NEXT: nvvm.cp.async.wait.group 0
+// CHECK: vector.store {{.+}} : memref<?xf32>, vector<2xf32>
+// CHECK: gpu.func @combine
+#mfa = #attn.variant<kv_form = separate, num_q_heads = 64, num_kv_heads = 1,
+                     qk_head_dim = 256, v_head_dim = 256,
+                     rope = #attn.rope<placement = full_head, dim = 256>,
+                     softmax_scale = 0.0625>
+func.func @mfa_decode(%q: tensor<?x1x64x256xbf16>, %k: tensor<?x?x1x256xbf16>,
+                      %v: tensor<?x?x1x256xbf16>) -> tensor<?x1x64x256xbf16> {
+  %o = attn.attention #mfa query(%q : tensor<?x1x64x256xbf16>) keys(%k : tensor<?x?x1x256xbf16>)
+         values(%v : tensor<?x?x1x256xbf16>) -> tensor<?x1x64x256xbf16>
+  return %o : tensor<?x1x64x256xbf16>
+}
+
+// -----
+
+// MLA with 128 heads: 512-wide values take two warpgroups of 256 columns
+// each (256 threads), each scoring half of every 64-row tile (m64n32) and
+// meeting the other's row maxima in workgroup memory. Only two 72 KB tiles
+// fit beside the query rows, so the loop is not pipelined: wait for the
+// tile, score, softmax, P V, each in turn.
+// CHECK-LABEL: gpu.module @mla128_decode_attn0
+// CHECK-SAME: block = [256, 1, 1]
+// CHECK-SAME: rows_per_block = 64 : i64
+// CHECK-SAME: schedule = "wgmma"
+// CHECK-SAME: tile_rows = 64 : i64
+// CHECK: gpu.func @fwd(
+// CHECK: scf.for
+// CHECK: nvvm.cp.async.wait.group 0
+// CHECK-NEXT: nvvm.fence.proxy
+// CHECK-NEXT: gpu.barrier
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 32, k = 16>
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: gpu.shuffle xor
+// CHECK: gpu.barrier
+// CHECK: arith.maximumf
+// CHECK: math.exp2
+// CHECK: vector.store
+// CHECK: nvvm.fence.proxy
+// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: nvvm.wgmma.fence.aligned
+// CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 256, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: scf.yield
+#mla128 = #attn.variant<kv_form = latent, num_q_heads = 128, num_kv_heads = 1,
+                     qk_head_dim = 192, v_head_dim = 128, latent_dim = 512,
+                     rope = #attn.rope<placement = decoupled_shared_key, dim = 64>,
+                     softmax_scale = 0.07216878364870322, value_epilogue = latent_up>
+func.func @mla128_decode(%q: tensor<?x1x128x576xbf16>, %c: tensor<?x?x1x512xbf16>,
+                      %kr: tensor<?x?x64xbf16>, %uv: tensor<128x512x128xbf16>) -> tensor<?x1x128x128xbf16> {
+  %o = attn.attention #mla128 query(%q : tensor<?x1x128x576xbf16>) rows(%c : tensor<?x?x1x512xbf16>)
+         rope_keys(%kr : tensor<?x?x64xbf16>) up_v(%uv : tensor<128x512x128xbf16>)
+         absorbed -> tensor<?x1x128x128xbf16>
+  return %o : tensor<?x1x128x128xbf16>
+}
+
+// -----
+
+// MQA decode (32 query rows per group) would leave half a warpgroup's
+// 64-row tile empty: it keeps the mma.sync register form.
+// CHECK-LABEL: gpu.module @mqa_decode_attn0
+// CHECK-SAME: schedule = "mma"
+// CHECK-NOT: nvvm.wgmma
+// CHECK: gpu.func @combine
+#mqa = #attn.variant<kv_form = separate, num_q_heads = 32, num_kv_heads = 1,
+                     qk_head_dim = 128, v_head_dim = 128,
+                     rope = #attn.rope<placement = full_head, dim = 128>,
+                     softmax_scale = 0.088388347648318433>
+func.func @mqa_decode(%q: tensor<?x1x32x128xbf16>, %k: tensor<?x?x1x128xbf16>,
+                      %v: tensor<?x?x1x128xbf16>) -> tensor<?x1x32x128xbf16> {
+  %o = attn.attention #mqa query(%q : tensor<?x1x32x128xbf16>) keys(%k : tensor<?x?x1x128xbf16>)
+         values(%v : tensor<?x?x1x128xbf16>) -> tensor<?x1x32x128xbf16>
+  return %o : tensor<?x1x32x128xbf16>
+}
