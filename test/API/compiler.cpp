@@ -47,16 +47,16 @@ int main() {
   std::printf("module %s format %s file %s\n", r.artifacts[0].module.c_str(),
               r.artifacts[0].format.c_str(), r.artifacts[0].fileName.c_str());
   // CHECK-NEXT: module mqa_decode_attn0 format isa file mqa_decode_attn0.sm_90a.ptx
-  std::printf("ptx targets sm_90a: %d, has mma.sync: %d\n",
+  std::printf("ptx targets sm_90a: %d, has wgmma: %d\n",
               r.artifacts[0].bytes.find(".target sm_90a") != std::string::npos,
-              r.artifacts[0].bytes.find("mma.sync") != std::string::npos);
-  // CHECK-NEXT: ptx targets sm_90a: 1, has mma.sync: 1
+              r.artifacts[0].bytes.find("wgmma.mma_async") != std::string::npos);
+  // CHECK-NEXT: ptx targets sm_90a: 1, has wgmma: 1
   std::printf("manifest names fwd: %d\n",
               r.manifest.find("\"name\": \"fwd\"") != std::string::npos);
   // CHECK-NEXT: manifest names fwd: 1
   std::printf("%s", r.report.c_str());
   // CHECK-NEXT: function
-  // CHECK-NEXT: mqa_decode {{.*}} mma
+  // CHECK-NEXT: mqa_decode {{.*}} wgmma
 
   // Bad input: diagnostics, no abort.
   show("malformed", attn::compile("func.func @f( {", isa("sm_90a")));

@@ -93,8 +93,10 @@ FlashPlan::MmaLayout FlashPlan::mmaLayout() const {
     // Core matrices need no padding: each 8-row group of a buffer is one
     // run of 16-byte columns, read by wgmma through descriptors.
     l.qPitch = keyWidth;
-    l.kPitch = tileWidth();
-    l.vPitch = separate() ? valueWidth : l.kPitch;
+    // Whole 64-column blocks of the 128-byte swizzle (MTLA's 256 + 32
+    // columns take 320; the last 32 are never read).
+    l.kPitch = llvm::alignTo(tileWidth(), 64);
+    l.vPitch = separate() ? llvm::alignTo(valueWidth, 64) : l.kPitch;
     l.pPitch = N;
     // The tiles' 128-byte swizzle repeats every 1024 bytes: they start on
     // such a boundary, and the kernel aligns the allocation at run time
@@ -348,21 +350,23 @@ static std::optional<FlashPlan> planRegisterMma(FlashPlan p, int64_t rows,
   return std::nullopt;
 }
 
-/// The warpgroup form (MmaWarpgroupKernel.cpp, sm_90a) for groups that
-/// fill at least half of a 64-row warpgroup tile, with values one or two
-/// warpgroups' accumulators hold (64 x 256 f32 each: 128 a thread). wgmma reads
+/// The warpgroup form (MmaWarpgroupKernel.cpp, sm_90a) for groups of 16
+/// query rows or more, padded to the 64-row warpgroup tile, with values one
+/// or two warpgroups' accumulators hold (64 x 256 f32 each: 128 a thread).
+/// Padded rows cost tensor-core work only, well under the wgmma ridge;
+/// measured faster than mma.sync from 16 rows up (MLA-16 B=16 75.8 ->
+/// 69.2 us, MQA 35.6 -> 34.2, MTLA B=128 328 -> 284; docs/performance.md). wgmma reads
 /// the cache tile once per warpgroup from workgroup memory, where mma.sync
 /// reads it once per warp: the register form of GLA spends as much time on
 /// workgroup-memory reads as on DRAM (docs/performance.md, step 29).
 static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
                                                  const FlashOptions &o) {
   if (!o.warpgroupMma || !takeMma(p) || p.valueWidth > 512 ||
-      (o.mmaRows && o.mmaRows != 64) || (!o.mmaRows && rows <= 32))
+      (o.mmaRows && o.mmaRows != 64) || (!o.mmaRows && rows < 16))
     return std::nullopt;
   // Tiles in 64-column blocks (128-byte swizzle): every 16-column step of
-  // the key view and the value view's start inside one block.
-  if (p.tileWidth() % 64 || p.valueBegin % 64 ||
-      (p.separate() && p.valueWidth % 64))
+  // the key view inside one block, the value view starting on one.
+  if (p.valueBegin % 64)
     return std::nullopt;
   for (int64_t d = 0; d < p.keyWidth; d += 16)
     if (p.tileKeyColumn(d) % 16 || p.tileKeyColumn(d + 8) != p.tileKeyColumn(d) + 8)

@@ -109,19 +109,20 @@ func.func @mla128_decode(%q: tensor<?x1x128x576xbf16>, %c: tensor<?x?x1x512xbf16
 
 // -----
 
-// MQA decode (32 query rows per group) would leave half a warpgroup's
-// 64-row tile empty: it keeps the mma.sync register form.
-// CHECK-LABEL: gpu.module @mqa_decode_attn0
+// GTA decode (4 query rows per tied row) would leave 60 of a warpgroup's 64
+// rows empty: it keeps the mma.sync register form on rows padded to 16.
+// CHECK-LABEL: gpu.module @gta_decode_attn0
 // CHECK-SAME: schedule = "mma"
 // CHECK-NOT: nvvm.wgmma
 // CHECK: gpu.func @combine
-#mqa = #attn.variant<kv_form = separate, num_q_heads = 32, num_kv_heads = 1,
+#gta = #attn.variant<kv_form = tied, num_q_heads = 32, num_kv_heads = 8,
                      qk_head_dim = 128, v_head_dim = 128,
-                     rope = #attn.rope<placement = full_head, dim = 128>,
+                     rope = #attn.rope<placement = q_suffix_shared_key, dim = 64>,
+                     tie = #attn.tie<row = 128, key = 0 : 64, value = 0 : 128>,
                      softmax_scale = 0.088388347648318433>
-func.func @mqa_decode(%q: tensor<?x1x32x128xbf16>, %k: tensor<?x?x1x128xbf16>,
-                      %v: tensor<?x?x1x128xbf16>) -> tensor<?x1x32x128xbf16> {
-  %o = attn.attention #mqa query(%q : tensor<?x1x32x128xbf16>) keys(%k : tensor<?x?x1x128xbf16>)
-         values(%v : tensor<?x?x1x128xbf16>) -> tensor<?x1x32x128xbf16>
+func.func @gta_decode(%q: tensor<?x1x32x128xbf16>, %r: tensor<?x?x8x128xbf16>,
+                      %kr: tensor<?x?x64xbf16>) -> tensor<?x1x32x128xbf16> {
+  %o = attn.attention #gta query(%q : tensor<?x1x32x128xbf16>) rows(%r : tensor<?x?x8x128xbf16>)
+         rope_keys(%kr : tensor<?x?x64xbf16>) -> tensor<?x1x32x128xbf16>
   return %o : tensor<?x1x32x128xbf16>
 }

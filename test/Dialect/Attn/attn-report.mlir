@@ -15,10 +15,10 @@
 //
 // RUN: attn-opt --attn-report -o /dev/null %examples/mha.mlir | FileCheck %s --check-prefix=MHA
 // MHA: function{{ +}}kv_form{{ +}}h_q{{ +}}h_kv{{ +}}h_out{{ +}}cache el/tok{{ +}}bytes/tok{{ +}}vs MHA{{ +}}decode AI{{ +}}schedule{{ +}}rows{{ +}}unroll{{ +}}decode us@16x8k{{ +}}why
-// MHA: mha_prefill{{.*}}mma{{.*}}query tokens not static (prefill): 1.0 FLOP/B, past the CUDA-core ridge (22), tensor cores (mma.sync), softmax in registers (4 key x 1 value warps, 64-row tiles)
+// MHA: mha_prefill{{.*}}wgmma{{.*}}query tokens not static (prefill): 1.0 FLOP/B, past the CUDA-core ridge (22), tensor cores (wgmma), 1 warpgroup per 64-row block (128 value columns each), 64-row tiles, 6 stages, pipelined
 // MHA: mha_decode{{ +}}separate{{ +}}32{{ +}}32{{ +}}32{{ +}}8192.0{{ +}}16384.0{{ +}}1.0000{{ +}}1.00
 // RUN: attn-opt --attn-report -o /dev/null %examples/mqa.mlir | FileCheck %s --check-prefix=MQA
-// MQA: mqa_decode{{ +}}separate{{ +}}32{{ +}}1{{ +}}32{{ +}}256.0{{ +}}512.0{{ +}}0.0312{{ +}}32.00
+// MQA: mqa_decode{{ +}}separate{{ +}}32{{ +}}1{{ +}}32{{ +}}256.0{{ +}}512.0{{ +}}0.0312{{ +}}32.00{{ +}}wgmma{{ +}}64{{ +}}1{{ +}}30.4{{ +}}32 query rows per cache group: 32.0 FLOP/B, past the CUDA-core ridge (22), tensor cores (wgmma), 1 warpgroup per 64-row block (128 value columns each), 64-row tiles, 6 stages, pipelined
 // RUN: attn-opt --attn-report -o /dev/null %examples/gqa.mlir | FileCheck %s --check-prefix=GQA
 // GQA: gqa_decode{{ +}}separate{{ +}}32{{ +}}8{{ +}}32{{ +}}2048.0{{ +}}4096.0{{ +}}0.2500{{ +}}4.00{{ +}}streaming{{ +}}4{{ +}}8{{ +}}187.0{{ +}}4 query rows per cache group <= 8: stream rows through registers
 // RUN: attn-opt --attn-report -o /dev/null %examples/gta.mlir | FileCheck %s --check-prefix=GTA
@@ -38,4 +38,4 @@
 // RUN: attn-opt --attn-report -o /dev/null %examples/gta_sun.mlir | FileCheck %s --check-prefix=SUN
 // SUN: gta_sun_decode{{ +}}separate{{ +}}5{{ +}}1{{ +}}20{{ +}}192.0{{ +}}384.0{{ +}}0.0750{{ +}}5.00{{ +}}mma{{ +}}16{{ +}}{{.*}}5 query rows per cache group, not a power of two: streaming would be issue-bound
 // RUN: attn-opt --attn-report -o /dev/null %examples/mtla.mlir | FileCheck %s --check-prefix=MTLA
-// MTLA: mtla_decode{{ +}}latent{{ +}}32{{ +}}1{{ +}}32{{ +}}288.0{{ +}}576.0{{ +}}0.0352{{ +}}60.44{{.*}}softmax in workgroup memory
+// MTLA: mtla_decode{{ +}}latent{{ +}}32{{ +}}1{{ +}}32{{ +}}288.0{{ +}}576.0{{ +}}0.0352{{ +}}60.44{{ +}}wgmma{{ +}}64{{ +}}1{{ +}}33.2{{ +}}32 query rows per cache group: 60.4 FLOP/B, past the CUDA-core ridge (22), tensor cores (wgmma), 2 warpgroups per 64-row block (256 value columns each), 64-row tiles, 2 stages
