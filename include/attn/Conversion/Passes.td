@@ -66,12 +66,20 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     MTLA) the shared-softmax form, whose warps split the scores' k steps and
     the value columns and exchange scores through workgroup memory.
 
-    With `warpgroup-mma` as well (sm_90a), groups of more than 32 query rows
-    whose values fit one warpgroup's accumulators (at most 256 wide: GLA,
-    MFA, MFA-KR) get the warpgroup form: one warpgroup per 64-row block,
-    both products on `wgmma` with operands read by descriptor from cache
-    tiles staged in core matrices, so each tile is read from workgroup
-    memory once per block instead of once per warp.
+    With `warpgroup-mma` as well (sm_90a), groups of 16 query rows or more
+    (padded to 64) whose values fit one or two warpgroups' accumulators (at
+    most 512 wide: MLA, GLA, MFA, MFA-KR, MQA, MTLA, prefill) get the
+    warpgroup form: one warpgroup per 64-row block (two for values wider
+    than 256), both products on `wgmma` with operands read by descriptor
+    from cache tiles staged in the 128-byte swizzled layout, so each tile is
+    read from workgroup memory once per block instead of once per warp;
+    pipelined (scores of the next tile and values of this one in flight
+    together) where three or more tiles fit.
+
+    On tensor-core targets the latent up-projection after the split merge
+    (MLA, GLA, MTLA) also has a `combine_rows` kernel on `mma.sync`: 64
+    batch rows of one head per block against the head's whole
+    up-projection in workgroup memory.
   }];
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",
@@ -96,8 +104,8 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     Option<"mmaSmallGroups", "mma-small-groups", "bool", /*default=*/"false",
            "Use the mma kernel also for <= 8 query rows per cache group">,
     Option<"warpgroupMma", "warpgroup-mma", "bool", /*default=*/"false",
-           "Allow the wgmma forward kernel (NVIDIA sm_90a; needs "
-           "tensor-cores)">
+           "Allow the wgmma forward kernel for groups of 16 query rows or "
+           "more (NVIDIA sm_90a; needs tensor-cores)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",

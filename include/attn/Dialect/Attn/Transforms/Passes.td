@@ -34,7 +34,7 @@ def AttnReport : Pass<"attn-report", "ModuleOp"> {
            "Report the schedule of a tensor-core target (sm_80 and newer)">,
     Option<"warpgroupMma", "warpgroup-mma", "bool", /*default=*/"true",
            "With tensor-cores: of an sm_90a target, whose wgmma kernel takes "
-           "groups of more than 32 query rows">
+           "groups of 16 query rows or more">
   ];
 }
 
