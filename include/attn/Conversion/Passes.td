@@ -79,7 +79,8 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     On tensor-core targets the latent up-projection after the split merge
     (MLA, GLA, MTLA) also has a `combine_rows` kernel on `mma.sync`: 64
     batch rows of one head per block against the head's whole
-    up-projection in workgroup memory.
+    up-projection in workgroup memory (and for MFA-KR's post-transform,
+    against the shared transform).
   }];
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",

@@ -1,12 +1,15 @@
-//===- CombineMmaKernel.cpp - the latent up-projection on tensor cores ----===//
+//===- CombineMmaKernel.cpp - epilogue mat-vecs on tensor cores ----------===//
 //
-// combine_rows for latent variants on tensor-core targets (MLA, GLA, MTLA:
-// value epilogue latent_up). A block takes one (output head, token) and 64
-// batch rows: it merges their splits into bf16/f16 rows in workgroup
-// memory, while cp.async stages the head's whole up-projection (DV x DO)
-// beside them, then multiplies the two on mma.sync:
+// combine_rows on tensor-core targets for the epilogues that multiply the
+// merged values by a matrix: latent_up (MLA, GLA, MTLA) and MFA-KR's
+// key_reuse_post. A block takes one (output head, token) and 64 batch
+// rows: it merges their splits into bf16/f16 rows in workgroup memory,
+// while cp.async stages the whole matrix (DV x DO) beside them, then
+// multiplies the two on mma.sync:
 //
-//   out[64 x DO] = merged[64 x DV] up_v[head][DV x DO]
+//   latent_up       out[64 x DO] = merged[64 x DV] up_v[head][DV x DO]
+//   key_reuse_post  out[64 x DV] = merged + alpha * (merged transform)
+//                   (the sum's merged in f32, recomputed from the splits)
 //
 // The CUDA-core kernels read the head's weights once per 1 or 8 batch rows
 // and spend an FMA per weight and row; here each block reads them once per
@@ -30,19 +33,24 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   const int64_t R = FlashPlan::kCombineMmaRows, MS = FlashPlan::kCombineMmaSplits;
   const FlashPlan::CombineMmaLayout lay = p.combineMmaLayout();
   Type f32 = ob.getF32Type(), idxT = ob.getIndexType();
+  bool post = p.epilogue == ValueEpilogue::KeyReusePost;
   SmallVector<Type> args = {flatMemRef(f32), flatMemRef(f32),
-                            flatMemRef(p.storage), flatMemRef(p.storage),
-                            idxT, idxT, idxT};
+                            flatMemRef(p.storage)};
+  if (post)
+    args.push_back(flatMemRef(p.storage)); // alpha, then the transform
+  args.append({flatMemRef(p.storage), idxT, idxT, idxT});
   gpu::GPUFuncOp func = makeKernel(ob, loc, name, args, {}, NT);
   Block &entry = func.getBody().front();
   ImplicitLocOpBuilder b(loc, ob);
   b.setInsertionPointToStart(&entry);
   KernelBuilder k(b);
   MmaFragments mma{k, p.storage};
-  Value oPart = entry.getArgument(0), mlPart = entry.getArgument(1),
-        upV = entry.getArgument(2), out = entry.getArgument(3),
-        B = entry.getArgument(4), Tq = entry.getArgument(5),
-        S = entry.getArgument(6);
+  unsigned a = 0;
+  Value oPart = entry.getArgument(a++), mlPart = entry.getArgument(a++);
+  Value alpha = post ? entry.getArgument(a++) : Value();
+  Value matrix = entry.getArgument(a++); // up_v or the transform
+  Value out = entry.getArgument(a++), B = entry.getArgument(a++),
+        Tq = entry.getArgument(a++), S = entry.getArgument(a++);
 
   auto space = gpu::AddressSpaceAttr::get(
       ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
@@ -70,16 +78,18 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
                  qHead);
   };
 
-  // The head's up-projection into workgroup memory, 16 bytes a copy (rows
-  // padded so ldmatrix's 8 rows fall in distinct banks).
+  // The head's up-projection (or the shared transform) into workgroup
+  // memory, 16 bytes a copy (rows padded so ldmatrix's 8 rows fall in
+  // distinct banks).
   const int64_t chunk = 8, perRow = DO / chunk;
+  Value matrixRow0 = post ? k.idx(0) : k.mul(head, k.idx(DV));
   k.loop(tid, k.idx(DV * perRow), k.idx(NT), [&](Value c) {
     Value row = k.div(c, k.idx(perRow));
     Value col = k.mul(k.rem(c, k.idx(perRow)), k.idx(chunk));
-    Value src = k.add(k.mul(k.add(k.mul(head, k.idx(DV)), row), k.idx(DO)), col);
+    Value src = k.add(k.mul(k.add(matrixRow0, row), k.idx(DO)), col);
     nvgpu::DeviceAsyncCopyOp::create(
         b, nvgpu::DeviceAsyncTokenType::get(ctx), ws,
-        ValueRange{k.add(k.mul(row, k.idx(lay.weightPitch)), col)}, upV,
+        ValueRange{k.add(k.mul(row, k.idx(lay.weightPitch)), col)}, matrix,
         ValueRange{src}, b.getIndexAttr(chunk), Value(), b.getUnitAttr());
   });
   NVVM::CpAsyncCommitGroupOp::create(b);
@@ -191,11 +201,33 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
     k.ifThen(k.lt(bIdx, B), [&] {
       Value rowAt = k.mul(k.add(k.mul(k.add(k.mul(bIdx, Tq), t), Hout), head),
                           k.idx(DO));
+      Value r = k.sub(bIdx, b0);
+      auto v2 = VectorType::get({2}, f32);
       for (int64_t nv = 0; nv < NV; ++nv) {
         Value pair = vector::FromElementsOp::create(
-            b, VectorType::get({2}, f32),
-            ValueRange{c[nv * 4 + 2 * h], c[nv * 4 + 2 * h + 1]});
+            b, v2, ValueRange{c[nv * 4 + 2 * h], c[nv * 4 + 2 * h + 1]});
         Value col = k.add(colBase, k.add(k.idx(8 * nv), k.mul(ln.t4, k.idx(2))));
+        if (post) {
+          // merged + alpha * sum, with merged in f32 from the splits.
+          Value merged = k.loop(
+              k.idx(0), S, one,
+              ValueRange{arith::ConstantOp::create(
+                  b, v2, DenseElementsAttr::get(v2, 0.0f))},
+              [&](Value s, ValueRange in) -> SmallVector<Value> {
+                Value v = vector::LoadOp::create(
+                    b, v2, oPart,
+                    ValueRange{
+                        k.add(k.mul(partRow(s, bIdx), k.idx(DV)), col)});
+                Value w = memref::LoadOp::create(
+                    b, split, k.add(k.mul(r, k.idx(MS)), s));
+                return {vector::FMAOp::create(
+                    b, vector::BroadcastOp::create(b, v2, w), v, in[0])};
+              })[0];
+          Value a16 = vector::LoadOp::create(
+              b, VectorType::get({2}, p.storage), alpha, ValueRange{col});
+          Value al = arith::ExtFOp::create(b, v2, a16);
+          pair = vector::FMAOp::create(b, al, pair, merged);
+        }
         vector::StoreOp::create(b, arith::TruncFOp::create(b, pairType, pair),
                                 out, ValueRange{k.add(rowAt, col)});
       }

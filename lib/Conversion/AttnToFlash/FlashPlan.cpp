@@ -136,7 +136,9 @@ int64_t FlashPlan::combineVector() const {
 
 bool FlashPlan::combinesOnTensorCores() const {
   int64_t colGroups = threads / 128; // warps beyond 4 split the columns
-  return mma && epilogue == ValueEpilogue::LatentUp && threads % 128 == 0 &&
+  bool matrix = epilogue == ValueEpilogue::LatentUp ||
+                epilogue == ValueEpilogue::KeyReusePost;
+  return mma && matrix && threads % 128 == 0 &&
          valueWidth % 16 == 0 && colGroups >= 1 &&
          outWidth % (16 * colGroups) == 0 &&
          combineMmaLayout().total <= 227 * 1024;

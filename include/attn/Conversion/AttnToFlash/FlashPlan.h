@@ -162,7 +162,8 @@ struct FlashPlan {
   static constexpr int64_t kCombineRows = 8;
   int64_t combineRows() const;
   /// Whether combine_rows is the tensor-core kernel (CombineMmaKernel.cpp):
-  /// for latent up-projections (latent_up) behind an mma forward kernel,
+  /// for latent up-projections (latent_up) and MFA-KR's post-transform
+  /// (key_reuse_post) behind an mma forward kernel,
   /// kCombineMmaRows batch rows per block multiplied on mma.sync, merging
   /// at most kCombineMmaSplits splits.
   bool combinesOnTensorCores() const;
