@@ -70,6 +70,27 @@ Value MmaFragments::pack(Value lo, Value hi) {
   return asRegister(b, pair);
 }
 
+SmallVector<Value>
+mlir::attn::rescaleIfAnyGrew(KernelBuilder &k, Value grew, ArrayRef<Value> o,
+                             function_ref<void(MutableArrayRef<Value>)> scale) {
+  ImplicitLocOpBuilder &b = k.b;
+  Value anyGrew = NVVM::VoteSyncOp::create(
+      b, b.getI1Type(), arith::ConstantIntOp::create(b, b.getI32Type(), -1),
+      grew, NVVM::VoteSyncKind::any);
+  SmallVector<Type> types(o.size(), k.f32());
+  auto rescale = scf::IfOp::create(b, types, anyGrew, true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(rescale.thenBlock());
+    SmallVector<Value> scaled(o.begin(), o.end());
+    scale(scaled);
+    scf::YieldOp::create(b, scaled);
+    b.setInsertionPointToStart(rescale.elseBlock());
+    scf::YieldOp::create(b, o);
+  }
+  return SmallVector<Value>(rescale.getResults());
+}
+
 MmaLane::MmaLane(KernelBuilder &k, Value tid) {
   lane = k.rem(tid, k.idx(32));
   warp = k.div(tid, k.idx(32));
@@ -170,9 +191,12 @@ Value MmaStaging::tileAt(Value n, Value c, int64_t pitch) {
 }
 
 std::pair<Value, Value> MmaStaging::chunkAt(Value i, int64_t per,
-                                            int64_t rows) {
-  if (!p.warpgroup || per % 8)
-    return {k.div(i, k.idx(per)), k.mul(k.rem(i, k.idx(per)), k.idx(chunk))};
+                                            int64_t rows, Value first) {
+  auto offset = [&](Value r) { return first ? k.add(first, r) : r; };
+  if (!p.warpgroup || per % 8) {
+    Value r = offset(k.div(i, k.idx(per)));
+    return {r, k.mul(k.rem(i, k.idx(per)), k.idx(chunk))};
+  }
   // Eight consecutive copies fill one 128-byte line of a row (a warp reads
   // whole lines of 4 rows: half lines doubled the L2 requests, measured),
   // then the next rows; the line's 8 copies land in 8 core matrices, so a
@@ -181,7 +205,7 @@ std::pair<Value, Value> MmaStaging::chunkAt(Value i, int64_t per,
   Value r = k.rem(line, k.idx(rows));
   Value c = k.add(k.mul(k.div(line, k.idx(rows)), k.idx(8)),
                   k.rem(i, k.idx(8)));
-  return {r, k.mul(c, k.idx(chunk))};
+  return {offset(r), k.mul(c, k.idx(chunk))};
 }
 
 void MmaStaging::loadQuery() {
@@ -209,8 +233,7 @@ void MmaStaging::loadTileRows(Value j0, Value slot, Value first,
     int64_t per = width / chunk;
     Value base = k.mul(slot, k.idx(N * pitch));
     staticLoop(count * per, index, threads, [&](Value i) {
-      auto [r, c] = chunkAt(i, per, count);
-      Value n = k.add(first, r);
+      auto [n, c] = chunkAt(i, per, count, first);
       Value j = k.add(j0, n);
       Value jC = k.min(j, k.sub(f.L, one));
       Value row = k.add(k.mul(f.bIdx, f.L), jC); // b * L + j

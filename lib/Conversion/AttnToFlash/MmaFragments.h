@@ -34,6 +34,14 @@ struct MmaFragments {
   Value pack(Value lo, Value hi);
 };
 
+/// The outputs `o`, rescaled by `scale` (which multiplies them in place)
+/// only where some lane of the warp saw its row's max grow (`grew`): past
+/// the first tiles that is rare, and the rescale is a multiply per
+/// accumulator. Both register-softmax kernels use it.
+SmallVector<Value> rescaleIfAnyGrew(
+    KernelBuilder &k, Value grew, ArrayRef<Value> o,
+    function_ref<void(MutableArrayRef<Value>)> scale);
+
 /// The lane's coordinates in the mma fragments.
 struct MmaLane {
   MmaLane(KernelBuilder &k, Value tid);
@@ -90,9 +98,10 @@ public:
 
 private:
   void copy(Value src, Value srcAt, Value dst, Value dstAt, Value valid);
-  /// Copy `i` of `rows` rows of `per` 16-byte chunks each: its row and
-  /// first column.
-  std::pair<Value, Value> chunkAt(Value i, int64_t per, int64_t rows);
+  /// Copy `i` of `rows` rows of `per` 16-byte chunks each: its row (plus
+  /// `first`, if given) and first column.
+  std::pair<Value, Value> chunkAt(Value i, int64_t per, int64_t rows,
+                                  Value first = Value());
   /// Element index of (row n, column c) of one cache tile of `pitch`
   /// columns: `at`, or for the warpgroup form the 128-byte swizzled layout
   /// wgmma reads (64-column blocks of the tile's rows).

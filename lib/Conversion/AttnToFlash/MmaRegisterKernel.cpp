@@ -180,32 +180,19 @@ gpu::GPUFuncOp mlir::attn::buildMmaRegisterKernel(OpBuilder &ob, Location loc,
             l = k.addf(k.mulf(l, alpha), sum);
             alphas.push_back(alpha);
           }
-        // Rescale the outputs only when some row's max grew (alpha < 1):
-        // past the first tiles it rarely does, and the rescale is one
-        // multiply per accumulator.
-        Value anyGrew = NVVM::VoteSyncOp::create(
-            b, b.getI1Type(), arith::ConstantIntOp::create(b, 
-                                  b.getI32Type(), -1),
-            grew, NVVM::VoteSyncKind::any);
-        SmallVector<Type> oTypes(nO, f32);
-        auto rescale = scf::IfOp::create(b, oTypes, anyGrew, true);
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(rescale.thenBlock());
-          SmallVector<Value> scaled(out.begin(), out.begin() + nO);
-          for (int64_t mt = 0; mt < MT; ++mt)
-            for (int64_t h = 0; h < 2; ++h)
-              for (int64_t nv = 0; nv < NV; ++nv)
-                for (int64_t e = 0; e < 2; ++e) {
-                  Value &o = scaled[(mt * NV + nv) * 4 + 2 * h + e];
-                  o = k.mulf(o, alphas[2 * mt + h]);
-                }
-          scf::YieldOp::create(b, scaled);
-          b.setInsertionPointToStart(rescale.elseBlock());
-          scf::YieldOp::create(b, ValueRange(out).take_front(nO));
-        }
-        for (int64_t i = 0; i < nO; ++i)
-          out[i] = rescale.getResult(i);
+        // Rescale the outputs where some row's max grew (alpha < 1).
+        SmallVector<Value> o = rescaleIfAnyGrew(
+            k, grew, ArrayRef<Value>(out).take_front(nO),
+            [&](MutableArrayRef<Value> scaled) {
+              for (int64_t mt = 0; mt < MT; ++mt)
+                for (int64_t h = 0; h < 2; ++h)
+                  for (int64_t nv = 0; nv < NV; ++nv)
+                    for (int64_t e = 0; e < 2; ++e) {
+                      Value &v = scaled[(mt * NV + nv) * 4 + 2 * h + e];
+                      v = k.mulf(v, alphas[2 * mt + h]);
+                    }
+            });
+        std::copy(o.begin(), o.end(), out.begin());
 
         // P V: the probabilities of key rows 16c .. 16c + 15 are the
         // accumulators of n tiles 2c and 2c + 1, in A-fragment order.

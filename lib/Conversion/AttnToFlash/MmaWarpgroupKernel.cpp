@@ -318,24 +318,13 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
         // Tile t - 1's P V is done: its outputs, P and slot are free.
         NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
         // Rescale the outputs only where some row of the warp grew.
-        Value anyGrew = NVVM::VoteSyncOp::create(
-            b, b.getI1Type(),
-            arith::ConstantIntOp::create(b, b.getI32Type(), -1), grew,
-            NVVM::VoteSyncKind::any);
-        SmallVector<Type> oTypes(nO, f32);
-        auto rescale = scf::IfOp::create(b, oTypes, anyGrew, true);
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(rescale.thenBlock());
-          SmallVector<Value> scaled(out.begin(), out.begin() + nO);
-          for (int64_t i = 0; i < nO; ++i)
-            scaled[i] = k.mulf(scaled[i], alphas[(i % 4) / 2]);
-          scf::YieldOp::create(b, scaled);
-          b.setInsertionPointToStart(rescale.elseBlock());
-          scf::YieldOp::create(b, ValueRange(out).take_front(nO));
-        }
-        for (int64_t i = 0; i < nO; ++i)
-          out[i] = rescale.getResult(i);
+        SmallVector<Value> rescaled = rescaleIfAnyGrew(
+            k, grew, ArrayRef<Value>(out).take_front(nO),
+            [&](MutableArrayRef<Value> scaled) {
+              for (int64_t i = 0; i < nO; ++i)
+                scaled[i] = k.mulf(scaled[i], alphas[(i % 4) / 2]);
+            });
+        std::copy(rescaled.begin(), rescaled.end(), out.begin());
 
         // P into workgroup memory (core matrices, k = the tile's rows): a
         // lane's pair (row r, columns 8 ns + 2 t4, + 1) is one 4-byte store,
