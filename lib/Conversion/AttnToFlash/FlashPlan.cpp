@@ -542,9 +542,12 @@ FailureOr<FlashPlan> FlashPlan::get(AttentionOp op, bool forAnalysis,
       // views per element) or an odd group is issue-bound there and runs
       // 1.6-2.3x faster on tensor cores (docs/performance.md, step 15).
       bool issueBound = !(s.separate() && s.butterfly);
-      if (options.tensorCores && issueBound)
+      if (options.tensorCores && issueBound) {
+        if (std::optional<FlashPlan> m = planWarpgroupMma(p, rows, options))
+          return *m;
         if (std::optional<FlashPlan> m = planRegisterMma(p, rows, options))
           return *m;
+      }
       return s;
     }
   }
