@@ -1,23 +1,28 @@
-//===- MmaWarpgroupKernel.cpp - wgmma (sm_90a), one warpgroup per group ---===//
+//===- MmaWarpgroupKernel.cpp - wgmma (sm_90a), warpgroups per group -----===//
 //
-// The warpgroup form of the tensor-core kernel. A block is one warpgroup (4
-// warps) holding the 64 query rows of a cache group; its cache rows come in
-// tiles of N rows, buffered ST deep by cp.async into workgroup memory laid
-// out in core matrices (8 rows x 16 bytes), which wgmma reads through
-// matrix descriptors:
+// The warpgroup form of the tensor-core kernel. A block holds 64 query rows
+// of a cache group (fewer rows are padded) in one warpgroup, or two for
+// values wider than 256 (warpgroup g owns value columns g DV/2 ..); its
+// cache rows come in tiles of N rows, buffered ST deep by cp.async into
+// workgroup memory, which wgmma reads through matrix descriptors:
 //
-//   scores  S[64 x N]  = Q K^T    wgmma m64nNk16, Q and the key tile from
-//                                 workgroup memory, S in the accumulators
+//   scores  S[64 x N]  = Q K^T    wgmma m64n(N/VG)k16 per warpgroup (each
+//                                 scores its share of the tile's rows); Q
+//                                 in core matrices (8 rows x 16 bytes), the
+//                                 tile in the 128-byte swizzled layout
 //   softmax                       on the accumulators (warp w holds rows
-//                                 16w .. 16w + 15, a row in one quad)
-//   values  O[64 x DV] += P V     P written to workgroup memory as bf16/f16,
+//                                 16w .. 16w + 15, a row in one quad; two
+//                                 warpgroups meet their row maxima in
+//                                 workgroup memory)
+//   values  O[64 x DV/VG] += P V  P written to workgroup memory as bf16/f16,
 //                                 the value tile read transposed (it is the
 //                                 key tile itself for tied and latent rows)
 //
 // Where mma.sync makes every warp read every tile from workgroup memory,
-// wgmma reads it once per warpgroup. The block owns all of a tile, so there
-// is no merge between warps: each thread writes its partial outputs and
-// its rows' (max, sum) straight from the accumulators.
+// wgmma reads it once per warpgroup. With three or more stages the loop is
+// a pipeline (the softmax of tile t while tile t - 1's values are on the
+// tensor cores). No key warps to merge: each thread writes its partial
+// outputs and its rows' (max, sum) straight from the accumulators.
 //
 //===----------------------------------------------------------------------===//
 #include "MmaFragments.h"
