@@ -85,11 +85,12 @@ struct FlashPlan {
   int64_t valueWarps = 1;
   int64_t rowWarps = 1;
   int64_t keyWarps() const { return threads / 32 / valueWarps / rowWarps; }
-  // The warpgroup form (sm_90a): one warpgroup of 4 warps per block holds a
-  // 64-row group; both products on wgmma with operands read straight from
-  // workgroup memory (tiles in the no-swizzle core-matrix layout), scores
-  // and outputs in the warpgroup's accumulators, probabilities through
-  // workgroup memory. The block owns all of a tile: no merge of key warps.
+  // The warpgroup form (sm_90a): warpgroups of 4 warps hold 64 query rows
+  // of a group per block; both products on wgmma with operands read
+  // straight from workgroup memory (cache tiles in the 128-byte swizzled
+  // layout), scores and outputs in the warpgroups' accumulators,
+  // probabilities through workgroup memory. The block owns all of a tile:
+  // no merge of key warps.
   bool warpgroup = false;
   // Warpgroups per block of that form: each owns valueWidth / warpgroups
   // value columns (at most 256: its accumulators) and scores its share of
@@ -110,9 +111,11 @@ struct FlashPlan {
   /// probabilities in the storage type and the rescale factors; for the
   /// register softmax, after the loop and over the same bytes, each key
   /// warp's f32 outputs and (max, sum) per row for the block's merge.
-  /// For the warpgroup form every buffer is in core matrices (8 rows x 16
-  /// bytes, 128 contiguous bytes each; a pitch is then the row width) and
-  /// the probabilities follow the tiles.
+  /// For the warpgroup form the query rows and probabilities are in core
+  /// matrices (8 rows x 16 bytes, 128 contiguous bytes each) and the cache
+  /// tiles in 64-column blocks of the 128-byte swizzle (a pitch is then the
+  /// row width, rounded up to whole blocks for tiles); the probabilities
+  /// follow the tiles, then the warpgroups' (max, sum) exchange.
   struct MmaLayout {
     int64_t qPitch, kPitch, vPitch, sPitch, pPitch, oPitch; // elements
     int64_t q, k, v, s, p, alpha, o, ml, total; // byte offsets, size
