@@ -4,6 +4,7 @@
 # scripts/gpu-bench.sh <label> --only <variant> on the GPU machine.
 # Usage: scripts/gpu-configs.sh label:variant[:knob=value,...] ...
 #   e.g. scripts/gpu-configs.sh vw2:mqa:mma-value-warps=2 shared:gla:mma-shared-softmax=true
+#        nowg:mla:no-wgmma=true (mma.sync instead of wgmma on sm_90a)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OPT=${ATTN_BUILD_DIR:-$ROOT/build}/bin/attn-opt
