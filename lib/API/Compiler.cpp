@@ -123,8 +123,9 @@ static CompileResult compileNamed(std::string_view source, llvm::StringRef name,
       s.error("unknown format '" + f + "' (expected isa or bin)");
       return result;
     }
-  bool tensorCores = options.target.rfind("sm_", 0) == 0;
-  if (!runReport(s, *module, tensorCores, options.target == "sm_90a",
+  mlir::attn::GPUTargetFeatures features =
+      mlir::attn::gpuTargetFeatures(options.target);
+  if (!runReport(s, *module, features.tensorCores, features.warpgroupMma,
                  result.report))
     return result;
 

@@ -52,26 +52,32 @@ struct CompileOptions : public PassPipelineOptions<CompileOptions> {
 };
 } // namespace
 
+mlir::attn::GPUTargetFeatures mlir::attn::gpuTargetFeatures(StringRef target) {
+  GPUTargetFeatures f;
+  f.nvidia = target.starts_with("sm_");
+  unsigned sm = 0;
+  StringRef digits = target.drop_front(3);
+  f.tensorCores = f.nvidia && !digits.consumeInteger(10, sm) && sm >= 80;
+  f.warpgroupMma = f.tensorCores && sm == 90 && digits == "a";
+  return f;
+}
+
 LogicalResult mlir::attn::buildCompilePipeline(OpPassManager &pm,
                                                StringRef target,
                                                StringRef output,
                                                ArrayRef<std::string> formats,
                                                const GPUCompileOptions &extra) {
-  bool nvidia = target.starts_with("sm_");
+  GPUTargetFeatures features = gpuTargetFeatures(target);
+  bool nvidia = features.nvidia;
   if (!nvidia && !target.starts_with("gfx"))
     return failure();
   // The fused path works on the canonical (absorbed) form.
   AttnAbsorbLatentOptions absorb;
   absorb.policy = AbsorbPolicy::Always;
   pm.addPass(createAttnAbsorbLatent(absorb));
-  // Tensor cores where the target has mma.sync (sm_80 and newer).
-  unsigned sm = 0;
-  StringRef digits = target.drop_front(3);
   AttnToFlashOptions flash = extra.schedule;
-  flash.tensorCores = nvidia && !digits.consumeInteger(10, sm) && sm >= 80;
-  // wgmma needs the architecture-specific sm_90a.
-  flash.warpgroupMma =
-      flash.tensorCores && sm == 90 && digits == "a" && !extra.noWgmma;
+  flash.tensorCores = features.tensorCores;
+  flash.warpgroupMma = features.warpgroupMma && !extra.noWgmma;
   pm.addPass(createAttnToFlash(flash));
   if (nvidia) {
     GpuNVVMAttachTargetOptions attach;

@@ -139,29 +139,23 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out) {
       return s;
     if (Status s = art->device_->loadModule(image, mod->module_); !s)
       return Status::error(file + ": " + s.message);
-    if (Status s = art->device_->getFunction(mod->module_, mod->fwd_.name,
-                                             mod->fwdFn_);
-        !s)
-      return s;
-    if (Status s = art->device_->allowDynamicShared(
-            mod->fwdFn_, mod->fwd_.dynamicSharedBytes);
-        !s)
-      return Status::error(mod->name_ + ": " + s.message);
-    if (mod->op_ == "attention")
-      if (Status s = art->device_->getFunction(mod->module_, "combine",
-                                               mod->combineFn_);
-          !s)
+    // A kernel of the module, allowed the dynamic workgroup memory it needs.
+    auto loadKernel = [&](const KernelSpec &k, void *&fn) -> Status {
+      if (Status s = art->device_->getFunction(mod->module_, k.name, fn); !s)
         return s;
-    if (!mod->combineRows_.name.empty()) {
-      if (Status s = art->device_->getFunction(mod->module_, "combine_rows",
-                                               mod->combineRowsFn_);
-          !s)
-        return s;
-      if (Status s = art->device_->allowDynamicShared(
-              mod->combineRowsFn_, mod->combineRows_.dynamicSharedBytes);
+      if (Status s = art->device_->allowDynamicShared(fn, k.dynamicSharedBytes);
           !s)
         return Status::error(mod->name_ + ": " + s.message);
-    }
+      return Status::success();
+    };
+    if (Status s = loadKernel(mod->fwd_, mod->fwdFn_); !s)
+      return s;
+    if (mod->op_ == "attention")
+      if (Status s = loadKernel(mod->combine_, mod->combineFn_); !s)
+        return s;
+    if (!mod->combineRows_.name.empty())
+      if (Status s = loadKernel(mod->combineRows_, mod->combineRowsFn_); !s)
+        return s;
     art->modules_.push_back(std::move(mod));
   }
   out = std::move(art);
@@ -223,20 +217,16 @@ bool KernelModule::combinesRows(int64_t B, int64_t Tq, int64_t S) const {
     return true;
   if (S > combineRowsMaxSplits())
     return false;
+  int64_t rows = info_["combine_rows"].i64();
+  int64_t blocks = info_["num_out_heads"].i64() * Tq * ((B + rows - 1) / rows);
   // The tensor-core kernel reads each head's weights once per 64 rows and
   // multiplies on tensor cores; it wins while its blocks cover half the
   // SMs (measured: MLA-128 B=16, 128 blocks, 109 -> 95 us; MTLA B=128, 64
   // blocks, 321 -> 288; but MLA-16 B=16, 16 blocks, 76 -> 99).
-  if (info_.has("combine_rows_mma") && info_["combine_rows_mma"].boolean()) {
-    int64_t rows = info_["combine_rows"].i64();
-    int64_t blocks =
-        info_["num_out_heads"].i64() * Tq * ((B + rows - 1) / rows);
+  if (info_.has("combine_rows_mma") && info_["combine_rows_mma"].boolean())
     return 2 * blocks >= int64_t(device_->multiprocessors());
-  }
   // Several rows per block divide the weight traffic by the rows but also
   // the blocks: worth it while the fewer blocks still fill a wave.
-  int64_t rows = info_["combine_rows"].i64();
-  int64_t blocks = info_["num_out_heads"].i64() * Tq * ((B + rows - 1) / rows);
   int64_t wave = int64_t(device_->multiprocessors()) *
                  device_->occupancy(combineRowsFn_, int(combineRows_.threads),
                                     0);

@@ -22,6 +22,13 @@ struct GPUCompileOptions {
   bool noWgmma = false;
 };
 
+/// What the fused kernels may use on `target`: mma.sync tensor cores
+/// (NVIDIA sm_80 and newer) and wgmma (the architecture-specific sm_90a).
+struct GPUTargetFeatures {
+  bool nvidia = false, tensorCores = false, warpgroupMma = false;
+};
+GPUTargetFeatures gpuTargetFeatures(StringRef target);
+
 /// attn to fused GPU kernels for `target` (sm_80, sm_90a, gfx90a, gfx942),
 /// written with their manifest into `output`. Fails on an unknown target.
 LogicalResult buildCompilePipeline(OpPassManager &pm, StringRef target,

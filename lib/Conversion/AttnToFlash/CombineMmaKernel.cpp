@@ -52,14 +52,9 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   Value out = entry.getArgument(a++), B = entry.getArgument(a++),
         Tq = entry.getArgument(a++), S = entry.getArgument(a++);
 
-  auto space = gpu::AddressSpaceAttr::get(
-      ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
-  Value smem = gpu::DynamicSharedMemoryOp::create(
-      b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                         MemRefLayoutAttrInterface(), space));
+  Value smem = k.dynamicWorkgroupMemory();
   auto view = [&](int64_t offset, int64_t n, Type elem) {
-    auto type = MemRefType::get({n}, elem, MemRefLayoutAttrInterface(), space);
-    return memref::ViewOp::create(b, type, smem, k.idx(offset), ValueRange{});
+    return k.workgroupView(smem, k.idx(offset), n, elem);
   };
   Value as = view(lay.merged, R * lay.mergedPitch, p.storage);
   Value ws = view(lay.weights, DV * lay.weightPitch, p.storage);
@@ -108,14 +103,18 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
         return k.maxf(m, ml(s, 0));
       });
       M = k.finiteMax(M);
+      // exp(m_s - M) stored while summing, then scaled by 1 / sum.
+      auto at = [&](Value s) { return k.add(k.mul(tid, k.idx(MS)), s); };
       Value total = k.reduce(k.idx(0), S, k.f(0.0), [&](Value s, Value acc) {
-        return k.fma(k.exp(k.subf(ml(s, 0), M)), ml(s, 1), acc);
+        Value e = k.exp(k.subf(ml(s, 0), M));
+        k.store(e, split, at(s));
+        return k.fma(e, ml(s, 1), acc);
       });
       Value inv = k.select(k.fgt(total, k.f(0.0)), k.divf(k.f(1.0), total),
                            k.f(0.0));
       k.loop(k.idx(0), S, one, [&](Value s) {
-        k.store(k.mulf(k.exp(k.subf(ml(s, 0), M)), inv), split,
-                k.add(k.mul(tid, k.idx(MS)), s));
+        k.store(k.mulf(memref::LoadOp::create(b, split, at(s)), inv), split,
+                at(s));
       });
     });
   });

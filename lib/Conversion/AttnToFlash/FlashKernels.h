@@ -71,8 +71,8 @@ gpu::GPUFuncOp buildMmaRegisterKernel(OpBuilder &b, Location loc,
                                       const FlashPlan &plan, StringRef name);
 
 /// The warpgroup form (plan.warpgroup, sm_90a): same arguments and outputs;
-/// one warpgroup per block runs both products on wgmma with operands in
-/// workgroup memory (core matrices, no swizzle).
+/// one or two warpgroups per 64-row block run both products on wgmma with
+/// operands in workgroup memory (cache tiles in the 128-byte swizzle).
 gpu::GPUFuncOp buildMmaWarpgroupKernel(OpBuilder &b, Location loc,
                                        const FlashPlan &plan, StringRef name);
 
@@ -86,7 +86,8 @@ gpu::GPUFuncOp buildCombineKernel(OpBuilder &b, Location loc,
                                   const FlashPlan &plan, StringRef name,
                                   int64_t rows = 1);
 /// combine_rows on tensor cores (plan.combinesOnTensorCores()): the same
-/// arguments as the combine kernel for latent_up, kCombineMmaRows batch rows
+/// arguments as the combine kernel (latent_up or key_reuse_post),
+/// kCombineMmaRows batch rows
 /// per block (grid: output heads, tokens, ceildiv(B, rows)), at most
 /// kCombineMmaSplits splits, plan.combineMmaLayout().total bytes of dynamic
 /// workgroup memory.

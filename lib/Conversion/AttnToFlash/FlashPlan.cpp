@@ -138,9 +138,8 @@ bool FlashPlan::combinesOnTensorCores() const {
   int64_t colGroups = threads / 128; // warps beyond 4 split the columns
   bool matrix = epilogue == ValueEpilogue::LatentUp ||
                 epilogue == ValueEpilogue::KeyReusePost;
-  return mma && matrix && threads % 128 == 0 &&
-         valueWidth % 16 == 0 && colGroups >= 1 &&
-         outWidth % (16 * colGroups) == 0 &&
+  return mma && matrix && colGroups >= 1 && threads % 128 == 0 &&
+         valueWidth % 16 == 0 && outWidth % (16 * colGroups) == 0 &&
          combineMmaLayout().total <= 227 * 1024;
 }
 
@@ -355,12 +354,11 @@ static std::optional<FlashPlan> planRegisterMma(FlashPlan p, int64_t rows,
 /// The warpgroup form (MmaWarpgroupKernel.cpp, sm_90a) for groups of 16
 /// query rows or more, padded to the 64-row warpgroup tile, with values one
 /// or two warpgroups' accumulators hold (64 x 256 f32 each: 128 a thread).
-/// Padded rows cost tensor-core work only, well under the wgmma ridge;
-/// measured faster than mma.sync from 16 rows up (MLA-16 B=16 75.8 ->
-/// 69.2 us, MQA 35.6 -> 34.2, MTLA B=128 328 -> 284; docs/performance.md). wgmma reads
-/// the cache tile once per warpgroup from workgroup memory, where mma.sync
-/// reads it once per warp: the register form of GLA spends as much time on
-/// workgroup-memory reads as on DRAM (docs/performance.md, step 29).
+/// wgmma reads each cache tile once per warpgroup from workgroup memory,
+/// where mma.sync reads it once per warp (GLA's register form spent as long
+/// on those reads as on DRAM; docs/performance.md step 29). Padded rows
+/// cost tensor-core work only, well under the wgmma ridge: measured faster
+/// than mma.sync from 16 rows up, not below (steps 34 and 36).
 static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
                                                  const FlashOptions &o) {
   if (!o.warpgroupMma || !takeMma(p) || p.valueWidth > 512 ||

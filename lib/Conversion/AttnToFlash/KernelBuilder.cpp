@@ -28,6 +28,21 @@ Value KernelBuilder::laneReduce(Value v, int64_t lanes, bool max) {
   return v;
 }
 
+Value KernelBuilder::dynamicWorkgroupMemory() {
+  auto space = gpu::AddressSpaceAttr::get(
+      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+  return gpu::DynamicSharedMemoryOp::create(
+      b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                         MemRefLayoutAttrInterface(), space));
+}
+
+Value KernelBuilder::workgroupView(Value bytes, Value offset, int64_t n,
+                                   Type elem) {
+  auto space = cast<MemRefType>(bytes.getType()).getMemorySpace();
+  auto type = MemRefType::get({n}, elem, MemRefLayoutAttrInterface(), space);
+  return memref::ViewOp::create(b, type, bytes, offset, ValueRange{});
+}
+
 Value KernelBuilder::loadIndex(Value memref, Value i) {
   Value v = memref::LoadOp::create(b, memref, i);
   return arith::IndexCastOp::create(b, b.getIndexType(), v);

@@ -100,6 +100,10 @@ public:
   /// if (cond) body()
   void ifThen(Value cond, function_ref<void()> body);
   void barrier() { gpu::BarrierOp::create(b); }
+  /// The kernel's dynamic workgroup memory, as bytes (its size is given at
+  /// launch), and a view of `n` elements of `elem` at byte `offset` of it.
+  Value dynamicWorkgroupMemory();
+  Value workgroupView(Value bytes, Value offset, int64_t n, Type elem);
 };
 
 /// A dynamically sized 1-D memref of `elem`: the kernels' tensor arguments.

@@ -112,11 +112,7 @@ MmaLane::MmaLane(KernelBuilder &k, Value tid) {
 MmaStaging::MmaStaging(KernelBuilder &k, ForwardFrame &f, const FlashPlan &p)
     : lay(p.mmaLayout()), k(k), f(f), p(p) {
   ImplicitLocOpBuilder &b = k.b;
-  auto space = gpu::AddressSpaceAttr::get(
-      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
-  smem = gpu::DynamicSharedMemoryOp::create(
-      b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                         MemRefLayoutAttrInterface(), space));
+  smem = k.dynamicWorkgroupMemory();
   chunk = 16 / (cast<FloatType>(p.storage).getWidth() / 8);
   if (p.warpgroup) {
     // The 128-byte swizzle repeats every 1024 bytes of workgroup address:
@@ -134,10 +130,8 @@ MmaStaging::MmaStaging(KernelBuilder &k, ForwardFrame &f, const FlashPlan &p)
 }
 
 Value MmaStaging::view(int64_t offset, int64_t n, Type elem) {
-  auto space = cast<MemRefType>(smem.getType()).getMemorySpace();
-  auto type = MemRefType::get({n}, elem, MemRefLayoutAttrInterface(), space);
   Value at = shift ? k.add(shift, k.idx(offset)) : k.idx(offset);
-  return memref::ViewOp::create(k.b, type, smem, at, ValueRange{});
+  return k.workgroupView(smem, at, n, elem);
 }
 
 void MmaStaging::copy(Value src, Value srcAt, Value dst, Value dstAt,
@@ -197,10 +191,9 @@ std::pair<Value, Value> MmaStaging::chunkAt(Value i, int64_t per,
     Value r = offset(k.div(i, k.idx(per)));
     return {r, k.mul(k.rem(i, k.idx(per)), k.idx(chunk))};
   }
-  // Eight consecutive copies fill one 128-byte line of a row (a warp reads
-  // whole lines of 4 rows: half lines doubled the L2 requests, measured),
-  // then the next rows; the line's 8 copies land in 8 core matrices, so a
-  // warp's stores fall in 4 bank groups.
+  // Eight consecutive copies fill one 128-byte line of a row, then the next
+  // rows: a warp reads whole lines of 4 rows, one L2 request each (the
+  // swizzled tiles also store each line as one line of workgroup memory).
   Value line = k.div(i, k.idx(8));
   Value r = k.rem(line, k.idx(rows));
   Value c = k.add(k.mul(k.div(line, k.idx(rows)), k.idx(8)),

@@ -35,7 +35,7 @@ using namespace mlir::attn;
 
 namespace {
 /// wgmma over accumulators held as f32 SSA values, operands described by
-/// 64-bit matrix descriptors (no swizzle).
+/// 64-bit matrix descriptors.
 struct Warpgroup {
   ImplicitLocOpBuilder &b;
   NVVM::WGMMATypes elem;
@@ -82,9 +82,11 @@ struct Warpgroup {
     return out;
   }
   void fence() { NVVM::WgmmaFenceAlignedOp::create(b); }
-  void commitAndWait() {
-    NVVM::WgmmaGroupSyncAlignedOp::create(b);
-    NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+  /// Closes the wgmma group issued since the last commit.
+  void commit() { NVVM::WgmmaGroupSyncAlignedOp::create(b); }
+  /// Waits until at most `pending` committed groups are in flight.
+  void wait(int64_t pending) {
+    NVVM::WgmmaWaitGroupSyncOp::create(b, pending);
   }
   /// Orders this thread's generic-proxy writes of workgroup memory
   /// (cp.async, stores) before wgmma's async-proxy reads.
@@ -135,9 +137,11 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
   auto addr = [&](int64_t byteOffset) {
     return arith::AddIOp::create(b, base, wg.i64(byteOffset - lay.q));
   };
-  auto slotBytes = [&](Value slot, int64_t pitch) {
-    return arith::IndexCastOp::create(b, i64,
-                                      k.mul(slot, k.idx(N * pitch * eb)));
+  // Byte address of the tile in `slot` of the buffer at `offset`.
+  auto tileAddr = [&](int64_t offset, Value slot, int64_t pitch) {
+    return arith::AddIOp::create(
+        b, addr(offset),
+        arith::IndexCastOp::create(b, i64, k.mul(slot, k.idx(N * pitch * eb))));
   };
   // Core matrices of a buffer with `pitch` columns sit 128 bytes apart
   // along the columns and 8 x pitch elements apart down the rows.
@@ -173,8 +177,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
   // Scores of the tile in `slot`: one wgmma chain over the key view's
   // 16-column steps, issued and committed, not waited for.
   auto issueScores = [&](Value slot) {
-    Value kTile =
-        arith::AddIOp::create(b, addr(lay.k), slotBytes(slot, lay.kPitch));
+    Value kTile = tileAddr(lay.k, slot, lay.kPitch);
     // This warpgroup's rows of the tile, 128 bytes each.
     Value kRows = arith::AddIOp::create(
         b, kTile, asI64(k.mul(keyRow0, k.idx(128))));
@@ -191,17 +194,13 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
           true);
       s = wg.mma(qDesc, kDesc, s, /*zero=*/ks == 0, /*transB=*/false);
     }
-    NVVM::WgmmaGroupSyncAlignedOp::create(b);
+    wg.commit();
     return s;
   };
   // O += P V for the tile in `slot`, issued and committed.
   auto issueValues = [&](Value slot, ArrayRef<Value> o) {
-    Value kTile =
-        arith::AddIOp::create(b, addr(lay.k), slotBytes(slot, lay.kPitch));
-    Value vTile =
-        p.separate() ? arith::AddIOp::create(b, addr(lay.v),
-                                             slotBytes(slot, lay.vPitch))
-                     : kTile;
+    Value vTile = p.separate() ? tileAddr(lay.v, slot, lay.vPitch)
+                               : tileAddr(lay.k, slot, lay.kPitch);
     // This warpgroup's value columns: whole 64-column blocks.
     Value vCols = arith::AddIOp::create(
         b, vTile, asI64(k.mul(k.div(valueCol0, k.idx(64)), k.idx(N * 128))));
@@ -218,7 +217,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
           N * 128, 1024, true);
       out = wg.mma(pDesc, vDesc, out, /*zero=*/false, /*transB=*/true);
     }
-    NVVM::WgmmaGroupSyncAlignedOp::create(b);
+    wg.commit();
     return out;
   };
 
@@ -250,7 +249,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     handOff();
     wg.fence();
     SmallVector<Value> s0 = issueScores(k.idx(0));
-    NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+    wg.wait(0);
     init.append(s0.begin(), s0.end());
   }
   SmallVector<Value> state = k.loop(
@@ -265,7 +264,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
           fillAhead(j0, t);
           wg.fence();
           s = issueScores(slot);
-          NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+          wg.wait(0);
         }
         // Online softmax on the accumulators (base 2).
         SmallVector<Value> out(in.begin(), in.begin() + nO + 4);
@@ -321,7 +320,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
           alphas.push_back(alpha);
         }
         // Tile t - 1's P V is done: its outputs, P and slot are free.
-        NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+        wg.wait(0);
         // Rescale the outputs only where some row of the warp grew.
         SmallVector<Value> rescaled = rescaleIfAnyGrew(
             k, grew, ArrayRef<Value>(out).take_front(nO),
@@ -356,7 +355,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
           wg.fence();
           SmallVector<Value> o =
               issueValues(slot, ArrayRef<Value>(out).take_front(nO));
-          NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+          wg.wait(0);
           std::copy(o.begin(), o.end(), out.begin());
           return out;
         }
@@ -368,12 +367,12 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
             issueScores(k.rem(k.add(t, k.idx(1)), k.idx(ST)));
         SmallVector<Value> o =
             issueValues(slot, ArrayRef<Value>(out).take_front(nO));
-        NVVM::WgmmaWaitGroupSyncOp::create(b, 1); // the scores only
+        wg.wait(1); // the scores only
         std::copy(o.begin(), o.end(), out.begin());
         out.append(next.begin(), next.end());
         return out;
       });
-  NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+  wg.wait(0);
   stage.wait(0);
 
   // Each row's sum: this lane's share, its quad's, then with two

@@ -53,7 +53,7 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
       // variant, and its roofline time at B = 16, L = 8192 on an H100.
       FlashOptions options;
       options.tensorCores = tensorCores;
-      options.warpgroupMma = tensorCores && warpgroupMma;
+      options.warpgroupMma = warpgroupMma; // taken with tensor cores only
       FailureOr<FlashPlan> plan =
           FlashPlan::get(op, /*forAnalysis=*/true, options);
       if (failed(plan)) {
