@@ -159,8 +159,12 @@ def torch_attention(info, t, i=0):
 def bench_variant(art, name, B, L, copy_gbs, peers):
     mod = art.module(f"{name}_decode_attn0")
     info = mod.info
-    if COMBINE != "auto" and (COMBINE == "row" or int(info.get("combine_rows", 0)) > 1):
-        mod.set_combine(COMBINE)
+    if COMBINE != "auto":
+        try:
+            mod.set_combine(COMBINE)
+        except RuntimeError:
+            pass  # the module has no such kernel: the runtime's choice
+
     shapes = shapes_of(info, B, L)
     cache_bytes = sum(math.prod(shapes[n]) * 2 for n in mod.inputs if n in CACHE)
     copies = max(1, math.ceil(200e6 / cache_bytes))  # rotate past the 50 MB L2
@@ -275,8 +279,9 @@ def main():
                     help="comma-separated variant:B:L to run instead of the plan, e.g. gqa:16:8192")
     ap.add_argument("--splits", type=int, default=0,
                     help="fix the split count (0: the runtime's choice)")
-    ap.add_argument("--combine", default="auto", choices=["auto", "row", "rows"],
-                    help="fix the combine kernel: one batch row per block, or several (where a module has it)")
+    ap.add_argument("--combine", default="auto", choices=["auto", "row", "rows", "wide"],
+                    help="fix the combine kernel: one batch row per block, the same on more threads, "
+                         "or several rows (where a module has it)")
     ap.add_argument("--eager", action="store_true",
                     help="time eager calls only (no CUDA-graph replays)")
     ap.add_argument("--flex", action="store_true",

@@ -32,6 +32,16 @@ for dir in "$ROOT"/gpu-artifacts/$TARGET/*-${DTYPES:-*}/; do
       total=$((total+1)); "$RUN" "$dir" --module "$fn" $args --combine rows --iters 2 || fail=$((fail+1))
     done
   done
+  # The one-row combine on the plan's threads and on more (combine_wide),
+  # forced where a decode module has both: auto takes the wide one at these
+  # few blocks. S = 100 and 37: groups of threads in use and a last one short.
+  for fn in $(python3 -c "import json,sys; [print(m['module']) for m in json.load(open(sys.argv[1]))['modules'] if any(k['name'] == 'combine_wide' for k in m['kernels']) and 'decode' in m['module']]" "$dir/manifest.json"); do
+    for args in "--batch 3 --tokens 1 --cache 77 --mixed-lengths --combine row" \
+                "--batch 1 --tokens 1 --cache 3000 --splits 100 --combine row" \
+                "--batch 2 --tokens 2 --cache 5000 --splits 37 --combine wide"; do
+      total=$((total+1)); "$RUN" "$dir" --module "$fn" $args --iters 2 || fail=$((fail+1))
+    done
+  done
   # Prefill: causal over the prompt itself, and a chunk at the end of a cache.
   if [ $big = 1 ]; then sizes="1 37"; else sizes="1 37 130"; fi
   for fn in $(grep -o '"module": "[a-z0-9_]*prefill_attn[0-9]*"' "$dir/manifest.json" | cut -d'"' -f4); do

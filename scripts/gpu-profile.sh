@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # On the GPU machine: Nsight Compute profile of our forward kernel ("fwd")
 # at benchmark shapes, e.g. scripts/gpu-profile.sh mla:16:4096,mqa:16:8192.
-# One profiled launch per shape (after warm-up); speed of light, warp
+# KERNEL=combine profiles the combine kernel instead. One profiled launch per shape (after warm-up); speed of light, warp
 # stalls, occupancy, pipe and memory utilisation.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +13,7 @@ cmake --build "$BUILD" >/dev/null
 IFS=, read -ra list <<<"$SHAPES"
 for s in "${list[@]}"; do
   echo "=== $s"
-  ncu -k fwd --launch-skip 3 --launch-count 1 \
+  ncu -k "${KERNEL:-fwd}" --launch-skip 3 --launch-count 1 \
     --section SpeedOfLight --section WarpStateStats --section Occupancy \
     --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
     --section LaunchStats \

@@ -121,6 +121,7 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out) {
       const std::string &kn = ks[k]["name"].str();
       (kn == "combine"        ? mod->combine_
        : kn == "combine_rows" ? mod->combineRows_
+       : kn == "combine_wide" ? mod->combineWide_
                               : mod->fwd_) = kernelSpec(ks[k]);
     }
     for (const TensorSpec &t : mod->fwd_.tensors)
@@ -155,6 +156,9 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out) {
         return s;
     if (!mod->combineRows_.name.empty())
       if (Status s = loadKernel(mod->combineRows_, mod->combineRowsFn_); !s)
+        return s;
+    if (!mod->combineWide_.name.empty())
+      if (Status s = loadKernel(mod->combineWide_, mod->combineWideFn_); !s)
         return s;
     art->modules_.push_back(std::move(mod));
   }
@@ -200,6 +204,9 @@ Status KernelModule::setCombine(Combine c) {
   if (c == Combine::Rows && !combineRowsFn_)
     return Status::error(name_ + ": no combine_rows kernel (the variant has "
                                  "no epilogue mat-vec it could share)");
+  if (c == Combine::Wide && !combineWideFn_)
+    return Status::error(name_ + ": no combine_wide kernel (the one-row "
+                                 "combine has as many threads already)");
   combineChoice_ = c;
   return Status::success();
 }
@@ -231,6 +238,19 @@ bool KernelModule::combinesRows(int64_t B, int64_t Tq, int64_t S) const {
                  device_->occupancy(combineRowsFn_, int(combineRows_.threads),
                                     0);
   return blocks >= wave;
+}
+
+bool KernelModule::combinesWide(int64_t B, int64_t Tq) const {
+  if (!combineWideFn_ || combineChoice_ == Combine::PerRow)
+    return false;
+  if (combineChoice_ == Combine::Wide)
+    return true;
+  // Fewer one-row blocks than SMs: each runs alone on its SM, so more
+  // threads are free parallelism for its merge (MLA-16 B=1, 16 blocks: 27.5
+  // -> 11.4 us). With more blocks the narrow kernel issues less redundant
+  // work per row (MFA-KR B=64, 4096 blocks: 43 vs 84 us).
+  return info_["num_out_heads"].i64() * Tq * B <
+         int64_t(device_->multiprocessors());
 }
 
 Status KernelModule::launch(const KernelSpec &k, void *fn,
@@ -336,6 +356,9 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
     return launch(combineRows_, combineRowsFn_, grid, named, sizes, stream);
   }
   int64_t combineGrid[3] = {info_["num_out_heads"].i64(), Tq, B};
+  if (combinesWide(B, Tq))
+    return launch(combineWide_, combineWideFn_, combineGrid, named, sizes,
+                  stream);
   return launch(combine_, combineFn_, combineGrid, named, sizes, stream);
 }
 

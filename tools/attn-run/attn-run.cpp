@@ -1,7 +1,7 @@
 //===- attn-run.cpp - run, check and time an attn artifact ----------------===//
 //
 // attn-run DIR [--module NAME] [--batch B] [--tokens T] [--cache L]
-//              [--mixed-lengths] [--splits S] [--combine auto|row|rows]
+//              [--mixed-lengths] [--splits S] [--combine auto|row|rows|wide]
 //              [--iters N] [--seed N]
 //
 // Loads an artifact written by `attn-opt --attn-compile`, fills every input
@@ -35,7 +35,7 @@ struct Options {
   std::fprintf(stderr,
                "attn-run: %s\nusage: attn-run DIR [--module NAME] [--batch B] "
                "[--tokens T] [--cache L] [--mixed-lengths] [--splits S] "
-               "[--combine auto|row|rows] [--iters N] [--seed N]\n",
+               "[--combine auto|row|rows|wide] [--iters N] [--seed N]\n",
                msg);
   std::exit(2);
 }
@@ -76,8 +76,11 @@ Options parse(int argc, char **argv) {
         o.combine = C::PerRow;
       else if (v == "rows")
         o.combine = C::Rows;
+      else if (v == "wide")
+        o.combine = C::Wide;
       else
-        usage(("--combine takes auto, row or rows, got '" + v + "'").c_str());
+        usage(("--combine takes auto, row, rows or wide, got '" + v + "'")
+                  .c_str());
     } else if (a == "--iters")
       o.iters = number();
     else if (a == "--seed")
@@ -317,7 +320,10 @@ int runModule(rt::Device *dev, rt::KernelModule &m, const Options &o) {
   std::printf("%-24s B=%-4lld Tq=%-4lld L=%-6lld S=%-3lld %-4s %-5s "
               "err=%.2e tol=%.0e %s  %9.2f us  %8.1f GB/s\n",
               m.name().c_str(), (long long)B, (long long)Tq, (long long)L,
-              (long long)S, m.combinesRows(B, Tq, S) ? "rows" : "row",
+              (long long)S,
+              m.combinesRows(B, Tq, S)  ? "rows"
+              : m.combinesWide(B, Tq)   ? "wide"
+                                        : "row",
               dtype.c_str(), rel, tol,
               ok ? "PASS" : (finite ? "FAIL" : "FAIL(non-finite)"), ms * 1e3,
               ms > 0 ? cacheBytes / (ms * 1e-3) / 1e9 : 0.0);

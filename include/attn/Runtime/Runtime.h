@@ -77,14 +77,19 @@ public:
   /// The split count `run` picks for these sizes.
   int64_t chooseSplits(int64_t B, int64_t Tq, int64_t L) const;
 
-  /// Which combine kernel `run` launches: one block per batch row, or
-  /// combine_rows (several batch rows per block sharing each load of the
-  /// epilogue's weights, where the manifest has it). Auto picks by size.
-  enum class Combine { Auto, PerRow, Rows };
-  /// Fixes the choice (tests, benchmarks); Rows needs combine_rows.
+  /// Which combine kernel `run` launches: one block per batch row
+  /// (PerRow), the same on more threads (Wide: combine_wide, where the
+  /// manifest has it), or combine_rows (several batch rows per block
+  /// sharing each load of the epilogue's weights, where the manifest has
+  /// it). Auto picks by size.
+  enum class Combine { Auto, PerRow, Rows, Wide };
+  /// Fixes the choice (tests, benchmarks); Rows needs combine_rows, Wide
+  /// combine_wide.
   Status setCombine(Combine c);
   /// Whether `run` launches combine_rows for these sizes and S splits.
   bool combinesRows(int64_t B, int64_t Tq, int64_t S) const;
+  /// Whether `run` launches combine_wide (when not combine_rows).
+  bool combinesWide(int64_t B, int64_t Tq) const;
   /// The most splits combine_rows merges (the tensor-core kind: 16).
   int64_t combineRowsMaxSplits() const;
 
@@ -99,12 +104,12 @@ private:
                 std::map<std::string, void *> &named,
                 const std::map<std::string, int64_t> &sizes, void *stream);
   std::string op_, name_, function_;
-  KernelSpec fwd_, combine_, combineRows_;
+  KernelSpec fwd_, combine_, combineRows_, combineWide_;
   Combine combineChoice_ = Combine::Auto;
   std::vector<TensorSpec> inputs_;
   Device *device_ = nullptr;
   void *module_ = nullptr, *fwdFn_ = nullptr, *combineFn_ = nullptr,
-       *combineRowsFn_ = nullptr;
+       *combineRowsFn_ = nullptr, *combineWideFn_ = nullptr;
   void *workspace_ = nullptr;
   size_t workspaceBytes_ = 0;
 };

@@ -33,7 +33,8 @@ int attn_module_run(attn_artifact *a, int module, void *const *buffers,
                     int64_t splits, void *stream, char *err, size_t err_len);
 /* Which combine kernel attn_module_run launches: 0 chosen by size, 1 one
    batch row per block, 2 several (combine_rows; an error where the module
-   has none). */
+   has none), 3 one batch row per block on more threads (combine_wide; an
+   error where the module has none). */
 int attn_module_set_combine(attn_artifact *a, int module, int mode, char *err,
                             size_t err_len);
 

@@ -50,11 +50,15 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
         buildStreamingForwardKernel(inner, op.getLoc(), *plan, "fwd");
       else
         buildForwardKernel(inner, op.getLoc(), *plan, "fwd");
-      buildCombineKernel(inner, op.getLoc(), *plan, "combine");
+      buildCombineKernel(inner, op.getLoc(), *plan, "combine", 1,
+                         plan->threads);
+      if (int64_t wide = plan->combineWideThreads())
+        buildCombineKernel(inner, op.getLoc(), *plan, "combine_wide", 1, wide);
       if (plan->combinesOnTensorCores())
         buildCombineMmaKernel(inner, op.getLoc(), *plan, "combine_rows");
       else if (int64_t rows = plan->combineRows())
-        buildCombineKernel(inner, op.getLoc(), *plan, "combine_rows", rows);
+        buildCombineKernel(inner, op.getLoc(), *plan, "combine_rows", rows,
+                           plan->threads);
       gpuModule->setAttr("attn.manifest",
                          buildManifestEntry(op, *plan, name, base));
     }

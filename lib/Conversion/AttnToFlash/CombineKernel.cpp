@@ -21,16 +21,19 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-// Loads in flight per thread that the merge and the mat-vec aim for.
+// Loads in flight per thread that the merge and the mat-vec aim for (in
+// the merge, 4-byte registers: with 16-byte loads 8 splits of one vector
+// took 80 registers at MFA-KR, 6 blocks per SM instead of 10).
 static constexpr int64_t kLoadsInFlight = 16;
 
 gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
                                               const FlashPlan &p,
-                                              StringRef name, int64_t BB) {
+                                              StringRef name, int64_t BB,
+                                              int64_t NT) {
   assert((BB == 1 || BB == p.combineRows()) && "no combine over these rows");
   MLIRContext *ctx = ob.getContext();
   Type idxT = ob.getIndexType();
-  const int64_t DV = p.valueWidth, DO = p.outWidth, NT = p.threads;
+  const int64_t DV = p.valueWidth, DO = p.outWidth;
   const int64_t MS = FlashPlan::kMaxSplits;
   auto flat = flatMemRef;
   SmallVector<Type> args = {flat(ob.getF32Type()), flat(ob.getF32Type())};
@@ -46,7 +49,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
     break;
   }
   args.append({flat(p.storage), idxT, idxT, idxT});
-  FlashPlan::CombineBuffers buffers = p.combineBuffers(BB);
+  FlashPlan::CombineBuffers buffers = p.combineBuffers(BB, NT);
   SmallVector<Type> wg = {workgroupBuffer(ctx, buffers.merged),
                           workgroupBuffer(ctx, buffers.weights)};
   if (buffers.partials)
@@ -91,57 +94,83 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
     return k.add(k.mul(k.add(k.mul(bIdx, Tq), t), Hout), i);
   };
 
-  // The merge: thread tid owns elements tid + j NT of the block's rows x DV
-  // values and takes U splits per step, its loads independent. The first
-  // step's partial outputs are loaded before the split weights (clamped to
-  // the last split, masked below), so their L2 latency overlaps that of the
-  // (max, sum) loads.
+  // The merge: the block's BB x DV values in vectors of W (one 16-byte
+  // load of a partial output each; the runtime's workspace starts with the
+  // partial outputs, DV values a row, so W-aligned columns are aligned).
+  // Where the block has more threads than vectors, up to G groups of threads
+  // take every GS-th split of the same vectors, GS = min(G, ceil(S / U))
+  // groups in use, and add their sums through workgroup memory; otherwise
+  // thread tid owns vectors tid + j NT. U splits per step, their loads
+  // independent, the splits past S weighted 0. The first step's loads are
+  // issued before the split weights, so their L2 latency overlaps that of
+  // the (max, sum) loads.
+  const FlashPlan::CombineMerge mg = p.combineMerge(BB, NT);
+  const int64_t W = mg.width, V = mg.vectors, G = mg.groups;
+  const int64_t J = llvm::divideCeil(V, NT);
+  const int64_t U = std::clamp<int64_t>(kLoadsInFlight / (J * W), 1, 8);
   Value lastSplit = k.sub(S, one);
-  const int64_t total = BB * DV, J = llvm::divideCeil(total, NT);
-  const int64_t U = std::clamp<int64_t>(kLoadsInFlight / J, 1, 8);
-  const bool whole = total % NT == 0;
-  SmallVector<Value> elems, rowOf, colOf, batch;
+  Value GS = one, group = zero, active;
+  if (G > 1) {
+    GS = k.min(k.idx(G), k.div(k.add(S, k.idx(U - 1)), k.idx(U)));
+    // Threads of the groups not in use start past every split.
+    active = k.lt(tid, k.mul(GS, k.idx(V)));
+    group = k.select(active, k.div(tid, k.idx(V)), S);
+  }
+  SmallVector<Value> vecOf, rowOf, colOf, batch;
   for (int64_t j = 0; j < J; ++j) {
-    Value f = k.add(tid, k.idx(j * NT));
-    elems.push_back(f);
-    Value fc = whole ? f : k.min(f, k.idx(total - 1));
-    rowOf.push_back(BB == 1 ? zero : k.div(fc, k.idx(DV)));
-    colOf.push_back(BB == 1 ? fc : k.rem(fc, k.idx(DV)));
+    Value v = G > 1 ? k.rem(tid, k.idx(V)) : k.add(tid, k.idx(j * NT));
+    vecOf.push_back(v);
+    Value vc = V % NT == 0 || G > 1 ? v : k.min(v, k.idx(V - 1));
+    rowOf.push_back(BB == 1 ? zero : k.div(vc, k.idx(DV / W)));
+    colOf.push_back(k.mul(BB == 1 ? vc : k.rem(vc, k.idx(DV / W)), k.idx(W)));
     batch.push_back(batchOf(rowOf[j]));
   }
-  auto loadParts = [&](Value s0, int64_t n, bool clamp) {
+  Type accT = W == 1 ? Type(k.f32()) : VectorType::get({W}, k.f32());
+  auto loadParts = [&](Value s0, int64_t n) {
     SmallVector<Value> v;
     for (int64_t u = 0; u < n; ++u) {
-      Value s = k.add(s0, k.idx(u));
-      if (clamp)
-        s = k.min(s, lastSplit);
-      for (int64_t j = 0; j < J; ++j)
-        v.push_back(memref::LoadOp::create(
-            b, oPart, k.add(k.mul(base(s, batch[j]), k.idx(DV)), colOf[j])));
+      Value s = k.min(k.add(s0, k.mul(k.idx(u), GS)), lastSplit);
+      for (int64_t j = 0; j < J; ++j) {
+        Value at = k.add(k.mul(base(s, batch[j]), k.idx(DV)), colOf[j]);
+        v.push_back(W == 1 ? memref::LoadOp::create(b, oPart, at).getResult()
+                           : vector::LoadOp::create(b, accT, oPart, ValueRange{at},
+                                                  /*nontemporal=*/false,
+                                                  llvm::MaybeAlign(4 * W))
+                                 .getResult());
+      }
     }
     return v;
   };
-  // acc[j] += weight(s) * v for the n splits from s0 (those past S skipped
-  // where `masked`).
-  auto accumulate = [&](Value s0, int64_t n, ArrayRef<Value> v, ValueRange in,
-                        bool masked) {
+  // acc[j] += weight(s) * v for the n splits s0, s0 + GS, ... (0 past S).
+  auto accumulate = [&](Value s0, int64_t n, ArrayRef<Value> v,
+                        ValueRange in) {
     SmallVector<Value> acc(in);
     for (int64_t u = 0; u < n; ++u) {
-      Value s = k.add(s0, k.idx(u));
+      Value s = k.add(s0, k.mul(k.idx(u), GS));
       Value w;
       for (int64_t j = 0; j < J; ++j) {
-        // One row: one weight per split for all of the thread's elements.
+        // One row: one weight per split for all of the thread's vectors.
         if (BB > 1 || j == 0)
-          w = memref::LoadOp::create(b, weights,
-                                     k.add(k.mul(rowOf[j], k.idx(MS)), s));
-        Value next = k.fma(w, v[u * J + j], acc[j]);
-        acc[j] = masked ? k.select(k.lt(s, S), next, acc[j]) : next;
+          w = k.select(k.lt(s, S),
+                       memref::LoadOp::create(
+                           b, weights,
+                           k.add(k.mul(rowOf[j], k.idx(MS)), k.min(s, lastSplit))),
+                       k.f(0.0));
+        Value wv = W == 1 ? w : vector::BroadcastOp::create(b, accT, w);
+        acc[j] = W == 1 ? k.fma(w, v[u * J + j], acc[j])
+                        : vector::FMAOp::create(b, wv, v[u * J + j], acc[j])
+                              .getResult();
       }
     }
     return acc;
   };
-  SmallVector<Value> first = loadParts(zero, U, /*clamp=*/true);
-  SmallVector<Value> init(J, k.f(0.0));
+  SmallVector<Value> first = loadParts(group, U);
+  Value accZero =
+      W == 1 ? k.f(0.0)
+             : arith::ConstantOp::create(
+                   b, accT, DenseElementsAttr::get(cast<VectorType>(accT), 0.0f))
+                   .getResult();
+  SmallVector<Value> init(J, accZero);
 
   // Split weights exp(m_s - M) / sum of each row: lane j of a warp holds
   // splits j, j + 32, ... (S <= kMaxSplits), so the warp finds M and the
@@ -186,23 +215,43 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   }
   k.barrier();
 
-  SmallVector<Value> merged = accumulate(zero, U, first, init, true);
-  Value SU = k.mul(k.div(S, k.idx(U)), k.idx(U));
-  merged = k.loop(k.idx(U), SU, k.idx(U), merged,
+  SmallVector<Value> merged = accumulate(group, U, first, init);
+  Value step = k.mul(GS, k.idx(U));
+  merged = k.loop(k.add(group, step), S, step, merged,
                   [&](Value s0, ValueRange in) {
-                    return accumulate(s0, U, loadParts(s0, U, false), in,
-                                      false);
+                    return accumulate(s0, U, loadParts(s0, U), in);
                   });
-  merged = k.loop(k.max(SU, k.idx(U)), S, one, merged,
-                  [&](Value s, ValueRange in) {
-                    return accumulate(s, 1, loadParts(s, 1, false), in, false);
-                  });
-  for (int64_t j = 0; j < J; ++j) {
-    if (whole)
-      k.store(merged[j], obar, elems[j]);
+  auto storeVec = [&](Value v, Value at) {
+    if (W == 1)
+      k.store(v, obar, at);
     else
-      k.ifThen(k.lt(elems[j], k.idx(total)),
-               [&] { k.store(merged[j], obar, elems[j]); });
+      vector::StoreOp::create(b, v, obar, ValueRange{at}, /*nontemporal=*/false,
+                              llvm::MaybeAlign(4 * W));
+  };
+  if (G > 1) {
+    // Each group's sums, then thread e adds element e of every group.
+    k.ifThen(active, [&] {
+      storeVec(merged[0], k.add(k.mul(group, k.idx(BB * DV)),
+                                k.mul(vecOf[0], k.idx(W))));
+    });
+    k.barrier();
+    k.loop(tid, k.idx(BB * DV), k.idx(NT), [&](Value e) {
+      Value sum = k.reduce(one, GS, memref::LoadOp::create(b, obar, e),
+                           [&](Value g, Value acc) {
+                             return k.addf(acc, memref::LoadOp::create(
+                                                    b, obar,
+                                                    k.add(e, k.mul(g, k.idx(BB * DV)))));
+                           });
+      k.store(sum, obar, e);
+    });
+  } else {
+    for (int64_t j = 0; j < J; ++j) {
+      Value at = k.mul(vecOf[j], k.idx(W));
+      if (V % NT == 0)
+        storeVec(merged[j], at);
+      else
+        k.ifThen(k.lt(vecOf[j], k.idx(V)), [&] { storeVec(merged[j], at); });
+    }
   }
   k.barrier();
 
@@ -239,7 +288,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   // cGroups-th c, UC of them per step; the cGroups partial sums of an
   // output are added through workgroup memory (one row) or by shuffles
   // (several rows: the groups are adjacent lanes).
-  const int64_t VEC = p.combineVector();
+  const int64_t VEC = p.combineVector(NT);
   const int64_t cGroups = VEC ? NT / (DO / VEC) : 1;
   if (p.epilogue != ValueEpilogue::None && !VEC) {
     // One thread per output, eight independent loads per step.

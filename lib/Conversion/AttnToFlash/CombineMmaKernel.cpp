@@ -120,8 +120,9 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   });
   k.barrier();
 
-  // The merge: 4 adjacent values of one row per item, U items per step so
-  // their loads are in flight together; rounded to the storage type.
+  // The merge: 4 adjacent values of one row per item (one 16-byte load:
+  // the runtime's workspace starts with the partial outputs), U items per
+  // step so their loads are in flight together; rounded to the storage type.
   const int64_t quads = DV / 4, items = R * quads, U = 8;
   auto v4 = VectorType::get({4}, f32);
   auto s4 = VectorType::get({4}, p.storage);
@@ -142,7 +143,8 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
         Value bIdx = k.min(k.add(b0, rows[u]), k.sub(B, one));
         Value v = vector::LoadOp::create(
             b, v4, oPart,
-            ValueRange{k.add(k.mul(partRow(s, bIdx), k.idx(DV)), cols[u])});
+            ValueRange{k.add(k.mul(partRow(s, bIdx), k.idx(DV)), cols[u])},
+            /*nontemporal=*/false, llvm::MaybeAlign(16));
         Value w = memref::LoadOp::create(
             b, split, k.add(k.mul(rows[u], k.idx(MS)), s));
         w = k.select(valid[u], w, k.f(0.0));
@@ -216,7 +218,8 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
                 Value v = vector::LoadOp::create(
                     b, v2, oPart,
                     ValueRange{
-                        k.add(k.mul(partRow(s, bIdx), k.idx(DV)), col)});
+                        k.add(k.mul(partRow(s, bIdx), k.idx(DV)), col)},
+                    /*nontemporal=*/false, llvm::MaybeAlign(8));
                 Value w = memref::LoadOp::create(
                     b, split, k.add(k.mul(r, k.idx(MS)), s));
                 return {vector::FMAOp::create(

@@ -81,10 +81,11 @@ gpu::GPUFuncOp buildMmaWarpgroupKernel(OpBuilder &b, Location loc,
 /// the result (grid: output heads, tokens, ceildiv(B, rows)). Arguments:
 /// o_part, ml_part, the epilogue operands (up_v; gate, decoder; alpha,
 /// transform), out, then B, Tq, S. More than one row needs
-/// plan.combineRows().
+/// plan.combineRows(); `threads` is plan.threads or, for one row,
+/// plan.combineWideThreads() (combine_wide).
 gpu::GPUFuncOp buildCombineKernel(OpBuilder &b, Location loc,
                                   const FlashPlan &plan, StringRef name,
-                                  int64_t rows = 1);
+                                  int64_t rows, int64_t threads);
 /// combine_rows on tensor cores (plan.combinesOnTensorCores()): the same
 /// arguments as the combine kernel (latent_up or key_reuse_post),
 /// kCombineMmaRows batch rows

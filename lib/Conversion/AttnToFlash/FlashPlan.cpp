@@ -123,13 +123,12 @@ FlashPlan::MmaLayout FlashPlan::mmaLayout() const {
   return l;
 }
 
-int64_t FlashPlan::combineVector() const {
+int64_t FlashPlan::combineVector(int64_t nt) const {
   if (epilogue == ValueEpilogue::None)
     return 0;
   // The threads must tile the outputs in whole vectors.
   for (int64_t vec = 16 / int64_t(elementBytes()); vec >= 1; vec /= 2)
-    if (outWidth % vec == 0 && outWidth / vec <= threads &&
-        threads % (outWidth / vec) == 0)
+    if (outWidth % vec == 0 && outWidth / vec <= nt && nt % (outWidth / vec) == 0)
       return vec;
   return 0; // one thread per output instead
 }
@@ -158,7 +157,7 @@ FlashPlan::CombineMmaLayout FlashPlan::combineMmaLayout() const {
 int64_t FlashPlan::combineRows() const {
   if (combinesOnTensorCores())
     return kCombineMmaRows;
-  int64_t vec = combineVector();
+  int64_t vec = combineVector(threads);
   if (!vec)
     return 0;
   int64_t groups = threads / (outWidth / vec); // threads sharing a column

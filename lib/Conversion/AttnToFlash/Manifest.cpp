@@ -107,15 +107,15 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
 
   std::string rows = n(p.group) + "*Tq";
   auto kernel = [&](StringRef name, ArgList &args,
-                    ArrayRef<std::string> grid, int64_t shared,
-                    int64_t dynamicShared) {
+                    ArrayRef<std::string> grid, int64_t threads,
+                    int64_t shared, int64_t dynamicShared) {
     SmallVector<Attribute> g;
     for (const std::string &s : grid)
       g.push_back(str(s));
     return b.getDictionaryAttr(
         {b.getNamedAttr("name", str(name)),
          b.getNamedAttr("grid", b.getArrayAttr(g)),
-         b.getNamedAttr("block", b.getArrayAttr({i64(p.threads), i64(1),
+         b.getNamedAttr("block", b.getArrayAttr({i64(threads), i64(1),
                                                  i64(1)})),
          b.getNamedAttr("shared_bytes", i64(shared)),
          b.getNamedAttr("dynamic_shared_bytes", i64(dynamicShared)),
@@ -125,16 +125,21 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       kernel("fwd", fwd,
              {"ceildiv(" + rows + "," + n(p.rowsPerBlock) + ")",
               "B*" + n(p.kvHeads), "S"},
-             p.sharedBytes(), p.mma ? p.sharedBytes() : 0),
-      kernel("combine", comb, {n(p.outHeads), "Tq", "B"},
-             p.combineSharedBytes(), 0)};
+             p.threads, p.sharedBytes(), p.mma ? p.sharedBytes() : 0),
+      kernel("combine", comb, {n(p.outHeads), "Tq", "B"}, p.threads,
+             p.combineSharedBytes(1, p.threads), 0)};
+  if (int64_t wide = p.combineWideThreads())
+    kernels.push_back(kernel("combine_wide", comb, {n(p.outHeads), "Tq", "B"},
+                             wide, p.combineSharedBytes(1, wide), 0));
   if (int64_t rows = p.combineRows()) {
     int64_t dynamic =
         p.combinesOnTensorCores() ? p.combineMmaLayout().total : 0;
     kernels.push_back(kernel("combine_rows", comb,
                              {n(p.outHeads), "Tq",
                               "ceildiv(B," + n(rows) + ")"},
-                             dynamic ? dynamic : p.combineSharedBytes(rows),
+                             p.threads,
+                             dynamic ? dynamic
+                                     : p.combineSharedBytes(rows, p.threads),
                              dynamic));
   }
 

@@ -153,10 +153,34 @@ struct FlashPlan {
   /// workgroup memory); the runtime never launches more.
   static constexpr int64_t kMaxSplits = 128;
 
-  /// Outputs each combine thread's mat-vec step covers (one 16-byte load of
-  /// the epilogue weights per cached value element); 0 without a mat-vec or
-  /// where the threads cannot tile the outputs (one thread per output).
-  int64_t combineVector() const;
+  /// Threads of the one-row combine's wide form (combine_wide), which the
+  /// runtime launches where the one-row blocks are fewer than the SMs: a
+  /// block then merges a row's S splits alone (16 blocks at MLA-16, B = 1)
+  /// and the loads it has in flight set its time (docs/performance.md,
+  /// step 38). 0 where the plan's threads are as many (no wide form).
+  static constexpr int64_t kCombineWideThreads = 512;
+  int64_t combineWideThreads() const {
+    return threads < kCombineWideThreads ? kCombineWideThreads : 0;
+  }
+  /// Outputs each of `nt` combine threads' mat-vec step covers (one 16-byte
+  /// load of the epilogue weights per cached value element); 0 without a
+  /// mat-vec or where the threads cannot tile the outputs (one thread per
+  /// output).
+  int64_t combineVector(int64_t nt) const;
+  /// The merge of a combine over `rows` batch rows on `nt` threads: values
+  /// per load (4: one 16-byte load of a partial output), vectors in the
+  /// block, and up to `groups` groups of threads that take every group-th
+  /// split of the same vectors where the block has more threads than
+  /// vectors (at most 16: with 4 loads in flight each they take the 128
+  /// splits in two steps, and their sums are added serially).
+  struct CombineMerge {
+    int64_t width, vectors, groups;
+  };
+  CombineMerge combineMerge(int64_t rows, int64_t nt) const {
+    int64_t width = valueWidth % 4 == 0 ? 4 : 1;
+    int64_t vectors = rows * valueWidth / width;
+    return {width, vectors, std::clamp<int64_t>(nt / vectors, 1, 16)};
+  }
   /// Batch rows per block of the second combine kernel (combine_rows), 0
   /// where there is none: with an epilogue mat-vec, each load of a head's
   /// weights then serves this many batch rows instead of one. Needs the
@@ -179,18 +203,20 @@ struct FlashPlan {
   };
   CombineMmaLayout combineMmaLayout() const;
   /// The f32 workgroup buffers of the combine kernel over `rows` batch
-  /// rows: the merged values and one weight per split of each row, and for
+  /// rows on `nt` threads: the merged values (per group of threads) and one
+  /// weight per split of each row, and for
   /// one row the mat-vec's partial sums (0: none; several rows add them by
   /// shuffles).
   struct CombineBuffers {
     int64_t merged, weights, partials;
   };
-  CombineBuffers combineBuffers(int64_t rows = 1) const {
-    return {rows * valueWidth, rows * kMaxSplits,
-            rows == 1 ? std::max(combineVector() * threads, outWidth) : 0};
+  CombineBuffers combineBuffers(int64_t rows, int64_t nt) const {
+    return {combineMerge(rows, nt).groups * rows * valueWidth,
+            rows * kMaxSplits,
+            rows == 1 ? std::max(combineVector(nt) * nt, outWidth) : 0};
   }
-  int64_t combineSharedBytes(int64_t rows = 1) const {
-    CombineBuffers c = combineBuffers(rows);
+  int64_t combineSharedBytes(int64_t rows, int64_t nt) const {
+    CombineBuffers c = combineBuffers(rows, nt);
     return (c.merged + c.weights + c.partials) * 4;
   }
 
