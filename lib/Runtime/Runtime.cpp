@@ -227,11 +227,14 @@ bool KernelModule::combinesRows(int64_t B, int64_t Tq, int64_t S) const {
   int64_t rows = info_["combine_rows"].i64();
   int64_t blocks = info_["num_out_heads"].i64() * Tq * ((B + rows - 1) / rows);
   // The tensor-core kernel reads each head's weights once per 64 rows and
-  // multiplies on tensor cores; it wins while its blocks cover half the
-  // SMs (measured: MLA-128 B=16, 128 blocks, 109 -> 95 us; MTLA B=128, 64
-  // blocks, 321 -> 288; but MLA-16 B=16, 16 blocks, 76 -> 99).
+  // multiplies on tensor cores. It wins where its blocks' rows are filled
+  // (B >= 64: MTLA B=64, 32 blocks, 154 -> 132 us; MFA-KR B=64 152 -> 140;
+  // MLA-16 B=128 445 -> 424; MLA-16 B=64, 16 blocks, a tie) or its blocks
+  // cover half the SMs (MLA-128 B=16, 128 blocks of 16 rows: 109 -> 95);
+  // not with fewer blocks of fewer rows (MLA-16 B=16, 16 blocks: 76 -> 99;
+  // MFA-KR B=16, 64 blocks of 16 rows: 56 -> 75).
   if (info_.has("combine_rows_mma") && info_["combine_rows_mma"].boolean())
-    return 2 * blocks >= int64_t(device_->multiprocessors());
+    return B >= rows || 2 * blocks >= int64_t(device_->multiprocessors());
   // Several rows per block divide the weight traffic by the rows but also
   // the blocks: worth it while the fewer blocks still fill a wave.
   int64_t wave = int64_t(device_->multiprocessors()) *

@@ -204,34 +204,50 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
                           k.idx(DO));
       Value r = k.sub(bIdx, b0);
       auto v2 = VectorType::get({2}, f32);
-      for (int64_t nv = 0; nv < NV; ++nv) {
-        Value pair = vector::FromElementsOp::create(
-            b, v2, ValueRange{c[nv * 4 + 2 * h], c[nv * 4 + 2 * h + 1]});
-        Value col = k.add(colBase, k.add(k.idx(8 * nv), k.mul(ln.t4, k.idx(2))));
+      auto colOf = [&](int64_t nv) {
+        return k.add(colBase, k.add(k.idx(8 * nv), k.mul(ln.t4, k.idx(2))));
+      };
+      // Chunks of CH column pairs: the post-transform's merged values of a
+      // chunk come from one loop over the splits with CH loads in flight (a
+      // loop per pair waited out S L2 round trips per pair, 2 NV S a thread).
+      const int64_t CH = post ? std::min<int64_t>(8, NV) : NV;
+      for (int64_t n0 = 0; n0 < NV; n0 += CH) {
+        int64_t n1 = std::min(NV, n0 + CH);
+        SmallVector<Value> merged;
         if (post) {
-          // merged + alpha * sum, with merged in f32 from the splits.
-          Value merged = k.loop(
-              k.idx(0), S, one,
-              ValueRange{arith::ConstantOp::create(
-                  b, v2, DenseElementsAttr::get(v2, 0.0f))},
+          Value zero2 = arith::ConstantOp::create(
+              b, v2, DenseElementsAttr::get(v2, 0.0f));
+          merged = k.loop(
+              k.idx(0), S, one, SmallVector<Value>(n1 - n0, zero2),
               [&](Value s, ValueRange in) -> SmallVector<Value> {
-                Value v = vector::LoadOp::create(
-                    b, v2, oPart,
-                    ValueRange{
-                        k.add(k.mul(partRow(s, bIdx), k.idx(DV)), col)},
-                    /*nontemporal=*/false, llvm::MaybeAlign(8));
                 Value w = memref::LoadOp::create(
                     b, split, k.add(k.mul(r, k.idx(MS)), s));
-                return {vector::FMAOp::create(
-                    b, vector::BroadcastOp::create(b, v2, w), v, in[0])};
-              })[0];
-          Value a16 = vector::LoadOp::create(
-              b, VectorType::get({2}, p.storage), alpha, ValueRange{col});
-          Value al = arith::ExtFOp::create(b, v2, a16);
-          pair = vector::FMAOp::create(b, al, pair, merged);
+                Value wv = vector::BroadcastOp::create(b, v2, w);
+                Value at = k.mul(partRow(s, bIdx), k.idx(DV));
+                SmallVector<Value> vs, next;
+                for (int64_t nv = n0; nv < n1; ++nv)
+                  vs.push_back(vector::LoadOp::create(
+                      b, v2, oPart, ValueRange{k.add(at, colOf(nv))},
+                      /*nontemporal=*/false, llvm::MaybeAlign(8)));
+                for (int64_t i = 0; i < n1 - n0; ++i)
+                  next.push_back(vector::FMAOp::create(b, wv, vs[i], in[i]));
+                return next;
+              });
         }
-        vector::StoreOp::create(b, arith::TruncFOp::create(b, pairType, pair),
-                                out, ValueRange{k.add(rowAt, col)});
+        for (int64_t nv = n0; nv < n1; ++nv) {
+          Value pair = vector::FromElementsOp::create(
+              b, v2, ValueRange{c[nv * 4 + 2 * h], c[nv * 4 + 2 * h + 1]});
+          Value col = colOf(nv);
+          if (post) {
+            // merged + alpha * sum, with merged in f32 from the splits.
+            Value a16 = vector::LoadOp::create(
+                b, VectorType::get({2}, p.storage), alpha, ValueRange{col});
+            Value al = arith::ExtFOp::create(b, v2, a16);
+            pair = vector::FMAOp::create(b, al, pair, merged[nv - n0]);
+          }
+          vector::StoreOp::create(b, arith::TruncFOp::create(b, pairType, pair),
+                                  out, ValueRange{k.add(rowAt, col)});
+        }
       }
     });
   }
