@@ -133,12 +133,18 @@ int64_t FlashPlan::combineVector(int64_t nt) const {
   return 0; // one thread per output instead
 }
 
+int64_t FlashPlan::combineMmaThreads() const {
+  // Warps beyond 4 split the output columns, in whole pairs of n8 tiles.
+  for (int64_t nt = kCombineMmaThreads; nt > 128; nt /= 2)
+    if (outWidth % (16 * (nt / 128)) == 0)
+      return nt;
+  return 128;
+}
+
 bool FlashPlan::combinesOnTensorCores() const {
-  int64_t colGroups = threads / 128; // warps beyond 4 split the columns
   bool matrix = epilogue == ValueEpilogue::LatentUp ||
                 epilogue == ValueEpilogue::KeyReusePost;
-  return mma && matrix && colGroups >= 1 && threads % 128 == 0 &&
-         valueWidth % 16 == 0 && outWidth % (16 * colGroups) == 0 &&
+  return mma && matrix && valueWidth % 16 == 0 && outWidth % 16 == 0 &&
          combineMmaLayout().total <= 227 * 1024;
 }
 

@@ -137,7 +137,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
     kernels.push_back(kernel("combine_rows", comb,
                              {n(p.outHeads), "Tq",
                               "ceildiv(B," + n(rows) + ")"},
-                             p.threads,
+                             dynamic ? p.combineMmaThreads() : p.threads,
                              dynamic ? dynamic
                                      : p.combineSharedBytes(rows, p.threads),
                              dynamic));

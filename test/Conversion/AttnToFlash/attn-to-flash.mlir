@@ -121,20 +121,20 @@ func.func @mtla_step(%cache: tensor<?x64x1x16xf32>, %c: tensor<?x1x1x16xf32>, %l
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
 // The one-row kernel on 512 threads (the runtime's choice where its blocks
 // are fewer than the SMs) for the 16 vectors of 4 values of its row
-// (16-byte loads): min(16, ceil(S / 8)) groups of 16 threads take every
-// group-th split, 8 a step, then add their sums through workgroup memory.
+// (16-byte loads): min(16, ceil(S / 4)) groups of 16 threads take every
+// group-th split, 4 a step, then add their sums through workgroup memory.
 // CHECK: gpu.func @combine_wide(%[[P1:[a-z0-9]+]]: memref<?xf32>,
 // CHECK-SAME: %[[S1:[a-z0-9]+]]: index) workgroup(%[[SUMS:[a-z0-9]+]] : memref<1024xf32, #gpu.address_space<workgroup>>
 // CHECK-SAME: known_block_size = array<i32: 512, 1, 1>
-// CHECK: %[[UP:.+]] = arith.addi %[[S1]], %c7
-// CHECK: %[[CEIL:.+]] = arith.divui %[[UP]], %c8
+// CHECK: %[[UP:.+]] = arith.addi %[[S1]], %c3
+// CHECK: %[[CEIL:.+]] = arith.divui %[[UP]], %c4
 // CHECK: %[[GS:.+]] = arith.minsi %c16, %[[CEIL]]
 // CHECK: %[[USED:.+]] = arith.muli %[[GS]], %c16
 // CHECK: %[[ACTIVE:.+]] = arith.cmpi slt, %thread_id_x, %[[USED]]
-// CHECK-COUNT-8: vector.load %[[P1]][%{{.+}}] {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// CHECK-COUNT-4: vector.load %[[P1]][%{{.+}}] {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
 // CHECK: gpu.barrier
 // CHECK: scf.for
-// CHECK-COUNT-8: vector.load %[[P1]]
+// CHECK-COUNT-4: vector.load %[[P1]]
 // CHECK: scf.if %[[ACTIVE]]
 // CHECK: vector.store %{{.+}}, %[[SUMS]]
 // CHECK: gpu.barrier

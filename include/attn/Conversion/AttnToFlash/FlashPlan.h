@@ -195,6 +195,13 @@ struct FlashPlan {
   /// at most kCombineMmaSplits splits.
   bool combinesOnTensorCores() const;
   static constexpr int64_t kCombineMmaRows = 64, kCombineMmaSplits = 16;
+  /// Its threads: 4 warps of 16 rows times up to 2 groups of output
+  /// columns. One block of 4 warps per SM left it latency-bound (MFA-KR
+  /// B=128: 6% occupancy, 9% of issue slots, long-scoreboard stalls); 8
+  /// warps took MFA-KR B=64 from 141 to 133 us, 16 warps to 131 but GLA
+  /// B=128 from 256 to 262 (docs/performance.md step 40).
+  static constexpr int64_t kCombineMmaThreads = 256;
+  int64_t combineMmaThreads() const;
   /// Its dynamic workgroup memory: the merged rows (storage type), the
   /// head's up-projection (padded rows), the rows' split weights (f32).
   struct CombineMmaLayout {
