@@ -164,7 +164,6 @@ def bench_variant(art, name, B, L, copy_gbs, peers):
             mod.set_combine(COMBINE)
         except RuntimeError:
             pass  # the module has no such kernel: the runtime's choice
-
     shapes = shapes_of(info, B, L)
     cache_bytes = sum(math.prod(shapes[n]) * 2 for n in mod.inputs if n in CACHE)
     copies = max(1, math.ceil(200e6 / cache_bytes))  # rotate past the 50 MB L2

@@ -4,8 +4,6 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET=${1:-sm_90a}; shift || true
-BUILD=${ATTN_RT_BUILD:-/tmp/attn-rt}
-cmake -S "$ROOT/lib/Runtime" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$BUILD" >/dev/null
+source "$ROOT/scripts/gpu-runtime.sh"
 PYTHONUNBUFFERED=1 python3 "$ROOT/bench/bench_decode.py" --artifacts "$ROOT/gpu-artifacts/$TARGET" \
   --runtime "$BUILD/lib/libattn_runtime.so" "$@"

@@ -7,9 +7,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET=${1:?label}; SHAPES=${2:?variant:B:L[,...]}
-BUILD=${ATTN_RT_BUILD:-/tmp/attn-rt}
-cmake -S "$ROOT/lib/Runtime" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$BUILD" >/dev/null
+source "$ROOT/scripts/gpu-runtime.sh"
 IFS=, read -ra list <<<"$SHAPES"
 for s in "${list[@]}"; do
   echo "=== $s"

@@ -6,9 +6,7 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET=${1:-sm_90a}
-BUILD=${ATTN_RT_BUILD:-/tmp/attn-rt}
-cmake -S "$ROOT/lib/Runtime" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null &&
-  cmake --build "$BUILD" >/dev/null || { echo "runtime build failed"; exit 1; }
+source "$ROOT/scripts/gpu-runtime.sh" || { echo "runtime build failed"; exit 1; }
 RUN="$BUILD/bin/attn-run"
 fail=0; total=0
 for dir in "$ROOT"/gpu-artifacts/$TARGET/*-${DTYPES:-*}/; do

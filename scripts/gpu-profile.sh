@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
 # On the GPU machine: Nsight Compute profile of our forward kernel ("fwd")
-# at benchmark shapes, e.g. scripts/gpu-profile.sh mla:16:4096,mqa:16:8192.
-# KERNEL=combine profiles the combine kernel instead. One profiled launch per shape (after warm-up); speed of light, warp
-# stalls, occupancy, pipe and memory utilisation.
+# at benchmark shapes, e.g. scripts/gpu-profile.sh mla:16:4096,mqa:16:8192;
+# KERNEL=combine (or combine_rows, combine_wide) profiles that kernel
+# instead. One profiled launch per shape (after warm-up); speed of light,
+# warp stalls, occupancy, pipe and memory utilisation.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHAPES=${1:?variant:B:L[,...]}
 TARGET=${2:-sm_90a}
-BUILD=${ATTN_RT_BUILD:-/tmp/attn-rt}
-cmake -S "$ROOT/lib/Runtime" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$BUILD" >/dev/null
+source "$ROOT/scripts/gpu-runtime.sh"
 IFS=, read -ra list <<<"$SHAPES"
 for s in "${list[@]}"; do
   echo "=== $s"
