@@ -77,7 +77,8 @@ size_t TensorSpec::elementBytes() const {
   return 2; // bf16, f16
 }
 
-Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out) {
+Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out,
+                      Device *device) {
   std::string text, error;
   if (Status s = readFile(dir + "/manifest.json", text); !s)
     return s;
@@ -93,7 +94,9 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out) {
   for (size_t i = 0; i < mods.size(); ++i) {
     const Json &m = mods[i];
     if (!art->device_) {
-      if (Status s = Device::get(m["vendor"].str(), art->device_); !s)
+      if (device)
+        art->device_ = device;
+      else if (Status s = Device::get(m["vendor"].str(), art->device_); !s)
         return s;
       // sm_90a code runs only on sm_90; sm_80 code (PTX) on sm_80 and newer.
       std::string arch = art->device_->arch();
@@ -218,7 +221,8 @@ int64_t KernelModule::combineRowsMaxSplits() const {
 }
 
 bool KernelModule::combinesRows(int64_t B, int64_t Tq, int64_t S) const {
-  if (!combineRowsFn_ || combineChoice_ == Combine::PerRow)
+  if (!combineRowsFn_ || combineChoice_ == Combine::PerRow ||
+      combineChoice_ == Combine::Wide)
     return false;
   if (combineChoice_ == Combine::Rows)
     return true;

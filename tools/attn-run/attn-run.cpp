@@ -2,21 +2,28 @@
 //
 // attn-run DIR [--module NAME] [--batch B] [--tokens T] [--cache L]
 //              [--mixed-lengths] [--splits S] [--combine auto|row|rows|wide]
-//              [--iters N] [--seed N]
+//              [--iters N] [--seed N] [--dry-run SMS]
 //
 // Loads an artifact written by `attn-opt --attn-compile`, fills every input
 // with random values (rounded to the storage type), poisons the output,
 // runs the kernels, compares every element with a float64 reference and
 // times the launches with events. No MLIR: builds with the runtime alone.
+// --dry-run SMS prints the launches the runtime makes for these sizes on a
+// GPU of SMS multiprocessors (split count, combine kernel, grids) and runs
+// nothing: no GPU or driver needed.
 //
 //===----------------------------------------------------------------------===//
+#include "DryRunDevice.h"
 #include "Reference.h"
+#include "attn/Runtime/Json.h"
 #include "attn/Runtime/Runtime.h"
 
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 
 using namespace attn;
@@ -26,6 +33,7 @@ namespace {
 struct Options {
   std::string dir, module;
   int64_t batch = 2, tokens = 1, cache = 257, splits = 0, iters = 20;
+  int64_t dryRun = 0; // multiprocessors of the stand-in GPU; 0: run
   rt::KernelModule::Combine combine = rt::KernelModule::Combine::Auto;
   bool mixed = false;
   unsigned seed = 1;
@@ -35,7 +43,8 @@ struct Options {
   std::fprintf(stderr,
                "attn-run: %s\nusage: attn-run DIR [--module NAME] [--batch B] "
                "[--tokens T] [--cache L] [--mixed-lengths] [--splits S] "
-               "[--combine auto|row|rows|wide] [--iters N] [--seed N]\n",
+               "[--combine auto|row|rows|wide] [--iters N] [--seed N] "
+               "[--dry-run SMS]\n",
                msg);
   std::exit(2);
 }
@@ -83,6 +92,11 @@ Options parse(int argc, char **argv) {
                   .c_str());
     } else if (a == "--iters")
       o.iters = number();
+    else if (a == "--dry-run") {
+      o.dryRun = number();
+      if (o.dryRun < 1)
+        usage("--dry-run takes the multiprocessors of the GPU to plan for");
+    }
     else if (a == "--seed")
       o.seed = unsigned(number());
     else if (a == "--mixed-lengths")
@@ -265,12 +279,45 @@ int runCacheUpdate(rt::Device *dev, rt::KernelModule &m, const Options &o) {
   return ok ? 0 : 1;
 }
 
+/// --dry-run: the module's launches for these sizes, one line each.
+int planModule(run::DryRunDevice &dev, rt::KernelModule &m, const Options &o,
+               int64_t L) {
+  const int64_t B = o.batch, Tq = o.tokens;
+  int64_t S = 1;
+  if (m.op() == "attention") {
+    S = o.splits ? o.splits : m.chooseSplits(B, Tq, L);
+    if (Status s = m.setCombine(o.combine); !s) {
+      std::fprintf(stderr, "attn-run: %s\n", s.message.c_str());
+      return 1;
+    }
+  }
+  dev.launches.clear();
+  std::vector<void *> buffers(m.inputs().size(), nullptr);
+  for (void *&p : buffers)
+    dev.alloc(1, p); // stand-ins: launches only record their arguments
+  if (Status s = m.run(buffers, B, Tq, L, o.splits); !s) {
+    std::fprintf(stderr, "attn-run: %s\n", s.message.c_str()); // names m
+    return 1;
+  }
+  std::printf("%s B=%lld Tq=%lld L=%lld S=%lld\n", m.name().c_str(),
+              (long long)B, (long long)Tq, (long long)L, (long long)S);
+  for (const run::DryRunDevice::Launch &l : dev.launches)
+    std::printf("  %-12s grid %lld %lld %lld  block %lld  dynamic shared %lld\n",
+                l.kernel.c_str(), (long long)l.grid[0], (long long)l.grid[1],
+                (long long)l.grid[2], (long long)l.block[0],
+                (long long)l.sharedBytes);
+  return 0;
+}
+
 int runModule(rt::Device *dev, rt::KernelModule &m, const Options &o) {
+  const int64_t L = m.info()["mask"].str() == "stride_aware_causal"
+                        ? o.tokens
+                        : o.cache;
+  if (o.dryRun)
+    return planModule(*static_cast<run::DryRunDevice *>(dev), m, o, L);
   if (m.op() == "cache_update")
     return runCacheUpdate(dev, m, o);
   const int64_t B = o.batch, Tq = o.tokens;
-  const int64_t L = m.info()["mask"].str() == "stride_aware_causal" ? Tq
-                                                                    : o.cache;
   std::mt19937 rng(o.seed);
   std::uniform_real_distribution<double> uni(-1.0, 1.0);
   run::Tensors host;
@@ -329,20 +376,37 @@ int runModule(rt::Device *dev, rt::KernelModule &m, const Options &o) {
               ms > 0 ? cacheBytes / (ms * 1e-3) / 1e9 : 0.0);
   return ok ? 0 : 1;
 }
+
+/// The manifest's target ("sm_90a"), for the dry run's stand-in GPU; empty
+/// where the manifest cannot be read (Artifact::open then says why).
+std::string manifestTarget(const std::string &dir) {
+  std::ifstream in(dir + "/manifest.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  rt::Json m;
+  std::string error;
+  return rt::Json::parse(text.str(), m, error) ? m["target"].str()
+                                               : std::string();
+}
 } // namespace
 
 int main(int argc, char **argv) {
   Options o = parse(argc, argv);
+  std::unique_ptr<run::DryRunDevice> stand;
+  if (o.dryRun)
+    stand = std::make_unique<run::DryRunDevice>(manifestTarget(o.dir),
+                                                int(o.dryRun));
   std::unique_ptr<rt::Artifact> art;
-  if (Status s = rt::Artifact::open(o.dir, art); !s) {
+  if (Status s = rt::Artifact::open(o.dir, art, stand.get()); !s) {
     std::fprintf(stderr, "attn-run: %s\n", s.message.c_str());
     return 1;
   }
-  rt::Device *dev = nullptr;
-  rt::Device::get(art->modules().empty()
-                      ? "nvidia"
-                      : art->modules()[0]->info()["vendor"].str(),
-                  dev);
+  rt::Device *dev = stand.get();
+  if (!dev)
+    rt::Device::get(art->modules().empty()
+                        ? "nvidia"
+                        : art->modules()[0]->info()["vendor"].str(),
+                    dev);
   int failures = 0, ran = 0;
   for (auto &m : art->modules()) {
     if (!o.module.empty() && m->name() != o.module && m->function() != o.module)

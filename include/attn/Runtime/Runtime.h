@@ -117,7 +117,10 @@ private:
 /// A directory written by attn-compile.
 class Artifact {
 public:
-  static Status open(const std::string &dir, std::unique_ptr<Artifact> &out);
+  /// Loads the artifact in `dir` onto `device`, by default the driver of
+  /// the manifest's vendor (Device::get); a dry run passes a stand-in.
+  static Status open(const std::string &dir, std::unique_ptr<Artifact> &out,
+                     Device *device = nullptr);
   ~Artifact();
   const std::string &target() const { return target_; }
   std::vector<std::unique_ptr<KernelModule>> &modules() { return modules_; }

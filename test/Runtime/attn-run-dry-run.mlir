@@ -1,0 +1,53 @@
+// attn-run --dry-run prints the launches the runtime makes on a stand-in
+// GPU (132 multiprocessors, an H100's workgroup memory) without running
+// anything: the split count, which combine kernel, grids and blocks. Here
+// MLA with 16 heads (bench/variants/mla16.mlir) at issue 5's shapes.
+//
+// RUN: rm -rf %t && attn-opt %s --attn-compile="target=sm_90a output=%t formats=isa" -o /dev/null
+// RUN: attn-run %t --dry-run 132 --batch 1 --cache 32768 | FileCheck %s --check-prefix=B1
+// RUN: attn-run %t --dry-run 132 --batch 16 --cache 8192 | FileCheck %s --check-prefix=B16
+// RUN: attn-run %t --dry-run 132 --batch 64 --cache 8192 | FileCheck %s --check-prefix=B64
+// RUN: attn-run %t --dry-run 132 --batch 64 --cache 8192 --combine wide | FileCheck %s --check-prefix=WIDE
+// RUN: attn-run %t --dry-run 132 --batch 1 --cache 32768 --combine row | FileCheck %s --check-prefix=ROW
+// RUN: not attn-run %t --dry-run 132 --batch 64 --cache 8192 --splits 17 --combine rows 2>&1 | FileCheck %s --check-prefix=MANY
+// RUN: not attn-run %t --dry-run 0 2>&1 | FileCheck %s --check-prefix=SMS
+
+// One sequence: 128 splits fill the SMs (one block each: the forward's
+// 226 KiB of workgroup memory), and the 16 one-row combine blocks, fewer
+// than the SMs, run on 512 threads.
+// B1: mla16_decode_attn0 B=1 Tq=1 L=32768 S=128
+// B1-NEXT: fwd          grid 1 1 128  block 256  dynamic shared 231424
+// B1-NEXT: combine_wide grid 16 1 1  block 512  dynamic shared 0
+
+// 16 sequences: 8 splits; 256 one-row blocks on the plan's threads (64-row
+// tensor-core blocks would hold 16 rows each).
+// B16: mla16_decode_attn0 B=16 Tq=1 L=8192 S=8
+// B16-NEXT: fwd          grid 1 16 8  block 256
+// B16-NEXT: combine      grid 16 1 16  block 256  dynamic shared 0
+
+// 64 sequences fill the tensor-core combine's 64-row blocks.
+// B64: mla16_decode_attn0 B=64 Tq=1 L=8192 S=2
+// B64-NEXT: fwd          grid 1 64 2  block 256
+// B64-NEXT: combine_rows grid 16 1 1  block 256  dynamic shared 209920
+
+// Forced choices.
+// WIDE: combine_wide grid 16 1 64  block 512
+// ROW: combine      grid 16 1 1  block 256
+// MANY: attn-run: mla16_decode_attn0: combine_rows merges at most 16 splits, 17 requested
+// SMS: attn-run: --dry-run takes the multiprocessors of the GPU to plan for
+
+#mla16 = #attn.variant<kv_form = latent, num_q_heads = 16, num_kv_heads = 1,
+                       qk_head_dim = 192, v_head_dim = 128, latent_dim = 512,
+                       rope = #attn.rope<placement = decoupled_shared_key, dim = 64>,
+                       softmax_scale = 0.07216878364870322,
+                       latent_norm = rms, value_epilogue = latent_up>
+
+func.func @mla16_decode(%q: tensor<?x1x16x576xbf16>, %c: tensor<?x?x1x512xbf16>,
+                        %kr: tensor<?x?x64xbf16>, %uv: tensor<16x512x128xbf16>,
+                        %valid: tensor<?xi32>) -> tensor<?x1x16x128xbf16> {
+  %o = attn.attention #mla16 query(%q : tensor<?x1x16x576xbf16>)
+         rows(%c : tensor<?x?x1x512xbf16>) rope_keys(%kr : tensor<?x?x64xbf16>)
+         up_v(%uv : tensor<16x512x128xbf16>) seq_lens(%valid : tensor<?xi32>)
+         absorbed -> tensor<?x1x16x128xbf16>
+  return %o : tensor<?x1x16x128xbf16>
+}

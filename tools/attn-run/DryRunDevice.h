@@ -1,0 +1,97 @@
+//===- DryRunDevice.h - a stand-in GPU that records launches ----*- C++ -*-===//
+//
+// attn-run --dry-run N loads an artifact onto this device instead of the
+// driver: it has N multiprocessors and the artifact's architecture, runs
+// nothing, and records every kernel launch, so the runtime's choices (split
+// count, which combine kernel, grids) can be printed and tested without a
+// GPU. Occupancy is limited by threads (2048 per multiprocessor) and
+// dynamic workgroup memory (an H100's 228 KiB), not by registers.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_TOOLS_ATTN_RUN_DRYRUNDEVICE_H
+#define ATTN_TOOLS_ATTN_RUN_DRYRUNDEVICE_H
+
+#include "attn/Runtime/Runtime.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <functional>
+#include <list>
+#include <string>
+#include <vector>
+
+namespace attn::run {
+
+class DryRunDevice final : public rt::Device {
+public:
+  struct Launch {
+    std::string kernel;
+    int64_t grid[3], block[3], sharedBytes;
+  };
+  /// `target` as in the manifest ("sm_90a", "gfx942").
+  DryRunDevice(const std::string &target, int multiprocessors)
+      : arch_(!target.empty() && target.back() == 'a'
+                  ? target.substr(0, target.size() - 1)
+                  : target),
+        sms_(multiprocessors) {}
+  ~DryRunDevice() override {
+    for (void *p : buffers_)
+      std::free(p);
+  }
+  std::vector<Launch> launches;
+
+  std::string arch() const override { return arch_; }
+  int multiprocessors() const override { return sms_; }
+  int occupancy(void *, int threads, int64_t dynamicShared) override {
+    int byThreads = threads > 0 ? 2048 / threads : 1;
+    int byShared = int(kSharedPerSM / (dynamicShared + kSharedPerBlock));
+    return std::max(1, std::min(byThreads, byShared));
+  }
+  rt::Status allowDynamicShared(void *, int64_t) override { return ok(); }
+  rt::Status loadModule(const std::string &, void *&module) override {
+    module = this;
+    return ok();
+  }
+  rt::Status getFunction(void *, const std::string &name, void *&fn) override {
+    names_.push_back(name);
+    fn = &names_.back();
+    return ok();
+  }
+  rt::Status launch(void *fn, const int64_t grid[3], const int64_t block[3],
+                    int64_t sharedBytes, void *, void **) override {
+    launches.push_back({*static_cast<std::string *>(fn),
+                        {grid[0], grid[1], grid[2]},
+                        {block[0], block[1], block[2]},
+                        sharedBytes});
+    return ok();
+  }
+  // Buffers are real host memory, one byte each: nothing reads them.
+  rt::Status alloc(size_t, void *&ptr) override {
+    ptr = std::malloc(1);
+    buffers_.push_back(ptr);
+    return ok();
+  }
+  rt::Status free(void *) override { return ok(); }
+  rt::Status copyToDevice(void *, const void *, size_t) override { return ok(); }
+  rt::Status copyToHost(void *, const void *, size_t) override { return ok(); }
+  rt::Status synchronize() override { return ok(); }
+  rt::Status time(const std::function<rt::Status()> &body, int,
+                  float &ms) override {
+    ms = 0;
+    return body();
+  }
+
+private:
+  // Workgroup memory of an H100 multiprocessor, and what each block
+  // reserves of it.
+  static constexpr int64_t kSharedPerSM = 228 * 1024, kSharedPerBlock = 1024;
+  static rt::Status ok() { return rt::Status::success(); }
+  std::string arch_;
+  int sms_;
+  std::list<std::string> names_; // stable addresses: the function handles
+  std::vector<void *> buffers_;
+};
+
+} // namespace attn::run
+
+#endif // ATTN_TOOLS_ATTN_RUN_DRYRUNDEVICE_H
