@@ -11,6 +11,9 @@
 // RUN: attn-run %t --dry-run 132 --batch 1 --cache 32768 --combine row | FileCheck %s --check-prefix=ROW
 // RUN: not attn-run %t --dry-run 132 --batch 64 --cache 8192 --splits 17 --combine rows 2>&1 | FileCheck %s --check-prefix=MANY
 // RUN: not attn-run %t --dry-run 0 2>&1 | FileCheck %s --check-prefix=SMS
+// RUN: rm -rf %t.kr && attn-opt %examples/mfa_kr.mlir --attn-compile="target=sm_90a output=%t.kr formats=isa" -o /dev/null
+// RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 16 --cache 8192 | FileCheck %s --check-prefix=KR16
+// RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 64 --cache 8192 | FileCheck %s --check-prefix=KR64
 
 // One sequence: 128 splits fill the SMs (one block each: the forward's
 // 226 KiB of workgroup memory), and the 16 one-row combine blocks, fewer
@@ -29,6 +32,13 @@
 // B64: mla16_decode_attn0 B=64 Tq=1 L=8192 S=2
 // B64-NEXT: fwd          grid 1 64 2  block 256
 // B64-NEXT: combine_rows grid 16 1 1  block 256  dynamic shared 209920
+
+// MFA-KR (64 heads, the post-transform): 1024 one-row blocks at B=16; at
+// B=64 the tensor-core combine's filled 64-row blocks on 8 warps.
+// KR16: mfa_kr_decode_attn0 B=16 Tq=1 L=8192 S=8
+// KR16: combine      grid 64 1 16  block 128
+// KR64: mfa_kr_decode_attn0 B=64 Tq=1 L=8192 S=2
+// KR64: combine_rows grid 64 1 1  block 256
 
 // Forced choices.
 // WIDE: combine_wide grid 16 1 64  block 512
