@@ -231,14 +231,20 @@ std::pair<double, bool> compare(const std::string &dtype,
   return {maxErr / std::max(maxRef, 1e-30), finite};
 }
 
-/// Waits for a launch's kernels; reports a failure of either as
-/// "attn-run: <module>: <message>".
+/// "attn-run: <module>: <message>", the module named once (the runtime's
+/// own messages start with it).
+void reportError(const rt::KernelModule &m, const Status &st) {
+  bool named = st.message.rfind(m.name() + ":", 0) == 0;
+  std::fprintf(stderr, "attn-run: %s%s%s\n", named ? "" : m.name().c_str(),
+               named ? "" : ": ", st.message.c_str());
+}
+
+/// Waits for a launch's kernels; reports a failure of either.
 bool finished(rt::Device *dev, const rt::KernelModule &m, Status st) {
   if (st)
     st = dev->synchronize();
   if (!st)
-    std::fprintf(stderr, "attn-run: %s: %s\n", m.name().c_str(),
-                 st.message.c_str());
+    reportError(m, st);
   return bool(st);
 }
 
@@ -296,7 +302,7 @@ int planModule(run::DryRunDevice &dev, rt::KernelModule &m, const Options &o,
   for (void *&p : buffers)
     dev.alloc(1, p); // stand-ins: launches only record their arguments
   if (Status s = m.run(buffers, B, Tq, L, o.splits); !s) {
-    std::fprintf(stderr, "attn-run: %s\n", s.message.c_str()); // names m
+    reportError(m, s);
     return 1;
   }
   std::printf("%s B=%lld Tq=%lld L=%lld S=%lld\n", m.name().c_str(),
