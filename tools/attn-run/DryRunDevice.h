@@ -72,7 +72,9 @@ public:
     return ok();
   }
   rt::Status free(void *) override { return ok(); }
-  rt::Status copyToDevice(void *, const void *, size_t) override { return ok(); }
+  rt::Status copyToDevice(void *, const void *, size_t) override {
+    return ok();
+  }
   rt::Status copyToHost(void *, const void *, size_t) override { return ok(); }
   rt::Status synchronize() override { return ok(); }
   rt::Status time(const std::function<rt::Status()> &body, int,

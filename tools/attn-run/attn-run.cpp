@@ -96,8 +96,7 @@ Options parse(int argc, char **argv) {
       o.dryRun = number();
       if (o.dryRun < 1)
         usage("--dry-run takes the multiprocessors of the GPU to plan for");
-    }
-    else if (a == "--seed")
+    } else if (a == "--seed")
       o.seed = unsigned(number());
     else if (a == "--mixed-lengths")
       o.mixed = true;
@@ -308,17 +307,16 @@ int planModule(run::DryRunDevice &dev, rt::KernelModule &m, const Options &o,
   std::printf("%s B=%lld Tq=%lld L=%lld S=%lld\n", m.name().c_str(),
               (long long)B, (long long)Tq, (long long)L, (long long)S);
   for (const run::DryRunDevice::Launch &l : dev.launches)
-    std::printf("  %-12s grid %lld %lld %lld  block %lld  dynamic shared %lld\n",
-                l.kernel.c_str(), (long long)l.grid[0], (long long)l.grid[1],
-                (long long)l.grid[2], (long long)l.block[0],
-                (long long)l.sharedBytes);
+    std::printf(
+        "  %-12s grid %lld %lld %lld  block %lld  dynamic shared %lld\n",
+        l.kernel.c_str(), (long long)l.grid[0], (long long)l.grid[1],
+        (long long)l.grid[2], (long long)l.block[0], (long long)l.sharedBytes);
   return 0;
 }
 
 int runModule(rt::Device *dev, rt::KernelModule &m, const Options &o) {
-  const int64_t L = m.info()["mask"].str() == "stride_aware_causal"
-                        ? o.tokens
-                        : o.cache;
+  const int64_t L =
+      m.info()["mask"].str() == "stride_aware_causal" ? o.tokens : o.cache;
   if (o.dryRun)
     return planModule(*static_cast<run::DryRunDevice *>(dev), m, o, L);
   if (m.op() == "cache_update")
@@ -374,9 +372,9 @@ int runModule(rt::Device *dev, rt::KernelModule &m, const Options &o) {
               "err=%.2e tol=%.0e %s  %9.2f us  %8.1f GB/s\n",
               m.name().c_str(), (long long)B, (long long)Tq, (long long)L,
               (long long)S,
-              m.combinesRows(B, Tq, S)  ? "rows"
-              : m.combinesWide(B, Tq)   ? "wide"
-                                        : "row",
+              m.combinesRows(B, Tq, S) ? "rows"
+              : m.combinesWide(B, Tq)  ? "wide"
+                                       : "row",
               dtype.c_str(), rel, tol,
               ok ? "PASS" : (finite ? "FAIL" : "FAIL(non-finite)"), ms * 1e3,
               ms > 0 ? cacheBytes / (ms * 1e-3) / 1e9 : 0.0);

@@ -133,17 +133,16 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
       for (int64_t j = 0; j < J; ++j) {
         Value at = k.add(k.mul(base(s, batch[j]), k.idx(DV)), colOf[j]);
         v.push_back(W == 1 ? memref::LoadOp::create(b, oPart, at).getResult()
-                           : vector::LoadOp::create(b, accT, oPart, ValueRange{at},
-                                                  /*nontemporal=*/false,
-                                                  llvm::MaybeAlign(4 * W))
+                           : vector::LoadOp::create(
+                                 b, accT, oPart, ValueRange{at},
+                                 /*nontemporal=*/false, llvm::MaybeAlign(4 * W))
                                  .getResult());
       }
     }
     return v;
   };
   // acc[j] += weight(s) * v for the n splits s0, s0 + GS, ... (0 past S).
-  auto accumulate = [&](Value s0, int64_t n, ArrayRef<Value> v,
-                        ValueRange in) {
+  auto accumulate = [&](Value s0, int64_t n, ArrayRef<Value> v, ValueRange in) {
     SmallVector<Value> acc(in);
     for (int64_t u = 0; u < n; ++u) {
       Value s = k.add(s0, k.mul(k.idx(u), GS));
@@ -152,9 +151,9 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
         // One row: one weight per split for all of the thread's vectors.
         if (BB > 1 || j == 0)
           w = k.select(k.lt(s, S),
-                       memref::LoadOp::create(
-                           b, weights,
-                           k.add(k.mul(rowOf[j], k.idx(MS)), k.min(s, lastSplit))),
+                       memref::LoadOp::create(b, weights,
+                                              k.add(k.mul(rowOf[j], k.idx(MS)),
+                                                    k.min(s, lastSplit))),
                        k.f(0.0));
         Value wv = W == 1 ? w : vector::BroadcastOp::create(b, accT, w);
         acc[j] = W == 1 ? k.fma(w, v[u * J + j], acc[j])
@@ -166,10 +165,11 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   };
   SmallVector<Value> first = loadParts(group, U);
   Value accZero =
-      W == 1 ? k.f(0.0)
-             : arith::ConstantOp::create(
-                   b, accT, DenseElementsAttr::get(cast<VectorType>(accT), 0.0f))
-                   .getResult();
+      W == 1
+          ? k.f(0.0)
+          : arith::ConstantOp::create(
+                b, accT, DenseElementsAttr::get(cast<VectorType>(accT), 0.0f))
+                .getResult();
   SmallVector<Value> init(J, accZero);
 
   // Split weights exp(m_s - M) / sum of each row: lane j of a warp holds
@@ -217,10 +217,10 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
 
   SmallVector<Value> merged = accumulate(group, U, first, init);
   Value step = k.mul(GS, k.idx(U));
-  merged = k.loop(k.add(group, step), S, step, merged,
-                  [&](Value s0, ValueRange in) {
-                    return accumulate(s0, U, loadParts(s0, U), in);
-                  });
+  merged =
+      k.loop(k.add(group, step), S, step, merged, [&](Value s0, ValueRange in) {
+        return accumulate(s0, U, loadParts(s0, U), in);
+      });
   auto storeVec = [&](Value v, Value at) {
     if (W == 1)
       k.store(v, obar, at);
@@ -231,17 +231,17 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   if (G > 1) {
     // Each group's sums, then thread e adds element e of every group.
     k.ifThen(active, [&] {
-      storeVec(merged[0], k.add(k.mul(group, k.idx(BB * DV)),
-                                k.mul(vecOf[0], k.idx(W))));
+      storeVec(merged[0],
+               k.add(k.mul(group, k.idx(BB * DV)), k.mul(vecOf[0], k.idx(W))));
     });
     k.barrier();
     k.loop(tid, k.idx(BB * DV), k.idx(NT), [&](Value e) {
-      Value sum = k.reduce(one, GS, memref::LoadOp::create(b, obar, e),
-                           [&](Value g, Value acc) {
-                             return k.addf(acc, memref::LoadOp::create(
-                                                    b, obar,
-                                                    k.add(e, k.mul(g, k.idx(BB * DV)))));
-                           });
+      Value sum = k.reduce(
+          one, GS, memref::LoadOp::create(b, obar, e), [&](Value g, Value acc) {
+            return k.addf(acc,
+                          memref::LoadOp::create(
+                              b, obar, k.add(e, k.mul(g, k.idx(BB * DV)))));
+          });
       k.store(sum, obar, e);
     });
   } else {

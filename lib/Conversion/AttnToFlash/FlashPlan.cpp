@@ -128,7 +128,8 @@ int64_t FlashPlan::combineVector(int64_t nt) const {
     return 0;
   // The threads must tile the outputs in whole vectors.
   for (int64_t vec = 16 / int64_t(elementBytes()); vec >= 1; vec /= 2)
-    if (outWidth % vec == 0 && outWidth / vec <= nt && nt % (outWidth / vec) == 0)
+    if (outWidth % vec == 0 && outWidth / vec <= nt &&
+        nt % (outWidth / vec) == 0)
       return vec;
   return 0; // one thread per output instead
 }

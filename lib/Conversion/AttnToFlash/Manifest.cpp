@@ -106,17 +106,16 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
     comb.size(s);
 
   std::string rows = n(p.group) + "*Tq";
-  auto kernel = [&](StringRef name, ArgList &args,
-                    ArrayRef<std::string> grid, int64_t threads,
-                    int64_t shared, int64_t dynamicShared) {
+  auto kernel = [&](StringRef name, ArgList &args, ArrayRef<std::string> grid,
+                    int64_t threads, int64_t shared, int64_t dynamicShared) {
     SmallVector<Attribute> g;
     for (const std::string &s : grid)
       g.push_back(str(s));
     return b.getDictionaryAttr(
         {b.getNamedAttr("name", str(name)),
          b.getNamedAttr("grid", b.getArrayAttr(g)),
-         b.getNamedAttr("block", b.getArrayAttr({i64(threads), i64(1),
-                                                 i64(1)})),
+         b.getNamedAttr("block",
+                        b.getArrayAttr({i64(threads), i64(1), i64(1)})),
          b.getNamedAttr("shared_bytes", i64(shared)),
          b.getNamedAttr("dynamic_shared_bytes", i64(dynamicShared)),
          b.getNamedAttr("args", b.getArrayAttr(args.args))});
@@ -134,13 +133,11 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
   if (int64_t rows = p.combineRows()) {
     int64_t dynamic =
         p.combinesOnTensorCores() ? p.combineMmaLayout().total : 0;
-    kernels.push_back(kernel("combine_rows", comb,
-                             {n(p.outHeads), "Tq",
-                              "ceildiv(B," + n(rows) + ")"},
-                             dynamic ? p.combineMmaThreads() : p.threads,
-                             dynamic ? dynamic
-                                     : p.combineSharedBytes(rows, p.threads),
-                             dynamic));
+    kernels.push_back(kernel(
+        "combine_rows", comb,
+        {n(p.outHeads), "Tq", "ceildiv(B," + n(rows) + ")"},
+        dynamic ? p.combineMmaThreads() : p.threads,
+        dynamic ? dynamic : p.combineSharedBytes(rows, p.threads), dynamic));
   }
 
   DecodeCost cost = computeDecodeCost(op.getVariant());
