@@ -58,7 +58,7 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
         buildCombineMmaKernel(inner, op.getLoc(), *plan, "combine_rows");
       else if (int64_t rows = plan->combineRows())
         buildCombineKernel(inner, op.getLoc(), *plan, "combine_rows", rows,
-                           plan->threads);
+                           plan->combineRowsThreads());
       gpuModule->setAttr("attn.manifest",
                          buildManifestEntry(op, *plan, name, base));
     }

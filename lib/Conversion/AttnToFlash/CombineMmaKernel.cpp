@@ -29,7 +29,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
                                                  const FlashPlan &p,
                                                  StringRef name) {
   MLIRContext *ctx = ob.getContext();
-  const int64_t DV = p.valueWidth, DO = p.outWidth, NT = p.combineMmaThreads();
+  const int64_t DV = p.valueWidth, DO = p.outWidth, NT = p.combineRowsThreads();
   const int64_t R = FlashPlan::kCombineMmaRows, MS = FlashPlan::kCombineMmaSplits;
   const FlashPlan::CombineMmaLayout lay = p.combineMmaLayout();
   Type f32 = ob.getF32Type(), idxT = ob.getIndexType();

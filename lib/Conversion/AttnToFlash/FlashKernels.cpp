@@ -16,7 +16,6 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-
 gpu::GPUFuncOp mlir::attn::buildForwardKernel(OpBuilder &ob, Location loc,
                                               const FlashPlan &p,
                                               StringRef name) {

@@ -136,7 +136,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
     kernels.push_back(kernel(
         "combine_rows", comb,
         {n(p.outHeads), "Tq", "ceildiv(B," + n(rows) + ")"},
-        dynamic ? p.combineMmaThreads() : p.threads,
+        p.combineRowsThreads(),
         dynamic ? dynamic : p.combineSharedBytes(rows, p.threads), dynamic));
   }
 

@@ -202,6 +202,10 @@ struct FlashPlan {
   /// B=128 from 256 to 262 (docs/performance.md step 40).
   static constexpr int64_t kCombineMmaThreads = 256;
   int64_t combineMmaThreads() const;
+  /// Threads of combine_rows, of either kind.
+  int64_t combineRowsThreads() const {
+    return combinesOnTensorCores() ? combineMmaThreads() : threads;
+  }
   /// Its dynamic workgroup memory: the merged rows (storage type), the
   /// head's up-projection (padded rows), the rows' split weights (f32).
   struct CombineMmaLayout {
