@@ -31,13 +31,14 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
                                               StringRef name, int64_t BB,
                                               int64_t NT) {
   assert((BB == 1 || BB == p.combineRows()) && "no combine over these rows");
+  const ValueEpilogue epi = p.combineEpilogue();
   MLIRContext *ctx = ob.getContext();
   Type idxT = ob.getIndexType();
   const int64_t DV = p.valueWidth, DO = p.outWidth;
   const int64_t MS = FlashPlan::kMaxSplits;
   auto flat = flatMemRef;
   SmallVector<Type> args = {flat(ob.getF32Type()), flat(ob.getF32Type())};
-  switch (p.epilogue) {
+  switch (epi) {
   case ValueEpilogue::None:
     break;
   case ValueEpilogue::LatentUp:
@@ -62,10 +63,10 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   unsigned a = 0;
   Value oPart = entry.getArgument(a++), mlPart = entry.getArgument(a++);
   Value w0, w1;
-  if (p.epilogue != ValueEpilogue::None)
+  if (epi != ValueEpilogue::None)
     w0 = entry.getArgument(a++);
-  if (p.epilogue == ValueEpilogue::GatedLatentDecoder ||
-      p.epilogue == ValueEpilogue::KeyReusePost)
+  if (epi == ValueEpilogue::GatedLatentDecoder ||
+      epi == ValueEpilogue::KeyReusePost)
     w1 = entry.getArgument(a++);
   Value out = entry.getArgument(a++);
   Value B = entry.getArgument(a++), Tq = entry.getArgument(a++),
@@ -255,15 +256,15 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   }
   k.barrier();
 
-  Value head = p.epilogue == ValueEpilogue::KeyReusePost ? zero : i;
-  Value w = p.epilogue == ValueEpilogue::LatentUp ? w0 : w1;
+  Value head = epi == ValueEpilogue::KeyReusePost ? zero : i;
+  Value w = epi == ValueEpilogue::LatentUp ? w0 : w1;
   auto weightAt = [&](Value c, Value e) {
     return k.add(k.mul(k.add(k.mul(head, k.idx(DV)), c), k.idx(DO)), e);
   };
   // The stored value of output e of row r, given the mat-vec's sum.
   auto finish = [&](Value r, Value bIdx, Value e, Value sum) {
     Value val;
-    switch (p.epilogue) {
+    switch (epi) {
     case ValueEpilogue::None:
       val = memref::LoadOp::create(b, obar, e);
       break;
@@ -290,7 +291,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   // (several rows: the groups are adjacent lanes).
   const int64_t VEC = p.combineVector(NT);
   const int64_t cGroups = VEC ? NT / (DO / VEC) : 1;
-  if (p.epilogue != ValueEpilogue::None && !VEC) {
+  if (epi != ValueEpilogue::None && !VEC) {
     // One thread per output, eight independent loads per step.
     Value red = func.getWorkgroupAttributions()[2];
     k.loop(tid, k.idx(DO), k.idx(NT), [&](Value e) {
@@ -318,7 +319,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
     gpu::ReturnOp::create(b);
     return func;
   }
-  if (p.epilogue == ValueEpilogue::None) {
+  if (epi == ValueEpilogue::None) {
     k.loop(tid, k.idx(DO), k.idx(NT),
            [&](Value e) { finish(zero, b0, e, Value()); });
     gpu::ReturnOp::create(b);

@@ -33,7 +33,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   const int64_t R = FlashPlan::kCombineMmaRows, MS = FlashPlan::kCombineMmaSplits;
   const FlashPlan::CombineMmaLayout lay = p.combineMmaLayout();
   Type f32 = ob.getF32Type(), idxT = ob.getIndexType();
-  bool post = p.epilogue == ValueEpilogue::KeyReusePost;
+  bool post = p.combineEpilogue() == ValueEpilogue::KeyReusePost;
   SmallVector<Type> args = {flatMemRef(f32), flatMemRef(f32),
                             flatMemRef(p.storage)};
   if (post)

@@ -76,7 +76,7 @@ static int64_t mmaPitch(int64_t width) {
 static int64_t align16(int64_t bytes) { return (bytes + 15) / 16 * 16; }
 
 FlashPlan::MmaLayout FlashPlan::mmaLayout() const {
-  MmaLayout l;
+  MmaLayout l{};
   int64_t eb = cast<FloatType>(storage).getWidth() / 8;
   int64_t R = rowsPerBlock, N = tileRows;
   l.qPitch = mmaPitch(keyWidth);
@@ -108,6 +108,11 @@ FlashPlan::MmaLayout FlashPlan::mmaLayout() const {
     l.p = separate() ? align16(l.v + stages * N * l.vPitch * eb) : l.v;
     l.ml = align16(l.p + R * l.pPitch * eb); // (max, sum) per warpgroup and row
     l.total = l.ml + 2 * warpgroups * R * 4 + 1024;
+    l.transform = l.k;
+    if (forwardEpilogue)
+      l.total = std::max<int64_t>(
+          l.total,
+          l.transform + valueWidth * llvm::alignTo(valueWidth, 64) * eb + 1024);
     return l;
   }
   if (registerSoftmax) {
@@ -124,7 +129,7 @@ FlashPlan::MmaLayout FlashPlan::mmaLayout() const {
 }
 
 int64_t FlashPlan::combineVector(int64_t nt) const {
-  if (epilogue == ValueEpilogue::None)
+  if (combineEpilogue() == ValueEpilogue::None)
     return 0;
   // The threads must tile the outputs in whole vectors.
   for (int64_t vec = 16 / int64_t(elementBytes()); vec >= 1; vec /= 2)
@@ -143,8 +148,8 @@ int64_t FlashPlan::combineMmaThreads() const {
 }
 
 bool FlashPlan::combinesOnTensorCores() const {
-  bool matrix = epilogue == ValueEpilogue::LatentUp ||
-                epilogue == ValueEpilogue::KeyReusePost;
+  bool matrix = combineEpilogue() == ValueEpilogue::LatentUp ||
+                combineEpilogue() == ValueEpilogue::KeyReusePost;
   return mma && matrix && valueWidth % 16 == 0 && outWidth % 16 == 0 &&
          combineMmaLayout().total <= 227 * 1024;
 }
@@ -384,6 +389,13 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
   if ((p.valueWidth / p.warpgroups) % 64)
     return std::nullopt;
   p.threads = 128 * p.warpgroups;
+  // A shared linear epilogue becomes one more product of the block: its
+  // outputs (A, in the query rows' bytes) times the transform (B, where
+  // the tiles were). One warpgroup holds all the value columns.
+  p.forwardEpilogue = p.epilogue == ValueEpilogue::KeyReusePost &&
+                      p.warpgroups == 1 && p.outWidth == p.valueWidth &&
+                      p.keyWidth >= p.valueWidth && p.valueWidth % 64 == 0 &&
+                      llvm::isPowerOf2_64(p.valueWidth);
   // The kernel's pipeline (three or more stages) keeps two tiles in use
   // (one being scored, one multiplied into the values), so ST - 2 tiles
   // stream in ahead; without it (two stages) one does.

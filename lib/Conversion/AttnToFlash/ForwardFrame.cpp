@@ -14,6 +14,8 @@ SmallVector<Type> ForwardFrame::argumentTypes(OpBuilder &b,
     args.push_back(flatMemRef(p.storage));
   if (p.lengthType)
     args.push_back(flatMemRef(p.lengthType));
+  if (p.forwardEpilogue) // alpha, transform
+    args.append({flatMemRef(p.storage), flatMemRef(p.storage)});
   Type idx = b.getIndexType();
   args.append({flatMemRef(b.getF32Type()), flatMemRef(b.getF32Type()), idx,
                idx, idx, idx});
@@ -34,6 +36,10 @@ ForwardFrame::ForwardFrame(KernelBuilder &k, Block &entry, const FlashPlan &p)
     rope = entry.getArgument(a++);
   if (p.lengthType)
     lens = entry.getArgument(a++);
+  if (p.forwardEpilogue) {
+    alpha = entry.getArgument(a++);
+    transform = entry.getArgument(a++);
+  }
   oPart = entry.getArgument(a++);
   mlPart = entry.getArgument(a++);
   B = entry.getArgument(a++);

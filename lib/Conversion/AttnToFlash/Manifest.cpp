@@ -76,6 +76,13 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
     fwd.tensor("rope_keys", p.storage, {"B", "L", n(p.ropeDim)});
   if (p.lengthType)
     fwd.tensor("seq_lens", p.lengthType, {"B"});
+  // The key-reuse transform's operands, where the forward kernel applies it.
+  auto keyReuse = [&](ArgList &args) {
+    args.tensor("alpha", p.storage, {n(p.valueWidth)});
+    args.tensor("transform", p.storage, {n(p.valueWidth), n(p.valueWidth)});
+  };
+  if (p.forwardEpilogue)
+    keyReuse(fwd);
   fwd.tensor("o_part", f32, {"S", "B", "Tq", n(p.qHeads), n(p.valueWidth)});
   fwd.tensor("ml_part", f32, {"S", "B", "Tq", n(p.qHeads), "2"});
   for (StringRef s : {"B", "Tq", "L", "S"})
@@ -84,7 +91,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
   ArgList comb{b, {}};
   comb.tensor("o_part", f32, {"S", "B", "Tq", n(p.qHeads), n(p.valueWidth)});
   comb.tensor("ml_part", f32, {"S", "B", "Tq", n(p.qHeads), "2"});
-  switch (p.epilogue) {
+  switch (p.combineEpilogue()) {
   case ValueEpilogue::None:
     break;
   case ValueEpilogue::LatentUp:
@@ -97,8 +104,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
                 {n(p.outHeads), n(p.valueWidth), n(p.outWidth)});
     break;
   case ValueEpilogue::KeyReusePost:
-    comb.tensor("alpha", p.storage, {n(p.valueWidth)});
-    comb.tensor("transform", p.storage, {n(p.valueWidth), n(p.valueWidth)});
+    keyReuse(comb);
     break;
   }
   comb.tensor("out", p.storage, {"B", "Tq", n(p.outHeads), n(p.outWidth)});
@@ -167,6 +173,10 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       b.getNamedAttr("time_stride", i64(p.timeStride)),
       b.getNamedAttr("softmax_scale", b.getF64FloatAttr(p.scale)),
       b.getNamedAttr("value_epilogue", str(stringifyValueEpilogue(p.epilogue))),
+      b.getNamedAttr("epilogue_in", str(p.forwardEpilogue ? "fwd"
+                                        : p.epilogue == ValueEpilogue::None
+                                            ? "-"
+                                            : "combine")),
       b.getNamedAttr("schedule", str(p.warpgroup   ? "wgmma"
                                      : p.mma       ? "mma"
                                      : p.streaming ? "streaming"

@@ -4,6 +4,7 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include <map>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -174,10 +175,14 @@ Value MmaStaging::at(Value r, Value c, int64_t pitch) {
 Value MmaStaging::tileAt(Value n, Value c, int64_t pitch) {
   if (!p.warpgroup)
     return at(n, c, pitch);
+  return swizzledAt(n, c, p.tileRows);
+}
+
+Value MmaStaging::swizzledAt(Value n, Value c, int64_t rows) {
   // 128-byte swizzle: 64-column blocks of the tile's rows, each row's 128
   // bytes contiguous with its 16-byte chunks permuted by (row mod 8), so
   // the 8 copies of one line of a row fill one line of workgroup memory.
-  Value block = k.mul(k.div(c, k.idx(64)), k.idx(p.tileRows * 64));
+  Value block = k.mul(k.div(c, k.idx(64)), k.idx(rows * 64));
   Value chunk8 = arith::XOrIOp::create(k.b, k.rem(k.div(c, k.idx(8)), k.idx(8)),
                                        k.rem(n, k.idx(8)));
   return k.add(k.add(block, k.mul(n, k.idx(64))),
@@ -244,6 +249,67 @@ void MmaStaging::loadTileRows(Value j0, Value slot, Value first,
     stream(f.rows, p.rowWidth, true, kt, lay.kPitch, 0);
     if (p.ropeDim)
       stream(f.rope, p.ropeDim, false, kt, lay.kPitch, p.rowWidth);
+  }
+}
+
+void MmaStaging::loadScaledMatrix(Value src, Value scale, int64_t rows,
+                                  int64_t cols, int64_t offset,
+                                  function_ref<void()> whileCopying) {
+  ImplicitLocOpBuilder &b = k.b;
+  // Each thread copies one 16-byte column chunk c of rows r0 + i stride
+  // (a warp reads whole rows) by cp.async, all in flight at once, then
+  // scales the chunks it copied in place: its own copies need no barrier.
+  // Addresses are a per-thread base plus constants: with stride a power of
+  // two and r0 < stride, row r0 + i stride permutes chunks by
+  // (c / 8 ^ r0) ^ (i stride mod 8). (Through registers, 8 loads in flight,
+  // the L2 round trips took 8 us of MFA-KR's forward kernel at B=16, and
+  // per-chunk index arithmetic 6 us.)
+  int64_t per = cols / chunk, stride = p.threads / per;
+  assert(p.threads % per == 0 && llvm::isPowerOf2_64(stride) &&
+         rows % stride == 0 && "whole rounds of rows");
+  Value dst = view(offset, rows * llvm::alignTo(cols, 64), p.storage);
+  Value c = k.mul(k.rem(f.tid, k.idx(per)), k.idx(chunk));
+  Value r0 = k.div(f.tid, k.idx(per));
+  Value c8 = k.rem(k.div(c, k.idx(8)), k.idx(8));
+  Value perm = arith::XOrIOp::create(b, c8, k.rem(r0, k.idx(8)));
+  Value dstBase = k.add(k.mul(k.div(c, k.idx(64)), k.idx(rows * 64)),
+                        k.mul(r0, k.idx(64)));
+  Value srcBase = k.add(k.mul(r0, k.idx(cols)), c);
+  std::map<int64_t, Value> chunkOf; // by i stride mod 8
+  SmallVector<Value> at;
+  for (int64_t i = 0; i < rows / stride; ++i) {
+    int64_t key = i * stride % 8;
+    Value &ch = chunkOf[key];
+    if (!ch)
+      ch = k.mul(arith::XOrIOp::create(b, perm, k.idx(key)), k.idx(8));
+    at.push_back(k.add(k.add(dstBase, k.idx(i * stride * 64)), ch));
+  }
+  Value valid = arith::ConstantIntOp::create(b, b.getI1Type(), 1);
+  for (int64_t i = 0; i < rows / stride; ++i)
+    copy(src, k.add(srcBase, k.idx(i * stride * cols)), dst, at[i], valid);
+  commit();
+  whileCopying();
+  wait(0);
+  auto vec = VectorType::get({chunk}, p.storage);
+  auto wide = VectorType::get({chunk}, b.getF32Type());
+  // 16-byte accesses: without the alignment LLVM splits them by element.
+  llvm::MaybeAlign align(16);
+  Value a = arith::ExtFOp::create(
+      b, wide,
+      Value(vector::LoadOp::create(b, vec, scale, ValueRange{c},
+                                   /*nontemporal=*/false, align)));
+  for (int64_t i0 = 0; i0 < rows / stride; i0 += 8) {
+    SmallVector<Value> m;
+    int64_t n = std::min<int64_t>(8, rows / stride - i0);
+    for (int64_t i = i0; i < i0 + n; ++i)
+      m.push_back(vector::LoadOp::create(b, vec, dst, ValueRange{at[i]},
+                                         /*nontemporal=*/false, align));
+    for (int64_t i = i0; i < i0 + n; ++i) {
+      Value x = arith::MulFOp::create(
+          b, Value(arith::ExtFOp::create(b, wide, m[i - i0])), a);
+      vector::StoreOp::create(b, arith::TruncFOp::create(b, vec, x), dst,
+                              ValueRange{at[i]}, /*nontemporal=*/false, align);
+    }
   }
 }
 

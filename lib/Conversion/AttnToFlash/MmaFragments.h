@@ -70,6 +70,13 @@ public:
   /// threads numbered `index` (a key slice's warps filling their own rows).
   void loadTileRows(Value j0, Value slot, Value first, int64_t count,
                     Value index, int64_t threads);
+  /// The `rows` x `cols` matrix at `src` (row-major, storage type) with
+  /// its columns scaled by `scale` (cols, storage type) into the 128-byte
+  /// swizzled layout at byte `offset`, as a tile of `rows` rows (the B
+  /// operand of a product that reads it transposed). `whileCopying` runs
+  /// between issuing the copies and waiting for them.
+  void loadScaledMatrix(Value src, Value scale, int64_t rows, int64_t cols,
+                        int64_t offset, function_ref<void()> whileCopying);
   void commit();
   /// Waits until at most `pending` commit groups are in flight.
   void wait(int64_t pending);
@@ -106,6 +113,9 @@ private:
   /// columns: `at`, or for the warpgroup form the 128-byte swizzled layout
   /// wgmma reads (64-column blocks of the tile's rows).
   Value tileAt(Value n, Value c, int64_t pitch);
+  /// Element index of (row n, column c) in the 128-byte swizzled layout of
+  /// a tile of `rows` rows.
+  Value swizzledAt(Value n, Value c, int64_t rows);
   /// for (i = index; i < count; i += threads) body(i)
   void staticLoop(int64_t count, Value index, int64_t threads,
                   function_ref<void(Value)> body);

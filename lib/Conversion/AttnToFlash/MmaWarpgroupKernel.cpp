@@ -344,7 +344,8 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
                 rowOf(h),
                 k.add(keyRow0, k.add(k.idx(8 * ns), k.mul(ln.t4, k.idx(2)))),
                 lay.pPitch);
-            vector::StoreOp::create(b, pair, ps, ValueRange{at});
+            vector::StoreOp::create(b, pair, ps, ValueRange{at},
+                                    /*nontemporal=*/false, llvm::MaybeAlign(4));
           }
         // P (and, pipelined, tile t + 1) visible to every warpgroup's
         // wgmma; then, pipelined, the copies of tile t + ST - 1 into tile
@@ -393,6 +394,43 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
         lSum[h] = k.addf(lSum[h], memref::LoadOp::create(
                                       b, mlBuf, k.add(k.idx(64 * g), rowOf(h))));
     }
+  }
+  // The shared epilogue, o + alpha (o N), as one more product of the block
+  // (one warpgroup, all value columns): the outputs, rounded to the storage
+  // type, in the query rows' bytes as the A operand; N diag(alpha), rounded
+  // likewise, where the tiles were; accumulated onto the f32 outputs.
+  // Measured slower: adding alpha (o N) to the stored partial outputs (a
+  // load after each store: 15 us at MFA-KR B=16), and (o N) in separate
+  // accumulators, its whole or column slices (ptxas spills).
+  if (p.forwardEpilogue) {
+    k.barrier(); // every warp is done with the tiles and the query rows
+    auto pairType = VectorType::get({2}, p.storage);
+    stage.loadScaledMatrix(f.transform, f.alpha, DV, DV, lay.transform, [&] {
+      for (int64_t h = 0; h < 2; ++h)
+        for (int64_t nv = 0; nv < NV; ++nv) {
+          Value pair = vector::FromElementsOp::create(
+              b, VectorType::get({2}, f32),
+              ValueRange{state[nv * 4 + 2 * h], state[nv * 4 + 2 * h + 1]});
+          Value col = k.add(k.idx(8 * nv), k.mul(ln.t4, k.idx(2)));
+          vector::StoreOp::create(
+              b, arith::TruncFOp::create(b, pairType, pair), stage.qs,
+              ValueRange{stage.at(rowOf(h), col, lay.qPitch)},
+              /*nontemporal=*/false, llvm::MaybeAlign(4));
+        }
+    });
+    handOff();
+    wg.fence();
+    SmallVector<Value> o(state.begin(), state.begin() + nO);
+    for (int64_t c = 0; c < DV / 16; ++c) {
+      Value oDesc = wg.descriptor(addr(lay.q + colBytes(16 * c)), 128,
+                                  groupBytes(lay.qPitch), false);
+      Value nDesc = wg.descriptor(addr(lay.transform + 2 * c * 1024),
+                                  DV * 128, 1024, true);
+      o = wg.mma(oDesc, nDesc, o, /*zero=*/false, /*transB=*/true);
+    }
+    wg.commit();
+    wg.wait(0);
+    std::copy(o.begin(), o.end(), state.begin());
   }
   // Partial outputs and (max, sum) straight from the accumulators.
   for (int64_t h = 0; h < 2; ++h) {

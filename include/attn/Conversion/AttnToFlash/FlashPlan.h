@@ -96,6 +96,16 @@ struct FlashPlan {
   // value columns (at most 256: its accumulators) and scores its share of
   // every tile's rows; the row maxima meet in workgroup memory.
   int64_t warpgroups = 1;
+  // The warpgroup kernel applies the value epilogue to its unnormalised
+  // partial outputs, where that epilogue is one linear map shared by every
+  // row (MFA-KR's o + alpha (o N)): it then commutes with the combine's
+  // merge, runs as one more wgmma product per block instead of a mat-vec
+  // per (row, split merge) in the combine, and the combine only merges.
+  bool forwardEpilogue = false;
+  /// The epilogue the combine kernels apply.
+  ValueEpilogue combineEpilogue() const {
+    return forwardEpilogue ? ValueEpilogue::None : epilogue;
+  }
   /// Blocks per multiprocessor the runtime's split count aims to fill (0:
   /// as many as are resident). The register-softmax kernel takes one: two
   /// co-resident blocks stream no faster than one, so twice the splits only
@@ -116,9 +126,13 @@ struct FlashPlan {
   /// tiles in 64-column blocks of the 128-byte swizzle (a pitch is then the
   /// row width, rounded up to whole blocks for tiles); the probabilities
   /// follow the tiles, then the warpgroups' (max, sum) exchange.
+  /// With forwardEpilogue, after the loop, the epilogue's transform takes
+  /// the tiles' bytes (`transform`, same swizzle, valueWidth rows) and the
+  /// outputs, rounded to the storage type, the query rows' (as the A
+  /// operand).
   struct MmaLayout {
     int64_t qPitch, kPitch, vPitch, sPitch, pPitch, oPitch; // elements
-    int64_t q, k, v, s, p, alpha, o, ml, total; // byte offsets, size
+    int64_t q, k, v, s, p, alpha, o, ml, transform, total; // byte offsets, size
   };
   MmaLayout mmaLayout() const;
 
