@@ -239,6 +239,16 @@ bool KernelModule::combinesRows(int64_t B, int64_t Tq, int64_t S) const {
   // MFA-KR B=16, 64 blocks of 16 rows: 56 -> 75).
   if (info_.has("combine_rows_mma") && info_["combine_rows_mma"].boolean())
     return B >= rows || 2 * blocks >= int64_t(device_->multiprocessors());
+  // A plain merge (no epilogue mat-vec left to the combine): the one-row
+  // kernel's blocks are short and latency-bound, so once they take more
+  // than a wave of resident blocks, 8 rows a block take fewer waves
+  // (MFA-KR B=64, 4096 one-row blocks: 12.2 us).
+  if (info_.has("epilogue_in") && info_["epilogue_in"].str() != "combine") {
+    int64_t oneRow = info_["num_out_heads"].i64() * Tq * B;
+    return oneRow > int64_t(device_->multiprocessors()) *
+                        device_->occupancy(combineFn_, int(combine_.threads),
+                                           0);
+  }
   // Several rows per block divide the weight traffic by the rows but also
   // the blocks: worth it while the fewer blocks still fill a wave.
   int64_t wave = int64_t(device_->multiprocessors()) *

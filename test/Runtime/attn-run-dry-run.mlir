@@ -33,12 +33,13 @@
 // B64-NEXT: fwd          grid 1 64 2  block 256
 // B64-NEXT: combine_rows grid 16 1 1  block 256  dynamic shared 209920
 
-// MFA-KR (64 heads, the post-transform): 1024 one-row blocks at B=16; at
-// B=64 the tensor-core combine's filled 64-row blocks on 8 warps.
+// MFA-KR (64 heads): the forward kernel applies the post-transform, so the
+// combine only merges: 1024 one-row blocks at B=16, under a wave of
+// resident blocks; at B=64 (4096) blocks of 8 rows.
 // KR16: mfa_kr_decode_attn0 B=16 Tq=1 L=8192 S=8
 // KR16: combine      grid 64 1 16  block 128
 // KR64: mfa_kr_decode_attn0 B=64 Tq=1 L=8192 S=2
-// KR64: combine_rows grid 64 1 1  block 256
+// KR64: combine_rows grid 64 1 8  block 128  dynamic shared 0
 
 // Forced choices.
 // WIDE: combine_wide grid 16 1 64  block 512

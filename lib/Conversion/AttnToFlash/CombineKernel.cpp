@@ -266,7 +266,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
     Value val;
     switch (epi) {
     case ValueEpilogue::None:
-      val = memref::LoadOp::create(b, obar, e);
+      val = memref::LoadOp::create(b, obar, k.add(k.mul(r, k.idx(DV)), e));
       break;
     case ValueEpilogue::LatentUp:
       val = sum;
@@ -320,8 +320,15 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
     return func;
   }
   if (epi == ValueEpilogue::None) {
-    k.loop(tid, k.idx(DO), k.idx(NT),
-           [&](Value e) { finish(zero, b0, e, Value()); });
+    if (BB == 1)
+      k.loop(tid, k.idx(DO), k.idx(NT),
+             [&](Value e) { finish(zero, b0, e, Value()); });
+    else // the block's rows, those past B not stored
+      k.loop(tid, k.idx(BB * DO), k.idx(NT), [&](Value e) {
+        Value r = k.div(e, k.idx(DO)), bIdx = k.add(b0, r);
+        k.ifThen(k.lt(bIdx, B),
+                 [&] { finish(r, bIdx, k.rem(e, k.idx(DO)), Value()); });
+      });
     gpu::ReturnOp::create(b);
     return func;
   }

@@ -169,6 +169,9 @@ FlashPlan::CombineMmaLayout FlashPlan::combineMmaLayout() const {
 int64_t FlashPlan::combineRows() const {
   if (combinesOnTensorCores())
     return kCombineMmaRows;
+  // A plain merge: rows per block only make the blocks fewer and longer.
+  if (combineEpilogue() == ValueEpilogue::None)
+    return kCombineRows;
   int64_t vec = combineVector(threads);
   if (!vec)
     return 0;

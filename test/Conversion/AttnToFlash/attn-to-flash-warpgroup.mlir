@@ -126,3 +126,58 @@ func.func @gta_decode(%q: tensor<?x1x32x128xbf16>, %r: tensor<?x?x8x128xbf16>,
          rope_keys(%kr : tensor<?x?x64xbf16>) -> tensor<?x1x32x128xbf16>
   return %o : tensor<?x1x32x128xbf16>
 }
+
+// -----
+
+// MFA-KR decode: the post-transform o + alpha (o N) is one linear map for
+// every row, so the forward kernel applies it to each split's unnormalised
+// outputs and the combine kernels only merge: alpha and N are forward
+// arguments (before the partial outputs), not the combine's. After the
+// loop, N diag(alpha) is copied where the tiles were and scaled in place,
+// the outputs rounded to bf16 where the query rows were, and one more
+// m64n256k16 chain (k = the 256 value columns) accumulates onto the f32
+// outputs before they are stored. Without a mat-vec left, the plain merge
+// also has a combine_rows of 8 rows.
+// CHECK-LABEL: gpu.module @mfa_kr_decode_attn0
+// CHECK-SAME: combine_rows = 8 : i64
+// CHECK-SAME: combine_rows_mma = false
+// CHECK-SAME: epilogue_in = "fwd"
+// CHECK-SAME: {dtype = "bf16", kind = "tensor", name = "alpha", shape = ["256"], strides = ["1"]}, {dtype = "bf16", kind = "tensor", name = "transform", shape = ["256", "256"], strides = ["256", "1"]}, {dtype = "f32", kind = "tensor", name = "o_part"
+// CHECK-SAME: name = "fwd"
+// CHECK-SAME: {dtype = "f32", kind = "tensor", name = "ml_part", shape = ["S", "B", "Tq", "64", "2"], strides = ["B*Tq*128", "Tq*128", "128", "2", "1"]}, {dtype = "bf16", kind = "tensor", name = "out"
+// CHECK-SAME: name = "combine"
+// CHECK-SAME: value_epilogue = "key_reuse_post"
+// CHECK: gpu.func @fwd(%{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xi32>, %[[ALPHA:.+]]: memref<?xbf16>, %[[N:.+]]: memref<?xbf16>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>,
+// CHECK: scf.for
+// CHECK: scf.yield
+// CHECK: gpu.barrier
+// CHECK: nvgpu.device_async_copy %[[N]]
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: arith.truncf {{.+}} : vector<2xf32> to vector<2xbf16>
+// CHECK: nvvm.cp.async.wait.group 0
+// CHECK: vector.load %[[ALPHA]]
+// CHECK: arith.mulf {{.+}} : vector<8xf32>
+// CHECK: nvvm.fence.proxy
+// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: nvvm.wgmma.fence.aligned
+// CHECK-COUNT-16: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 256, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
+// CHECK-NOT: nvvm.wgmma.mma_async
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: vector.store {{.+}} : memref<?xf32>, vector<2xf32>
+// CHECK: gpu.func @combine(%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xbf16>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index)
+// CHECK: gpu.func @combine_rows(
+#mfa_kr = #attn.variant<kv_form = tied, num_q_heads = 64, num_kv_heads = 1,
+                        qk_head_dim = 256, v_head_dim = 256,
+                        tie = #attn.tie<row = 256, key = 0 : 256, value = 0 : 256>,
+                        rope = #attn.rope<placement = full_head, dim = 256>,
+                        softmax_scale = 0.0625, value_epilogue = key_reuse_post>
+func.func @mfa_kr_decode(%q: tensor<?x1x64x256xbf16>, %kc: tensor<?x?x1x256xbf16>,
+                         %alpha: tensor<256xbf16>, %n: tensor<256x256xbf16>,
+                         %valid: tensor<?xi32>) -> tensor<?x1x64x256xbf16> {
+  %o = attn.attention #mfa_kr query(%q : tensor<?x1x64x256xbf16>)
+         rows(%kc : tensor<?x?x1x256xbf16>) seq_lens(%valid : tensor<?xi32>)
+         alpha(%alpha : tensor<256xbf16>) transform(%n : tensor<256x256xbf16>)
+         -> tensor<?x1x64x256xbf16>
+  return %o : tensor<?x1x64x256xbf16>
+}

@@ -3,9 +3,10 @@
 // GQA decode (one query token, 2 query heads per KV head): the streaming
 // schedule. Each warp streams whole cache rows with vector loads, a score is
 // a lane dot product plus a 5-step xor reduction over the warp; the warps'
-// states merge in workgroup memory (4 warps x 2 rows x 32 columns).
+// states merge in workgroup memory (4 warps x 2 rows x 32 columns). The
+// plain merge has a combine_rows of 8 batch rows for large batches.
 // CHECK-LABEL: gpu.module @gqa_decode_attn0
-// CHECK-SAME: combine_rows = 0 : i64
+// CHECK-SAME: combine_rows = 8 : i64
 // CHECK-SAME: grid = ["ceildiv(2*Tq,2)", "B*2", "S"], name = "fwd"
 // CHECK-SAME: grid = ["4", "Tq", "B"], name = "combine"
 // CHECK-SAME: op = "attention"

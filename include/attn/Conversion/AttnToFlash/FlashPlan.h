@@ -200,6 +200,8 @@ struct FlashPlan {
   /// weights then serves this many batch rows instead of one. Needs the
   /// mat-vec's column groups of threads (combineVector) in runs of a power
   /// of two lanes of one warp, whose partial sums it adds by shuffles.
+  /// Without a mat-vec (a plain merge) it has fewer, longer blocks than the
+  /// one-row kernel, for batches whose one-row blocks take several waves.
   static constexpr int64_t kCombineRows = 8;
   int64_t combineRows() const;
   /// Whether combine_rows is the tensor-core kernel (CombineMmaKernel.cpp):
