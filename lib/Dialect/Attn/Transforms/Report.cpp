@@ -94,6 +94,9 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
                              plan->tileRows, plan->stages,
                              plan->stages >= 3 ? ", pipelined" : "")
                    .str();
+        if (plan->forwardEpilogue)
+          why += "; the post-transform (linear) on each split's outputs, the "
+                 "combine only merges";
       } else if (plan->mma) {
         why += plan->registerSoftmax
                    ? llvm::formatv("softmax in registers ({0} key x {1}{2} "
