@@ -14,6 +14,12 @@
 // RUN: rm -rf %t.kr && attn-opt %examples/mfa_kr.mlir --attn-compile="target=sm_90a output=%t.kr formats=isa" -o /dev/null
 // RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 16 --cache 8192 | FileCheck %s --check-prefix=KR16
 // RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 64 --cache 8192 | FileCheck %s --check-prefix=KR64
+// An artifact without combine_rows (older compilers made none for a plain
+// merge): auto takes the one-row kernel, forcing rows is an error.
+// RUN: rm -rf %t.old && cp -r %t.kr %t.old
+// RUN: python3 -c "import json, sys; p = sys.argv[1]; d = json.load(open(p)); [m.update(kernels=[k for k in m['kernels'] if k['name'] != 'combine_rows']) for m in d['modules']]; json.dump(d, open(p, 'w'))" %t.old/manifest.json
+// RUN: attn-run %t.old --module mfa_kr_decode --dry-run 132 --batch 64 --cache 8192 | FileCheck %s --check-prefix=OLD
+// RUN: not attn-run %t.old --module mfa_kr_decode --dry-run 132 --batch 64 --cache 8192 --combine rows 2>&1 | FileCheck %s --check-prefix=NOROWS
 
 // One sequence: 128 splits fill the SMs (one block each: the forward's
 // 226 KiB of workgroup memory), and the 16 one-row combine blocks, fewer
@@ -40,6 +46,8 @@
 // KR16: combine      grid 64 1 16  block 128
 // KR64: mfa_kr_decode_attn0 B=64 Tq=1 L=8192 S=2
 // KR64: combine_rows grid 64 1 8  block 128  dynamic shared 0
+// OLD: combine      grid 64 1 64  block 128
+// NOROWS: attn-run: mfa_kr_decode_attn0: no combine_rows kernel
 
 // Forced choices.
 // WIDE: combine_wide grid 16 1 64  block 512
