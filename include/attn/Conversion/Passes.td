@@ -46,10 +46,10 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     key and the value view, the shared rotary stream loaded beside it), and
     `combine`, which merges the splits, normalises and applies the value
     epilogue (latent up-projection, Sun's gated decoder, MFA-KR's
-    post-transform). Where that epilogue is a mat-vec, a third kernel,
-    `combine_rows`, does the same for 8 batch rows per block so that each
-    load of a head's weights serves all of them; the runtime picks one of
-    the two by size. The schedule (rows per block, cache rows per tile,
+    post-transform). A third kernel, `combine_rows`, does the same for 8
+    batch rows per block, so that each load of a head's epilogue weights
+    serves all of them, or, for a plain merge, so that large batches take
+    fewer, longer blocks; the runtime picks one of the two by size. The schedule (rows per block, cache rows per tile,
     threads) and the kernels' argument order and launch geometry are recorded
     in an `attn.manifest` attribute on the module. Host functions are left as
     they are: the runtime launches the kernels.
@@ -74,13 +74,16 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     from cache tiles staged in the 128-byte swizzled layout, so each tile is
     read from workgroup memory once per block instead of once per warp;
     pipelined (scores of the next tile and values of this one in flight
-    together) where three or more tiles fit.
+    together) where three or more tiles fit. There MFA-KR's post-transform,
+    one linear map for every row, runs in the forward kernel on each
+    split's unnormalised outputs (one more wgmma product per block), and
+    its combine only merges.
 
     On tensor-core targets the latent up-projection after the split merge
     (MLA, GLA, MTLA) also has a `combine_rows` kernel on `mma.sync`: 64
     batch rows of one head per block against the head's whole
-    up-projection in workgroup memory (and for MFA-KR's post-transform,
-    against the shared transform).
+    up-projection in workgroup memory (and for MFA-KR's post-transform
+    behind an `mma.sync` forward kernel, against the shared transform).
   }];
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",
