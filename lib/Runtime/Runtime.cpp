@@ -245,9 +245,9 @@ bool KernelModule::combinesRows(int64_t B, int64_t Tq, int64_t S) const {
   // (MFA-KR B=64, 4096 one-row blocks: 12.2 us).
   if (info_.has("epilogue_in") && info_["epilogue_in"].str() != "combine") {
     int64_t oneRow = info_["num_out_heads"].i64() * Tq * B;
-    return oneRow > int64_t(device_->multiprocessors()) *
-                        device_->occupancy(combineFn_, int(combine_.threads),
-                                           0);
+    return oneRow >
+           int64_t(device_->multiprocessors()) *
+               device_->occupancy(combineFn_, int(combine_.threads), 0);
   }
   // Several rows per block divide the weight traffic by the rows but also
   // the blocks: worth it while the fewer blocks still fill a wave.

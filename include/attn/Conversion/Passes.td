@@ -49,9 +49,10 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     post-transform). A third kernel, `combine_rows`, does the same for 8
     batch rows per block, so that each load of a head's epilogue weights
     serves all of them, or, for a plain merge, so that large batches take
-    fewer, longer blocks; the runtime picks one of the two by size. The schedule (rows per block, cache rows per tile,
-    threads) and the kernels' argument order and launch geometry are recorded
-    in an `attn.manifest` attribute on the module. Host functions are left as
+    fewer, longer blocks; the runtime picks one of the two by size. The
+    schedule (rows per block, cache rows per tile, threads) and the kernels'
+    argument order and launch geometry are recorded in an `attn.manifest`
+    attribute on the module. Host functions are left as
     they are: the runtime launches the kernels.
 
     With `tensor-cores` (NVIDIA sm_80 and newer), blocks of many query rows

@@ -19,7 +19,7 @@ struct ForwardFrame {
   ForwardFrame(KernelBuilder &k, Block &entry, const FlashPlan &p);
 
   Value q, keys, values, rows, rope, lens, oPart, mlPart; // arguments
-  Value alpha, transform; // plan.forwardEpilogue: MFA-KR's alpha and N
+  Value alpha, transform; // with plan.forwardEpilogue: MFA-KR's alpha, N
   Value B, Tq, L, S;                                      // sizes
   Value tid, split, gk, bIdx, G, Hq, Hkv;                 // block coordinates
   Value rowsTotal, rho0, len, jBegin, jEnd;               // rows to cover
@@ -48,8 +48,9 @@ private:
 /// of query rows that share one cache group, writing unnormalised partial
 /// outputs and (max, sum) per row and split. Arguments, in order: query,
 /// keys + values (separate) or rows, rope_keys, seq_lens (when present),
-/// alpha and transform (plan.forwardEpilogue), o_part (f32), ml_part (f32), then the sizes B, Tq, L (cache rows) and S
-/// (splits). Every tensor is a flat memref; see docs/architecture.md.
+/// alpha and transform (plan.forwardEpilogue), o_part (f32), ml_part (f32),
+/// then the sizes B, Tq, L (cache rows) and S (splits). Every tensor is a
+/// flat memref; see docs/architecture.md.
 gpu::GPUFuncOp buildForwardKernel(OpBuilder &b, Location loc,
                                   const FlashPlan &plan, StringRef name);
 

@@ -173,17 +173,17 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       b.getNamedAttr("time_stride", i64(p.timeStride)),
       b.getNamedAttr("softmax_scale", b.getF64FloatAttr(p.scale)),
       b.getNamedAttr("value_epilogue", str(stringifyValueEpilogue(p.epilogue))),
-      b.getNamedAttr("epilogue_in", str(p.forwardEpilogue ? "fwd"
-                                        : p.epilogue == ValueEpilogue::None
-                                            ? "-"
-                                            : "combine")),
+      b.getNamedAttr("epilogue_in",
+                     str(p.forwardEpilogue                   ? "fwd"
+                         : p.epilogue == ValueEpilogue::None ? "-"
+                                                             : "combine")),
       b.getNamedAttr("schedule", str(p.warpgroup   ? "wgmma"
                                      : p.mma       ? "mma"
                                      : p.streaming ? "streaming"
                                                    : "tiled")),
       b.getNamedAttr("softmax", str(p.registerSoftmax ? "registers"
-                                    : p.mma              ? "workgroup"
-                                                         : "-")),
+                                    : p.mma           ? "workgroup"
+                                                      : "-")),
       b.getNamedAttr("cache_bytes_per_token",
                      b.getF64FloatAttr(cost.bytesPerToken(p.elementBytes()))),
       b.getNamedAttr("flops_per_token", b.getF64FloatAttr(cost.flopsPerToken)),
@@ -194,9 +194,11 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       b.getNamedAttr("wave_blocks_per_sm", i64(p.waveBlocksPerSM())),
       b.getNamedAttr("combine_rows", i64(p.combineRows())),
       b.getNamedAttr("combine_rows_max_splits",
-                     i64(p.combinesOnTensorCores() ? FlashPlan::kCombineMmaSplits
-                                                   : FlashPlan::kMaxSplits)),
-      b.getNamedAttr("combine_rows_mma", b.getBoolAttr(p.combinesOnTensorCores())),
+                     i64(p.combinesOnTensorCores()
+                             ? FlashPlan::kCombineMmaSplits
+                             : FlashPlan::kMaxSplits)),
+      b.getNamedAttr("combine_rows_mma",
+                     b.getBoolAttr(p.combinesOnTensorCores())),
       b.getNamedAttr("tile_rows", i64(p.tileRows)),
       b.getNamedAttr("kernels", b.getArrayAttr(kernels)),
   });

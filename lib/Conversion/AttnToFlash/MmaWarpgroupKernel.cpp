@@ -22,7 +22,8 @@
 // wgmma reads it once per warpgroup. With three or more stages the loop is
 // a pipeline (the softmax of tile t while tile t - 1's values are on the
 // tensor cores). No key warps to merge: each thread writes its partial
-// outputs and its rows' (max, sum) straight from the accumulators.
+// outputs and its rows' (max, sum) straight from the accumulators, after,
+// for MFA-KR, one more product applying the post-transform.
 //
 //===----------------------------------------------------------------------===//
 #include "MmaFragments.h"
@@ -424,8 +425,8 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     for (int64_t c = 0; c < DV / 16; ++c) {
       Value oDesc = wg.descriptor(addr(lay.q + colBytes(16 * c)), 128,
                                   groupBytes(lay.qPitch), false);
-      Value nDesc = wg.descriptor(addr(lay.transform + 2 * c * 1024),
-                                  DV * 128, 1024, true);
+      Value nDesc = wg.descriptor(addr(lay.transform + 2 * c * 1024), DV * 128,
+                                  1024, true);
       o = wg.mma(oDesc, nDesc, o, /*zero=*/false, /*transB=*/true);
     }
     wg.commit();

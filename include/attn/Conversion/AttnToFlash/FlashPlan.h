@@ -99,8 +99,8 @@ struct FlashPlan {
   // The warpgroup kernel applies the value epilogue to its unnormalised
   // partial outputs, where that epilogue is one linear map shared by every
   // row (MFA-KR's o + alpha (o N)): it then commutes with the combine's
-  // merge, runs as one more wgmma product per block instead of a mat-vec
-  // per (row, split merge) in the combine, and the combine only merges.
+  // merge and runs as one more wgmma product per block instead of a
+  // mat-vec per output row in the combine, which only merges.
   bool forwardEpilogue = false;
   /// The epilogue the combine kernels apply.
   ValueEpilogue combineEpilogue() const {
