@@ -25,8 +25,10 @@ for dir in "$ROOT"/gpu-artifacts/$TARGET/*-${DTYPES:-*}/; do
   done
   # The combine over several batch rows, forced where a decode module has
   # one: a partial block of rows; two blocks with two tokens; mixed lengths.
+  # Two or three splits: with one, a direct_output forward kernel stores
+  # the result itself and no combine runs.
   for fn in $(python3 -c "import json,sys; [print(m['module']) for m in json.load(open(sys.argv[1]))['modules'] if m.get('combine_rows', 0) > 1 and 'decode' in m['module']]" "$dir/manifest.json"); do
-    for args in "--batch 3 --tokens 1 --cache 77 --mixed-lengths" "--batch 11 --tokens 2 --cache 300 --mixed-lengths"; do
+    for args in "--batch 3 --tokens 1 --cache 77 --mixed-lengths --splits 2" "--batch 11 --tokens 2 --cache 300 --mixed-lengths --splits 3"; do
       total=$((total+1)); "$RUN" "$dir" --module "$fn" $args --combine rows --iters 2 || fail=$((fail+1))
     done
   done

@@ -130,8 +130,11 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out,
     for (const TensorSpec &t : mod->fwd_.tensors)
       if (!isWorkspace(t.name))
         mod->inputs_.push_back(t);
+    // The forward kernel may write `out` too (direct_output): once.
     for (const TensorSpec &t : mod->combine_.tensors)
-      if (!isWorkspace(t.name))
+      if (!isWorkspace(t.name) &&
+          std::none_of(mod->inputs_.begin(), mod->inputs_.end(),
+                       [&](const TensorSpec &u) { return u.name == t.name; }))
         mod->inputs_.push_back(t);
     // Prefer the cubin / HSACO; fall back to PTX, which the driver JITs.
     const Json &files = m["files"];
@@ -363,6 +366,9 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
   auto sizes = sizeMap(B, Tq, L, S);
   if (Status s = launch(fwd_, fwdFn_, fwdGrid, named, sizes, stream); !s)
     return s;
+  // With one split such a forward kernel has stored the result itself.
+  if (S == 1 && info_.has("direct_output") && info_["direct_output"].boolean())
+    return Status::success();
   if (combinesRows(B, Tq, S)) {
     if (S > combineRowsMaxSplits())
       return Status::error(name_ + ": combine_rows merges at most " +

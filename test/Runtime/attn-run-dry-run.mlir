@@ -14,6 +14,7 @@
 // RUN: rm -rf %t.kr && attn-opt %examples/mfa_kr.mlir --attn-compile="target=sm_90a output=%t.kr formats=isa" -o /dev/null
 // RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 16 --cache 8192 | FileCheck %s --check-prefix=KR16
 // RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 64 --cache 8192 | FileCheck %s --check-prefix=KR64
+// RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 128 --cache 8192 | FileCheck %s --check-prefix=KR128
 // An artifact without combine_rows (older compilers made none for a plain
 // merge): auto takes the one-row kernel, forcing rows is an error.
 // RUN: rm -rf %t.old && cp -r %t.kr %t.old
@@ -46,6 +47,10 @@
 // KR16: combine      grid 64 1 16  block 128
 // KR64: mfa_kr_decode_attn0 B=64 Tq=1 L=8192 S=2
 // KR64: combine_rows grid 64 1 8  block 128  dynamic shared 0
+// At B=128 one split: the forward kernel stores the result, no combine.
+// KR128: mfa_kr_decode_attn0 B=128 Tq=1 L=8192 S=1
+// KR128-NEXT: fwd          grid 1 128 1  block 128
+// KR128-NOT: combine
 // OLD: combine      grid 64 1 64  block 128
 // NOROWS: attn-run: mfa_kr_decode_attn0: no combine_rows kernel
 

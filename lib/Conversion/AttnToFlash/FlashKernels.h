@@ -20,6 +20,7 @@ struct ForwardFrame {
 
   Value q, keys, values, rows, rope, lens, oPart, mlPart; // arguments
   Value alpha, transform; // with plan.forwardEpilogue: MFA-KR's alpha, N
+  Value out;              // with plan.directOutput(): the result
   Value B, Tq, L, S;                                      // sizes
   Value tid, split, gk, bIdx, G, Hq, Hkv;                 // block coordinates
   Value rowsTotal, rho0, len, jBegin, jEnd;               // rows to cover
@@ -49,8 +50,8 @@ private:
 /// outputs and (max, sum) per row and split. Arguments, in order: query,
 /// keys + values (separate) or rows, rope_keys, seq_lens (when present),
 /// alpha and transform (plan.forwardEpilogue), o_part (f32), ml_part (f32),
-/// then the sizes B, Tq, L (cache rows) and S (splits). Every tensor is a
-/// flat memref; see docs/architecture.md.
+/// out (plan.directOutput()), then the sizes B, Tq, L (cache rows) and S
+/// (splits). Every tensor is a flat memref; see docs/architecture.md.
 gpu::GPUFuncOp buildForwardKernel(OpBuilder &b, Location loc,
                                   const FlashPlan &plan, StringRef name);
 

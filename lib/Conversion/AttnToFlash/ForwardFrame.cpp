@@ -17,8 +17,10 @@ SmallVector<Type> ForwardFrame::argumentTypes(OpBuilder &b,
   if (p.forwardEpilogue) // alpha, transform
     args.append({flatMemRef(p.storage), flatMemRef(p.storage)});
   Type idx = b.getIndexType();
-  args.append({flatMemRef(b.getF32Type()), flatMemRef(b.getF32Type()), idx,
-               idx, idx, idx});
+  args.append({flatMemRef(b.getF32Type()), flatMemRef(b.getF32Type())});
+  if (p.directOutput())
+    args.push_back(flatMemRef(p.storage)); // out
+  args.append({idx, idx, idx, idx});
   return args;
 }
 
@@ -42,6 +44,8 @@ ForwardFrame::ForwardFrame(KernelBuilder &k, Block &entry, const FlashPlan &p)
   }
   oPart = entry.getArgument(a++);
   mlPart = entry.getArgument(a++);
+  if (p.directOutput())
+    out = entry.getArgument(a++);
   B = entry.getArgument(a++);
   Tq = entry.getArgument(a++);
   L = entry.getArgument(a++);

@@ -85,6 +85,11 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
     keyReuse(fwd);
   fwd.tensor("o_part", f32, {"S", "B", "Tq", n(p.qHeads), n(p.valueWidth)});
   fwd.tensor("ml_part", f32, {"S", "B", "Tq", n(p.qHeads), "2"});
+  auto result = [&](ArgList &args) {
+    args.tensor("out", p.storage, {"B", "Tq", n(p.outHeads), n(p.outWidth)});
+  };
+  if (p.directOutput())
+    result(fwd);
   for (StringRef s : {"B", "Tq", "L", "S"})
     fwd.size(s);
 
@@ -107,7 +112,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
     keyReuse(comb);
     break;
   }
-  comb.tensor("out", p.storage, {"B", "Tq", n(p.outHeads), n(p.outWidth)});
+  result(comb);
   for (StringRef s : {"B", "Tq", "S"})
     comb.size(s);
 
@@ -192,6 +197,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       b.getNamedAttr("rows_per_block", i64(p.rowsPerBlock)),
       b.getNamedAttr("max_splits", i64(FlashPlan::kMaxSplits)),
       b.getNamedAttr("wave_blocks_per_sm", i64(p.waveBlocksPerSM())),
+      b.getNamedAttr("direct_output", b.getBoolAttr(p.directOutput())),
       b.getNamedAttr("combine_rows", i64(p.combineRows())),
       b.getNamedAttr("combine_rows_max_splits",
                      i64(p.combinesOnTensorCores()

@@ -434,30 +434,64 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     std::copy(o.begin(), o.end(), state.begin());
   }
   // Partial outputs and (max, sum) straight from the accumulators.
-  for (int64_t h = 0; h < 2; ++h) {
-    Value rho = k.add(f.rho0, rowOf(h));
-    Value l = lSum[h];
-    k.ifThen(k.lt(rho, f.rowsTotal), [&] {
-      Value rowAt = k.add(k.mul(f.partRow(rho), k.idx(DV)), valueCol0);
-      for (int64_t nv = 0; nv < NV; ++nv) {
-        Value pair = vector::FromElementsOp::create(
-            b, VectorType::get({2}, f32),
-            ValueRange{state[nv * 4 + 2 * h], state[nv * 4 + 2 * h + 1]});
-        Value col = k.add(k.idx(8 * nv), k.mul(ln.t4, k.idx(2)));
-        vector::StoreOp::create(b, pair, f.oPart, ValueRange{k.add(rowAt, col)});
-      }
-      Value writer = k.land(k.eq(ln.t4, k.idx(0)), k.eq(group, k.idx(0)));
-      k.ifThen(writer, [&] {
-        // Back from base 2 to the natural exponent the combine kernel
-        // merges in; a row that saw nothing keeps max -inf and sum 0.
-        Value m = state[nO + h];
-        Value mOut =
-            k.select(k.feq(l, k.f(0.0)), k.negInf(), k.mulf(m, k.f(M_LN2)));
-        Value at = k.mul(f.partRow(rho), k.idx(2));
-        k.store(mOut, f.mlPart, at);
-        k.store(l, f.mlPart, k.add(at, k.idx(1)));
+  auto storePartials = [&] {
+    for (int64_t h = 0; h < 2; ++h) {
+      Value rho = k.add(f.rho0, rowOf(h));
+      Value l = lSum[h];
+      k.ifThen(k.lt(rho, f.rowsTotal), [&] {
+        Value rowAt = k.add(k.mul(f.partRow(rho), k.idx(DV)), valueCol0);
+        for (int64_t nv = 0; nv < NV; ++nv) {
+          Value pair = vector::FromElementsOp::create(
+              b, VectorType::get({2}, f32),
+              ValueRange{state[nv * 4 + 2 * h], state[nv * 4 + 2 * h + 1]});
+          Value col = k.add(k.idx(8 * nv), k.mul(ln.t4, k.idx(2)));
+          vector::StoreOp::create(b, pair, f.oPart, ValueRange{k.add(rowAt, col)});
+        }
+        Value writer = k.land(k.eq(ln.t4, k.idx(0)), k.eq(group, k.idx(0)));
+        k.ifThen(writer, [&] {
+          // Back from base 2 to the natural exponent the combine kernel
+          // merges in; a row that saw nothing keeps max -inf and sum 0.
+          Value m = state[nO + h];
+          Value mOut =
+              k.select(k.feq(l, k.f(0.0)), k.negInf(), k.mulf(m, k.f(M_LN2)));
+          Value at = k.mul(f.partRow(rho), k.idx(2));
+          k.store(mOut, f.mlPart, at);
+          k.store(l, f.mlPart, k.add(at, k.idx(1)));
+        });
       });
+    }
+  };
+  if (!p.directOutput()) {
+    storePartials();
+  } else {
+    // One split: the outputs normalised straight into `out`, no combine
+    // (a row that saw nothing stores zeros, as the combine would).
+    Value single = k.eq(f.S, k.idx(1));
+    k.ifThen(single, [&] {
+      auto pairType = VectorType::get({2}, p.storage);
+      for (int64_t h = 0; h < 2; ++h) {
+        Value rho = k.add(f.rho0, rowOf(h));
+        Value l = lSum[h];
+        Value inv = k.select(k.fgt(l, k.f(0.0)), k.divf(k.f(1.0), l), k.f(0.0));
+        k.ifThen(k.lt(rho, f.rowsTotal), [&] {
+          Value rowAt = k.add(k.mul(f.queryRow(rho), k.idx(DV)), valueCol0);
+          for (int64_t nv = 0; nv < NV; ++nv) {
+            Value pair = vector::FromElementsOp::create(
+                b, VectorType::get({2}, f32),
+                ValueRange{k.mulf(state[nv * 4 + 2 * h], inv),
+                           k.mulf(state[nv * 4 + 2 * h + 1], inv)});
+            Value col = k.add(k.idx(8 * nv), k.mul(ln.t4, k.idx(2)));
+            vector::StoreOp::create(
+                b, arith::TruncFOp::create(b, pairType, pair), f.out,
+                ValueRange{k.add(rowAt, col)}, /*nontemporal=*/false,
+                llvm::MaybeAlign(4));
+          }
+        });
+      }
     });
+    k.ifThen(arith::XOrIOp::create(b, single, arith::ConstantIntOp::create(
+                                                  b, b.getI1Type(), 1)),
+             storePartials);
   }
   gpu::ReturnOp::create(b);
   return func;

@@ -141,13 +141,14 @@ func.func @gta_decode(%q: tensor<?x1x32x128xbf16>, %r: tensor<?x?x8x128xbf16>,
 // CHECK-LABEL: gpu.module @mfa_kr_decode_attn0
 // CHECK-SAME: combine_rows = 8 : i64
 // CHECK-SAME: combine_rows_mma = false
+// CHECK-SAME: direct_output = true
 // CHECK-SAME: epilogue_in = "fwd"
 // CHECK-SAME: {dtype = "bf16", kind = "tensor", name = "alpha", shape = ["256"], strides = ["1"]}, {dtype = "bf16", kind = "tensor", name = "transform", shape = ["256", "256"], strides = ["256", "1"]}, {dtype = "f32", kind = "tensor", name = "o_part"
 // CHECK-SAME: name = "fwd"
 // CHECK-SAME: {dtype = "f32", kind = "tensor", name = "ml_part", shape = ["S", "B", "Tq", "64", "2"], strides = ["B*Tq*128", "Tq*128", "128", "2", "1"]}, {dtype = "bf16", kind = "tensor", name = "out"
 // CHECK-SAME: name = "combine"
 // CHECK-SAME: value_epilogue = "key_reuse_post"
-// CHECK: gpu.func @fwd(%{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xi32>, %[[ALPHA:.+]]: memref<?xbf16>, %[[N:.+]]: memref<?xbf16>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>,
+// CHECK: gpu.func @fwd(%{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xi32>, %[[ALPHA:.+]]: memref<?xbf16>, %[[N:.+]]: memref<?xbf16>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %[[OUT:.+]]: memref<?xbf16>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index, %[[S:[a-z0-9]+]]: index)
 // CHECK: scf.for
 // CHECK: scf.yield
 // CHECK: gpu.barrier
@@ -164,6 +165,12 @@ func.func @gta_decode(%q: tensor<?x1x32x128xbf16>, %r: tensor<?x?x8x128xbf16>,
 // CHECK-NOT: nvvm.wgmma.mma_async
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// With one split (S == 1) the outputs, normalised, go straight to `out`
+// in bf16; otherwise the partial outputs as usual.
+// CHECK: %[[ONE:.+]] = arith.cmpi eq, %[[S]], %c1
+// CHECK: scf.if %[[ONE]]
+// CHECK: arith.divf
+// CHECK: vector.store {{.+}}, %[[OUT]][{{.+}}] {alignment = 4 : i64} : memref<?xbf16>, vector<2xbf16>
 // CHECK: vector.store {{.+}} : memref<?xf32>, vector<2xf32>
 // CHECK: gpu.func @combine(%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xbf16>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index)
 // CHECK: gpu.func @combine_rows(

@@ -106,6 +106,15 @@ struct FlashPlan {
   ValueEpilogue combineEpilogue() const {
     return forwardEpilogue ? ValueEpilogue::None : epilogue;
   }
+  /// Whether the forward kernel, given one split, normalises its outputs
+  /// and stores them in `out` itself, so the runtime launches no combine:
+  /// the warpgroup form where the combine would only merge and the
+  /// outputs are the query rows' (no second launch and its ~5 us at
+  /// MFA-KR B=128).
+  bool directOutput() const {
+    return warpgroup && combineEpilogue() == ValueEpilogue::None &&
+           outHeads == qHeads && outWidth == valueWidth;
+  }
   /// Blocks per multiprocessor the runtime's split count aims to fill (0:
   /// as many as are resident). The register-softmax kernel takes one: two
   /// co-resident blocks stream no faster than one, so twice the splits only
