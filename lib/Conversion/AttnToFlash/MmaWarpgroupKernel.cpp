@@ -396,6 +396,22 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
                                       b, mlBuf, k.add(k.idx(64 * g), rowOf(h))));
     }
   }
+  // The lane's outputs of row half h at columns 8 nv + 2 t4 and + 1 (times
+  // `scale` where given), and that first column.
+  auto outPair = [&](int64_t h, int64_t nv, Value scale = Value()) -> Value {
+    Value x = state[nv * 4 + 2 * h], y = state[nv * 4 + 2 * h + 1];
+    if (scale) {
+      x = k.mulf(x, scale);
+      y = k.mulf(y, scale);
+    }
+    return vector::FromElementsOp::create(b, VectorType::get({2}, f32),
+                                          ValueRange{x, y});
+  };
+  auto outCol = [&](int64_t nv) {
+    return k.add(k.idx(8 * nv), k.mul(ln.t4, k.idx(2)));
+  };
+  auto storePair = VectorType::get({2}, p.storage);
+
   // The shared epilogue, o + alpha (o N), as one more product of the block
   // (one warpgroup, all value columns): the outputs, rounded to the storage
   // type, in the query rows' bytes as the A operand; N diag(alpha), rounded
@@ -405,17 +421,13 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
   // accumulators, its whole or column slices (ptxas spills).
   if (p.forwardEpilogue) {
     k.barrier(); // every warp is done with the tiles and the query rows
-    auto pairType = VectorType::get({2}, p.storage);
     stage.loadScaledMatrix(f.transform, f.alpha, DV, DV, lay.transform, [&] {
       for (int64_t h = 0; h < 2; ++h)
         for (int64_t nv = 0; nv < NV; ++nv) {
-          Value pair = vector::FromElementsOp::create(
-              b, VectorType::get({2}, f32),
-              ValueRange{state[nv * 4 + 2 * h], state[nv * 4 + 2 * h + 1]});
-          Value col = k.add(k.idx(8 * nv), k.mul(ln.t4, k.idx(2)));
+          Value pair = outPair(h, nv);
           vector::StoreOp::create(
-              b, arith::TruncFOp::create(b, pairType, pair), stage.qs,
-              ValueRange{stage.at(rowOf(h), col, lay.qPitch)},
+              b, arith::TruncFOp::create(b, storePair, pair), stage.qs,
+              ValueRange{stage.at(rowOf(h), outCol(nv), lay.qPitch)},
               /*nontemporal=*/false, llvm::MaybeAlign(4));
         }
     });
@@ -441,11 +453,9 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
       k.ifThen(k.lt(rho, f.rowsTotal), [&] {
         Value rowAt = k.add(k.mul(f.partRow(rho), k.idx(DV)), valueCol0);
         for (int64_t nv = 0; nv < NV; ++nv) {
-          Value pair = vector::FromElementsOp::create(
-              b, VectorType::get({2}, f32),
-              ValueRange{state[nv * 4 + 2 * h], state[nv * 4 + 2 * h + 1]});
-          Value col = k.add(k.idx(8 * nv), k.mul(ln.t4, k.idx(2)));
-          vector::StoreOp::create(b, pair, f.oPart, ValueRange{k.add(rowAt, col)});
+          Value pair = outPair(h, nv);
+          vector::StoreOp::create(b, pair, f.oPart,
+                                  ValueRange{k.add(rowAt, outCol(nv))});
         }
         Value writer = k.land(k.eq(ln.t4, k.idx(0)), k.eq(group, k.idx(0)));
         k.ifThen(writer, [&] {
@@ -468,7 +478,6 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     // (a row that saw nothing stores zeros, as the combine would).
     Value single = k.eq(f.S, k.idx(1));
     k.ifThen(single, [&] {
-      auto pairType = VectorType::get({2}, p.storage);
       for (int64_t h = 0; h < 2; ++h) {
         Value rho = k.add(f.rho0, rowOf(h));
         Value l = lSum[h];
@@ -476,21 +485,17 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
         k.ifThen(k.lt(rho, f.rowsTotal), [&] {
           Value rowAt = k.add(k.mul(f.queryRow(rho), k.idx(DV)), valueCol0);
           for (int64_t nv = 0; nv < NV; ++nv) {
-            Value pair = vector::FromElementsOp::create(
-                b, VectorType::get({2}, f32),
-                ValueRange{k.mulf(state[nv * 4 + 2 * h], inv),
-                           k.mulf(state[nv * 4 + 2 * h + 1], inv)});
-            Value col = k.add(k.idx(8 * nv), k.mul(ln.t4, k.idx(2)));
-            vector::StoreOp::create(
-                b, arith::TruncFOp::create(b, pairType, pair), f.out,
-                ValueRange{k.add(rowAt, col)}, /*nontemporal=*/false,
-                llvm::MaybeAlign(4));
+            Value pair = outPair(h, nv, inv);
+            vector::StoreOp::create(b,
+                                    arith::TruncFOp::create(b, storePair, pair),
+                                    f.out, ValueRange{k.add(rowAt, outCol(nv))},
+                                    /*nontemporal=*/false, llvm::MaybeAlign(4));
           }
         });
       }
     });
-    k.ifThen(arith::XOrIOp::create(b, single, arith::ConstantIntOp::create(
-                                                  b, b.getI1Type(), 1)),
+    k.ifThen(arith::XOrIOp::create(
+                 b, single, arith::ConstantIntOp::create(b, b.getI1Type(), 1)),
              storePartials);
   }
   gpu::ReturnOp::create(b);
