@@ -196,10 +196,8 @@ int64_t KernelModule::chooseSplits(int64_t B, int64_t Tq, int64_t L) const {
   int64_t perSM = info_.has("wave_blocks_per_sm")
                       ? info_["wave_blocks_per_sm"].i64()
                       : 0;
-  if (perSM <= 0)
-    perSM = device_->occupancy(fwdFn_, int(fwd_.threads),
-                               fwd_.dynamicSharedBytes);
-  int64_t wave = int64_t(device_->multiprocessors()) * perSM;
+  int64_t wave = perSM > 0 ? int64_t(device_->multiprocessors()) * perSM
+                           : this->wave(fwd_, fwdFn_);
   int64_t want = std::max<int64_t>(1, wave / blocks);
   int64_t maxSplits = std::max<int64_t>(1, L / (4 * tileRows()));
   return std::clamp<int64_t>(want, 1,
@@ -208,8 +206,8 @@ int64_t KernelModule::chooseSplits(int64_t B, int64_t Tq, int64_t L) const {
 
 Status KernelModule::setCombine(Combine c) {
   if (c == Combine::Rows && !combineRowsFn_)
-    return Status::error(name_ + ": no combine_rows kernel (the variant has "
-                                 "no epilogue mat-vec it could share)");
+    return Status::error(name_ + ": no combine_rows kernel (the artifact "
+                                 "has none for this module)");
   if (c == Combine::Wide && !combineWideFn_)
     return Status::error(name_ + ": no combine_wide kernel (the one-row "
                                  "combine has as many threads already)");
@@ -246,18 +244,20 @@ bool KernelModule::combinesRows(int64_t B, int64_t Tq, int64_t S) const {
   // kernel's blocks are short and latency-bound, so once they take more
   // than a wave of resident blocks, 8 rows a block take fewer waves
   // (MFA-KR B=64, 4096 one-row blocks: 12.2 us).
-  if (info_.has("epilogue_in") && info_["epilogue_in"].str() != "combine") {
-    int64_t oneRow = info_["num_out_heads"].i64() * Tq * B;
-    return oneRow >
-           int64_t(device_->multiprocessors()) *
-               device_->occupancy(combineFn_, int(combine_.threads), 0);
-  }
+  if (info_.has("epilogue_in") && info_["epilogue_in"].str() != "combine")
+    return oneRowBlocks(B, Tq) > wave(combine_, combineFn_);
   // Several rows per block divide the weight traffic by the rows but also
   // the blocks: worth it while the fewer blocks still fill a wave.
-  int64_t wave = int64_t(device_->multiprocessors()) *
-                 device_->occupancy(combineRowsFn_, int(combineRows_.threads),
-                                    0);
-  return blocks >= wave;
+  return blocks >= wave(combineRows_, combineRowsFn_);
+}
+
+int64_t KernelModule::oneRowBlocks(int64_t B, int64_t Tq) const {
+  return info_["num_out_heads"].i64() * Tq * B;
+}
+
+int64_t KernelModule::wave(const KernelSpec &k, void *fn) const {
+  return int64_t(device_->multiprocessors()) *
+         device_->occupancy(fn, int(k.threads), k.dynamicSharedBytes);
 }
 
 bool KernelModule::combinesWide(int64_t B, int64_t Tq) const {
@@ -269,8 +269,7 @@ bool KernelModule::combinesWide(int64_t B, int64_t Tq) const {
   // threads are free parallelism for its merge (MLA-16 B=1, 16 blocks: 27.5
   // -> 11.4 us). With more blocks the narrow kernel issues less redundant
   // work per row (MFA-KR B=64, 4096 blocks: 43 vs 84 us).
-  return info_["num_out_heads"].i64() * Tq * B <
-         int64_t(device_->multiprocessors());
+  return oneRowBlocks(B, Tq) < int64_t(device_->multiprocessors());
 }
 
 Status KernelModule::launch(const KernelSpec &k, void *fn,

@@ -94,6 +94,10 @@ public:
   int64_t combineRowsMaxSplits() const;
 
 private:
+  /// Blocks of the one-row combine kernels for these sizes.
+  int64_t oneRowBlocks(int64_t B, int64_t Tq) const;
+  /// Blocks of kernel `k` resident at once on the device (one wave).
+  int64_t wave(const KernelSpec &k, void *fn) const;
   friend class Artifact;
   Json info_;
   Status runAttention(const std::vector<void *> &buffers, int64_t B,
