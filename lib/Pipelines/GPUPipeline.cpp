@@ -49,6 +49,15 @@ struct CompileOptions : public PassPipelineOptions<CompileOptions> {
   Option<bool> mmaSmallGroups{*this, "mma-small-groups",
                               llvm::cl::desc("Use the mma kernel also for <= 8 query rows per group"),
                               llvm::cl::init(false)};
+  Option<bool> noStreamMma{
+      *this, "no-stream-mma",
+      llvm::cl::desc("Never the streaming kernel's tensor-core form"),
+      llvm::cl::init(false)};
+  Option<int64_t> streamUnroll{
+      *this, "stream-unroll",
+      llvm::cl::desc("Fix the streaming tensor-core kernel's steps in flight "
+                     "(0: planned)"),
+      llvm::cl::init(0)};
 };
 } // namespace
 
@@ -130,6 +139,8 @@ void mlir::attn::registerAttnGPUPipelines() {
         extra.schedule.mmaRowWarps = o.mmaRowWarps;
         extra.schedule.mmaSharedSoftmax = o.mmaSharedSoftmax;
         extra.schedule.mmaSmallGroups = o.mmaSmallGroups;
+        extra.schedule.noStreamMma = o.noStreamMma;
+        extra.schedule.streamUnroll = o.streamUnroll;
         extra.noWgmma = o.noWgmma;
         if (failed(buildCompilePipeline(pm, o.target, o.output, formats,
                                         extra)))

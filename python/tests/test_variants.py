@@ -33,7 +33,8 @@ def test_cache_bytes_per_token(make, bytes_per_token):
 
 
 def test_report_names_schedule():
-    assert "streaming" in attn.GQA(32, 8, 128).report()
+    assert "mma-stream" in attn.GQA(32, 8, 128).report()
+    assert "streaming" in attn.GQA(32, 8, 128).report(tensor_cores=False)
     assert "mma" in attn.MLA(128).report()
     assert "tiled" in attn.MLA(128).report(tensor_cores=False)
 

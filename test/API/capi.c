@@ -53,7 +53,7 @@ int main(void) {
 
   c = attnReport(kGqa, strlen(kGqa), 1);
   printf("%s", attnCompilationReport(c));
-  // CHECK: gqa_decode {{.*}} streaming
+  // CHECK: gqa_decode {{.*}} mma-stream
   attnCompilationDestroy(c);
 
   /* A variant described, then compiled. */

@@ -110,7 +110,13 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
            "Use the mma kernel also for <= 8 query rows per cache group">,
     Option<"warpgroupMma", "warpgroup-mma", "bool", /*default=*/"false",
            "Allow the wgmma forward kernel for groups of 16 query rows or "
-           "more (NVIDIA sm_90a; needs tensor-cores)">
+           "more (NVIDIA sm_90a; needs tensor-cores)">,
+    Option<"noStreamMma", "no-stream-mma", "bool", /*default=*/"false",
+           "Never the streaming kernel's tensor-core form (CUDA cores "
+           "instead)">,
+    Option<"streamUnroll", "stream-unroll", "int64_t", /*default=*/"0",
+           "Fix the streaming tensor-core kernel's 16-row steps in flight "
+           "per warp, 1 to 4 (0: planned)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",

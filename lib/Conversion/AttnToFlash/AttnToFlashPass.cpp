@@ -16,10 +16,10 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
   using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    FlashOptions options{tensorCores,   mmaWarps,    mmaRows,
-                         mmaTile,       mmaStages,   mmaValueWarps,
-                         mmaRowWarps,   mmaSharedSoftmax, mmaSmallGroups,
-                         warpgroupMma};
+    FlashOptions options{tensorCores,  mmaWarps,         mmaRows,
+                         mmaTile,      mmaStages,        mmaValueWarps,
+                         mmaRowWarps,  mmaSharedSoftmax, mmaSmallGroups,
+                         warpgroupMma, noStreamMma,      streamUnroll};
     if (mlir::failed(options.verify([&] { return module.emitError(); })))
       return signalPassFailure();
     SmallVector<AttentionOp> ops;
@@ -46,6 +46,8 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
         buildMmaRegisterKernel(inner, op.getLoc(), *plan, "fwd");
       else if (plan->mma)
         buildMmaForwardKernel(inner, op.getLoc(), *plan, "fwd");
+      else if (plan->streamMma)
+        buildMmaStreamKernel(inner, op.getLoc(), *plan, "fwd");
       else if (plan->streaming)
         buildStreamingForwardKernel(inner, op.getLoc(), *plan, "fwd");
       else

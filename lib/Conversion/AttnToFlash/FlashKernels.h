@@ -61,6 +61,11 @@ gpu::GPUFuncOp buildStreamingForwardKernel(OpBuilder &b, Location loc,
                                            const FlashPlan &plan,
                                            StringRef name);
 
+/// The streaming kernel's tensor-core form (plan.streamMma): same
+/// arguments and outputs; warps load cache rows from global memory straight
+/// into mma.sync fragments, no workgroup staging in the loop.
+gpu::GPUFuncOp buildMmaStreamKernel(OpBuilder &b, Location loc,
+                                    const FlashPlan &plan, StringRef name);
 /// The tensor-core variant (plan.mma): same arguments and outputs, both
 /// products on mma.sync, cache tiles double buffered in dynamic workgroup
 /// memory (plan.sharedBytes() bytes, passed at launch).

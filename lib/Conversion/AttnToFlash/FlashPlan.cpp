@@ -34,6 +34,8 @@ FlashOptions::verify(function_ref<InFlightDiagnostic()> emitError) const {
     return bad("mma-value-warps", mmaValueWarps, "or 1, 2, 4");
   if (!pow2In(mmaRowWarps, 1, 8))
     return bad("mma-row-warps", mmaRowWarps, "or 1, 2, 4, 8");
+  if (streamUnroll < 0 || streamUnroll > 4)
+    return bad("stream-unroll", streamUnroll, "or 1 to 4");
   return success();
 }
 
@@ -184,7 +186,8 @@ int64_t FlashPlan::sharedBytes() const {
     return mmaLayout().total;
   if (streaming) {
     int64_t warps = threads / 32;
-    return 4 * warps * rowsPerBlock * (accWidth() + 2);
+    return 4 * warps * rowsPerBlock *
+           ((streamMma ? valueWidth : accWidth()) + 2);
   }
   int64_t floats = rowsPerBlock * keyWidth          // query rows
                    + tileRows * (tileWidth() + 1)   // key (and value) rows, padded
@@ -201,7 +204,9 @@ double FlashPlan::predictDecodeMicros(AttentionOp op, int64_t B, int64_t L,
   double bytes = cost.bytesPerToken(elementBytes()) * B * L;
   double flops = cost.flopsPerToken * B * L;
   constexpr double kLaunchMicros = 8.0; // forward + combine
-  double rate = warpgroup ? kWgmmaFlops : mma ? mmaFlops : fp32Flops;
+  double rate = warpgroup          ? kWgmmaFlops
+                : mma || streamMma ? mmaFlops
+                                   : fp32Flops;
   return std::max(bytes / bandwidth, flops / rate) * 1e6 + kLaunchMicros;
 }
 
@@ -433,6 +438,36 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
   return best;
 }
 
+/// The streaming kernel's tensor-core form (MmaStreamKernel.cpp) for the
+/// streaming plan `s`: separate 16-bit keys and values that lanes load in
+/// 16-byte chunks (keys in multiples of 32 columns, values of 64), and at
+/// most 8 query rows (the real rows of one m16 tile's first half).
+static std::optional<FlashPlan> planStreamMma(FlashPlan s,
+                                              const FlashOptions &o) {
+  auto ft = cast<FloatType>(s.storage);
+  if (!s.separate() || (!ft.isBF16() && !ft.isF16()) || s.keyWidth % 32 ||
+      s.valueWidth % 64 || s.rowsPerBlock > 8)
+    return std::nullopt;
+  s.streamMma = true;
+  s.butterfly = false;
+  // 8 warps of 2 steps (16 KB) in flight each: one block per (batch,
+  // group) fills an SM's registers, so a batch that has about one per SM
+  // needs no split and no combine. Measured on the H100 against 4 warps
+  // (two blocks per SM, the runtime then splitting twice): GQA B=16 L=8k
+  // 180 -> 176 us, L=2k 52.3 -> 48.9; B >= 64 within 1% (4 warps ahead).
+  s.threads = 256;
+  s.vecK = s.vecV = 8;
+  s.unroll = o.streamUnroll ? o.streamUnroll : 2;
+  // Registers: a lane's share of the steps in flight ((key + value) / 4
+  // per step), the outputs, the query's fragments, ~48 for the rest.
+  int64_t regs = s.unroll * (s.keyWidth + s.valueWidth) / 4 + s.valueWidth / 2 +
+                 s.keyWidth / 8 + 48;
+  s.blocksPerSM = std::clamp<int64_t>(65536 / (s.threads * regs), 1, 4);
+  if (s.sharedBytes() > kSharedBudget)
+    return std::nullopt;
+  return s;
+}
+
 FailureOr<FlashPlan> FlashPlan::get(AttentionOp op, bool forAnalysis,
                                     const FlashOptions &options) {
   // Diagnostics only when compiling; the report asks silently.
@@ -567,6 +602,9 @@ FailureOr<FlashPlan> FlashPlan::get(AttentionOp op, bool forAnalysis,
         if (std::optional<FlashPlan> m = planRegisterMma(p, rows, options))
           return *m;
       }
+      if (options.tensorCores && !options.noStreamMma)
+        if (std::optional<FlashPlan> m = planStreamMma(s, options))
+          return *m;
       return s;
     }
   }

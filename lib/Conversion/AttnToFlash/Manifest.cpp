@@ -184,6 +184,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
                                                              : "combine")),
       b.getNamedAttr("schedule", str(p.warpgroup   ? "wgmma"
                                      : p.mma       ? "mma"
+                                     : p.streamMma ? "mma-stream"
                                      : p.streaming ? "streaming"
                                                    : "tiled")),
       b.getNamedAttr("softmax", str(p.registerSoftmax ? "registers"

@@ -21,10 +21,11 @@ static Value asRegister(ImplicitLocOpBuilder &b, Value pair) {
 }
 
 gpu::GPUFuncOp mlir::attn::makeMmaKernel(OpBuilder &b, Location loc,
-                                         const FlashPlan &p, StringRef name) {
+                                         const FlashPlan &p, StringRef name,
+                                         ArrayRef<Type> workgroup) {
   int32_t NT = int32_t(p.threads);
-  gpu::GPUFuncOp func =
-      makeKernel(b, loc, name, ForwardFrame::argumentTypes(b, p), {}, NT);
+  gpu::GPUFuncOp func = makeKernel(
+      b, loc, name, ForwardFrame::argumentTypes(b, p), workgroup, NT);
   func->setAttr(NVVM::NVVMDialect::getMaxntidAttrName(),
                 b.getDenseI32ArrayAttr({NT, 1, 1}));
   func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
@@ -70,6 +71,8 @@ Value MmaFragments::pack(Value lo, Value hi) {
   pair = arith::TruncFOp::create(b, VectorType::get({2}, elem), pair);
   return asRegister(b, pair);
 }
+
+Value MmaFragments::reg(Value pair) { return asRegister(k.b, pair); }
 
 SmallVector<Value>
 mlir::attn::rescaleIfAnyGrew(KernelBuilder &k, Value grew, ArrayRef<Value> o,

@@ -14,9 +14,10 @@ namespace mlir::attn {
 
 /// An empty forward kernel of the mma schedule: the frame's arguments, the
 /// plan's threads, and each thread's registers capped for the plan's
-/// resident blocks (ptxas reads maxntid and minctasm).
+/// resident blocks (ptxas reads maxntid and minctasm), with the given
+/// static workgroup buffers.
 gpu::GPUFuncOp makeMmaKernel(OpBuilder &b, Location loc, const FlashPlan &p,
-                             StringRef name);
+                             StringRef name, ArrayRef<Type> workgroup = {});
 
 /// m16n8k16 mma.sync (bf16 or f16 in, f32 accumulate) and its fragments.
 struct MmaFragments {
@@ -32,6 +33,8 @@ struct MmaFragments {
                          ArrayRef<Value> c);
   /// Two f32 values rounded into one A/B register (`lo` at the lower k).
   Value pack(Value lo, Value hi);
+  /// A vector<2 x elem> as one A/B register.
+  Value reg(Value pair);
 };
 
 /// The outputs `o`, rescaled by `scale` (which multiplies them in place)

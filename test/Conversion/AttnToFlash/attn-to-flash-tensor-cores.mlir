@@ -1,4 +1,5 @@
 // RUN: attn-opt %s -split-input-file --attn-to-flash="tensor-cores=true" | FileCheck %s
+// RUN: attn-opt %s -split-input-file --attn-to-flash="tensor-cores=true no-stream-mma=true" | FileCheck %s --check-prefix=NO-STREAM-MMA
 
 // MQA decode in bf16 (32 query rows per cache group, 32 FLOP/B): the mma.sync
 // schedule with the softmax in registers. Two m16 row tiles per block; 4 key
@@ -185,10 +186,31 @@ func.func @gta_decode(%q: tensor<?x1x32x128xbf16>, %r: tensor<?x?x8x128xbf16>,
 
 // -----
 
-// GQA decode (4 query rows, separate keys and values, a power of two) keeps
-// the streaming kernel: it reaches the copy rate there.
+// GQA decode (4 query rows, separate 16-bit keys and values) streams its
+// cache rows from global memory straight into mma.sync fragments: the query
+// loaded once, then per iteration every key and value load (16 bytes each)
+// before the first product, no barrier until the warps merge; with one
+// split the kernel stores the result itself. Without that form
+// (no-stream-mma) it streams on CUDA cores.
+// NO-STREAM-MMA-LABEL: gpu.module @gqa_decode_attn0
+// NO-STREAM-MMA-SAME: schedule = "streaming"
 // CHECK-LABEL: gpu.module @gqa_decode_attn0
-// CHECK-SAME: schedule = "streaming"
+// CHECK-SAME: direct_output = true
+// CHECK-SAME: schedule = "mma-stream"
+// CHECK-SAME: unroll = 2
+// CHECK: gpu.func @fwd(
+// CHECK-SAME: workgroup(
+// CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
+// CHECK-SAME: nvvm.minctasm = 1
+// CHECK: vector.load %arg0{{.*}} vector<8xbf16>
+// CHECK: scf.for
+// CHECK-COUNT-16: vector.load %arg1{{.*}} vector<8xbf16>
+// CHECK-COUNT-16: vector.load %arg2{{.*}} vector<8xbf16>
+// CHECK-NOT: gpu.barrier
+// CHECK: nvvm.mma.sync
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.yield
+// CHECK: gpu.barrier
 #gqa = #attn.variant<kv_form = separate, num_q_heads = 32, num_kv_heads = 8,
                      qk_head_dim = 128, v_head_dim = 128,
                      rope = #attn.rope<placement = full_head, dim = 128>,
@@ -234,4 +256,21 @@ func.func @mqa_narrow(%q: tensor<?x1x32x48xbf16>, %k: tensor<?x?x1x48xbf16>,
   %o = attn.attention #narrow query(%q : tensor<?x1x32x48xbf16>) keys(%k : tensor<?x?x1x48xbf16>)
          values(%v : tensor<?x?x1x40xbf16>) -> tensor<?x1x32x40xbf16>
   return %o : tensor<?x1x32x40xbf16>
+}
+
+// -----
+
+// Keys that do not fill the lanes' 16-byte chunks (96 columns, not a
+// multiple of 32) stream on CUDA cores.
+// CHECK-LABEL: gpu.module @gqa96_decode_attn0
+// CHECK-SAME: schedule = "streaming"
+#gqa96 = #attn.variant<kv_form = separate, num_q_heads = 32, num_kv_heads = 8,
+                       qk_head_dim = 96, v_head_dim = 96,
+                       rope = #attn.rope<placement = full_head, dim = 96>,
+                       softmax_scale = 0.1>
+func.func @gqa96_decode(%q: tensor<?x1x32x96xbf16>, %k: tensor<?x?x8x96xbf16>,
+                        %v: tensor<?x?x8x96xbf16>) -> tensor<?x1x32x96xbf16> {
+  %o = attn.attention #gqa96 query(%q : tensor<?x1x32x96xbf16>) keys(%k : tensor<?x?x8x96xbf16>)
+         values(%v : tensor<?x?x8x96xbf16>) -> tensor<?x1x32x96xbf16>
+  return %o : tensor<?x1x32x96xbf16>
 }

@@ -3,8 +3,9 @@
 // MHA ~1, MQA ~h_q, GQA ~g_q, GTA ~2 g_q (rope row counted), MLA ~1.89 h_q,
 // GLA-2 ~h_q, MFA ~h_q, MFA-KR ~2 h_q, Sun's GTA ~n_q, MTLA per slot as MLA.
 // Then the fused path's choice for a one-token decode step and its roofline
-// time at B = 16, L = 8192: GQA streams (4 query rows per KV head, 8 rows in
-// flight per warp) and is memory-bound (537 MB at 3 TB/s + launches); GTA's
+// time at B = 16, L = 8192: GQA streams (4 query rows per KV head) into
+// mma.sync fragments, two 16-row steps in flight per warp (on CUDA cores, 8
+// rows), and is memory-bound (537 MB at 3 TB/s + launches); GTA's
 // tied rows and Sun's 5-row groups would be issue-bound streaming and take
 // tensor cores with the softmax in registers; MLA's 128 rows per latent row
 // take sm_90a warpgroups (two per 64-row block for the 512-wide values,
@@ -20,7 +21,9 @@
 // RUN: attn-opt --attn-report -o /dev/null %examples/mqa.mlir | FileCheck %s --check-prefix=MQA
 // MQA: mqa_decode{{ +}}separate{{ +}}32{{ +}}1{{ +}}32{{ +}}256.0{{ +}}512.0{{ +}}0.0312{{ +}}32.00{{ +}}wgmma{{ +}}64{{ +}}1{{ +}}30.4{{ +}}32 query rows per cache group: 32.0 FLOP/B, past the CUDA-core ridge (22), tensor cores (wgmma), 1 warpgroup per 64-row block (128 value columns each), 64-row tiles, 6 stages, pipelined
 // RUN: attn-opt --attn-report -o /dev/null %examples/gqa.mlir | FileCheck %s --check-prefix=GQA
-// GQA: gqa_decode{{ +}}separate{{ +}}32{{ +}}8{{ +}}32{{ +}}2048.0{{ +}}4096.0{{ +}}0.2500{{ +}}4.00{{ +}}streaming{{ +}}4{{ +}}8{{ +}}187.0{{ +}}4 query rows per cache group <= 8: stream rows through registers
+// GQA: gqa_decode{{ +}}separate{{ +}}32{{ +}}8{{ +}}32{{ +}}2048.0{{ +}}4096.0{{ +}}0.2500{{ +}}4.00{{ +}}mma-stream{{ +}}4{{ +}}2{{ +}}187.0{{ +}}4 query rows per cache group <= 8: stream rows from memory straight into mma.sync fragments (rows padded to 16; on CUDA cores the ~100 instructions per cache row would bound it)
+// RUN: attn-opt --attn-report="tensor-cores=false" -o /dev/null %examples/gqa.mlir | FileCheck %s --check-prefix=GQA-CUDA
+// GQA-CUDA: gqa_decode{{ +}}separate{{ +}}32{{ +}}8{{ +}}32{{ +}}2048.0{{ +}}4096.0{{ +}}0.2500{{ +}}4.00{{ +}}streaming{{ +}}4{{ +}}8{{ +}}187.0{{ +}}4 query rows per cache group <= 8: stream rows through registers
 // RUN: attn-opt --attn-report -o /dev/null %examples/gta.mlir | FileCheck %s --check-prefix=GTA
 // GTA: gta_decode{{ +}}tied{{ +}}32{{ +}}8{{ +}}32{{ +}}1088.0{{ +}}2176.0{{ +}}0.1328{{ +}}7.53{{ +}}mma{{ +}}16{{ +}}1{{ +}}103.1{{ +}}4 query rows per cache group, tied row (two views of each element): streaming would be issue-bound; tensor cores (mma.sync) on rows padded to 16, softmax in registers (4 key x 1 value warps, 64-row tiles)
 // RUN: attn-opt --attn-report -o /dev/null %examples/mla.mlir | FileCheck %s --check-prefix=MLA

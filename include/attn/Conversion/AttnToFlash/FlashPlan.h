@@ -29,6 +29,8 @@ struct FlashOptions {
   bool mmaSharedSoftmax = false; // never the register-softmax form
   bool mmaSmallGroups = false;   // mma also for <= 8 rows per group
   bool warpgroupMma = false;     // wgmma (NVIDIA sm_90a)
+  bool noStreamMma = false;      // never streaming on tensor cores
+  int64_t streamUnroll = 0;      // streaming on tensor cores: steps in flight
 
   /// Checks each fixed knob against the values the kernels can take (the
   /// message names the pass option). A knob that fits no form of a given op
@@ -68,6 +70,12 @@ struct FlashPlan {
   int64_t vecV = 1; // elements per vector load of a separate value stream
   int64_t unroll = 1; // cache rows a warp has in flight per iteration
   bool butterfly = false; // reduce all of an iteration's scores at once
+  // Its tensor-core form (MmaStreamKernel.cpp; tensor-core targets,
+  // separate 16-bit keys and values, at most 8 rows per group): warps load
+  // 16 cache rows per step from global memory straight into mma.sync
+  // fragments, `unroll` steps in flight, the query rows padded to 16;
+  // `blocksPerSM` caps the registers.
+  bool streamMma = false;
   // The tensor-core schedule (sm_80+, bf16/f16 caches, many query rows per
   // group): warp-level mma.sync for both products, cache tiles double
   // buffered in dynamic workgroup memory by cp.async.
@@ -108,12 +116,13 @@ struct FlashPlan {
   }
   /// Whether the forward kernel, given one split, normalises its outputs
   /// and stores them in `out` itself, so the runtime launches no combine:
-  /// the warpgroup form where the combine would only merge and the
-  /// outputs are the query rows' (no second launch and its ~5 us at
-  /// MFA-KR B=128).
+  /// the warpgroup form and the streaming tensor-core form, where the
+  /// combine would only merge and the outputs are the query rows' (no
+  /// second launch and its ~5 us at MFA-KR B=128).
   bool directOutput() const {
-    return warpgroup && combineEpilogue() == ValueEpilogue::None &&
-           outHeads == qHeads && outWidth == valueWidth;
+    return (warpgroup || streamMma) &&
+           combineEpilogue() == ValueEpilogue::None && outHeads == qHeads &&
+           outWidth == valueWidth;
   }
   /// Blocks per multiprocessor the runtime's split count aims to fill (0:
   /// as many as are resident). The register-softmax kernel takes one: two

@@ -119,6 +119,11 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
       else if (ShapedType::isDynamic(tq))
         why = "query tokens not static (prefill): stage tiles in workgroup "
               "memory";
+      else if (plan->streamMma)
+        why = std::to_string(plan->group * tq) +
+              " query rows per cache group <= 8: stream rows from memory "
+              "straight into mma.sync fragments (rows padded to 16; on CUDA "
+              "cores the ~100 instructions per cache row would bound it)";
       else if (plan->streaming)
         why = std::to_string(plan->group * tq) +
               " query rows per cache group <= 8: stream rows through "
@@ -127,9 +132,10 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
         why = std::to_string(plan->group * tq) +
               " query rows per cache group: too many for registers, stage "
               "tiles in workgroup memory";
-      os << llvm::format("  %-9s %4lld %6lld %14.1f  %s\n",
+      os << llvm::format("  %-10s %4lld %6lld %14.1f  %s\n",
                          plan->warpgroup   ? "wgmma"
                          : plan->mma       ? "mma"
+                         : plan->streamMma ? "mma-stream"
                          : plan->streaming ? "streaming"
                                            : "tiled",
                          static_cast<long long>(plan->rowsPerBlock),

@@ -17,10 +17,13 @@ def AttnReport : Pass<"attn-report", "ModuleOp"> {
     they decode in). It then shows what the fused path chooses for a
     one-token decode step and why: the `streaming` schedule (warps stream
     cache rows through registers) when a cache group serves at most 8 query
-    rows, otherwise `wgmma` (sm_90a warpgroups, with `warpgroup-mma`) or
-    `mma` (tensor cores, 16-bit caches, with `tensor-cores`) or `tiled`
-    (CUDA cores); the query rows per block; the rows each warp keeps in
-    flight; the reason; and a roofline prediction of one step at B = 16,
+    rows, on tensor cores `mma-stream` (rows loaded straight into mma.sync
+    fragments, with `tensor-cores`, separate 16-bit keys and values),
+    otherwise `wgmma` (sm_90a warpgroups, with `warpgroup-mma`) or `mma`
+    (tensor cores, 16-bit caches, with `tensor-cores`) or `tiled` (CUDA
+    cores); the query rows per block; the rows (mma-stream: 16-row steps)
+    each warp keeps in flight; the reason; and a roofline prediction of one
+    step at B = 16,
     L = 8192 on an H100 (cache bytes at 3.0 TB/s, or the step's FLOPs at 67
     TFLOP/s on CUDA cores, 490 on mma.sync or 770 on wgmma, whichever is
     slower, plus launches). The IR is left unchanged.
