@@ -230,16 +230,25 @@ bool KernelModule::combinesRows(int64_t B, int64_t Tq, int64_t S) const {
   if (S > combineRowsMaxSplits())
     return false;
   int64_t rows = info_["combine_rows"].i64();
-  int64_t blocks = info_["num_out_heads"].i64() * Tq * ((B + rows - 1) / rows);
+  int64_t blocks = combineRowsHeadBlocks() * Tq * ((B + rows - 1) / rows);
   // The tensor-core kernel reads each head's weights once per 64 rows and
   // multiplies on tensor cores. It wins where its blocks' rows are filled
-  // (B >= 64: MTLA B=64, 32 blocks, 154 -> 132 us; MFA-KR B=64 152 -> 140;
-  // MLA-16 B=128 445 -> 424; MLA-16 B=64, 16 blocks, a tie) or its blocks
-  // cover half the SMs (MLA-128 B=16, 128 blocks of 16 rows: 109 -> 95);
-  // not with fewer blocks of fewer rows (MLA-16 B=16, 16 blocks: 76 -> 99;
-  // MFA-KR B=16, 64 blocks of 16 rows: 56 -> 75).
-  if (info_.has("combine_rows_mma") && info_["combine_rows_mma"].boolean())
-    return B >= rows || 2 * blocks >= int64_t(device_->multiprocessors());
+  // (B >= 64: MTLA B=64, 154 -> 132 us; MFA-KR B=64 152 -> 140; MLA-16
+  // B=128 445 -> 424) or where the one-row kernel, one block per (row,
+  // head), would read the weights from L2 for 64 MB or more (~10 us, about
+  // what a combine_rows launch takes): MLA-128 B=16 (268 MB) 109 -> 95,
+  // GLA B=32 (268 MB) 108 -> 83, MTLA B=32 (134 MB) 88 -> 79; MTLA B=16
+  // (67 MB) a tie; not MLA-16 B=16 (34 MB): 70 -> 76.
+  if (info_.has("combine_rows_mma") && info_["combine_rows_mma"].boolean()) {
+    constexpr double kOneRowWeightBytes = 64e6;
+    TensorSpec weight;
+    weight.dtype = info_["dtype"].str();
+    double weights = double(info_["value_width"].i64()) *
+                     double(info_["out_width"].i64()) *
+                     double(weight.elementBytes());
+    return B >= rows ||
+           double(oneRowBlocks(B, Tq)) * weights >= kOneRowWeightBytes;
+  }
   // A plain merge (no epilogue mat-vec left to the combine): the one-row
   // kernel's blocks are short and latency-bound, so once they take more
   // than a wave of resident blocks, 8 rows a block take fewer waves
@@ -249,6 +258,13 @@ bool KernelModule::combinesRows(int64_t B, int64_t Tq, int64_t S) const {
   // Several rows per block divide the weight traffic by the rows but also
   // the blocks: worth it while the fewer blocks still fill a wave.
   return blocks >= wave(combineRows_, combineRowsFn_);
+}
+
+int64_t KernelModule::combineRowsHeadBlocks() const {
+  // Older artifacts have no slices: one block per head.
+  int64_t slices =
+      info_.has("combine_rows_slices") ? info_["combine_rows_slices"].i64() : 1;
+  return info_["num_out_heads"].i64() * slices;
 }
 
 int64_t KernelModule::oneRowBlocks(int64_t B, int64_t Tq) const {
@@ -374,7 +390,7 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
                            std::to_string(combineRowsMaxSplits()) +
                            " splits, " + std::to_string(S) + " requested");
     int64_t rows = info_["combine_rows"].i64();
-    int64_t grid[3] = {info_["num_out_heads"].i64(), Tq, (B + rows - 1) / rows};
+    int64_t grid[3] = {combineRowsHeadBlocks(), Tq, (B + rows - 1) / rows};
     return launch(combineRows_, combineRowsFn_, grid, named, sizes, stream);
   }
   int64_t combineGrid[3] = {info_["num_out_heads"].i64(), Tq, B};

@@ -29,16 +29,19 @@
 // B1-NEXT: fwd          grid 1 1 128  block 256  dynamic shared 231424
 // B1-NEXT: combine_wide grid 16 1 1  block 512  dynamic shared 0
 
-// 16 sequences: 8 splits; 256 one-row blocks on the plan's threads (64-row
-// tensor-core blocks would hold 16 rows each).
+// 16 sequences: 8 splits; 256 one-row blocks on the plan's threads (they
+// read the heads' up-projections for 34 MB, under the 64 MB from which the
+// 64-row tensor-core blocks, here holding 16 rows each, pay off).
 // B16: mla16_decode_attn0 B=16 Tq=1 L=8192 S=8
 // B16-NEXT: fwd          grid 1 16 8  block 256
 // B16-NEXT: combine      grid 16 1 16  block 256  dynamic shared 0
 
-// 64 sequences fill the tensor-core combine's 64-row blocks.
+// 64 sequences fill the tensor-core combine's 64-row blocks; each of the
+// 16 heads' 128 output columns is split over 8 blocks of 4 warps (16
+// columns each, the up-projection's slice beside the merged rows).
 // B64: mla16_decode_attn0 B=64 Tq=1 L=8192 S=2
 // B64-NEXT: fwd          grid 1 64 2  block 256
-// B64-NEXT: combine_rows grid 16 1 1  block 256  dynamic shared 209920
+// B64-NEXT: combine_rows grid 128 1 1  block 128  dynamic shared 95232
 
 // MFA-KR (64 heads): the forward kernel applies the post-transform, so the
 // combine only merges: 1024 one-row blocks at B=16, under a wave of

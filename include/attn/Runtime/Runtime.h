@@ -96,6 +96,10 @@ public:
 private:
   /// Blocks of the one-row combine kernels for these sizes.
   int64_t oneRowBlocks(int64_t B, int64_t Tq) const;
+  /// combine_rows blocks per (token, batch block): the output heads times
+  /// the blocks that split each head's columns (manifest
+  /// combine_rows_slices).
+  int64_t combineRowsHeadBlocks() const;
   /// Blocks of kernel `k` resident at once on the device (one wave).
   int64_t wave(const KernelSpec &k, void *fn) const;
   friend class Artifact;

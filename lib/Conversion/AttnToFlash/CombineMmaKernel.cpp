@@ -3,9 +3,10 @@
 // combine_rows on tensor-core targets for the epilogues that multiply the
 // merged values by a matrix: latent_up (MLA, GLA, MTLA) and MFA-KR's
 // key_reuse_post. A block takes one (output head, token) and 64 batch
-// rows: it merges their splits into bf16/f16 rows in workgroup memory,
-// while cp.async stages the whole matrix (DV x DO) beside them, then
-// multiplies the two on mma.sync:
+// rows (grid x: heads times combineMmaSlices(), each slice SW of the DO
+// output columns): it merges their splits into bf16/f16 rows in workgroup
+// memory, while cp.async stages its slice of the matrix (DV x SW) beside
+// them, then multiplies the two on mma.sync:
 //
 //   latent_up       out[64 x DO] = merged[64 x DV] up_v[head][DV x DO]
 //   key_reuse_post  out[64 x DV] = merged + alpha * (merged transform)
@@ -30,6 +31,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
                                                  StringRef name) {
   MLIRContext *ctx = ob.getContext();
   const int64_t DV = p.valueWidth, DO = p.outWidth, NT = p.combineRowsThreads();
+  const int64_t CS = p.combineMmaSlices(), SW = p.combineMmaSliceWidth();
   const int64_t R = FlashPlan::kCombineMmaRows, MS = FlashPlan::kCombineMmaSplits;
   const FlashPlan::CombineMmaLayout lay = p.combineMmaLayout();
   Type f32 = ob.getF32Type(), idxT = ob.getIndexType();
@@ -61,7 +63,9 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   Value split = view(lay.splits, R * MS, f32);
 
   Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-  Value head = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  Value bx = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  Value head = k.div(bx, k.idx(CS));
+  Value c0 = k.mul(k.rem(bx, k.idx(CS)), k.idx(SW)); // the slice's columns
   Value t = gpu::BlockIdOp::create(b, gpu::Dimension::y);
   Value b0 = k.mul(gpu::BlockIdOp::create(b, gpu::Dimension::z), k.idx(R));
   Value one = k.idx(1);
@@ -73,15 +77,15 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
                  qHead);
   };
 
-  // The head's up-projection (or the shared transform) into workgroup
-  // memory, 16 bytes a copy (rows padded so ldmatrix's 8 rows fall in
-  // distinct banks).
-  const int64_t chunk = 8, perRow = DO / chunk;
+  // The slice of the head's up-projection (or of the shared transform)
+  // into workgroup memory, 16 bytes a copy (rows padded so ldmatrix's 8
+  // rows fall in distinct banks).
+  const int64_t chunk = 8, perRow = SW / chunk;
   Value matrixRow0 = post ? k.idx(0) : k.mul(head, k.idx(DV));
   k.loop(tid, k.idx(DV * perRow), k.idx(NT), [&](Value c) {
     Value row = k.div(c, k.idx(perRow));
     Value col = k.mul(k.rem(c, k.idx(perRow)), k.idx(chunk));
-    Value src = k.add(k.mul(k.add(matrixRow0, row), k.idx(DO)), col);
+    Value src = k.add(k.mul(k.add(matrixRow0, row), k.idx(DO)), k.add(c0, col));
     nvgpu::DeviceAsyncCopyOp::create(
         b, nvgpu::DeviceAsyncTokenType::get(ctx), ws,
         ValueRange{k.add(k.mul(row, k.idx(lay.weightPitch)), col)}, matrix,
@@ -123,14 +127,18 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   // The merge: 4 adjacent values of one row per item (one 16-byte load:
   // the runtime's workspace starts with the partial outputs), U items per
   // step so their loads are in flight together; rounded to the storage type.
-  const int64_t quads = DV / 4, items = R * quads, U = 8;
+  // Only the block's rows that exist (the rest of the A operand is never
+  // stored: its rows' outputs are not).
+  const int64_t quads = DV / 4, U = 8;
+  Value items = k.mul(k.min(k.idx(R), k.sub(B, b0)), k.idx(quads));
+  Value lastItem = k.sub(items, one);
   auto v4 = VectorType::get({4}, f32);
   auto s4 = VectorType::get({4}, p.storage);
-  k.loop(tid, k.idx(items), k.idx(NT * U), [&](Value i0) {
+  k.loop(tid, items, k.idx(NT * U), [&](Value i0) {
     SmallVector<Value> rows, cols, valid;
     SmallVector<Value> acc;
     for (int64_t u = 0; u < U; ++u) {
-      Value i = k.min(k.add(i0, k.idx(u * NT)), k.idx(items - 1));
+      Value i = k.min(k.add(i0, k.idx(u * NT)), lastItem);
       rows.push_back(k.div(i, k.idx(quads)));
       cols.push_back(k.mul(k.rem(i, k.idx(quads)), k.idx(4)));
       valid.push_back(k.lt(k.add(b0, rows.back()), B));
@@ -154,7 +162,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
       return next;
     });
     for (int64_t u = 0; u < U; ++u)
-      k.ifThen(k.lt(k.add(i0, k.idx(u * NT)), k.idx(items)), [&] {
+      k.ifThen(k.lt(k.add(i0, k.idx(u * NT)), items), [&] {
         vector::StoreOp::create(
             b, arith::TruncFOp::create(b, s4, acc[u]), as,
             ValueRange{k.add(k.mul(rows[u], k.idx(lay.mergedPitch)), cols[u])});
@@ -164,9 +172,9 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   k.barrier();
 
   // The product: warp w owns rows 16 (w % 4) .. and output columns
-  // (w / 4) DW .. of them.
+  // (w / 4) DW .. of the block's slice.
   MmaLane ln(k, tid);
-  const int64_t colGroups = NT / 32 / 4, DW = DO / colGroups, NV = DW / 8;
+  const int64_t colGroups = NT / 32 / 4, DW = SW / colGroups, NV = DW / 8;
   Value rowBase = k.mul(k.rem(ln.warp, k.idx(4)), k.idx(16));
   Value colBase = k.mul(k.div(ln.warp, k.idx(4)), k.idx(DW));
   SmallVector<Value> zeros(NV * 4, k.f(0.0));
@@ -204,8 +212,9 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
                           k.idx(DO));
       Value r = k.sub(bIdx, b0);
       auto v2 = VectorType::get({2}, f32);
-      auto colOf = [&](int64_t nv) {
-        return k.add(colBase, k.add(k.idx(8 * nv), k.mul(ln.t4, k.idx(2))));
+      auto colOf = [&](int64_t nv) { // of the head's output
+        return k.add(k.add(c0, colBase),
+                     k.add(k.idx(8 * nv), k.mul(ln.t4, k.idx(2))));
       };
       // Chunks of CH column pairs: the post-transform's merged values of a
       // chunk come from one loop over the splits with CH loads in flight (a

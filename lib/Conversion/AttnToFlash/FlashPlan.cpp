@@ -142,11 +142,18 @@ int64_t FlashPlan::combineVector(int64_t nt) const {
 }
 
 int64_t FlashPlan::combineMmaThreads() const {
-  // Warps beyond 4 split the output columns, in whole pairs of n8 tiles.
+  // Warps beyond 4 split the slice's columns, in whole pairs of n8 tiles.
   for (int64_t nt = kCombineMmaThreads; nt > 128; nt /= 2)
-    if (outWidth % (16 * (nt / 128)) == 0)
+    if (combineMmaSliceWidth() % (16 * (nt / 128)) == 0)
       return nt;
   return 128;
+}
+
+int64_t FlashPlan::combineMmaSlices() const {
+  int64_t s = 1;
+  while (outHeads * 2 * s <= 128 && outWidth % (2 * s * 16) == 0)
+    s *= 2;
+  return s;
 }
 
 bool FlashPlan::combinesOnTensorCores() const {
@@ -160,7 +167,7 @@ FlashPlan::CombineMmaLayout FlashPlan::combineMmaLayout() const {
   CombineMmaLayout l;
   int64_t eb = int64_t(elementBytes());
   l.mergedPitch = mmaPitch(valueWidth);
-  l.weightPitch = mmaPitch(outWidth);
+  l.weightPitch = mmaPitch(combineMmaSliceWidth());
   l.merged = 0;
   l.weights = align16(kCombineMmaRows * l.mergedPitch * eb);
   l.splits = align16(l.weights + valueWidth * l.weightPitch * eb);
@@ -602,6 +609,10 @@ FailureOr<FlashPlan> FlashPlan::get(AttentionOp op, bool forAnalysis,
         if (std::optional<FlashPlan> m = planRegisterMma(p, rows, options))
           return *m;
       }
+      // Only where streaming was not issue-bound already: Sun's GTA (5
+      // rows, 64-wide keys) measured slower on this form than on the
+      // register form (B=64 L=8k 90.0 vs 82.1 us; docs/performance.md,
+      // step 45).
       if (options.tensorCores && !options.noStreamMma)
         if (std::optional<FlashPlan> m = planStreamMma(s, options))
           return *m;

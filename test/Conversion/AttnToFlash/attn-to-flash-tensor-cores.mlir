@@ -64,8 +64,13 @@ func.func @mqa_decode(%q: tensor<?x1x32x128xbf16>, %k: tensor<?x?x1x128xbf16>,
 // the latent row in the same tile (columns 512..575); the value view is the
 // latent row itself, so one 576-wide tile feeds both products. 512 value
 // columns take two value warps per key slice (128 accumulators each), so
-// 2 key warps make 32-row tiles.
+// 2 key warps make 32-row tiles. Its tensor-core combine_rows splits each
+// of the 16 heads' 128 output columns over 8 blocks (16 columns, 4 warps,
+// the up-projection's slice staged beside the 64 merged rows): 128 blocks
+// for a batch of 64.
 // CHECK-LABEL: gpu.module @mla_decode_attn0
+// CHECK-SAME: combine_rows_mma = true, combine_rows_slices = 8 : i64
+// CHECK-SAME: block = [128, 1, 1], dynamic_shared_bytes = 95232 : i64, grid = ["128", "Tq", "ceildiv(B,64)"], name = "combine_rows"
 // CHECK-SAME: rows_per_block = 16 : i64
 // CHECK-SAME: schedule = "mma"
 // CHECK-SAME: softmax = "registers"
@@ -80,6 +85,12 @@ func.func @mqa_decode(%q: tensor<?x1x32x128xbf16>, %k: tensor<?x?x1x128xbf16>,
 // CHECK: nvvm.barrier id = {{%.+}} number_of_threads = %c64_i32
 // CHECK: nvvm.mma.sync {{.+}} shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // CHECK: arith.truncf {{.+}} : vector<2xf32> to vector<2xf16>
+// The head and the slice's first column from the block's x.
+// CHECK: gpu.func @combine_rows(
+// CHECK: %[[BX:.+]] = gpu.block_id  x
+// CHECK: arith.divui %[[BX]], %c8
+// CHECK: %[[SLICE:.+]] = arith.remui %[[BX]], %c8
+// CHECK: arith.muli %[[SLICE]], %c16
 #mla = #attn.variant<kv_form = latent, num_q_heads = 16, num_kv_heads = 1,
                      qk_head_dim = 192, v_head_dim = 128, latent_dim = 512,
                      rope = #attn.rope<placement = decoupled_shared_key, dim = 64>,

@@ -236,12 +236,20 @@ struct FlashPlan {
   /// B=128 from 256 to 262 (docs/performance.md step 40).
   static constexpr int64_t kCombineMmaThreads = 256;
   int64_t combineMmaThreads() const;
+  /// Blocks that split one head's output columns in that kernel (grid x:
+  /// output heads times slices), so that a batch of 64 rows has ~128
+  /// blocks where the heads are few (MTLA's 32: 4 slices of 32 columns;
+  /// MLA-16: 8 of 16). With one block per head, MTLA B=64 ran 32 blocks
+  /// of 20 us, each staging the whole 512 x 128 up-projection.
+  int64_t combineMmaSlices() const;
+  int64_t combineMmaSliceWidth() const { return outWidth / combineMmaSlices(); }
   /// Threads of combine_rows, of either kind.
   int64_t combineRowsThreads() const {
     return combinesOnTensorCores() ? combineMmaThreads() : threads;
   }
   /// Its dynamic workgroup memory: the merged rows (storage type), the
-  /// head's up-projection (padded rows), the rows' split weights (f32).
+  /// block's slice of the head's up-projection (padded rows), the rows'
+  /// split weights (f32).
   struct CombineMmaLayout {
     int64_t mergedPitch, weightPitch; // elements
     int64_t merged, weights, splits, total; // byte offsets, size
