@@ -14,6 +14,8 @@
 // VALUE: error: attn-to-flash: mma-value-warps must be 0 (planned) or 1, 2, 4, got 3
 // RUN: not attn-opt %s --attn-to-flash="tensor-cores=true mma-row-warps=3" 2>&1 | FileCheck %s --check-prefix=ROWW
 // ROWW: error: attn-to-flash: mma-row-warps must be 0 (planned) or 1, 2, 4, 8, got 3
+// RUN: not attn-opt %s --attn-to-flash="tensor-cores=true stream-unroll=5" 2>&1 | FileCheck %s --check-prefix=UNROLL
+// UNROLL: error: attn-to-flash: stream-unroll must be 0 (planned) or 1 to 4, got 5
 //
 // Fixed knobs: MQA's 32 rows as 2 row warps of 16 over 2 key slices (the
 // plan's own choice is 1 row warp of 32 rows over 4 key slices), and the

@@ -1,5 +1,6 @@
 // RUN: attn-opt %s -split-input-file --attn-to-flash="tensor-cores=true" | FileCheck %s
 // RUN: attn-opt %s -split-input-file --attn-to-flash="tensor-cores=true no-stream-mma=true" | FileCheck %s --check-prefix=NO-STREAM-MMA
+// RUN: attn-opt %s -split-input-file --attn-to-flash="tensor-cores=true stream-unroll=1" | FileCheck %s --check-prefix=UNROLL1
 
 // MQA decode in bf16 (32 query rows per cache group, 32 FLOP/B): the mma.sync
 // schedule with the softmax in registers. Two m16 row tiles per block; 4 key
@@ -205,6 +206,17 @@ func.func @gta_decode(%q: tensor<?x1x32x128xbf16>, %r: tensor<?x?x8x128xbf16>,
 // (no-stream-mma) it streams on CUDA cores.
 // NO-STREAM-MMA-LABEL: gpu.module @gqa_decode_attn0
 // NO-STREAM-MMA-SAME: schedule = "streaming"
+// With one 16-row step in flight (stream-unroll=1), 8 key and 8 value
+// loads an iteration.
+// UNROLL1-LABEL: gpu.module @gqa_decode_attn0
+// UNROLL1-SAME: schedule = "mma-stream"
+// UNROLL1-SAME: unroll = 1
+// UNROLL1: scf.for
+// UNROLL1-COUNT-8: vector.load %arg1{{.*}} vector<8xbf16>
+// UNROLL1-NOT: vector.load %arg1
+// UNROLL1-COUNT-8: vector.load %arg2{{.*}} vector<8xbf16>
+// UNROLL1-NOT: vector.load %arg2
+// UNROLL1: scf.yield
 // CHECK-LABEL: gpu.module @gqa_decode_attn0
 // CHECK-SAME: direct_output = true
 // CHECK-SAME: schedule = "mma-stream"
