@@ -464,12 +464,26 @@ static std::optional<FlashPlan> planStreamMma(FlashPlan s,
   // 180 -> 176 us, L=2k 52.3 -> 48.9; B >= 64 within 1% (4 warps ahead).
   s.threads = 256;
   s.vecK = s.vecV = 8;
-  s.unroll = o.streamUnroll ? o.streamUnroll : 2;
-  // Registers: a lane's share of the steps in flight ((key + value) / 4
-  // per step), the outputs, the query's fragments, ~48 for the rest.
-  int64_t regs = s.unroll * (s.keyWidth + s.valueWidth) / 4 + s.valueWidth / 2 +
-                 s.keyWidth / 8 + 48;
-  s.blocksPerSM = std::clamp<int64_t>(65536 / (s.threads * regs), 1, 4);
+  // What a lane holds: `u` steps of rows ((key + value) / 4 registers
+  // each), the outputs and the query's fragments. Up to ~224 of them
+  // compile without spills (ptxas, sm_90a: keys and values of 128 with
+  // two steps, 254 registers; of 192 with one, 255; of 256 with one it
+  // spills 112 bytes), so two steps where they fit, else one, else the
+  // CUDA-core kernel.
+  auto held = [&](int64_t u) {
+    return u * (s.keyWidth + s.valueWidth) / 4 + s.valueWidth / 2 +
+           s.keyWidth / 8;
+  };
+  constexpr int64_t kHeldRegisters = 224;
+  s.unroll = o.streamUnroll;
+  if (!s.unroll) {
+    s.unroll = 2;
+    while (s.unroll > 1 && held(s.unroll) > kHeldRegisters)
+      --s.unroll;
+    if (held(s.unroll) > kHeldRegisters)
+      return std::nullopt;
+  }
+  s.blocksPerSM = 1;
   if (s.sharedBytes() > kSharedBudget)
     return std::nullopt;
   return s;

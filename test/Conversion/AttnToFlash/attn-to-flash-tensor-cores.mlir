@@ -297,3 +297,34 @@ func.func @gqa96_decode(%q: tensor<?x1x32x96xbf16>, %k: tensor<?x?x8x96xbf16>,
          values(%v : tensor<?x?x8x96xbf16>) -> tensor<?x1x32x96xbf16>
   return %o : tensor<?x1x32x96xbf16>
 }
+
+// -----
+
+// The lane's registers bound the rows in flight: keys and values of 192
+// take one 16-row step at a time (two would spill); of 256, even one would
+// spill, so those stream on CUDA cores.
+// CHECK-LABEL: gpu.module @gqa192_decode_attn0
+// CHECK-SAME: schedule = "mma-stream"
+// CHECK-SAME: unroll = 1
+// CHECK-LABEL: gpu.module @gqa256_decode_attn0
+// CHECK-SAME: schedule = "streaming"
+#gqa192 = #attn.variant<kv_form = separate, num_q_heads = 32, num_kv_heads = 8,
+                        qk_head_dim = 192, v_head_dim = 192,
+                        rope = #attn.rope<placement = full_head, dim = 192>,
+                        softmax_scale = 0.07>
+func.func @gqa192_decode(%q: tensor<?x1x32x192xbf16>, %k: tensor<?x?x8x192xbf16>,
+                         %v: tensor<?x?x8x192xbf16>) -> tensor<?x1x32x192xbf16> {
+  %o = attn.attention #gqa192 query(%q : tensor<?x1x32x192xbf16>) keys(%k : tensor<?x?x8x192xbf16>)
+         values(%v : tensor<?x?x8x192xbf16>) -> tensor<?x1x32x192xbf16>
+  return %o : tensor<?x1x32x192xbf16>
+}
+#gqa256 = #attn.variant<kv_form = separate, num_q_heads = 32, num_kv_heads = 8,
+                        qk_head_dim = 256, v_head_dim = 256,
+                        rope = #attn.rope<placement = full_head, dim = 256>,
+                        softmax_scale = 0.0625>
+func.func @gqa256_decode(%q: tensor<?x1x32x256xbf16>, %k: tensor<?x?x8x256xbf16>,
+                         %v: tensor<?x?x8x256xbf16>) -> tensor<?x1x32x256xbf16> {
+  %o = attn.attention #gqa256 query(%q : tensor<?x1x32x256xbf16>) keys(%k : tensor<?x?x8x256xbf16>)
+         values(%v : tensor<?x?x8x256xbf16>) -> tensor<?x1x32x256xbf16>
+  return %o : tensor<?x1x32x256xbf16>
+}
