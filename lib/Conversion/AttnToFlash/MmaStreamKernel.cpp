@@ -243,14 +243,14 @@ gpu::GPUFuncOp mlir::attn::buildMmaStreamKernel(OpBuilder &ob, Location loc,
       m = k.maxf(m, memref::LoadOp::create(b, mW, k.add(k.idx(w * R), r)));
     return k.finiteMax(m);
   };
-  // Sum over the warps of `buf` at (warp, row r) + offset, each weighted
-  // by exp2(its max - m).
+  // Sum over the warps of element `col` of (warp, row r)'s `pitch` values
+  // in `buf`, each weighted by exp2(its max - m).
   auto warpSum = [&](Value buf, Value r, Value m, int64_t pitch, Value col) {
     Value sum = k.f(0.0);
     for (int64_t w = 0; w < NW; ++w) {
       Value slot = k.add(k.idx(w * R), r);
       Value wt = k.exp2(k.subf(memref::LoadOp::create(b, mW, slot), m));
-      Value at = pitch == 1 ? slot : k.add(k.mul(slot, k.idx(pitch)), col);
+      Value at = k.add(k.mul(slot, k.idx(pitch)), col);
       sum = k.fma(wt, memref::LoadOp::create(b, buf, at), sum);
     }
     return sum;
@@ -273,7 +273,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaStreamKernel(OpBuilder &ob, Location loc,
       });
       if (p.directOutput())
         k.ifThen(single, [&] {
-          Value l = warpSum(lW, r, m, 1, col);
+          Value l = warpSum(lW, r, m, 1, zero);
           Value inv =
               k.select(k.fgt(l, k.f(0.0)), k.divf(k.f(1.0), l), k.f(0.0));
           k.storeF32(k.mulf(o, inv), f.out,
@@ -284,7 +284,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaStreamKernel(OpBuilder &ob, Location loc,
   k.loop(f.tid, k.idx(R), k.idx(NT), [&](Value r) {
     Value rho = k.add(f.rho0, r);
     k.ifThen(k.land(several, k.lt(rho, f.rowsTotal)), [&] {
-      Value m = rowMax(r), l = warpSum(lW, r, m, 1, Value());
+      Value m = rowMax(r), l = warpSum(lW, r, m, 1, zero);
       // Back to the natural exponent the combine merges in; a row that saw
       // nothing keeps max -inf and sum 0.
       Value mOut =
