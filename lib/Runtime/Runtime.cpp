@@ -230,7 +230,6 @@ bool KernelModule::combinesRows(int64_t B, int64_t Tq, int64_t S) const {
   if (S > combineRowsMaxSplits())
     return false;
   int64_t rows = info_["combine_rows"].i64();
-  int64_t blocks = combineRowsHeadBlocks() * Tq * ((B + rows - 1) / rows);
   // The tensor-core kernel reads each head's weights once per 64 rows and
   // multiplies on tensor cores. It wins where its blocks' rows are filled
   // (B >= 64: MTLA B=64, 154 -> 132 us; MFA-KR B=64 152 -> 140; MLA-16
@@ -257,6 +256,7 @@ bool KernelModule::combinesRows(int64_t B, int64_t Tq, int64_t S) const {
     return oneRowBlocks(B, Tq) > wave(combine_, combineFn_);
   // Several rows per block divide the weight traffic by the rows but also
   // the blocks: worth it while the fewer blocks still fill a wave.
+  int64_t blocks = combineRowsHeadBlocks() * Tq * ((B + rows - 1) / rows);
   return blocks >= wave(combineRows_, combineRowsFn_);
 }
 

@@ -205,9 +205,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
       total = k.fma(es[j], k.select(ok[j], ls[j], k.f(0.0)), total);
     }
     total = k.laneReduce(total, 32, /*max=*/false);
-    // A row that saw nothing yields zeros rather than NaN.
-    Value inv = k.select(k.fgt(total, k.f(0.0)), k.divf(k.f(1.0), total),
-                         k.f(0.0));
+    Value inv = k.reciprocalOrZero(total);
     for (int64_t j = 0; j < slots; ++j)
       k.ifThen(k.land(mine, ok[j]), [&] {
         k.store(k.mulf(es[j], inv), weights,

@@ -114,8 +114,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
         k.store(e, split, at(s));
         return k.fma(e, ml(s, 1), acc);
       });
-      Value inv = k.select(k.fgt(total, k.f(0.0)), k.divf(k.f(1.0), total),
-                           k.f(0.0));
+      Value inv = k.reciprocalOrZero(total);
       k.loop(k.idx(0), S, one, [&](Value s) {
         k.store(k.mulf(memref::LoadOp::create(b, split, at(s)), inv), split,
                 at(s));

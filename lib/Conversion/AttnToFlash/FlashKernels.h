@@ -39,6 +39,14 @@ struct ForwardFrame {
   /// For masks none and causal, where a row sees a prefix of this block's
   /// rows: the end of what query row `rho` sees (0 past the last row).
   Value visibleEnd(Value rho);
+  /// Whether this launch stores the normalised result in `out` itself
+  /// (plan.directOutput() and one split) instead of partial outputs.
+  Value storesResult();
+  /// ml_part of query row `rho`: its max, kept in base 2 by the tensor-core
+  /// kernels (exp2 of scaled scores), back in the natural exponent the
+  /// combine merges in, and its sum; a row that saw nothing keeps max -inf
+  /// and sum 0.
+  void storeRowState(Value rho, Value maxBase2, Value sum);
 
 private:
   KernelBuilder &k;

@@ -124,3 +124,17 @@ Value ForwardFrame::visible(Value j, Value rho) {
   }
   return vis;
 }
+
+Value ForwardFrame::storesResult() {
+  if (!p.directOutput())
+    return arith::ConstantIntOp::create(k.b, k.b.getI1Type(), 0);
+  return k.eq(S, k.idx(1));
+}
+
+void ForwardFrame::storeRowState(Value rho, Value maxBase2, Value sum) {
+  Value m =
+      k.select(k.feq(sum, k.f(0.0)), k.negInf(), k.mulf(maxBase2, k.f(M_LN2)));
+  Value at = k.mul(partRow(rho), k.idx(2));
+  k.store(m, mlPart, at);
+  k.store(sum, mlPart, k.add(at, k.idx(1)));
+}

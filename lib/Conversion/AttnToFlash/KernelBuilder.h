@@ -68,6 +68,16 @@ public:
   /// A running max made safe to subtract: -inf (nothing seen yet) becomes
   /// 0, so exponents stay finite and give 0.
   Value finiteMax(Value m) { return select(feq(m, negInf()), f(0.0), m); }
+  /// 1 / x where x > 0, else 0: a row that saw nothing (sum 0) yields
+  /// zeros rather than NaN.
+  Value reciprocalOrZero(Value x) {
+    return select(fgt(x, f(0.0)), divf(f(1.0), x), f(0.0));
+  }
+  /// Logical not of an i1.
+  Value lnot(Value x) {
+    return arith::XOrIOp::create(
+        b, x, arith::ConstantIntOp::create(b, b.getI1Type(), 1));
+  }
   /// Max (or sum) of `v` over groups of `lanes` adjacent lanes (a power of
   /// two), by xor shuffles.
   Value laneReduce(Value v, int64_t lanes, bool max);

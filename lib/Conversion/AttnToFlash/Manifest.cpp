@@ -146,8 +146,8 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
         p.combinesOnTensorCores() ? p.combineMmaLayout().total : 0;
     kernels.push_back(kernel(
         "combine_rows", comb,
-        {n(p.outHeads * (p.combinesOnTensorCores() ? p.combineMmaSlices() : 1)),
-         "Tq", "ceildiv(B," + n(rows) + ")"},
+        {n(p.outHeads * p.combineRowsSlices()), "Tq",
+         "ceildiv(B," + n(rows) + ")"},
         p.combineRowsThreads(),
         dynamic ? dynamic : p.combineSharedBytes(rows, p.threads), dynamic));
   }
@@ -207,8 +207,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
                              : FlashPlan::kMaxSplits)),
       b.getNamedAttr("combine_rows_mma",
                      b.getBoolAttr(p.combinesOnTensorCores())),
-      b.getNamedAttr("combine_rows_slices",
-                     i64(p.combinesOnTensorCores() ? p.combineMmaSlices() : 1)),
+      b.getNamedAttr("combine_rows_slices", i64(p.combineRowsSlices())),
       b.getNamedAttr("tile_rows", i64(p.tileRows)),
       b.getNamedAttr("kernels", b.getArrayAttr(kernels)),
   });

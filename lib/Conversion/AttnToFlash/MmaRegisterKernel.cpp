@@ -293,13 +293,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaRegisterKernel(OpBuilder &ob, Location loc,
         Value lw = memref::LoadOp::create(b, mlBuf, k.add(at, k.idx(1)));
         l = k.addf(l, k.mulf(lw, k.exp2(k.subf(mw, m))));
       }
-      // Back from base 2 to the natural exponent the combine kernel
-      // merges in; a row that saw nothing keeps max -inf and sum 0.
-      Value mOut = k.select(k.feq(l, k.f(0.0)), k.negInf(),
-                            k.mulf(m, k.f(M_LN2)));
-      Value at = k.mul(f.partRow(rho), k.idx(2));
-      k.store(mOut, f.mlPart, at);
-      k.store(l, f.mlPart, k.add(at, k.idx(1)));
+      f.storeRowState(rho, m, l);
     });
   });
   gpu::ReturnOp::create(b);

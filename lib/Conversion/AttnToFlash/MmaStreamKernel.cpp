@@ -258,11 +258,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaStreamKernel(OpBuilder &ob, Location loc,
   // With one split (plan.directOutput), the rows normalised straight into
   // `out` and no combine (a row that saw nothing stores zeros, as the
   // combine would); else the partial outputs and (max, sum).
-  Value single = p.directOutput()
-                     ? k.eq(f.S, k.idx(1))
-                     : arith::ConstantIntOp::create(b, b.getI1Type(), 0);
-  Value several = arith::XOrIOp::create(
-      b, single, arith::ConstantIntOp::create(b, b.getI1Type(), 1));
+  Value single = f.storesResult(), several = k.lnot(single);
   k.loop(f.tid, k.idx(R * DV), k.idx(NT), [&](Value i) {
     Value r = k.div(i, k.idx(DV)), col = k.rem(i, k.idx(DV));
     Value rho = k.add(f.rho0, r);
@@ -274,9 +270,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaStreamKernel(OpBuilder &ob, Location loc,
       if (p.directOutput())
         k.ifThen(single, [&] {
           Value l = warpSum(lW, r, m, 1, zero);
-          Value inv =
-              k.select(k.fgt(l, k.f(0.0)), k.divf(k.f(1.0), l), k.f(0.0));
-          k.storeF32(k.mulf(o, inv), f.out,
+          k.storeF32(k.mulf(o, k.reciprocalOrZero(l)), f.out,
                      k.add(k.mul(f.queryRow(rho), k.idx(DV)), col));
         });
     });
@@ -284,14 +278,8 @@ gpu::GPUFuncOp mlir::attn::buildMmaStreamKernel(OpBuilder &ob, Location loc,
   k.loop(f.tid, k.idx(R), k.idx(NT), [&](Value r) {
     Value rho = k.add(f.rho0, r);
     k.ifThen(k.land(several, k.lt(rho, f.rowsTotal)), [&] {
-      Value m = rowMax(r), l = warpSum(lW, r, m, 1, zero);
-      // Back to the natural exponent the combine merges in; a row that saw
-      // nothing keeps max -inf and sum 0.
-      Value mOut =
-          k.select(k.feq(l, k.f(0.0)), k.negInf(), k.mulf(m, k.f(M_LN2)));
-      Value at = k.mul(f.partRow(rho), k.idx(2));
-      k.store(mOut, f.mlPart, at);
-      k.store(l, f.mlPart, k.add(at, k.idx(1)));
+      Value m = rowMax(r);
+      f.storeRowState(rho, m, warpSum(lW, r, m, 1, zero));
     });
   });
   gpu::ReturnOp::create(b);

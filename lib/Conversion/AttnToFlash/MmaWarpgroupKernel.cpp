@@ -458,16 +458,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
                                   ValueRange{k.add(rowAt, outCol(nv))});
         }
         Value writer = k.land(k.eq(ln.t4, k.idx(0)), k.eq(group, k.idx(0)));
-        k.ifThen(writer, [&] {
-          // Back from base 2 to the natural exponent the combine kernel
-          // merges in; a row that saw nothing keeps max -inf and sum 0.
-          Value m = state[nO + h];
-          Value mOut =
-              k.select(k.feq(l, k.f(0.0)), k.negInf(), k.mulf(m, k.f(M_LN2)));
-          Value at = k.mul(f.partRow(rho), k.idx(2));
-          k.store(mOut, f.mlPart, at);
-          k.store(l, f.mlPart, k.add(at, k.idx(1)));
-        });
+        k.ifThen(writer, [&] { f.storeRowState(rho, state[nO + h], l); });
       });
     }
   };
@@ -476,12 +467,12 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
   } else {
     // One split: the outputs normalised straight into `out`, no combine
     // (a row that saw nothing stores zeros, as the combine would).
-    Value single = k.eq(f.S, k.idx(1));
+    Value single = f.storesResult();
     k.ifThen(single, [&] {
       for (int64_t h = 0; h < 2; ++h) {
         Value rho = k.add(f.rho0, rowOf(h));
         Value l = lSum[h];
-        Value inv = k.select(k.fgt(l, k.f(0.0)), k.divf(k.f(1.0), l), k.f(0.0));
+        Value inv = k.reciprocalOrZero(l);
         k.ifThen(k.lt(rho, f.rowsTotal), [&] {
           Value rowAt = k.add(k.mul(f.queryRow(rho), k.idx(DV)), valueCol0);
           for (int64_t nv = 0; nv < NV; ++nv) {
@@ -494,9 +485,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
         });
       }
     });
-    k.ifThen(arith::XOrIOp::create(
-                 b, single, arith::ConstantIntOp::create(b, b.getI1Type(), 1)),
-             storePartials);
+    k.ifThen(k.lnot(single), storePartials);
   }
   gpu::ReturnOp::create(b);
   return func;

@@ -243,6 +243,10 @@ struct FlashPlan {
   /// of 20 us, each staging the whole 512 x 128 up-projection.
   int64_t combineMmaSlices() const;
   int64_t combineMmaSliceWidth() const { return outWidth / combineMmaSlices(); }
+  /// combine_rows blocks per output head, of either kind.
+  int64_t combineRowsSlices() const {
+    return combinesOnTensorCores() ? combineMmaSlices() : 1;
+  }
   /// Threads of combine_rows, of either kind.
   int64_t combineRowsThreads() const {
     return combinesOnTensorCores() ? combineMmaThreads() : threads;
