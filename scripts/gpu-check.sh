@@ -42,6 +42,15 @@ for dir in "$ROOT"/gpu-artifacts/$TARGET/*-${DTYPES:-*}/; do
       total=$((total+1)); "$RUN" "$dir" --module "$fn" $args --iters 2 || fail=$((fail+1))
     done
   done
+  # The splits merged by the forward kernel itself (grid_merge), forced; and
+  # the combine kernel where auto would take that merge.
+  for fn in $(python3 -c "import json,sys; [print(m['module']) for m in json.load(open(sys.argv[1]))['modules'] if m.get('grid_merge') and 'decode' in m['module']]" "$dir/manifest.json"); do
+    for args in "--batch 1 --tokens 1 --cache 3000 --splits 2 --combine grid" \
+                "--batch 1 --tokens 2 --cache 777 --splits 3 --combine grid" \
+                "--batch 2 --tokens 1 --cache 5000 --mixed-lengths --splits 2 --combine row"; do
+      total=$((total+1)); "$RUN" "$dir" --module "$fn" $args --iters 2 || fail=$((fail+1))
+    done
+  done
   # Prefill: causal over the prompt itself, and a chunk at the end of a cache.
   if [ $big = 1 ]; then sizes="1 37"; else sizes="1 37 130"; fi
   for fn in $(grep -o '"module": "[a-z0-9_]*prefill_attn[0-9]*"' "$dir/manifest.json" | cut -d'"' -f4); do

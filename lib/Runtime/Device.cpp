@@ -56,6 +56,7 @@ public:
     if (!ok)
       return Status::error("the CUDA driver lacks an entry point the runtime "
                            "needs (driver too old?)");
+    bind(lib, "cuLaunchCooperativeKernel", d->cuLaunchCooperativeKernel);
     if (Status s = d->check(d->cuInit(0), "cuInit"); !s)
       return s;
     int count = 0;
@@ -119,6 +120,22 @@ public:
                                 unsigned(b[2]), unsigned(shared), stream,
                                 params, nullptr),
                  "cuLaunchKernel");
+  }
+  bool cooperativeLaunch() const override {
+    return cuLaunchCooperativeKernel != nullptr;
+  }
+  Status launchCooperative(void *fn, const int64_t g[3], const int64_t b[3],
+                           int64_t shared, void *stream,
+                           void **params) override {
+    if (!cuLaunchCooperativeKernel)
+      return Device::launchCooperative(fn, g, b, shared, stream, params);
+    if (Status s = current(); !s)
+      return s;
+    return check(cuLaunchCooperativeKernel(fn, unsigned(g[0]), unsigned(g[1]),
+                                           unsigned(g[2]), unsigned(b[0]),
+                                           unsigned(b[1]), unsigned(b[2]),
+                                           unsigned(shared), stream, params),
+                 "cuLaunchCooperativeKernel");
   }
   Status alloc(size_t bytes, void *&ptr) override {
     if (Status s = current(); !s)
@@ -192,6 +209,9 @@ private:
   Result (*cuLaunchKernel)(void *, unsigned, unsigned, unsigned, unsigned,
                            unsigned, unsigned, unsigned, void *, void **,
                            void **);
+  Result (*cuLaunchCooperativeKernel)(void *, unsigned, unsigned, unsigned,
+                                      unsigned, unsigned, unsigned, unsigned,
+                                      void *, void **) = nullptr;
   Result (*cuMemAlloc)(unsigned long long *, size_t);
   Result (*cuMemFree)(unsigned long long);
   Result (*cuMemcpyHtoD)(unsigned long long, const void *, size_t);

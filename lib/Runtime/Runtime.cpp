@@ -56,7 +56,7 @@ KernelSpec kernelSpec(const Json &k) {
 }
 
 bool isWorkspace(const std::string &name) {
-  return name == "o_part" || name == "ml_part";
+  return name == "o_part" || name == "ml_part" || name == "grid_sync";
 }
 } // namespace
 
@@ -173,9 +173,12 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out,
 }
 
 Artifact::~Artifact() {
-  for (auto &m : modules_)
+  for (auto &m : modules_) {
     if (m->workspace_)
       device_->free(m->workspace_);
+    if (m->gridSync_)
+      device_->free(m->gridSync_);
+  }
 }
 
 KernelModule *Artifact::find(const std::string &name) {
@@ -211,8 +214,44 @@ Status KernelModule::setCombine(Combine c) {
   if (c == Combine::Wide && !combineWideFn_)
     return Status::error(name_ + ": no combine_wide kernel (the one-row "
                                  "combine has as many threads already)");
+  if (c == Combine::Grid &&
+      !(info_.has("grid_merge") && info_["grid_merge"].boolean()))
+    return Status::error(name_ + ": its forward kernel cannot merge the "
+                                 "splits (no grid_merge in the manifest)");
+  if (c == Combine::Grid && !device_->cooperativeLaunch())
+    return Status::error(name_ +
+                         ": merging in the grid needs cooperative "
+                         "launches, which " +
+                         device_->arch() + " here does not offer");
   combineChoice_ = c;
   return Status::success();
+}
+
+int64_t KernelModule::forwardBlocks(int64_t B, int64_t Tq, int64_t S) const {
+  int64_t rows = info_["group"].i64() * Tq;
+  int64_t rpb = info_["rows_per_block"].i64();
+  return (rows + rpb - 1) / rpb * B * info_["num_kv_heads"].i64() * S;
+}
+
+bool KernelModule::mergesInGrid(int64_t B, int64_t Tq, int64_t S) const {
+  if (S < 2 || !(info_.has("grid_merge") && info_["grid_merge"].boolean()) ||
+      !device_->cooperativeLaunch())
+    return false;
+  if (combineChoice_ != Combine::Auto && combineChoice_ != Combine::Grid)
+    return false;
+  // Auto merges in the grid where it measured faster (docs/performance.md,
+  // step 47): the warpgroup kernel at 16 splits or more, each block then
+  // merging at most 1/16 of its group (MFA-KR B=1 L=32k 36.1 -> 34.3 us,
+  // MQA 21.9 -> 21.1). With fewer splits each block's share waits out
+  // more L2 round trips than the combine kernel costs (MFA B=64, S=2:
+  // 201.5 -> 210 us), and on mma-stream it was a tie (GQA B=1: +-0.5 us).
+  if (combineChoice_ == Combine::Auto &&
+      (S < 16 || info_["schedule"].str() != "wgmma"))
+    return false;
+  // The blocks of a group wait for one another: all must be resident. The
+  // split count the runtime picks fills one wave, so this holds unless the
+  // caller asked for more splits; then the combine kernels merge.
+  return forwardBlocks(B, Tq, S) <= wave(fwd_, fwdFn_);
 }
 
 int64_t KernelModule::combineRowsMaxSplits() const {
@@ -292,7 +331,7 @@ Status KernelModule::launch(const KernelSpec &k, void *fn,
                             const int64_t grid[3],
                             std::map<std::string, void *> &named,
                             const std::map<std::string, int64_t> &sizes,
-                            void *stream) {
+                            void *stream, bool cooperative) {
   // memref1d ABI: each tensor is (allocated, aligned, offset, size, stride).
   std::vector<int64_t> values;
   values.reserve(k.tensors.size() * 5 + k.sizes.size());
@@ -309,6 +348,9 @@ Status KernelModule::launch(const KernelSpec &k, void *fn,
   for (int64_t &v : values)
     params.push_back(&v);
   int64_t block[3] = {k.threads, 1, 1};
+  if (cooperative)
+    return device_->launchCooperative(fn, grid, block, k.dynamicSharedBytes,
+                                      stream, params.data());
   return device_->launch(fn, grid, block, k.dynamicSharedBytes, stream,
                          params.data());
 }
@@ -379,8 +421,39 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
   int64_t fwdGrid[3] = {(rows + rpb - 1) / rpb,
                         B * info_["num_kv_heads"].i64(), S};
   auto sizes = sizeMap(B, Tq, L, S);
-  if (Status s = launch(fwd_, fwdFn_, fwdGrid, named, sizes, stream); !s)
+  bool merging = mergesInGrid(B, Tq, S);
+  if (combineChoice_ == Combine::Grid && S > 1 && !merging)
+    return Status::error(
+        name_ + ": cannot merge in the grid: " +
+        std::to_string(forwardBlocks(B, Tq, S)) + " forward blocks, " +
+        std::to_string(wave(fwd_, fwdFn_)) + " resident at once");
+  sizes["merge"] = merging ? 1 : 0;
+  // The counters, zeroed when (re)allocated; every merging launch leaves
+  // them at zero.
+  size_t bytes = 0;
+  for (const TensorSpec &t : fwd_.tensors)
+    if (t.name == "grid_sync")
+      bytes = size_t(t.elements(B, Tq, L, S)) * t.elementBytes();
+  if (bytes) {
+    if (bytes > gridSyncBytes_) {
+      if (gridSync_)
+        device_->free(gridSync_);
+      gridSync_ = nullptr;
+      gridSyncBytes_ = 0;
+      if (Status s = device_->alloc(bytes, gridSync_); !s)
+        return s;
+      std::vector<char> zeros(bytes, 0);
+      if (Status s = device_->copyToDevice(gridSync_, zeros.data(), bytes); !s)
+        return s;
+      gridSyncBytes_ = bytes;
+    }
+    named["grid_sync"] = gridSync_;
+  }
+  if (Status s = launch(fwd_, fwdFn_, fwdGrid, named, sizes, stream, merging);
+      !s)
     return s;
+  if (merging)
+    return Status::success();
   // With one split such a forward kernel has stored the result itself.
   if (S == 1 && info_.has("direct_output") && info_["direct_output"].boolean())
     return Status::success();

@@ -15,10 +15,16 @@
 // RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 16 --cache 8192 | FileCheck %s --check-prefix=KR16
 // RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 64 --cache 8192 | FileCheck %s --check-prefix=KR64
 // RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 128 --cache 8192 | FileCheck %s --check-prefix=KR128
-// An artifact without combine_rows (older compilers made none for a plain
-// merge): auto takes the one-row kernel, forcing rows is an error.
+// RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 1 --cache 32768 | FileCheck %s --check-prefix=KR1
+// RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 16 --cache 8192 --combine grid | FileCheck %s --check-prefix=KR16GRID
+// RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 16 --cache 8192 --splits 17 | FileCheck %s --check-prefix=KR17
+// RUN: not attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 16 --cache 8192 --splits 17 --combine grid 2>&1 | FileCheck %s --check-prefix=KR17GRID
+// RUN: not attn-run %t --dry-run 132 --batch 16 --cache 8192 --combine grid 2>&1 | FileCheck %s --check-prefix=NOGRID
+// An artifact without combine_rows and grid_merge (older compilers made
+// neither for a plain merge): auto takes the one-row kernel, forcing rows
+// is an error.
 // RUN: rm -rf %t.old && cp -r %t.kr %t.old
-// RUN: python3 -c "import json, sys; p = sys.argv[1]; d = json.load(open(p)); [m.update(kernels=[k for k in m['kernels'] if k['name'] != 'combine_rows']) for m in d['modules']]; json.dump(d, open(p, 'w'))" %t.old/manifest.json
+// RUN: python3 -c "import json, sys; p = sys.argv[1]; d = json.load(open(p)); [m.update(grid_merge=False, kernels=[k for k in m['kernels'] if k['name'] != 'combine_rows']) for m in d['modules']]; json.dump(d, open(p, 'w'))" %t.old/manifest.json
 // RUN: attn-run %t.old --module mfa_kr_decode --dry-run 132 --batch 64 --cache 8192 | FileCheck %s --check-prefix=OLD
 // RUN: not attn-run %t.old --module mfa_kr_decode --dry-run 132 --batch 64 --cache 8192 --combine rows 2>&1 | FileCheck %s --check-prefix=NOROWS
 
@@ -47,9 +53,26 @@
 // combine only merges: 1024 one-row blocks at B=16, under a wave of
 // resident blocks; at B=64 (4096) blocks of 8 rows.
 // KR16: mfa_kr_decode_attn0 B=16 Tq=1 L=8192 S=8
-// KR16: combine      grid 64 1 16  block 128
+// KR16-NEXT: fwd          grid 1 16 8  block 128  dynamic shared 206336{{$}}
+// KR16-NEXT: combine      grid 64 1 16  block 128
 // KR64: mfa_kr_decode_attn0 B=64 Tq=1 L=8192 S=2
 // KR64: combine_rows grid 64 1 8  block 128  dynamic shared 0
+// One sequence: 128 splits, and the forward kernel, launched cooperatively
+// (every block resident), merges them itself: no combine.
+// KR1: mfa_kr_decode_attn0 B=1 Tq=1 L=32768 S=128
+// KR1-NEXT: fwd          grid 1 1 128  block 128  dynamic shared 206336  cooperative
+// KR1-NOT: combine
+// Forced where auto would not: at B=16 the merge in the grid too; with
+// more splits than are resident (272 blocks) that is an error, and auto
+// launches the combine.
+// KR16GRID: fwd          grid 1 16 8  block 128  dynamic shared 206336  cooperative
+// KR16GRID-NOT: combine
+// KR17: fwd          grid 1 16 17  block 128  dynamic shared 206336{{$}}
+// KR17-NEXT: combine      grid 64 1 16  block 128
+// KR17GRID: attn-run: mfa_kr_decode_attn0: cannot merge in the grid: 272 forward blocks, 132 resident at once
+// MLA's latent up-projection is left to the combine: its forward kernel
+// cannot merge.
+// NOGRID: attn-run: mla16_decode_attn0: its forward kernel cannot merge the splits (no grid_merge in the manifest)
 // At B=128 one split: the forward kernel stores the result, no combine.
 // KR128: mfa_kr_decode_attn0 B=128 Tq=1 L=8192 S=1
 // KR128-NEXT: fwd          grid 1 128 1  block 128

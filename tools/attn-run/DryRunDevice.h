@@ -27,6 +27,7 @@ public:
   struct Launch {
     std::string kernel;
     int64_t grid[3], block[3], sharedBytes;
+    bool cooperative;
   };
   /// `target` as in the manifest ("sm_90a", "gfx942").
   DryRunDevice(const std::string &target, int multiprocessors)
@@ -62,7 +63,18 @@ public:
     launches.push_back({*static_cast<std::string *>(fn),
                         {grid[0], grid[1], grid[2]},
                         {block[0], block[1], block[2]},
-                        sharedBytes});
+                        sharedBytes,
+                        false});
+    return ok();
+  }
+  // As the CUDA driver: NVIDIA targets launch cooperatively.
+  bool cooperativeLaunch() const override { return arch_.rfind("sm_", 0) == 0; }
+  rt::Status launchCooperative(void *fn, const int64_t grid[3],
+                               const int64_t block[3], int64_t sharedBytes,
+                               void *stream, void **params) override {
+    if (rt::Status s = launch(fn, grid, block, sharedBytes, stream, params); !s)
+      return s;
+    launches.back().cooperative = true;
     return ok();
   }
   // Buffers are real host memory, one byte each: nothing reads them.

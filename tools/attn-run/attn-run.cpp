@@ -1,7 +1,8 @@
 //===- attn-run.cpp - run, check and time an attn artifact ----------------===//
 //
 // attn-run DIR [--module NAME] [--batch B] [--tokens T] [--cache L]
-//              [--mixed-lengths] [--splits S] [--combine auto|row|rows|wide]
+//              [--mixed-lengths] [--splits S] [--combine
+//              auto|row|rows|wide|grid]
 //              [--iters N] [--seed N] [--dry-run SMS]
 //
 // Loads an artifact written by `attn-opt --attn-compile`, fills every input
@@ -43,7 +44,7 @@ struct Options {
   std::fprintf(stderr,
                "attn-run: %s\nusage: attn-run DIR [--module NAME] [--batch B] "
                "[--tokens T] [--cache L] [--mixed-lengths] [--splits S] "
-               "[--combine auto|row|rows|wide] [--iters N] [--seed N] "
+               "[--combine auto|row|rows|wide|grid] [--iters N] [--seed N] "
                "[--dry-run SMS]\n",
                msg);
   std::exit(2);
@@ -87,8 +88,10 @@ Options parse(int argc, char **argv) {
         o.combine = C::Rows;
       else if (v == "wide")
         o.combine = C::Wide;
+      else if (v == "grid")
+        o.combine = C::Grid;
       else
-        usage(("--combine takes auto, row, rows or wide, got '" + v + "'")
+        usage(("--combine takes auto, row, rows, wide or grid, got '" + v + "'")
                   .c_str());
     } else if (a == "--iters")
       o.iters = number();
@@ -308,9 +311,10 @@ int planModule(run::DryRunDevice &dev, rt::KernelModule &m, const Options &o,
               (long long)B, (long long)Tq, (long long)L, (long long)S);
   for (const run::DryRunDevice::Launch &l : dev.launches)
     std::printf(
-        "  %-12s grid %lld %lld %lld  block %lld  dynamic shared %lld\n",
+        "  %-12s grid %lld %lld %lld  block %lld  dynamic shared %lld%s\n",
         l.kernel.c_str(), (long long)l.grid[0], (long long)l.grid[1],
-        (long long)l.grid[2], (long long)l.block[0], (long long)l.sharedBytes);
+        (long long)l.grid[2], (long long)l.block[0], (long long)l.sharedBytes,
+        l.cooperative ? "  cooperative" : "");
   return 0;
 }
 
@@ -372,9 +376,10 @@ int runModule(rt::Device *dev, rt::KernelModule &m, const Options &o) {
               "err=%.2e tol=%.0e %s  %9.2f us  %8.1f GB/s\n",
               m.name().c_str(), (long long)B, (long long)Tq, (long long)L,
               (long long)S,
-              m.combinesRows(B, Tq, S) ? "rows"
-              : m.combinesWide(B, Tq)  ? "wide"
-                                       : "row",
+              m.mergesInGrid(B, Tq, S)   ? "grid"
+              : m.combinesRows(B, Tq, S) ? "rows"
+              : m.combinesWide(B, Tq)    ? "wide"
+                                         : "row",
               dtype.c_str(), rel, tol,
               ok ? "PASS" : (finite ? "FAIL" : "FAIL(non-finite)"), ms * 1e3,
               ms > 0 ? cacheBytes / (ms * 1e-3) / 1e9 : 0.0);

@@ -82,10 +82,14 @@ public:
   /// manifest has it), or combine_rows (several batch rows per block
   /// sharing each load of the epilogue's weights, where the manifest has
   /// it). Auto picks by size.
-  enum class Combine { Auto, PerRow, Rows, Wide };
+  /// Grid: no combine kernel; the forward kernel, launched cooperatively,
+  /// merges the splits itself (manifest grid_merge).
+  enum class Combine { Auto, PerRow, Rows, Wide, Grid };
   /// Fixes the choice (tests, benchmarks); Rows needs combine_rows, Wide
-  /// combine_wide.
+  /// combine_wide, Grid grid_merge and a driver with cooperative launches.
   Status setCombine(Combine c);
+  /// Whether `run` merges S splits in the forward kernel for these sizes.
+  bool mergesInGrid(int64_t B, int64_t Tq, int64_t S) const;
   /// Whether `run` launches combine_rows for these sizes and S splits.
   bool combinesRows(int64_t B, int64_t Tq, int64_t S) const;
   /// Whether `run` launches combine_wide (when not combine_rows).
@@ -110,7 +114,8 @@ private:
                         int64_t T, int64_t C, void *stream);
   Status launch(const KernelSpec &k, void *fn, const int64_t grid[3],
                 std::map<std::string, void *> &named,
-                const std::map<std::string, int64_t> &sizes, void *stream);
+                const std::map<std::string, int64_t> &sizes, void *stream,
+                bool cooperative = false);
   std::string op_, name_, function_;
   KernelSpec fwd_, combine_, combineRows_, combineWide_;
   Combine combineChoice_ = Combine::Auto;
@@ -120,6 +125,12 @@ private:
        *combineRowsFn_ = nullptr, *combineWideFn_ = nullptr;
   void *workspace_ = nullptr;
   size_t workspaceBytes_ = 0;
+  // grid_merge's arrival counters: zeroed once, left at zero by every
+  // launch that merges.
+  void *gridSync_ = nullptr;
+  size_t gridSyncBytes_ = 0;
+  /// Blocks of the forward kernel for these sizes.
+  int64_t forwardBlocks(int64_t B, int64_t Tq, int64_t S) const;
 };
 
 /// A directory written by attn-compile.
@@ -161,6 +172,16 @@ public:
                              void *&fn) = 0;
   virtual Status launch(void *fn, const int64_t grid[3], const int64_t block[3],
                         int64_t sharedBytes, void *stream, void **params) = 0;
+  /// Whether launchCooperative works here.
+  virtual bool cooperativeLaunch() const { return false; }
+  /// Launches `fn` with every block of the grid resident at once (the
+  /// driver refuses a grid larger than that), as a kernel whose blocks wait
+  /// for one another needs.
+  virtual Status launchCooperative(void *fn, const int64_t grid[3],
+                                   const int64_t block[3], int64_t sharedBytes,
+                                   void *stream, void **params) {
+    return Status::error(arch() + ": no cooperative launch");
+  }
   virtual Status alloc(size_t bytes, void *&ptr) = 0;
   virtual Status free(void *ptr) = 0;
   virtual Status copyToDevice(void *dst, const void *src, size_t bytes) = 0;

@@ -34,7 +34,9 @@ int attn_module_run(attn_artifact *a, int module, void *const *buffers,
 /* Which combine kernel attn_module_run launches: 0 chosen by size, 1 one
    batch row per block, 2 several (combine_rows; an error where the module
    has none), 3 one batch row per block on more threads (combine_wide; an
-   error where the module has none). */
+   error where the module has none), 4 none: the forward kernel, launched
+   cooperatively, merges the splits (grid_merge; an error where the module
+   or the driver cannot, or the grid is larger than what is resident). */
 int attn_module_set_combine(attn_artifact *a, int module, int mode, char *err,
                             size_t err_len);
 

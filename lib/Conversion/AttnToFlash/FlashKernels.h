@@ -21,8 +21,10 @@ struct ForwardFrame {
   Value q, keys, values, rows, rope, lens, oPart, mlPart; // arguments
   Value alpha, transform; // with plan.forwardEpilogue: MFA-KR's alpha, N
   Value out;              // with plan.directOutput(): the result
+  Value gridSync, merge;  // with plan.gridMerge(): counters, the launch's flag
   Value B, Tq, L, S;                                      // sizes
   Value tid, split, gk, bIdx, G, Hq, Hkv;                 // block coordinates
+  Value rowBlock, batchGroup;                             // grid x, y
   Value rowsTotal, rho0, len, jBegin, jEnd;               // rows to cover
 
   /// ((b * Tq + t) * Hq + head) of query row `rho` of this block's group.
@@ -30,7 +32,9 @@ struct ForwardFrame {
   /// Query head of row `rho`.
   Value headOf(Value rho);
   /// ((split * B + b) * Tq + t) * Hq + head: the partial outputs' row.
-  Value partRow(Value rho);
+  Value partRow(Value rho) { return partRowOf(split, rho); }
+  /// The same row of split `s`.
+  Value partRowOf(Value s, Value rho);
   /// Column of a staged cache tile (the stored row, then the shared rotary
   /// key at rowWidth) that holds key-view column `d`.
   Value tileKeyColumn(Value d);
@@ -47,6 +51,15 @@ struct ForwardFrame {
   /// combine merges in, and its sum; a row that saw nothing keeps max -inf
   /// and sum 0.
   void storeRowState(Value rho, Value maxBase2, Value sum);
+  /// Whether this launch merges the splits in the grid (plan.gridMerge(),
+  /// the runtime's `merge` flag, more than one split).
+  Value mergesInGrid();
+  /// Called by every thread once the block's partial outputs and (max,
+  /// sum) are stored, where mergesInGrid(): waits for the group's other
+  /// splits, then merges this block's 1/S of the group's values into
+  /// `out`. `scratch`: f32 workgroup memory of plan.gridMergeLayout().total
+  /// elements, free by now; `threads`: the block's.
+  void mergeInGrid(Value scratch, int64_t threads);
 
 private:
   KernelBuilder &k;
@@ -58,8 +71,9 @@ private:
 /// outputs and (max, sum) per row and split. Arguments, in order: query,
 /// keys + values (separate) or rows, rope_keys, seq_lens (when present),
 /// alpha and transform (plan.forwardEpilogue), o_part (f32), ml_part (f32),
-/// out (plan.directOutput()), then the sizes B, Tq, L (cache rows) and S
-/// (splits). Every tensor is a flat memref; see docs/architecture.md.
+/// out (plan.directOutput()), grid_sync (plan.gridMerge()), then the sizes
+/// B, Tq, L (cache rows), S (splits) and, with plan.gridMerge(), merge. Every
+/// tensor is a flat memref; see docs/architecture.md.
 gpu::GPUFuncOp buildForwardKernel(OpBuilder &b, Location loc,
                                   const FlashPlan &plan, StringRef name);
 

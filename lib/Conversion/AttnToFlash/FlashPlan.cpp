@@ -156,6 +156,30 @@ int64_t FlashPlan::combineMmaSlices() const {
   return s;
 }
 
+FlashPlan::GridMergeLayout FlashPlan::gridMergeLayout() const {
+  // A block's share of its rows' vectors spans at most R + 3 S (row, split)
+  // pairs; its vectors, for S >= 2, at most half the rows', or with fewer
+  // vectors than threads, lanes times vectors at most the threads.
+  GridMergeLayout l;
+  int64_t pairs = llvm::alignTo(rowsPerBlock + 3 * kMaxSplits + 1, 4);
+  l.weights = 0;
+  l.spare = pairs - 1;
+  l.sums = pairs;
+  l.acc = 2 * pairs;
+  l.total = l.acc + 4 * std::max(threads, rowsPerBlock * valueWidth / 8 + 1);
+  return l;
+}
+
+bool FlashPlan::gridMerge() const {
+  if (!directOutput() || valueWidth % 4 != 0)
+    return false;
+  // The scratch reuses what the loop used: the warpgroup kernel's dynamic
+  // workgroup memory, the streaming kernel's buffer of its warps' outputs.
+  int64_t floats =
+      warpgroup ? sharedBytes() / 4 : threads / 32 * rowsPerBlock * valueWidth;
+  return gridMergeLayout().total <= floats;
+}
+
 bool FlashPlan::combinesOnTensorCores() const {
   bool matrix = combineEpilogue() == ValueEpilogue::LatentUp ||
                 combineEpilogue() == ValueEpilogue::KeyReusePost;

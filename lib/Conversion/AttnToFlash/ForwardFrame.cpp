@@ -1,6 +1,9 @@
 //===- ForwardFrame.cpp - what both forward kernels share -----------------===//
 #include "FlashKernels.h"
 #include "KernelBuilder.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -20,7 +23,11 @@ SmallVector<Type> ForwardFrame::argumentTypes(OpBuilder &b,
   args.append({flatMemRef(b.getF32Type()), flatMemRef(b.getF32Type())});
   if (p.directOutput())
     args.push_back(flatMemRef(p.storage)); // out
+  if (p.gridMerge())
+    args.push_back(flatMemRef(b.getI32Type())); // grid_sync
   args.append({idx, idx, idx, idx});
+  if (p.gridMerge())
+    args.push_back(idx); // merge
   return args;
 }
 
@@ -46,15 +53,19 @@ ForwardFrame::ForwardFrame(KernelBuilder &k, Block &entry, const FlashPlan &p)
   mlPart = entry.getArgument(a++);
   if (p.directOutput())
     out = entry.getArgument(a++);
+  if (p.gridMerge())
+    gridSync = entry.getArgument(a++);
   B = entry.getArgument(a++);
   Tq = entry.getArgument(a++);
   L = entry.getArgument(a++);
   S = entry.getArgument(a++);
+  if (p.gridMerge())
+    merge = entry.getArgument(a++);
 
   ImplicitLocOpBuilder &b = k.b;
   tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-  Value rb = gpu::BlockIdOp::create(b, gpu::Dimension::x);
-  Value by = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+  Value rb = rowBlock = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  Value by = batchGroup = gpu::BlockIdOp::create(b, gpu::Dimension::y);
   split = gpu::BlockIdOp::create(b, gpu::Dimension::z);
   Value one = k.idx(1);
   G = k.idx(p.group);
@@ -87,9 +98,9 @@ Value ForwardFrame::queryRow(Value rho) {
   return k.add(k.mul(k.add(k.mul(bIdx, Tq), t), Hq), headOf(rho));
 }
 
-Value ForwardFrame::partRow(Value rho) {
+Value ForwardFrame::partRowOf(Value s, Value rho) {
   Value t = k.div(rho, G);
-  Value st = k.add(k.mul(k.add(k.mul(split, B), bIdx), Tq), t);
+  Value st = k.add(k.mul(k.add(k.mul(s, B), bIdx), Tq), t);
   return k.add(k.mul(st, Hq), headOf(rho));
 }
 
@@ -137,4 +148,223 @@ void ForwardFrame::storeRowState(Value rho, Value maxBase2, Value sum) {
   Value at = k.mul(partRow(rho), k.idx(2));
   k.store(m, mlPart, at);
   k.store(sum, mlPart, k.add(at, k.idx(1)));
+}
+
+Value ForwardFrame::mergesInGrid() {
+  if (!p.gridMerge())
+    return arith::ConstantIntOp::create(k.b, k.b.getI1Type(), 0);
+  return k.land(k.eq(merge, k.idx(1)), k.lt(k.idx(1), S));
+}
+
+// The S blocks of a group first meet: thread 0 of each makes its block's
+// stores visible on the device, then counts itself in with an atomic
+// increment that wraps at S - 1 (the last one back to 0, which leaves the
+// counter ready for the next launch) and waits for 0. The cooperative launch
+// keeps every block resident, so the wait ends. Then the group's rows are
+// R_g x DV/4 vectors of 4 values, block `split` merging ceil(V / S) of them,
+// in three rounds of loads: the (max, sum) of each (row, split) it touches,
+// into a weight per pair (exp(m_s - M) / sum_s exp(m_s - M) l_s, as the
+// combine); the partial vectors, which `tpv` lanes per vector take every
+// tpv-th split of, each accumulating in its own workgroup slot in split
+// order (no atomics: the result is the same every run); the slots added in
+// lane order and stored.
+void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
+  ImplicitLocOpBuilder &b = k.b;
+  const int64_t DV = p.valueWidth, VR = DV / 4, NW = NT / 32;
+  const FlashPlan::GridMergeLayout lay = p.gridMergeLayout();
+  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  Value zero = k.idx(0), one = k.idx(1);
+
+  k.barrier(); // the block's partial outputs are stored
+  k.ifThen(k.eq(tid, zero), [&] {
+    Value counter =
+        k.add(k.mul(batchGroup, gpu::GridDimOp::create(b, gpu::Dimension::x)),
+              rowBlock);
+    Value addr =
+        k.add(memref::ExtractAlignedPointerAsIndexOp::create(b, gridSync),
+              k.mul(counter, k.idx(4)));
+    Value ptr = LLVM::IntToPtrOp::create(
+        b, LLVM::LLVMPointerType::get(b.getContext()),
+        arith::IndexCastOp::create(b, i64, addr).getResult());
+    NVVM::MembarOp::create(b, NVVM::MemScopeKind::GPU);
+    Value last = arith::IndexCastOp::create(b, i32, k.sub(S, one));
+    Value old =
+        LLVM::AtomicRMWOp::create(b, LLVM::AtomicBinOp::uinc_wrap, ptr, last,
+                                  LLVM::AtomicOrdering::monotonic, "device");
+    Value zero32 = arith::ConstantIntOp::create(b, i32, 0);
+    k.ifThen(
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ne, old, last), [&] {
+          auto wait = scf::WhileOp::create(b, TypeRange{}, ValueRange{});
+          b.createBlock(&wait.getBefore());
+          Value now = LLVM::LoadOp::create(b, i32, ptr, /*alignment=*/4,
+                                           /*isVolatile=*/true);
+          scf::ConditionOp::create(
+              b,
+              arith::CmpIOp::create(b, arith::CmpIPredicate::ne, now, zero32),
+              ValueRange{});
+          b.createBlock(&wait.getAfter());
+          scf::YieldOp::create(b);
+          b.setInsertionPointAfter(wait);
+        });
+    NVVM::MembarOp::create(b, NVVM::MemScopeKind::GPU);
+  });
+  k.barrier();
+
+  // This block's vectors [v0, v0 + cnt) of the group's V, rows rFirst ..
+  Value rows = k.min(k.idx(p.rowsPerBlock), k.sub(rowsTotal, rho0));
+  Value V = k.mul(rows, k.idx(VR));
+  Value c = k.div(k.add(V, k.sub(S, one)), S);
+  Value v0 = k.min(k.mul(split, c), V);
+  Value cnt = k.sub(k.min(k.add(v0, c), V), v0);
+
+  k.ifThen(k.lt(zero, cnt), [&] {
+    Value rFirst = k.div(v0, k.idx(VR));
+    Value nRows =
+        k.add(k.sub(k.div(k.sub(k.add(v0, cnt), one), k.idx(VR)), rFirst), one);
+    Value pairs = k.mul(nRows, S);
+    Value lastPair = k.sub(pairs, one);
+    auto f32x2 = VectorType::get({2}, k.f32());
+    auto f32x4 = VectorType::get({4}, k.f32());
+
+    // (max, sum) of pair i = (row r, split s) at weights[i], sums[i].
+    const int64_t UA = llvm::divideCeil(lay.sums, NT);
+    k.loop(tid, pairs, k.idx(UA * NT), [&](Value i0) {
+      SmallVector<Value> is, ml;
+      for (int64_t u = 0; u < UA; ++u) {
+        Value i = k.add(i0, k.idx(u * NT));
+        Value ic = k.min(i, lastPair);
+        Value r = k.div(ic, S), s = k.rem(ic, S);
+        Value rho = k.add(rho0, k.add(rFirst, r));
+        is.push_back(i);
+        ml.push_back(vector::LoadOp::create(
+            b, f32x2, mlPart, ValueRange{k.mul(partRowOf(s, rho), k.idx(2))},
+            /*nontemporal=*/false, llvm::MaybeAlign(8)));
+      }
+      // Stores the compiler cannot sink the loads into: lanes past the
+      // pairs write a spare slot (conditional stores each waited for their
+      // own load, one L2 round trip after another).
+      for (int64_t u = 0; u < UA; ++u) {
+        Value at = k.select(k.lt(is[u], pairs), is[u], k.idx(lay.spare));
+        for (int64_t e = 0; e < 2; ++e)
+          k.store(vector::ExtractOp::create(b, ml[u], e), scratch,
+                  k.add(at, k.idx(e ? lay.sums : lay.weights)));
+      }
+    });
+
+    // Lanes per vector: a power of two, with lanes x vectors <= threads.
+    Value tpv = one;
+    for (int64_t t = 2; t <= 32; t *= 2)
+      tpv = k.select(k.le(k.mul(cnt, k.idx(t)), k.idx(NT)), k.idx(t), tpv);
+    Value zeros4 = arith::ConstantOp::create(
+        b, f32x4, DenseElementsAttr::get(f32x4, 0.0f));
+    auto accAt = [&](Value slot) {
+      return k.add(k.idx(lay.acc), k.mul(slot, k.idx(4)));
+    };
+    k.barrier();
+
+    // Warp w turns rows w, w + NW, ... into weights, lanes over the splits.
+    Value lane = k.rem(tid, k.idx(32));
+    k.loop(k.div(tid, k.idx(32)), nRows, k.idx(NW), [&](Value r) {
+      Value at0 = k.mul(r, S);
+      auto mOf = [&](Value s) {
+        return memref::LoadOp::create(b, scratch, k.add(at0, s)).getResult();
+      };
+      // Lanes take splits lane, lane + 32, ...
+      Value M = k.loop(lane, S, k.idx(32), ValueRange{k.negInf()},
+                       [&](Value s, ValueRange in) -> SmallVector<Value> {
+                         return {k.maxf(in[0], mOf(s))};
+                       })[0];
+      M = k.finiteMax(k.laneReduce(M, 32, /*max=*/true));
+      Value d = k.loop(lane, S, k.idx(32), ValueRange{k.f(0.0)},
+                       [&](Value s, ValueRange in) -> SmallVector<Value> {
+                         Value l = memref::LoadOp::create(
+                             b, scratch, k.add(k.add(at0, s), k.idx(lay.sums)));
+                         return {k.fma(k.exp(k.subf(mOf(s), M)), l, in[0])};
+                       })[0];
+      Value inv = k.reciprocalOrZero(k.laneReduce(d, 32, /*max=*/false));
+      k.loop(lane, S, k.idx(32), [&](Value s) {
+        k.store(k.mulf(k.exp(k.subf(mOf(s), M)), inv), scratch, k.add(at0, s));
+      });
+    });
+    k.barrier();
+    // Thread (vector slot q0, lane sub) takes vectors q0 + m (NT / tpv)
+    // and of each the splits sub + n tpv, summed in registers: MU vectors
+    // by U splits of loads in flight, each used unconditionally (weight 0
+    // past the splits), then one store per vector into its workgroup slot.
+    // (Loads used only under a condition were sunk into it by the
+    // compiler and waited for one after another: 10 us at MFA B=16.)
+    constexpr int64_t MU = 2, U = 8;
+    Value perPass = k.div(k.idx(NT), tpv);
+    Value q0 = k.div(tid, tpv), sub = k.rem(tid, tpv);
+    Value Sp = k.div(k.add(S, k.sub(tpv, one)), tpv);
+    Value Jt = k.div(k.add(cnt, k.sub(perPass, one)), perPass);
+    Value lastVec = k.sub(cnt, one), lastSplit = k.sub(S, one);
+    k.loop(zero, Jt, k.idx(MU), [&](Value m0) {
+      SmallVector<Value> q, qc, rowW, rowAt, col;
+      for (int64_t mu = 0; mu < MU; ++mu) {
+        q.push_back(k.add(q0, k.mul(k.add(m0, k.idx(mu)), perPass)));
+        qc.push_back(k.min(q[mu], lastVec));
+        Value v = k.add(v0, qc[mu]);
+        Value row = k.div(v, k.idx(VR));
+        rowW.push_back(k.mul(k.sub(row, rFirst), S));
+        rowAt.push_back(k.add(rho0, row));
+        col.push_back(k.mul(k.rem(v, k.idx(VR)), k.idx(4)));
+      }
+      SmallVector<Value> acc = k.loop(
+          zero, Sp, k.idx(U), SmallVector<Value>(MU, zeros4),
+          [&](Value n0, ValueRange in) -> SmallVector<Value> {
+            SmallVector<Value> x, w;
+            for (int64_t mu = 0; mu < MU; ++mu)
+              for (int64_t u = 0; u < U; ++u) {
+                Value sp = k.add(sub, k.mul(k.add(n0, k.idx(u)), tpv));
+                Value sc = k.min(sp, lastSplit);
+                Value at =
+                    k.add(k.mul(partRowOf(sc, rowAt[mu]), k.idx(DV)), col[mu]);
+                x.push_back(vector::LoadOp::create(
+                    b, f32x4, oPart, ValueRange{at},
+                    /*nontemporal=*/false, llvm::MaybeAlign(16)));
+                Value wt =
+                    memref::LoadOp::create(b, scratch, k.add(rowW[mu], sc));
+                w.push_back(k.select(k.lt(sp, S), wt, k.f(0.0)));
+              }
+            SmallVector<Value> out(in);
+            for (int64_t mu = 0; mu < MU; ++mu)
+              for (int64_t u = 0; u < U; ++u)
+                out[mu] = vector::FMAOp::create(
+                    b, vector::BroadcastOp::create(b, f32x4, w[mu * U + u]),
+                    x[mu * U + u], out[mu]);
+            return out;
+          });
+      for (int64_t mu = 0; mu < MU; ++mu)
+        k.ifThen(k.lt(q[mu], cnt), [&] {
+          vector::StoreOp::create(
+              b, acc[mu], scratch,
+              ValueRange{accAt(k.add(k.mul(qc[mu], tpv), sub))});
+        });
+    });
+    k.barrier();
+    // Each vector: its lanes' slots in lane order, rounded into `out`.
+    k.loop(tid, cnt, k.idx(NT), [&](Value q) {
+      Value sum = k.loop(zero, tpv, one, ValueRange{zeros4},
+                         [&](Value l, ValueRange in) -> SmallVector<Value> {
+                           Value a = vector::LoadOp::create(
+                               b, f32x4, scratch,
+                               ValueRange{accAt(k.add(k.mul(q, tpv), l))});
+                           return {arith::AddFOp::create(b, in[0], a)};
+                         })[0];
+      Value v = k.add(v0, q);
+      Value rho = k.add(rho0, k.div(v, k.idx(VR)));
+      Value at = k.add(k.mul(queryRow(rho), k.idx(DV)),
+                       k.mul(k.rem(v, k.idx(VR)), k.idx(4)));
+      Value rounded =
+          arith::TruncFOp::create(b, VectorType::get({4}, p.storage), sum);
+      for (int64_t h = 0; h < 2; ++h)
+        vector::StoreOp::create(
+            b,
+            vector::ShuffleOp::create(b, rounded, rounded,
+                                      ArrayRef<int64_t>{2 * h, 2 * h + 1}),
+            out, ValueRange{k.add(at, k.idx(2 * h))},
+            /*nontemporal=*/false, llvm::MaybeAlign(4));
+    });
+  });
 }

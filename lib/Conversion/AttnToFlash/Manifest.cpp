@@ -90,8 +90,16 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
   };
   if (p.directOutput())
     result(fwd);
+  // One arrival counter per forward block of a split (x, y of the grid),
+  // zero between launches; `merge` is the runtime's choice per launch.
+  if (p.gridMerge())
+    fwd.tensor(
+        "grid_sync", IntegerType::get(op.getContext(), 32),
+        {"B", "Tq", n(p.kvHeads * llvm::divideCeil(p.group, p.rowsPerBlock))});
   for (StringRef s : {"B", "Tq", "L", "S"})
     fwd.size(s);
+  if (p.gridMerge())
+    fwd.size("merge");
 
   ArgList comb{b, {}};
   comb.tensor("o_part", f32, {"S", "B", "Tq", n(p.qHeads), n(p.valueWidth)});
@@ -200,6 +208,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       b.getNamedAttr("max_splits", i64(FlashPlan::kMaxSplits)),
       b.getNamedAttr("wave_blocks_per_sm", i64(p.waveBlocksPerSM())),
       b.getNamedAttr("direct_output", b.getBoolAttr(p.directOutput())),
+      b.getNamedAttr("grid_merge", b.getBoolAttr(p.gridMerge())),
       b.getNamedAttr("combine_rows", i64(p.combineRows())),
       b.getNamedAttr("combine_rows_max_splits",
                      i64(p.combinesOnTensorCores()

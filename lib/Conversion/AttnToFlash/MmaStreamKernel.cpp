@@ -282,6 +282,8 @@ gpu::GPUFuncOp mlir::attn::buildMmaStreamKernel(OpBuilder &ob, Location loc,
       f.storeRowState(rho, m, warpSum(lW, r, m, 1, zero));
     });
   });
+  if (p.gridMerge())
+    k.ifThen(f.mergesInGrid(), [&] { f.mergeInGrid(oW, NT); });
   gpu::ReturnOp::create(b);
   return func;
 }

@@ -487,6 +487,10 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     });
     k.ifThen(k.lnot(single), storePartials);
   }
+  if (p.gridMerge())
+    k.ifThen(f.mergesInGrid(), [&] {
+      f.mergeInGrid(stage.view(0, p.gridMergeLayout().total, f32), p.threads);
+    });
   gpu::ReturnOp::create(b);
   return func;
 }

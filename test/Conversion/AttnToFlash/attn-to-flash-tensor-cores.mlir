@@ -219,9 +219,11 @@ func.func @gta_decode(%q: tensor<?x1x32x128xbf16>, %r: tensor<?x?x8x128xbf16>,
 // UNROLL1: scf.yield
 // CHECK-LABEL: gpu.module @gqa_decode_attn0
 // CHECK-SAME: direct_output = true
+// CHECK-SAME: grid_merge = true
 // CHECK-SAME: schedule = "mma-stream"
 // CHECK-SAME: unroll = 2
 // CHECK: gpu.func @fwd(
+// CHECK-SAME: %{{.+}}: memref<?xi32>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index)
 // CHECK-SAME: workgroup(
 // CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
 // CHECK-SAME: nvvm.minctasm = 1
@@ -234,6 +236,10 @@ func.func @gta_decode(%q: tensor<?x1x32x128xbf16>, %r: tensor<?x?x8x128xbf16>,
 // CHECK-NOT: gpu.barrier
 // CHECK: scf.yield
 // CHECK: gpu.barrier
+// With grid_merge the warps' merge is followed by the splits' (its
+// scratch: the warps' output buffer).
+// CHECK: llvm.atomicrmw uinc_wrap
+// CHECK: memref.load %{{.+}} : memref<4096xf32, #gpu.address_space<workgroup>>
 #gqa = #attn.variant<kv_form = separate, num_q_heads = 32, num_kv_heads = 8,
                      qk_head_dim = 128, v_head_dim = 128,
                      rope = #attn.rope<placement = full_head, dim = 128>,

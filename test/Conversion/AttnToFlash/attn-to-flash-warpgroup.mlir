@@ -143,12 +143,13 @@ func.func @gta_decode(%q: tensor<?x1x32x128xbf16>, %r: tensor<?x?x8x128xbf16>,
 // CHECK-SAME: combine_rows_mma = false
 // CHECK-SAME: direct_output = true
 // CHECK-SAME: epilogue_in = "fwd"
+// CHECK-SAME: grid_merge = true
 // CHECK-SAME: {dtype = "bf16", kind = "tensor", name = "alpha", shape = ["256"], strides = ["1"]}, {dtype = "bf16", kind = "tensor", name = "transform", shape = ["256", "256"], strides = ["256", "1"]}, {dtype = "f32", kind = "tensor", name = "o_part"
 // CHECK-SAME: name = "fwd"
 // CHECK-SAME: {dtype = "f32", kind = "tensor", name = "ml_part", shape = ["S", "B", "Tq", "64", "2"], strides = ["B*Tq*128", "Tq*128", "128", "2", "1"]}, {dtype = "bf16", kind = "tensor", name = "out"
 // CHECK-SAME: name = "combine"
 // CHECK-SAME: value_epilogue = "key_reuse_post"
-// CHECK: gpu.func @fwd(%{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xi32>, %[[ALPHA:.+]]: memref<?xbf16>, %[[N:.+]]: memref<?xbf16>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %[[OUT:.+]]: memref<?xbf16>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index, %[[S:[a-z0-9]+]]: index)
+// CHECK: gpu.func @fwd(%{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xi32>, %[[ALPHA:.+]]: memref<?xbf16>, %[[N:.+]]: memref<?xbf16>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %[[OUT:.+]]: memref<?xbf16>, %[[SYNC:.+]]: memref<?xi32>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index, %[[S:[a-z0-9]+]]: index, %[[MERGE:[a-z0-9]+]]: index)
 // CHECK: scf.for
 // CHECK: scf.yield
 // CHECK: gpu.barrier
@@ -172,6 +173,26 @@ func.func @gta_decode(%q: tensor<?x1x32x128xbf16>, %r: tensor<?x?x8x128xbf16>,
 // CHECK: arith.divf
 // CHECK: vector.store {{.+}}, %[[OUT]][{{.+}}] {alignment = 4 : i64} : memref<?xbf16>, vector<2xbf16>
 // CHECK: vector.store {{.+}} : memref<?xf32>, vector<2xf32>
+// Where the runtime launched it cooperatively (merge = 1) with S > 1, the
+// block's thread 0 makes its stores visible, counts itself in (the counter
+// wraps to 0 at the last of the S blocks) and waits for 0; then the block
+// merges its share of the rows into `out`, 4 values a vector.
+// CHECK: %[[M1:.+]] = arith.cmpi eq, %[[MERGE]], %c1
+// CHECK: %[[SEVERAL:.+]] = arith.cmpi slt, %c1{{.*}}, %[[S]]
+// CHECK: %[[MERGING:.+]] = arith.andi %[[M1]], %[[SEVERAL]]
+// CHECK: scf.if %[[MERGING]]
+// CHECK: gpu.barrier
+// CHECK: memref.extract_aligned_pointer_as_index %[[SYNC]]
+// CHECK: nvvm.memory.barrier <gpu>
+// CHECK: llvm.atomicrmw uinc_wrap {{.+}} syncscope("device") monotonic : !llvm.ptr, i32
+// CHECK: scf.while
+// CHECK: llvm.load volatile
+// CHECK: nvvm.memory.barrier <gpu>
+// CHECK: gpu.barrier
+// CHECK: vector.load {{.+}} : memref<?xf32>, vector<2xf32>
+// CHECK: vector.load {{.+}} : memref<?xf32>, vector<4xf32>
+// CHECK: arith.truncf {{.+}} : vector<4xf32> to vector<4xbf16>
+// CHECK: vector.store {{.+}}, %[[OUT]][{{.+}}] {alignment = 4 : i64} : memref<?xbf16>, vector<2xbf16>
 // CHECK: gpu.func @combine(%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xbf16>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index)
 // CHECK: gpu.func @combine_rows(
 #mfa_kr = #attn.variant<kv_form = tied, num_q_heads = 64, num_kv_heads = 1,

@@ -124,6 +124,23 @@ struct FlashPlan {
            combineEpilogue() == ValueEpilogue::None && outHeads == qHeads &&
            outWidth == valueWidth;
   }
+  /// Whether the forward kernel can also merge S > 1 splits itself
+  /// (manifest grid_merge): launched cooperatively, so that every block is
+  /// resident, the S blocks of a (row block, batch row, group) meet at a
+  /// counter in grid_sync and each merges 1/S of their rows' values into
+  /// `out`; the runtime then launches no combine. Where directOutput()
+  /// holds and the merge's scratch (gridMergeLayout) fits the workgroup
+  /// memory the kernel has after its loop.
+  bool gridMerge() const;
+  /// That scratch, in f32 elements: each (row, split)'s max, then weight
+  /// (`weights`), its sum (`sums`), a pair slot past every pair (`spare`),
+  /// then the sums (`acc`, 4 per vector of 4 values, for every lane that
+  /// takes some of a vector's splits).
+  struct GridMergeLayout {
+    int64_t weights, sums, spare, acc, total;
+  };
+  GridMergeLayout gridMergeLayout() const;
+
   /// Blocks per multiprocessor the runtime's split count aims to fill (0:
   /// as many as are resident). The register-softmax kernel takes one: two
   /// co-resident blocks stream no faster than one, so twice the splits only
