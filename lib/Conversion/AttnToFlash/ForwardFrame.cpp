@@ -162,12 +162,12 @@ Value ForwardFrame::mergesInGrid() {
 // counter ready for the next launch) and waits for 0. The cooperative launch
 // keeps every block resident, so the wait ends. Then the group's rows are
 // R_g x DV/4 vectors of 4 values, block `split` merging ceil(V / S) of them,
-// in three rounds of loads: the (max, sum) of each (row, split) it touches,
+// in two rounds of loads: the (max, sum) of each (row, split) it touches,
 // into a weight per pair (exp(m_s - M) / sum_s exp(m_s - M) l_s, as the
 // combine); the partial vectors, which `tpv` lanes per vector take every
-// tpv-th split of, each accumulating in its own workgroup slot in split
-// order (no atomics: the result is the same every run); the slots added in
-// lane order and stored.
+// tpv-th split of, each summing in registers in split order and storing
+// its sum in its own workgroup slot (no atomics: the result is the same
+// every run); the slots added in lane order and stored.
 void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
   ImplicitLocOpBuilder &b = k.b;
   const int64_t DV = p.valueWidth, VR = DV / 4, NW = NT / 32;
