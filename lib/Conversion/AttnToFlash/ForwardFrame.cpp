@@ -292,56 +292,79 @@ void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
     // by U splits of loads in flight, each used unconditionally (weight 0
     // past the splits), then one store per vector into its workgroup slot.
     // (Loads used only under a condition were sunk into it by the
-    // compiler and waited for one after another: 10 us at MFA B=16.)
-    constexpr int64_t MU = 2, U = 8;
+    // compiler and waited for one after another: 10 us at MFA B=16.) The
+    // shape of those 16 loads follows the splits a lane takes (Sp), so that
+    // few splits (S = 2 at B=64) do not leave most of them idle.
     Value perPass = k.div(k.idx(NT), tpv);
     Value q0 = k.div(tid, tpv), sub = k.rem(tid, tpv);
     Value Sp = k.div(k.add(S, k.sub(tpv, one)), tpv);
     Value Jt = k.div(k.add(cnt, k.sub(perPass, one)), perPass);
     Value lastVec = k.sub(cnt, one), lastSplit = k.sub(S, one);
-    k.loop(zero, Jt, k.idx(MU), [&](Value m0) {
-      SmallVector<Value> q, qc, rowW, rowAt, col;
-      for (int64_t mu = 0; mu < MU; ++mu) {
-        q.push_back(k.add(q0, k.mul(k.add(m0, k.idx(mu)), perPass)));
-        qc.push_back(k.min(q[mu], lastVec));
-        Value v = k.add(v0, qc[mu]);
-        Value row = k.div(v, k.idx(VR));
-        rowW.push_back(k.mul(k.sub(row, rFirst), S));
-        rowAt.push_back(k.add(rho0, row));
-        col.push_back(k.mul(k.rem(v, k.idx(VR)), k.idx(4)));
-      }
-      SmallVector<Value> acc = k.loop(
-          zero, Sp, k.idx(U), SmallVector<Value>(MU, zeros4),
-          [&](Value n0, ValueRange in) -> SmallVector<Value> {
-            SmallVector<Value> x, w;
-            for (int64_t mu = 0; mu < MU; ++mu)
-              for (int64_t u = 0; u < U; ++u) {
-                Value sp = k.add(sub, k.mul(k.add(n0, k.idx(u)), tpv));
-                Value sc = k.min(sp, lastSplit);
-                Value at =
-                    k.add(k.mul(partRowOf(sc, rowAt[mu]), k.idx(DV)), col[mu]);
-                x.push_back(vector::LoadOp::create(
-                    b, f32x4, oPart, ValueRange{at},
-                    /*nontemporal=*/false, llvm::MaybeAlign(16)));
-                Value wt =
-                    memref::LoadOp::create(b, scratch, k.add(rowW[mu], sc));
-                w.push_back(k.select(k.lt(sp, S), wt, k.f(0.0)));
-              }
-            SmallVector<Value> out(in);
-            for (int64_t mu = 0; mu < MU; ++mu)
-              for (int64_t u = 0; u < U; ++u)
-                out[mu] = vector::FMAOp::create(
-                    b, vector::BroadcastOp::create(b, f32x4, w[mu * U + u]),
-                    x[mu * U + u], out[mu]);
-            return out;
+    auto sums = [&](int64_t MU, int64_t U) {
+      k.loop(zero, Jt, k.idx(MU), [&](Value m0) {
+        SmallVector<Value> q, qc, rowW, rowAt, col;
+        for (int64_t mu = 0; mu < MU; ++mu) {
+          q.push_back(k.add(q0, k.mul(k.add(m0, k.idx(mu)), perPass)));
+          qc.push_back(k.min(q[mu], lastVec));
+          Value v = k.add(v0, qc[mu]);
+          Value row = k.div(v, k.idx(VR));
+          rowW.push_back(k.mul(k.sub(row, rFirst), S));
+          rowAt.push_back(k.add(rho0, row));
+          col.push_back(k.mul(k.rem(v, k.idx(VR)), k.idx(4)));
+        }
+        SmallVector<Value> acc = k.loop(
+            zero, Sp, k.idx(U), SmallVector<Value>(MU, zeros4),
+            [&](Value n0, ValueRange in) -> SmallVector<Value> {
+              SmallVector<Value> x, w;
+              for (int64_t mu = 0; mu < MU; ++mu)
+                for (int64_t u = 0; u < U; ++u) {
+                  Value sp = k.add(sub, k.mul(k.add(n0, k.idx(u)), tpv));
+                  Value sc = k.min(sp, lastSplit);
+                  Value at = k.add(k.mul(partRowOf(sc, rowAt[mu]), k.idx(DV)),
+                                   col[mu]);
+                  x.push_back(vector::LoadOp::create(
+                      b, f32x4, oPart, ValueRange{at},
+                      /*nontemporal=*/false, llvm::MaybeAlign(16)));
+                  Value wt =
+                      memref::LoadOp::create(b, scratch, k.add(rowW[mu], sc));
+                  w.push_back(k.select(k.lt(sp, S), wt, k.f(0.0)));
+                }
+              SmallVector<Value> out(in);
+              for (int64_t mu = 0; mu < MU; ++mu)
+                for (int64_t u = 0; u < U; ++u)
+                  out[mu] = vector::FMAOp::create(
+                      b, vector::BroadcastOp::create(b, f32x4, w[mu * U + u]),
+                      x[mu * U + u], out[mu]);
+              return out;
+            });
+        for (int64_t mu = 0; mu < MU; ++mu)
+          k.ifThen(k.lt(q[mu], cnt), [&] {
+            vector::StoreOp::create(
+                b, acc[mu], scratch,
+                ValueRange{accAt(k.add(k.mul(qc[mu], tpv), sub))});
           });
-      for (int64_t mu = 0; mu < MU; ++mu)
-        k.ifThen(k.lt(q[mu], cnt), [&] {
-          vector::StoreOp::create(
-              b, acc[mu], scratch,
-              ValueRange{accAt(k.add(k.mul(qc[mu], tpv), sub))});
+      });
+    };
+    // (MU, U) by the splits and vectors a lane takes; one form per branch.
+    auto choose = [&](Value cond, function_ref<void()> then,
+                      function_ref<void()> otherwise) {
+      auto branch = scf::IfOp::create(b, cond, /*withElseRegion=*/true);
+      b.setInsertionPointToStart(&branch.getThenRegion().front());
+      then();
+      b.setInsertionPointToStart(&branch.getElseRegion().front());
+      otherwise();
+      b.setInsertionPointAfter(branch);
+    };
+    choose(
+        k.lt(k.idx(4), Sp), [&] { sums(2, 8); },
+        [&] {
+          choose(
+              k.lt(k.idx(2), Sp), [&] { sums(4, 4); },
+              [&] {
+                choose(
+                    k.lt(one, Jt), [&] { sums(8, 2); }, [&] { sums(1, 2); });
+              });
         });
-    });
     k.barrier();
     // Each vector: its lanes' slots in lane order, rounded into `out`.
     k.loop(tid, cnt, k.idx(NT), [&](Value q) {
