@@ -241,10 +241,10 @@ bool KernelModule::mergesInGrid(int64_t B, int64_t Tq, int64_t S) const {
     return false;
   // Auto merges in the grid where it measured faster (docs/performance.md,
   // step 47): the warpgroup kernel at 16 splits or more, each block then
-  // merging at most 1/16 of its group (MFA-KR B=1 L=32k 36.1 -> 34.3 us,
-  // MQA 21.9 -> 21.1). With fewer splits each block's share waits out
-  // more L2 round trips than the combine kernel costs (MFA B=64, S=2:
-  // 201.5 -> 210 us), and on mma-stream it was a tie (GQA B=1: +-0.5 us).
+  // merging at most 1/16 of its group (MFA-KR B=1 L=32k 35.9 -> 34.4 us,
+  // MQA 22.0 -> 21.5). With fewer splits each block's share of the merge
+  // costs more than the combine kernel (MFA B=64, S=2: 198 -> 206 us), and
+  // on mma-stream it was a tie (GQA B=1 and 4, MHA B=1: +-0.3 us).
   if (combineChoice_ == Combine::Auto &&
       (S < 16 || info_["schedule"].str() != "wgmma"))
     return false;
