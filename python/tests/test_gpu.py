@@ -30,11 +30,12 @@ def _decode_module(name):
         return Artifact(os.path.join(base, f"{name}-bf16")).module(f"{name}_decode_attn0")
 
 
-@pytest.mark.parametrize("combine", ["auto", "row", "rows"])
+@pytest.mark.parametrize("combine", ["auto", "row", "rows", "grid"])
 @pytest.mark.parametrize("name", sorted(VARIANTS))
 def test_decode_matches_reference(name, combine):
     # Each combine kernel, forced: the plain merge has one over 8 batch
-    # rows, here a partial block of 3.
+    # rows, here a partial block of 3; "grid": none, the forward kernel
+    # merges the splits itself.
     mod = _decode_module(name)
     mod.set_combine(combine)
     hq, hkv = int(mod.info["num_q_heads"]), int(mod.info["num_kv_heads"])
