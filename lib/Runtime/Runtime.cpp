@@ -244,7 +244,7 @@ bool KernelModule::mergesInGrid(int64_t B, int64_t Tq, int64_t S) const {
   // merging at most 1/16 of its group (MFA-KR B=1 L=32k 35.9 -> 34.4 us,
   // MQA 22.0 -> 21.5). With fewer splits each block's share of the merge
   // costs more than the combine kernel (MFA B=64, S=2: 198 -> 206 us), and
-  // on mma-stream it was a tie (GQA B=1 and 4, MHA B=1: +-0.3 us).
+  // on mma-stream it was a tie (GQA B=1 and 4: +-0.3 us).
   if (combineChoice_ == Combine::Auto &&
       (S < 16 || info_["schedule"].str() != "wgmma"))
     return false;
