@@ -239,15 +239,10 @@ bool KernelModule::mergesInGrid(int64_t B, int64_t Tq, int64_t S) const {
     return false;
   if (combineChoice_ != Combine::Auto && combineChoice_ != Combine::Grid)
     return false;
-  // Auto merges in the grid where it measured faster (docs/performance.md,
-  // step 47): the warpgroup kernel at 16 splits or more, each block then
-  // merging at most 1/16 of its group (MFA-KR B=1 L=32k 35.9 -> 34.4 us,
-  // MQA 22.0 -> 21.5). With fewer splits each block's share of the merge
-  // costs more than the combine kernel (MFA B=64, S=2: 198 -> 206 us), and
-  // on mma-stream it was a tie (GQA B=1 and 4: +-0.3 us).
-  if (combineChoice_ == Combine::Auto &&
-      (S < 16 || info_["schedule"].str() != "wgmma"))
-    return false;
+  // Auto merges in the grid wherever it can: against the combine kernels
+  // it measured faster or equal at every shape tried (docs/performance.md,
+  // step 47; MFA-KR B=32 73.2 -> 70.5 us, B=64 119.1 -> 116.7, MQA B=16
+  // 34.8 -> 33.0, GQA B=4 52.4 -> 51.4, MFA B=16 and 64 ties).
   // The blocks of a group wait for one another: all must be resident. The
   // split count the runtime picks fills one wave, so this holds unless the
   // caller asked for more splits; then the combine kernels merge.

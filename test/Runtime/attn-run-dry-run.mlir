@@ -16,7 +16,7 @@
 // RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 64 --cache 8192 | FileCheck %s --check-prefix=KR64
 // RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 128 --cache 8192 | FileCheck %s --check-prefix=KR128
 // RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 1 --cache 32768 | FileCheck %s --check-prefix=KR1
-// RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 16 --cache 8192 --combine grid | FileCheck %s --check-prefix=KR16GRID
+// RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 64 --cache 8192 --combine rows | FileCheck %s --check-prefix=KR64ROWS
 // RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 16 --cache 8192 --splits 17 | FileCheck %s --check-prefix=KR17
 // RUN: not attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 16 --cache 8192 --splits 17 --combine grid 2>&1 | FileCheck %s --check-prefix=KR17GRID
 // RUN: not attn-run %t --dry-run 132 --batch 16 --cache 8192 --combine grid 2>&1 | FileCheck %s --check-prefix=NOGRID
@@ -49,24 +49,25 @@
 // B64-NEXT: fwd          grid 1 64 2  block 256
 // B64-NEXT: combine_rows grid 128 1 1  block 128  dynamic shared 95232
 
-// MFA-KR (64 heads): the forward kernel applies the post-transform, so the
-// combine only merges: 1024 one-row blocks at B=16, under a wave of
-// resident blocks; at B=64 (4096) blocks of 8 rows.
+// MFA-KR (64 heads): the forward kernel applies the post-transform, so
+// the splits only need merging, which the forward kernel does itself when
+// every block is resident: one cooperative launch, no combine.
 // KR16: mfa_kr_decode_attn0 B=16 Tq=1 L=8192 S=8
-// KR16-NEXT: fwd          grid 1 16 8  block 128  dynamic shared 206336{{$}}
-// KR16-NEXT: combine      grid 64 1 16  block 128
+// KR16-NEXT: fwd          grid 1 16 8  block 128  dynamic shared 206336  cooperative
+// KR16-NOT: combine
 // KR64: mfa_kr_decode_attn0 B=64 Tq=1 L=8192 S=2
-// KR64: combine_rows grid 64 1 8  block 128  dynamic shared 0
-// One sequence: 128 splits, and the forward kernel, launched cooperatively
-// (every block resident), merges them itself: no combine.
+// KR64-NEXT: fwd          grid 1 64 2  block 128  dynamic shared 206336  cooperative
+// KR64-NOT: combine
+// Asked for a combine kernel: at B=64 (4096 one-row blocks) blocks of 8
+// rows.
+// KR64ROWS: fwd          grid 1 64 2  block 128  dynamic shared 206336{{$}}
+// KR64ROWS-NEXT: combine_rows grid 64 1 8  block 128  dynamic shared 0
+// One sequence: 128 splits, merged the same way.
 // KR1: mfa_kr_decode_attn0 B=1 Tq=1 L=32768 S=128
 // KR1-NEXT: fwd          grid 1 1 128  block 128  dynamic shared 206336  cooperative
 // KR1-NOT: combine
-// Forced where auto would not: at B=16 the merge in the grid too; with
-// more splits than are resident (272 blocks) that is an error, and auto
-// launches the combine.
-// KR16GRID: fwd          grid 1 16 8  block 128  dynamic shared 206336  cooperative
-// KR16GRID-NOT: combine
+// With more splits than are resident (272 blocks) forcing the merge is an
+// error, and auto launches the combine (one row a block at B=16).
 // KR17: fwd          grid 1 16 17  block 128  dynamic shared 206336{{$}}
 // KR17-NEXT: combine      grid 64 1 16  block 128
 // KR17GRID: attn-run: mfa_kr_decode_attn0: cannot merge in the grid: 272 forward blocks, 132 resident at once

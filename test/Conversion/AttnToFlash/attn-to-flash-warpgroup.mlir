@@ -189,6 +189,9 @@ func.func @gta_decode(%q: tensor<?x1x32x128xbf16>, %r: tensor<?x?x8x128xbf16>,
 // CHECK: llvm.load volatile
 // CHECK: nvvm.memory.barrier <gpu>
 // CHECK: gpu.barrier
+// At most 8 splits, a thread merges whole vectors from every split's
+// (max, sum) and partial values, loaded together.
+// CHECK: arith.cmpi sle, %[[S]], %c8
 // CHECK: vector.load {{.+}} : memref<?xf32>, vector<2xf32>
 // CHECK: vector.load {{.+}} : memref<?xf32>, vector<4xf32>
 // CHECK: arith.truncf {{.+}} : vector<4xf32> to vector<4xbf16>
