@@ -192,9 +192,7 @@ int64_t KernelModule::chooseSplits(int64_t B, int64_t Tq, int64_t L) const {
   // Fill one wave of resident blocks exactly when the (batch, group, row
   // block) blocks alone are fewer: a partly filled last wave would leave
   // SMs idle for a whole block's time. Every split keeps a few tiles.
-  int64_t rows = info_["group"].i64() * Tq;
-  int64_t rpb = info_["rows_per_block"].i64();
-  int64_t blocks = ((rows + rpb - 1) / rpb) * B * info_["num_kv_heads"].i64();
+  int64_t blocks = forwardBlocks(B, Tq, 1);
   // Blocks per SM: the manifest's choice, else as many as are resident.
   int64_t perSM = info_.has("wave_blocks_per_sm")
                       ? info_["wave_blocks_per_sm"].i64()
@@ -214,8 +212,7 @@ Status KernelModule::setCombine(Combine c) {
   if (c == Combine::Wide && !combineWideFn_)
     return Status::error(name_ + ": no combine_wide kernel (the one-row "
                                  "combine has as many threads already)");
-  if (c == Combine::Grid &&
-      !(info_.has("grid_merge") && info_["grid_merge"].boolean()))
+  if (c == Combine::Grid && !flag("grid_merge"))
     return Status::error(name_ + ": its forward kernel cannot merge the "
                                  "splits (no grid_merge in the manifest)");
   if (c == Combine::Grid && !device_->cooperativeLaunch())
@@ -227,15 +224,41 @@ Status KernelModule::setCombine(Combine c) {
   return Status::success();
 }
 
-int64_t KernelModule::forwardBlocks(int64_t B, int64_t Tq, int64_t S) const {
+bool KernelModule::flag(const char *key) const {
+  return info_.has(key) && info_[key].boolean();
+}
+
+int64_t KernelModule::rowBlocks(int64_t Tq) const {
   int64_t rows = info_["group"].i64() * Tq;
   int64_t rpb = info_["rows_per_block"].i64();
-  return (rows + rpb - 1) / rpb * B * info_["num_kv_heads"].i64() * S;
+  return (rows + rpb - 1) / rpb;
+}
+
+int64_t KernelModule::forwardBlocks(int64_t B, int64_t Tq, int64_t S) const {
+  return rowBlocks(Tq) * B * info_["num_kv_heads"].i64() * S;
+}
+
+Status KernelModule::reserve(void *&buffer, size_t &bytes, size_t need,
+                             bool zeroed) {
+  if (need <= bytes)
+    return Status::success();
+  if (buffer)
+    device_->free(buffer);
+  buffer = nullptr;
+  bytes = 0;
+  if (Status s = device_->alloc(need, buffer); !s)
+    return s;
+  if (zeroed) {
+    std::vector<char> zeros(need, 0);
+    if (Status s = device_->copyToDevice(buffer, zeros.data(), need); !s)
+      return s;
+  }
+  bytes = need;
+  return Status::success();
 }
 
 bool KernelModule::mergesInGrid(int64_t B, int64_t Tq, int64_t S) const {
-  if (S < 2 || !(info_.has("grid_merge") && info_["grid_merge"].boolean()) ||
-      !device_->cooperativeLaunch())
+  if (S < 2 || !flag("grid_merge") || !device_->cooperativeLaunch())
     return false;
   if (combineChoice_ != Combine::Auto && combineChoice_ != Combine::Grid)
     return false;
@@ -272,7 +295,7 @@ bool KernelModule::combinesRows(int64_t B, int64_t Tq, int64_t S) const {
   // what a combine_rows launch takes): MLA-128 B=16 (268 MB) 109 -> 95,
   // GLA B=32 (268 MB) 108 -> 83, MTLA B=32 (134 MB) 88 -> 79; MTLA B=16
   // (67 MB) a tie; not MLA-16 B=16 (34 MB): 70 -> 76.
-  if (info_.has("combine_rows_mma") && info_["combine_rows_mma"].boolean()) {
+  if (flag("combine_rows_mma")) {
     constexpr double kOneRowWeightBytes = 64e6;
     TensorSpec weight;
     weight.dtype = info_["dtype"].str();
@@ -400,21 +423,12 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
   int64_t hq = info_["num_q_heads"].i64(), dv = info_["value_width"].i64();
   size_t oBytes = size_t(S * B * Tq * hq * dv) * 4;
   size_t need = oBytes + size_t(S * B * Tq * hq * 2) * 4;
-  if (need > workspaceBytes_) {
-    if (workspace_)
-      device_->free(workspace_);
-    workspace_ = nullptr;
-    if (Status s = device_->alloc(need, workspace_); !s)
-      return s;
-    workspaceBytes_ = need;
-  }
+  if (Status s = reserve(workspace_, workspaceBytes_, need, false); !s)
+    return s;
   named["o_part"] = workspace_;
   named["ml_part"] = static_cast<char *>(workspace_) + oBytes;
 
-  int64_t rows = info_["group"].i64() * Tq;
-  int64_t rpb = info_["rows_per_block"].i64();
-  int64_t fwdGrid[3] = {(rows + rpb - 1) / rpb,
-                        B * info_["num_kv_heads"].i64(), S};
+  int64_t fwdGrid[3] = {rowBlocks(Tq), B * info_["num_kv_heads"].i64(), S};
   auto sizes = sizeMap(B, Tq, L, S);
   bool merging = mergesInGrid(B, Tq, S);
   if (combineChoice_ == Combine::Grid && S > 1 && !merging)
@@ -430,18 +444,8 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
     if (t.name == "grid_sync")
       bytes = size_t(t.elements(B, Tq, L, S)) * t.elementBytes();
   if (bytes) {
-    if (bytes > gridSyncBytes_) {
-      if (gridSync_)
-        device_->free(gridSync_);
-      gridSync_ = nullptr;
-      gridSyncBytes_ = 0;
-      if (Status s = device_->alloc(bytes, gridSync_); !s)
-        return s;
-      std::vector<char> zeros(bytes, 0);
-      if (Status s = device_->copyToDevice(gridSync_, zeros.data(), bytes); !s)
-        return s;
-      gridSyncBytes_ = bytes;
-    }
+    if (Status s = reserve(gridSync_, gridSyncBytes_, bytes, true); !s)
+      return s;
     named["grid_sync"] = gridSync_;
   }
   if (Status s = launch(fwd_, fwdFn_, fwdGrid, named, sizes, stream, merging);
@@ -450,7 +454,7 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
   if (merging)
     return Status::success();
   // With one split such a forward kernel has stored the result itself.
-  if (S == 1 && info_.has("direct_output") && info_["direct_output"].boolean())
+  if (S == 1 && flag("direct_output"))
     return Status::success();
   if (combinesRows(B, Tq, S)) {
     if (S > combineRowsMaxSplits())

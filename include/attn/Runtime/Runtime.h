@@ -129,8 +129,15 @@ private:
   // launch that merges.
   void *gridSync_ = nullptr;
   size_t gridSyncBytes_ = 0;
-  /// Blocks of the forward kernel for these sizes.
+  /// Blocks of the forward kernel for these sizes, and its blocks of query
+  /// rows per (batch row, group) (grid x).
   int64_t forwardBlocks(int64_t B, int64_t Tq, int64_t S) const;
+  int64_t rowBlocks(int64_t Tq) const;
+  /// A boolean of the manifest, false where absent (older artifacts).
+  bool flag(const char *key) const;
+  /// Grows `buffer` (`bytes` long) to at least `need` bytes, zeroed if
+  /// asked; its contents are not kept.
+  Status reserve(void *&buffer, size_t &bytes, size_t need, bool zeroed);
 };
 
 /// A directory written by attn-compile.
