@@ -2,7 +2,8 @@
 # On the GPU machine: time each of our kernels (forward, combine) on its own
 # with Nsight Compute at benchmark shapes, e.g.
 #   scripts/gpu-breakdown.sh sm_90a mqa:16:8192,mla16:16:8192
-# One line per kernel launch: duration, DRAM and L2 throughput, grid, registers.
+# One line per kernel launch: duration, DRAM and L2 throughput, grid, registers,
+# and how evenly the SMs were busy.
 # Caches are not flushed between kernels (--cache-control none), as in the bench.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +14,7 @@ for s in "${list[@]}"; do
   echo "=== $s"
   ncu --cache-control none --clock-control none -k regex:"^(fwd|combine)" \
     --launch-skip 8 --launch-count 4 --csv --page raw \
-    --metrics gpu__time_duration.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed,lts__throughput.avg.pct_of_peak_sustained_elapsed,launch__grid_size,launch__registers_per_thread,sm__warps_active.avg.pct_of_peak_sustained_active \
+    --metrics "$(python3 "$ROOT/bench/ncu_kernels.py" --metrics)" \
     python3 "$ROOT/bench/bench_decode.py" --artifacts "$ROOT/gpu-artifacts/$TARGET" \
       --runtime "$BUILD/lib/libattn_runtime.so" --shapes "$s" --json /dev/null --eager 2>/dev/null |
     python3 "$ROOT/bench/ncu_kernels.py"

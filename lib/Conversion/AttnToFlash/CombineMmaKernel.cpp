@@ -95,8 +95,12 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
 
   // Split weights exp(m_s - M) / sum of each of the block's rows, one
   // thread per row (S <= kCombineMmaSplits); zeros for rows past B and rows
-  // that saw nothing.
-  k.ifThen(k.lt(tid, k.idx(R)), [&] {
+  // that saw nothing. Only where the merge below loads splits one after
+  // another, or the post-transform recomputes merged values.
+  Value few = k.le(S, k.idx(kMaxFewSplits));
+  Value perRowWeights =
+      post ? k.lt(tid, k.idx(R)) : k.land(k.lt(tid, k.idx(R)), k.lnot(few));
+  k.ifThen(perRowWeights, [&] {
     Value bIdx = k.add(b0, tid);
     k.ifThen(k.lt(bIdx, B), [&] {
       auto ml = [&](Value s, int64_t e) {
@@ -124,49 +128,74 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   k.barrier();
 
   // The merge: 4 adjacent values of one row per item (one 16-byte load:
-  // the runtime's workspace starts with the partial outputs), U items per
-  // step so their loads are in flight together; rounded to the storage type.
-  // Only the block's rows that exist (the rest of the A operand is never
-  // stored: its rows' outputs are not).
+  // the runtime's workspace starts with the partial outputs), rounded to the
+  // storage type. Only the block's rows that exist (the rest of the A
+  // operand is never stored: its rows' outputs are not). With at most 8
+  // splits every split of an item is loaded at once (mergeFewSplits: at
+  // S = 2 the loop below waited out 2 L2 round trips per 8 items); with
+  // more, U items per step so their loads are in flight together.
   const int64_t quads = DV / 4, U = 8;
   Value items = k.mul(k.min(k.idx(R), k.sub(B, b0)), k.idx(quads));
   Value lastItem = k.sub(items, one);
   auto v4 = VectorType::get({4}, f32);
   auto s4 = VectorType::get({4}, p.storage);
-  k.loop(tid, items, k.idx(NT * U), [&](Value i0) {
-    SmallVector<Value> rows, cols, valid;
-    SmallVector<Value> acc;
-    for (int64_t u = 0; u < U; ++u) {
-      Value i = k.min(k.add(i0, k.idx(u * NT)), lastItem);
-      rows.push_back(k.div(i, k.idx(quads)));
-      cols.push_back(k.mul(k.rem(i, k.idx(quads)), k.idx(4)));
-      valid.push_back(k.lt(k.add(b0, rows.back()), B));
-      acc.push_back(arith::ConstantOp::create(b, v4, DenseElementsAttr::get(
-                                                         v4, 0.0f)));
-    }
-    acc = k.loop(k.idx(0), S, one, acc, [&](Value s, ValueRange in) {
-      SmallVector<Value> next;
+  auto mergedAt = [&](Value i) {
+    return k.add(k.mul(k.div(i, k.idx(quads)), k.idx(lay.mergedPitch)),
+                 k.mul(k.rem(i, k.idx(quads)), k.idx(4)));
+  };
+  auto fewSplits = [&] {
+    mergeFewSplits(
+        k, oPart, mlPart, DV, S, tid, NT, items,
+        [&](Value s, Value i) {
+          return partRow(s, k.add(b0, k.div(i, k.idx(quads))));
+        },
+        [&](Value i) { return k.mul(k.rem(i, k.idx(quads)), k.idx(4)); },
+        [&](Value i, Value sum) {
+          vector::StoreOp::create(b, arith::TruncFOp::create(b, s4, sum), as,
+                                  ValueRange{mergedAt(i)});
+        });
+  };
+  auto splitBySplit = [&] {
+    k.loop(tid, items, k.idx(NT * U), [&](Value i0) {
+      SmallVector<Value> rows, cols, valid;
+      SmallVector<Value> acc;
       for (int64_t u = 0; u < U; ++u) {
-        Value bIdx = k.min(k.add(b0, rows[u]), k.sub(B, one));
-        Value v = vector::LoadOp::create(
-            b, v4, oPart,
-            ValueRange{k.add(k.mul(partRow(s, bIdx), k.idx(DV)), cols[u])},
-            /*nontemporal=*/false, llvm::MaybeAlign(16));
-        Value w = memref::LoadOp::create(
-            b, split, k.add(k.mul(rows[u], k.idx(MS)), s));
-        w = k.select(valid[u], w, k.f(0.0));
-        Value wv = vector::BroadcastOp::create(b, v4, w);
-        next.push_back(vector::FMAOp::create(b, wv, v, in[u]));
+        Value i = k.min(k.add(i0, k.idx(u * NT)), lastItem);
+        rows.push_back(k.div(i, k.idx(quads)));
+        cols.push_back(k.mul(k.rem(i, k.idx(quads)), k.idx(4)));
+        valid.push_back(k.lt(k.add(b0, rows.back()), B));
+        acc.push_back(
+            arith::ConstantOp::create(b, v4, DenseElementsAttr::get(v4, 0.0f)));
       }
-      return next;
-    });
-    for (int64_t u = 0; u < U; ++u)
-      k.ifThen(k.lt(k.add(i0, k.idx(u * NT)), items), [&] {
-        vector::StoreOp::create(
-            b, arith::TruncFOp::create(b, s4, acc[u]), as,
-            ValueRange{k.add(k.mul(rows[u], k.idx(lay.mergedPitch)), cols[u])});
+      acc = k.loop(k.idx(0), S, one, acc, [&](Value s, ValueRange in) {
+        SmallVector<Value> next;
+        for (int64_t u = 0; u < U; ++u) {
+          Value bIdx = k.min(k.add(b0, rows[u]), k.sub(B, one));
+          Value v = vector::LoadOp::create(
+              b, v4, oPart,
+              ValueRange{k.add(k.mul(partRow(s, bIdx), k.idx(DV)), cols[u])},
+              /*nontemporal=*/false, llvm::MaybeAlign(16));
+          Value w = memref::LoadOp::create(b, split,
+                                           k.add(k.mul(rows[u], k.idx(MS)), s));
+          w = k.select(valid[u], w, k.f(0.0));
+          Value wv = vector::BroadcastOp::create(b, v4, w);
+          next.push_back(vector::FMAOp::create(b, wv, v, in[u]));
+        }
+        return next;
       });
-  });
+      for (int64_t u = 0; u < U; ++u)
+        k.ifThen(k.lt(k.add(i0, k.idx(u * NT)), items), [&] {
+          vector::StoreOp::create(
+              b, arith::TruncFOp::create(b, s4, acc[u]), as,
+              ValueRange{
+                  k.add(k.mul(rows[u], k.idx(lay.mergedPitch)), cols[u])});
+        });
+    });
+  };
+  if (post)
+    splitBySplit(); // its per-row weights are computed anyway
+  else
+    k.ifThenElse(few, fewSplits, splitBySplit);
   NVVM::CpAsyncWaitGroupOp::create(b, 0);
   k.barrier();
 

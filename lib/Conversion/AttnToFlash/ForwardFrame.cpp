@@ -163,10 +163,10 @@ Value ForwardFrame::mergesInGrid() {
 // keeps every block resident, so the wait ends. Then the group's rows are
 // R_g x DV/4 vectors of 4 values, block `split` merging ceil(V / S) of them.
 // With at most 8 splits a thread merges whole vectors from every split's
-// (max, sum) and partial values, all loaded at once. With more, in two
-// rounds of loads: the (max, sum) of each (row, split) it touches,
-// into a weight per pair (exp(m_s - M) / sum_s exp(m_s - M) l_s, as the
-// combine); the partial vectors, which `tpv` lanes per vector take every
+// (max, sum) and partial values, all loaded at once (mergeFewSplits). With
+// more, in two rounds of loads: the (max, sum) of each (row, split) it
+// touches, into a weight per pair (exp(m_s - M) / sum_s exp(m_s - M) l_s, as
+// the combine); the partial vectors, which `tpv` lanes per vector take every
 // tpv-th split of, each summing in registers in split order and storing
 // its sum in its own workgroup slot (no atomics: the result is the same
 // every run); the slots added in lane order and stored.
@@ -221,16 +221,6 @@ void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
 
   auto f32x2 = VectorType::get({2}, k.f32());
   auto f32x4 = VectorType::get({4}, k.f32());
-  // One form per branch of a uniform condition.
-  auto choose = [&](Value cond, function_ref<void()> then,
-                    function_ref<void()> otherwise) {
-    auto branch = scf::IfOp::create(b, cond, /*withElseRegion=*/true);
-    b.setInsertionPointToStart(&branch.getThenRegion().front());
-    then();
-    b.setInsertionPointToStart(&branch.getElseRegion().front());
-    otherwise();
-    b.setInsertionPointAfter(branch);
-  };
   // Vector v of the group (4 values of a row), merged, into `out`.
   auto storeOut = [&](Value v, Value sum) {
     Value rho = k.add(rho0, k.div(v, k.idx(VR)));
@@ -245,58 +235,6 @@ void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
                                     ArrayRef<int64_t>{2 * h, 2 * h + 1}),
           out, ValueRange{k.add(at, k.idx(2 * h))},
           /*nontemporal=*/false, llvm::MaybeAlign(4));
-  };
-
-  // At most 8 splits: each thread merges whole vectors, MU of them a step,
-  // with every split's (max, sum) and partial vector loaded at once (SU
-  // splits, those past S weighted 0): no workgroup memory, no barrier.
-  auto direct = [&](int64_t SU, int64_t MU) {
-    Value lastVec = k.sub(cnt, one), lastSplit = k.sub(S, one);
-    k.loop(tid, cnt, k.idx(MU * NT), [&](Value q0) {
-      SmallVector<Value> q, ml, o;
-      for (int64_t mu = 0; mu < MU; ++mu) {
-        q.push_back(k.add(q0, k.idx(mu * NT)));
-        Value v = k.add(v0, k.min(q[mu], lastVec));
-        Value rho = k.add(rho0, k.div(v, k.idx(VR)));
-        Value col = k.mul(k.rem(v, k.idx(VR)), k.idx(4));
-        for (int64_t su = 0; su < SU; ++su) {
-          Value row = partRowOf(k.min(k.idx(su), lastSplit), rho);
-          ml.push_back(vector::LoadOp::create(
-              b, f32x2, mlPart, ValueRange{k.mul(row, k.idx(2))},
-              /*nontemporal=*/false, llvm::MaybeAlign(8)));
-          o.push_back(vector::LoadOp::create(
-              b, f32x4, oPart, ValueRange{k.add(k.mul(row, k.idx(DV)), col)},
-              /*nontemporal=*/false, llvm::MaybeAlign(16)));
-        }
-      }
-      for (int64_t mu = 0; mu < MU; ++mu) {
-        SmallVector<Value> m, l;
-        Value M = k.negInf();
-        for (int64_t su = 0; su < SU; ++su) {
-          Value in = k.lt(k.idx(su), S);
-          m.push_back(
-              k.select(in, vector::ExtractOp::create(b, ml[mu * SU + su], 0),
-                       k.negInf()));
-          l.push_back(vector::ExtractOp::create(b, ml[mu * SU + su], 1));
-          M = k.maxf(M, m[su]);
-        }
-        M = k.finiteMax(M);
-        Value d = k.f(0.0);
-        Value acc = arith::ConstantOp::create(
-            b, f32x4, DenseElementsAttr::get(f32x4, 0.0f));
-        for (int64_t su = 0; su < SU; ++su) {
-          Value e = k.exp(k.subf(m[su], M));
-          d = k.fma(e, l[su], d);
-          acc =
-              vector::FMAOp::create(b, vector::BroadcastOp::create(b, f32x4, e),
-                                    o[mu * SU + su], acc);
-        }
-        Value inv = k.reciprocalOrZero(d);
-        Value sum = arith::MulFOp::create(
-            b, acc, vector::BroadcastOp::create(b, f32x4, inv));
-        k.ifThen(k.lt(q[mu], cnt), [&] { storeOut(k.add(v0, q[mu]), sum); });
-      }
-    });
   };
 
   auto general = [&] {
@@ -426,13 +364,13 @@ void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
       });
     };
     // (MU, U) by the splits and vectors a lane takes; one form per branch.
-    choose(
+    k.ifThenElse(
         k.lt(k.idx(4), Sp), [&] { sums(2, 8); },
         [&] {
-          choose(
+          k.ifThenElse(
               k.lt(k.idx(2), Sp), [&] { sums(4, 4); },
               [&] {
-                choose(
+                k.ifThenElse(
                     k.lt(one, Jt), [&] { sums(8, 2); }, [&] { sums(1, 2); });
               });
         });
@@ -450,16 +388,19 @@ void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
     });
   };
   k.ifThen(k.lt(zero, cnt), [&] {
-    choose(
-        k.le(S, k.idx(8)),
+    k.ifThenElse(
+        k.le(S, k.idx(kMaxFewSplits)),
         [&] {
-          choose(
-              k.le(S, k.idx(2)), [&] { direct(2, 8); },
-              [&] {
-                choose(
-                    k.le(S, k.idx(4)), [&] { direct(4, 4); },
-                    [&] { direct(8, 2); });
-              });
+          mergeFewSplits(
+              k, oPart, mlPart, DV, S, tid, NT, cnt,
+              [&](Value s, Value q) {
+                return partRowOf(s,
+                                 k.add(rho0, k.div(k.add(v0, q), k.idx(VR))));
+              },
+              [&](Value q) {
+                return k.mul(k.rem(k.add(v0, q), k.idx(VR)), k.idx(4));
+              },
+              [&](Value q, Value sum) { storeOut(k.add(v0, q), sum); });
         },
         general);
   });

@@ -99,6 +99,16 @@ void KernelBuilder::ifThen(Value cond, function_ref<void()> body) {
   body();
 }
 
+void KernelBuilder::ifThenElse(Value cond, function_ref<void()> then,
+                               function_ref<void()> otherwise) {
+  auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  then();
+  b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+  otherwise();
+}
+
 MemRefType mlir::attn::flatMemRef(Type elem) {
   return MemRefType::get({ShapedType::kDynamic}, elem);
 }

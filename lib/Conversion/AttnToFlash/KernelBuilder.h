@@ -109,6 +109,10 @@ public:
                function_ref<Value(Value, Value)> body);
   /// if (cond) body()
   void ifThen(Value cond, function_ref<void()> body);
+  /// if (cond) then() else otherwise(): one code form per branch of a
+  /// uniform condition.
+  void ifThenElse(Value cond, function_ref<void()> then,
+                  function_ref<void()> otherwise);
   void barrier() { gpu::BarrierOp::create(b); }
   /// The kernel's dynamic workgroup memory, as bytes (its size is given at
   /// launch), and a view of `n` elements of `elem` at byte `offset` of it.
