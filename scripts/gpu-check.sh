@@ -26,9 +26,11 @@ for dir in "$ROOT"/gpu-artifacts/$TARGET/*-${DTYPES:-*}/; do
   # The combine over several batch rows, forced where a decode module has
   # one: a partial block of rows; two blocks with two tokens; mixed lengths.
   # Two or three splits: with one, a direct_output forward kernel stores
-  # the result itself and no combine runs.
+  # the result itself and no combine runs. Five splits over a second block
+  # of 64 rows; twelve, past the splits merged all at once.
   for fn in $(python3 -c "import json,sys; [print(m['module']) for m in json.load(open(sys.argv[1]))['modules'] if m.get('combine_rows', 0) > 1 and 'decode' in m['module']]" "$dir/manifest.json"); do
-    for args in "--batch 3 --tokens 1 --cache 77 --mixed-lengths --splits 2" "--batch 11 --tokens 2 --cache 300 --mixed-lengths --splits 3"; do
+    for args in "--batch 3 --tokens 1 --cache 77 --mixed-lengths --splits 2" "--batch 11 --tokens 2 --cache 300 --mixed-lengths --splits 3" \
+                "--batch 67 --tokens 1 --cache 50 --mixed-lengths --splits 5" "--batch 5 --tokens 1 --cache 900 --splits 12"; do
       total=$((total+1)); "$RUN" "$dir" --module "$fn" $args --combine rows --iters 2 || fail=$((fail+1))
     done
   done

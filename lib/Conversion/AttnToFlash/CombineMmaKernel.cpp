@@ -15,7 +15,9 @@
 // The CUDA-core kernels read the head's weights once per 1 or 8 batch rows
 // and spend an FMA per weight and row; here each block reads them once per
 // 64 rows and the tensor cores do the products. Warps own 16 rows each,
-// and (with 8 warps) half of the output columns.
+// and (with 8 warps) half of the output columns; the block has at least 8
+// warps for the copies and the merge (their loads in flight) even where
+// the slice is too narrow for more than 4 warps of products.
 //
 //===----------------------------------------------------------------------===//
 #include "MmaFragments.h"
@@ -30,7 +32,8 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
                                                  const FlashPlan &p,
                                                  StringRef name) {
   MLIRContext *ctx = ob.getContext();
-  const int64_t DV = p.valueWidth, DO = p.outWidth, NT = p.combineRowsThreads();
+  const int64_t DV = p.valueWidth, DO = p.outWidth, NT = p.combineRowsThreads(),
+                MT = p.combineMmaThreads();
   const int64_t CS = p.combineMmaSlices(), SW = p.combineMmaSliceWidth();
   const int64_t R = FlashPlan::kCombineMmaRows, MS = FlashPlan::kCombineMmaSplits;
   const FlashPlan::CombineMmaLayout lay = p.combineMmaLayout();
@@ -199,10 +202,14 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   NVVM::CpAsyncWaitGroupOp::create(b, 0);
   k.barrier();
 
-  // The product: warp w owns rows 16 (w % 4) .. and output columns
-  // (w / 4) DW .. of the block's slice.
+  // The product: warp w < MT / 32 owns rows 16 (w % 4) .. and output
+  // columns (w / 4) DW .. of the block's slice; warps past those only
+  // copied and merged.
   MmaLane ln(k, tid);
-  const int64_t colGroups = NT / 32 / 4, DW = SW / colGroups, NV = DW / 8;
+  auto product = scf::IfOp::create(b, k.lt(ln.warp, k.idx(MT / 32)),
+                                   /*withElseRegion=*/false);
+  b.setInsertionPointToStart(&product.getThenRegion().front());
+  const int64_t colGroups = MT / 32 / 4, DW = SW / colGroups, NV = DW / 8;
   Value rowBase = k.mul(k.rem(ln.warp, k.idx(4)), k.idx(16));
   Value colBase = k.mul(k.div(ln.warp, k.idx(4)), k.idx(DW));
   SmallVector<Value> zeros(NV * 4, k.f(0.0));
@@ -288,6 +295,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
       }
     });
   }
+  b.setInsertionPointAfter(product);
   gpu::ReturnOp::create(b);
   return func;
 }

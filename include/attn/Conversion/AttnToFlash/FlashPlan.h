@@ -246,11 +246,12 @@ struct FlashPlan {
   /// at most kCombineMmaSplits splits.
   bool combinesOnTensorCores() const;
   static constexpr int64_t kCombineMmaRows = 64, kCombineMmaSplits = 16;
-  /// Its threads: 4 warps of 16 rows times up to 2 groups of output
-  /// columns. One block of 4 warps per SM left it latency-bound (MFA-KR
-  /// B=128: 6% occupancy, 9% of issue slots, long-scoreboard stalls); 8
-  /// warps took MFA-KR B=64 from 141 to 133 us, 16 warps to 131 but GLA
-  /// B=128 from 256 to 262 (docs/performance.md step 40).
+  /// Its threads: kCombineMmaThreads copy and merge; of them, 4 warps of
+  /// 16 rows times up to 2 groups of output columns run the product
+  /// (combineMmaThreads). One block of 4 warps per SM left it latency-bound
+  /// (MFA-KR B=128: 6% occupancy, 9% of issue slots, long-scoreboard
+  /// stalls); 8 warps took MFA-KR B=64 from 141 to 133 us, 16 warps to 131
+  /// but GLA B=128 from 256 to 262 (docs/performance.md step 40).
   static constexpr int64_t kCombineMmaThreads = 256;
   int64_t combineMmaThreads() const;
   /// Blocks that split one head's output columns in that kernel (grid x:
@@ -266,7 +267,7 @@ struct FlashPlan {
   }
   /// Threads of combine_rows, of either kind.
   int64_t combineRowsThreads() const {
-    return combinesOnTensorCores() ? combineMmaThreads() : threads;
+    return combinesOnTensorCores() ? kCombineMmaThreads : threads;
   }
   /// Its dynamic workgroup memory: the merged rows (storage type), the
   /// block's slice of the head's up-projection (padded rows), the rows'
