@@ -283,6 +283,8 @@ def main():
                          "several rows (where a module has it), or none: the forward kernel merges (grid)")
     ap.add_argument("--eager", action="store_true",
                     help="time eager calls only (no CUDA-graph replays)")
+    ap.add_argument("--no-peers", action="store_true",
+                    help="time our kernels only (A/B runs of our own builds; the output is still checked)")
     ap.add_argument("--flex", action="store_true",
                     help="also FlexAttention (compiled per shape, CUDA graph; slow to compile)")
     args = ap.parse_args()
@@ -321,7 +323,8 @@ def main():
     for name, B, L in plan:
         art = Artifact(os.path.join(args.artifacts, f"{name}-bf16"), args.runtime)
         try:
-            r = bench_variant(art, name, B, L, copy_gbs, sdpa_peers)
+            r = bench_variant(art, name, B, L, copy_gbs,
+                              (lambda info, t: []) if args.no_peers else sdpa_peers)
         except torch.cuda.OutOfMemoryError:
             print(f"{name:8} {B:>4} {L:>6}  out of memory")
             torch.cuda.empty_cache()

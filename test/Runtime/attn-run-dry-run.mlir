@@ -43,11 +43,12 @@
 // B16-NEXT: combine      grid 16 1 16  block 256  dynamic shared 0
 
 // 64 sequences fill the tensor-core combine's 64-row blocks; each of the
-// 16 heads' 128 output columns is split over 8 blocks of 4 warps (16
-// columns each, the up-projection's slice beside the merged rows).
+// 16 heads' 128 output columns is split over 8 blocks (16 columns each,
+// the up-projection's slice beside the merged rows; 8 warps merge, 4
+// multiply).
 // B64: mla16_decode_attn0 B=64 Tq=1 L=8192 S=2
 // B64-NEXT: fwd          grid 1 64 2  block 256
-// B64-NEXT: combine_rows grid 128 1 1  block 128  dynamic shared 95232
+// B64-NEXT: combine_rows grid 128 1 1  block 256  dynamic shared 95232
 
 // MFA-KR (64 heads): the forward kernel applies the post-transform, so
 // the splits only need merging, which the forward kernel does itself when

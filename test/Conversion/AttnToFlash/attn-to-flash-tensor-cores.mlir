@@ -66,12 +66,13 @@ func.func @mqa_decode(%q: tensor<?x1x32x128xbf16>, %k: tensor<?x?x1x128xbf16>,
 // latent row itself, so one 576-wide tile feeds both products. 512 value
 // columns take two value warps per key slice (128 accumulators each), so
 // 2 key warps make 32-row tiles. Its tensor-core combine_rows splits each
-// of the 16 heads' 128 output columns over 8 blocks (16 columns, 4 warps,
-// the up-projection's slice staged beside the 64 merged rows): 128 blocks
-// for a batch of 64.
+// of the 16 heads' 128 output columns over 8 blocks (16 columns, the
+// up-projection's slice staged beside the 64 merged rows): 128 blocks for
+// a batch of 64, each of 8 warps copying and merging, 4 of them
+// multiplying.
 // CHECK-LABEL: gpu.module @mla_decode_attn0
 // CHECK-SAME: combine_rows_mma = true, combine_rows_slices = 8 : i64
-// CHECK-SAME: block = [128, 1, 1], dynamic_shared_bytes = 95232 : i64, grid = ["128", "Tq", "ceildiv(B,64)"], name = "combine_rows"
+// CHECK-SAME: block = [256, 1, 1], dynamic_shared_bytes = 95232 : i64, grid = ["128", "Tq", "ceildiv(B,64)"], name = "combine_rows"
 // CHECK-SAME: rows_per_block = 16 : i64
 // CHECK-SAME: schedule = "mma"
 // CHECK-SAME: softmax = "registers"
