@@ -57,6 +57,7 @@ public:
       return Status::error("the CUDA driver lacks an entry point the runtime "
                            "needs (driver too old?)");
     bind(lib, "cuLaunchCooperativeKernel", d->cuLaunchCooperativeKernel);
+    bind(lib, "cuLaunchKernelEx", d->cuLaunchKernelEx);
     if (Status s = d->check(d->cuInit(0), "cuInit"); !s)
       return s;
     int count = 0;
@@ -137,6 +138,23 @@ public:
                                            unsigned(shared), stream, params),
                  "cuLaunchCooperativeKernel");
   }
+  Status launchEarly(void *fn, const int64_t g[3], const int64_t b[3],
+                     int64_t shared, void *stream, void **params) override {
+    if (!cuLaunchKernelEx)
+      return launch(fn, g, b, shared, stream, params);
+    if (Status s = current(); !s)
+      return s;
+    LaunchAttribute early{};
+    early.id = kProgrammaticStreamSerialization;
+    early.value.programmaticStreamSerializationAllowed = 1;
+    LaunchConfig config{unsigned(g[0]),   unsigned(g[1]),
+                        unsigned(g[2]),   unsigned(b[0]),
+                        unsigned(b[1]),   unsigned(b[2]),
+                        unsigned(shared), stream,
+                        &early,           1};
+    return check(cuLaunchKernelEx(&config, fn, params, nullptr),
+                 "cuLaunchKernelEx(programmatic stream serialization)");
+  }
   Status alloc(size_t bytes, void *&ptr) override {
     if (Status s = current(); !s)
       return s;
@@ -212,6 +230,26 @@ private:
   Result (*cuLaunchCooperativeKernel)(void *, unsigned, unsigned, unsigned,
                                       unsigned, unsigned, unsigned, unsigned,
                                       void *, void **) = nullptr;
+  // cuda.h's CUlaunchAttribute and CUlaunchConfig, as laid out there.
+  static constexpr int kProgrammaticStreamSerialization = 6;
+  struct LaunchAttribute {
+    int id;
+    char pad[8 - sizeof(int)];
+    union {
+      char bytes[64];
+      int programmaticStreamSerializationAllowed;
+    } value;
+  };
+  struct LaunchConfig {
+    unsigned gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes;
+    void *stream;
+    LaunchAttribute *attrs;
+    unsigned numAttrs;
+  };
+  static_assert(sizeof(LaunchAttribute) == 72 && sizeof(LaunchConfig) == 56,
+                "CUlaunchAttribute / CUlaunchConfig layout");
+  Result (*cuLaunchKernelEx)(const LaunchConfig *, void *, void **,
+                             void **) = nullptr;
   Result (*cuMemAlloc)(unsigned long long *, size_t);
   Result (*cuMemFree)(unsigned long long);
   Result (*cuMemcpyHtoD)(unsigned long long, const void *, size_t);

@@ -272,6 +272,13 @@ bool KernelModule::mergesInGrid(int64_t B, int64_t Tq, int64_t S) const {
   return forwardBlocks(B, Tq, S) <= wave(fwd_, fwdFn_);
 }
 
+bool KernelModule::overlapsCombineRows(int64_t B, int64_t Tq, int64_t S) const {
+  // With a second wave of forward blocks still to start, the combine's
+  // early blocks could take their SMs.
+  return flag("combine_rows_overlaps") &&
+         forwardBlocks(B, Tq, S) <= wave(fwd_, fwdFn_);
+}
+
 int64_t KernelModule::combineRowsMaxSplits() const {
   return info_.has("combine_rows_max_splits")
              ? info_["combine_rows_max_splits"].i64()
@@ -349,7 +356,7 @@ Status KernelModule::launch(const KernelSpec &k, void *fn,
                             const int64_t grid[3],
                             std::map<std::string, void *> &named,
                             const std::map<std::string, int64_t> &sizes,
-                            void *stream, bool cooperative) {
+                            void *stream, LaunchKind kind) {
   // memref1d ABI: each tensor is (allocated, aligned, offset, size, stride).
   std::vector<int64_t> values;
   values.reserve(k.tensors.size() * 5 + k.sizes.size());
@@ -366,9 +373,12 @@ Status KernelModule::launch(const KernelSpec &k, void *fn,
   for (int64_t &v : values)
     params.push_back(&v);
   int64_t block[3] = {k.threads, 1, 1};
-  if (cooperative)
+  if (kind == LaunchKind::Cooperative)
     return device_->launchCooperative(fn, grid, block, k.dynamicSharedBytes,
                                       stream, params.data());
+  if (kind == LaunchKind::Early)
+    return device_->launchEarly(fn, grid, block, k.dynamicSharedBytes, stream,
+                                params.data());
   return device_->launch(fn, grid, block, k.dynamicSharedBytes, stream,
                          params.data());
 }
@@ -448,7 +458,9 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
       return s;
     named["grid_sync"] = gridSync_;
   }
-  if (Status s = launch(fwd_, fwdFn_, fwdGrid, named, sizes, stream, merging);
+  if (Status s =
+          launch(fwd_, fwdFn_, fwdGrid, named, sizes, stream,
+                 merging ? LaunchKind::Cooperative : LaunchKind::Ordinary);
       !s)
     return s;
   if (merging)
@@ -463,7 +475,9 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
                            " splits, " + std::to_string(S) + " requested");
     int64_t rows = info_["combine_rows"].i64();
     int64_t grid[3] = {combineRowsHeadBlocks(), Tq, (B + rows - 1) / rows};
-    return launch(combineRows_, combineRowsFn_, grid, named, sizes, stream);
+    return launch(combineRows_, combineRowsFn_, grid, named, sizes, stream,
+                  overlapsCombineRows(B, Tq, S) ? LaunchKind::Early
+                                                : LaunchKind::Ordinary);
   }
   int64_t combineGrid[3] = {info_["num_out_heads"].i64(), Tq, B};
   if (combinesWide(B, Tq))

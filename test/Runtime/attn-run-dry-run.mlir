@@ -7,6 +7,7 @@
 // RUN: attn-run %t --dry-run 132 --batch 1 --cache 32768 | FileCheck %s --check-prefix=B1
 // RUN: attn-run %t --dry-run 132 --batch 16 --cache 8192 | FileCheck %s --check-prefix=B16
 // RUN: attn-run %t --dry-run 132 --batch 64 --cache 8192 | FileCheck %s --check-prefix=B64
+// RUN: attn-run %t --dry-run 132 --batch 64 --cache 8192 --splits 3 | FileCheck %s --check-prefix=B64S3
 // RUN: attn-run %t --dry-run 132 --batch 64 --cache 8192 --combine wide | FileCheck %s --check-prefix=WIDE
 // RUN: attn-run %t --dry-run 132 --batch 1 --cache 32768 --combine row | FileCheck %s --check-prefix=ROW
 // RUN: not attn-run %t --dry-run 132 --batch 64 --cache 8192 --splits 17 --combine rows 2>&1 | FileCheck %s --check-prefix=MANY
@@ -45,10 +46,16 @@
 // 64 sequences fill the tensor-core combine's 64-row blocks; each of the
 // 16 heads' 128 output columns is split over 8 blocks (16 columns each,
 // the up-projection's slice beside the merged rows; 8 warps merge, 4
-// multiply).
+// multiply). The forward grid is one wave, so the combine starts early.
 // B64: mla16_decode_attn0 B=64 Tq=1 L=8192 S=2
 // B64-NEXT: fwd          grid 1 64 2  block 256
-// B64-NEXT: combine_rows grid 128 1 1  block 256  dynamic shared 95232
+// B64-NEXT: combine_rows grid 128 1 1  block 256  dynamic shared 95232  early
+// Three splits make 192 forward blocks, more than one wave: the combine
+// launches after the forward, or its early blocks could take SMs that the
+// forward's second wave needs.
+// B64S3: mla16_decode_attn0 B=64 Tq=1 L=8192 S=3
+// B64S3-NEXT: fwd          grid 1 64 3  block 256
+// B64S3-NEXT: combine_rows grid 128 1 1  block 256  dynamic shared 95232{{$}}
 
 // MFA-KR (64 heads): the forward kernel applies the post-transform, so
 // the splits only need merging, which the forward kernel does itself when

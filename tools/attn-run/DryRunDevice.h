@@ -27,7 +27,7 @@ public:
   struct Launch {
     std::string kernel;
     int64_t grid[3], block[3], sharedBytes;
-    bool cooperative;
+    const char *how; // "" (ordinary), "cooperative" or "early"
   };
   /// `target` as in the manifest ("sm_90a", "gfx942").
   DryRunDevice(const std::string &target, int multiprocessors)
@@ -64,7 +64,7 @@ public:
                         {grid[0], grid[1], grid[2]},
                         {block[0], block[1], block[2]},
                         sharedBytes,
-                        false});
+                        ""});
     return ok();
   }
   // As the CUDA driver: NVIDIA targets launch cooperatively.
@@ -74,7 +74,17 @@ public:
                                void *stream, void **params) override {
     if (rt::Status s = launch(fn, grid, block, sharedBytes, stream, params); !s)
       return s;
-    launches.back().cooperative = true;
+    launches.back().how = "cooperative";
+    return ok();
+  }
+  // As the CUDA driver: NVIDIA targets may start a kernel early.
+  rt::Status launchEarly(void *fn, const int64_t grid[3],
+                         const int64_t block[3], int64_t sharedBytes,
+                         void *stream, void **params) override {
+    if (rt::Status s = launch(fn, grid, block, sharedBytes, stream, params); !s)
+      return s;
+    if (arch_.rfind("sm_", 0) == 0)
+      launches.back().how = "early";
     return ok();
   }
   // Buffers are real host memory, one byte each: nothing reads them.

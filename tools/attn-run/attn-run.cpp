@@ -311,10 +311,10 @@ int planModule(run::DryRunDevice &dev, rt::KernelModule &m, const Options &o,
               (long long)B, (long long)Tq, (long long)L, (long long)S);
   for (const run::DryRunDevice::Launch &l : dev.launches)
     std::printf(
-        "  %-12s grid %lld %lld %lld  block %lld  dynamic shared %lld%s\n",
+        "  %-12s grid %lld %lld %lld  block %lld  dynamic shared %lld%s%s\n",
         l.kernel.c_str(), (long long)l.grid[0], (long long)l.grid[1],
         (long long)l.grid[2], (long long)l.block[0], (long long)l.sharedBytes,
-        l.cooperative ? "  cooperative" : "");
+        *l.how ? "  " : "", l.how);
   return 0;
 }
 

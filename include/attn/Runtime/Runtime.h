@@ -94,6 +94,10 @@ public:
   bool combinesRows(int64_t B, int64_t Tq, int64_t S) const;
   /// Whether `run` launches combine_wide (when not combine_rows).
   bool combinesWide(int64_t B, int64_t Tq) const;
+  /// Whether `run` lets combine_rows start while the forward kernel runs
+  /// (manifest combine_rows_overlaps, and a forward grid of one wave: its
+  /// blocks then all start before any of the combine's can).
+  bool overlapsCombineRows(int64_t B, int64_t Tq, int64_t S) const;
   /// The most splits combine_rows merges (the tensor-core kind: 16).
   int64_t combineRowsMaxSplits() const;
 
@@ -112,10 +116,13 @@ private:
                       int64_t Tq, int64_t L, int64_t splits, void *stream);
   Status runCacheUpdate(const std::vector<void *> &buffers, int64_t B,
                         int64_t T, int64_t C, void *stream);
+  /// How a kernel launches: every block resident at once (Cooperative),
+  /// or allowed to start before the kernel before it ends (Early).
+  enum class LaunchKind { Ordinary, Cooperative, Early };
   Status launch(const KernelSpec &k, void *fn, const int64_t grid[3],
                 std::map<std::string, void *> &named,
                 const std::map<std::string, int64_t> &sizes, void *stream,
-                bool cooperative = false);
+                LaunchKind kind = LaunchKind::Ordinary);
   std::string op_, name_, function_;
   KernelSpec fwd_, combine_, combineRows_, combineWide_;
   Combine combineChoice_ = Combine::Auto;
@@ -188,6 +195,17 @@ public:
                                    const int64_t block[3], int64_t sharedBytes,
                                    void *stream, void **params) {
     return Status::error(arch() + ": no cooperative launch");
+  }
+  /// Launches `fn` so that it may start while the kernel before it on
+  /// `stream` still runs, once every block of that kernel has allowed it
+  /// (programmatic dependent launch: griddepcontrol.launch_dependents
+  /// there, griddepcontrol.wait in `fn` before it reads what that kernel
+  /// writes). Where the driver cannot, an ordinary launch, which the wait
+  /// then finds complete.
+  virtual Status launchEarly(void *fn, const int64_t grid[3],
+                             const int64_t block[3], int64_t sharedBytes,
+                             void *stream, void **params) {
+    return launch(fn, grid, block, sharedBytes, stream, params);
   }
   virtual Status alloc(size_t bytes, void *&ptr) = 0;
   virtual Status free(void *ptr) = 0;

@@ -95,6 +95,10 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
         ValueRange{src}, b.getIndexAttr(chunk), Value(), b.getUnitAttr());
   });
   NVVM::CpAsyncCommitGroupOp::create(b);
+  // Launched early (plan.combineRowsOverlaps()): the matrix is on its way;
+  // the forward grid's outputs are complete and visible past this point.
+  if (p.combineRowsOverlaps())
+    NVVM::GriddepcontrolOp::create(b, NVVM::GridDepActionKind::wait);
 
   // Split weights exp(m_s - M) / sum of each of the block's rows, one
   // thread per row (S <= kCombineMmaSplits); zeros for rows past B and rows

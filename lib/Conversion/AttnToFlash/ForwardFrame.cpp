@@ -63,6 +63,11 @@ ForwardFrame::ForwardFrame(KernelBuilder &k, Block &entry, const FlashPlan &p)
     merge = entry.getArgument(a++);
 
   ImplicitLocOpBuilder &b = k.b;
+  // combine_rows may launch now; it waits for this grid before it reads
+  // anything this grid writes.
+  if (p.combineRowsOverlaps())
+    NVVM::GriddepcontrolOp::create(b,
+                                   NVVM::GridDepActionKind::launch_dependents);
   tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
   Value rb = rowBlock = gpu::BlockIdOp::create(b, gpu::Dimension::x);
   Value by = batchGroup = gpu::BlockIdOp::create(b, gpu::Dimension::y);

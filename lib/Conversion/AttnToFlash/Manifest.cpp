@@ -209,6 +209,8 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       b.getNamedAttr("wave_blocks_per_sm", i64(p.waveBlocksPerSM())),
       b.getNamedAttr("direct_output", b.getBoolAttr(p.directOutput())),
       b.getNamedAttr("grid_merge", b.getBoolAttr(p.gridMerge())),
+      b.getNamedAttr("combine_rows_overlaps",
+                     b.getBoolAttr(p.combineRowsOverlaps())),
       b.getNamedAttr("combine_rows", i64(p.combineRows())),
       b.getNamedAttr("combine_rows_max_splits",
                      i64(p.combinesOnTensorCores()

@@ -71,7 +71,7 @@ func.func @mqa_decode(%q: tensor<?x1x32x128xbf16>, %k: tensor<?x?x1x128xbf16>,
 // a batch of 64, each of 8 warps copying and merging, 4 of them
 // multiplying.
 // CHECK-LABEL: gpu.module @mla_decode_attn0
-// CHECK-SAME: combine_rows_mma = true, combine_rows_slices = 8 : i64
+// CHECK-SAME: combine_rows_mma = true, combine_rows_overlaps = false, combine_rows_slices = 8 : i64
 // CHECK-SAME: block = [256, 1, 1], dynamic_shared_bytes = 95232 : i64, grid = ["128", "Tq", "ceildiv(B,64)"], name = "combine_rows"
 // CHECK-SAME: rows_per_block = 16 : i64
 // CHECK-SAME: schedule = "mma"

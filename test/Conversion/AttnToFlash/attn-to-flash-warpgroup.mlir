@@ -68,13 +68,17 @@ func.func @mfa_decode(%q: tensor<?x1x64x256xbf16>, %k: tensor<?x?x1x256xbf16>,
 // each (256 threads), each scoring half of every 64-row tile (m64n32) and
 // meeting the other's row maxima in workgroup memory. Only two 72 KB tiles
 // fit beside the query rows, so the loop is not pipelined: wait for the
-// tile, score, softmax, P V, each in turn.
+// tile, score, softmax, P V, each in turn. Each forward block lets the
+// tensor-core combine_rows launch as it starts; that kernel stages its
+// slice of the up-projection, then waits for the forward grid.
 // CHECK-LABEL: gpu.module @mla128_decode_attn0
+// CHECK-SAME: combine_rows_mma = true, combine_rows_overlaps = true
 // CHECK-SAME: block = [256, 1, 1]
 // CHECK-SAME: rows_per_block = 64 : i64
 // CHECK-SAME: schedule = "wgmma"
 // CHECK-SAME: tile_rows = 64 : i64
 // CHECK: gpu.func @fwd(
+// CHECK-NEXT: nvvm.griddepcontrol launch_dependents
 // CHECK: scf.for
 // CHECK: nvvm.cp.async.wait.group 0
 // CHECK-NEXT: nvvm.fence.proxy
@@ -95,6 +99,10 @@ func.func @mfa_decode(%q: tensor<?x1x64x256xbf16>, %k: tensor<?x?x1x256xbf16>,
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK: scf.yield
+// CHECK: gpu.func @combine_rows(
+// CHECK-NOT: memref.load
+// CHECK: nvvm.cp.async.commit.group
+// CHECK-NEXT: nvvm.griddepcontrol wait
 #mla128 = #attn.variant<kv_form = latent, num_q_heads = 128, num_kv_heads = 1,
                      qk_head_dim = 192, v_head_dim = 128, latent_dim = 512,
                      rope = #attn.rope<placement = decoupled_shared_key, dim = 64>,

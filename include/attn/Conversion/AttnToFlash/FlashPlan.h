@@ -260,6 +260,17 @@ struct FlashPlan {
   /// MLA-16: 8 of 16). With one block per head, MTLA B=64 ran 32 blocks
   /// of 20 us, each staging the whole 512 x 128 up-projection.
   int64_t combineMmaSlices() const;
+  /// Whether that kernel may start while the forward kernel still runs
+  /// (manifest combine_rows_overlaps; programmatic dependent launch,
+  /// sm_90): each forward block lets it launch as it starts, and it stages
+  /// its slice of the matrix before it waits for the forward's partial
+  /// outputs. Behind the warpgroup form only: the two kernels' workgroup
+  /// memory cannot share an SM, so its early blocks take SMs the forward
+  /// left idle or is done with, never the forward's issue slots.
+  bool combineRowsOverlaps() const {
+    return warpgroup && combinesOnTensorCores() &&
+           sharedBytes() + combineMmaLayout().total > 228 * 1024;
+  }
   int64_t combineMmaSliceWidth() const { return outWidth / combineMmaSlices(); }
   /// combine_rows blocks per output head, of either kind.
   int64_t combineRowsSlices() const {
