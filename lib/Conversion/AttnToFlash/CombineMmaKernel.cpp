@@ -160,7 +160,8 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
         [&](Value i, Value sum) {
           vector::StoreOp::create(b, arith::TruncFOp::create(b, s4, sum), as,
                                   ValueRange{mergedAt(i)});
-        });
+        },
+        /*oneSplit=*/true);
   };
   auto splitBySplit = [&] {
     k.loop(tid, items, k.idx(NT * U), [&](Value i0) {
