@@ -2,14 +2,37 @@
 # On a GPU machine (no MLIR needed): builds the runtime and attn-run, then runs
 # every artifact in gpu-artifacts/<target>/ at odd sizes and checks every
 # element against attn-run's float64 reference. Prints one line per run.
-# Usage: [DTYPES=bf16|f32|f16] scripts/gpu-check.sh [target] (default sm_90a)
+# Usage: [DTYPES=bf16|f32|f16] [JOBS=n] scripts/gpu-check.sh [target]
+# (default sm_90a). JOBS > 1 checks that many artifact directories side by
+# side (the float64 reference runs on the CPU), printing each one's lines
+# in order once all are done.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET=${1:-sm_90a}
 source "$ROOT/scripts/gpu-runtime.sh" || { echo "runtime build failed"; exit 1; }
 RUN="$BUILD/bin/attn-run"
+dirs=("$ROOT"/gpu-artifacts/$TARGET/*-${DTYPES:-*}/)
+if [ "${JOBS:-1}" -gt 1 ] && [ -z "${GPU_CHECK_DIR:-}" ]; then
+  logs=$(mktemp -d)
+  for i in "${!dirs[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do sleep 0.2; done
+    GPU_CHECK_DIR=${dirs[$i]} "$0" "$TARGET" > "$logs/$i.log" 2>&1 &
+  done
+  wait
+  passed=0; failed=0; total=0
+  for i in "${!dirs[@]}"; do
+    grep -v '^gpu-check:' "$logs/$i.log"
+    read -r p f t < <(sed -n 's/^gpu-check: \([0-9]*\) passed, \([0-9]*\) failed of \([0-9]*\)$/\1 \2 \3/p' "$logs/$i.log")
+    [ -n "${t:-}" ] || { echo "${dirs[$i]}: no summary (killed?)"; p=0; f=1; t=1; }
+    passed=$((passed+p)); failed=$((failed+f)); total=$((total+t))
+  done
+  rm -rf "$logs"
+  echo "gpu-check: $passed passed, $failed failed of $total"
+  [ $failed = 0 ]; exit
+fi
+[ -n "${GPU_CHECK_DIR:-}" ] && dirs=("$GPU_CHECK_DIR")
 fail=0; total=0
-for dir in "$ROOT"/gpu-artifacts/$TARGET/*-${DTYPES:-*}/; do
+for dir in "${dirs[@]}"; do
   case "$(basename "$dir")" in
     mla-*|gla-*|mfa-*|mfa_kr-*) big=1 ;; *) big=0 ;;
   esac
