@@ -71,15 +71,12 @@ private:
 /// threads, ...; split s's (max, sum) of an item is at ml_part[2 rowOf(s,
 /// item)], its partial vector at o_part[width rowOf(s, item) +
 /// columnOf(item)]; `store` receives each normalised f32 vector.
-/// `oneSplit`: S may be 1 (a form of its own, without the second split's
-/// loads); callers that never run with one split leave that code out.
 constexpr int64_t kMaxFewSplits = 8;
 void mergeFewSplits(KernelBuilder &k, Value oPart, Value mlPart, int64_t width,
                     Value S, Value tid, int64_t threads, Value count,
                     function_ref<Value(Value s, Value item)> rowOf,
                     function_ref<Value(Value item)> columnOf,
-                    function_ref<void(Value item, Value merged)> store,
-                    bool oneSplit);
+                    function_ref<void(Value item, Value merged)> store);
 
 /// The split-KV forward kernel: online softmax over cache tiles for a block
 /// of query rows that share one cache group, writing unnormalised partial

@@ -19,7 +19,7 @@ void mlir::attn::mergeFewSplits(
     Value tid, int64_t threads, Value count,
     function_ref<Value(Value s, Value item)> rowOf,
     function_ref<Value(Value item)> columnOf,
-    function_ref<void(Value item, Value merged)> store, bool oneSplit) {
+    function_ref<void(Value item, Value merged)> store) {
   ImplicitLocOpBuilder &b = k.b;
   auto f32x2 = VectorType::get({2}, k.f32());
   auto f32x4 = VectorType::get({4}, k.f32());
@@ -71,20 +71,11 @@ void mlir::attn::mergeFewSplits(
       }
     });
   };
-  // (SU, MU) by the splits: 16 vector loads a step in each form (one
-  // split: nothing to merge, only to normalise; loading it twice as the
-  // two-split form does cost MLA-16, GLA and MTLA at B=128 3% end to end).
-  auto several = [&] {
-    k.ifThenElse(
-        k.le(S, k.idx(2)), [&] { direct(2, 8); },
-        [&] {
-          k.ifThenElse(
-              k.le(S, k.idx(4)), [&] { direct(4, 4); }, [&] { direct(8, 2); });
-        });
-  };
-  if (oneSplit)
-    k.ifThenElse(
-        k.eq(S, one), [&] { direct(1, 16); }, several);
-  else
-    several();
+  // (SU, MU) by the splits: 16 vector loads a step in each form.
+  k.ifThenElse(
+      k.le(S, k.idx(2)), [&] { direct(2, 8); },
+      [&] {
+        k.ifThenElse(
+            k.le(S, k.idx(4)), [&] { direct(4, 4); }, [&] { direct(8, 2); });
+      });
 }
