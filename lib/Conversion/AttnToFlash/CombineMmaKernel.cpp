@@ -45,6 +45,20 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
     args.push_back(flatMemRef(p.storage)); // alpha, then the transform
   args.append({flatMemRef(p.storage), idxT, idxT, idxT});
   gpu::GPUFuncOp func = makeKernel(ob, loc, name, args, {}, NT);
+  // Behind the warpgroup form (sm_90a: an H100's 228 KB an SM, 1 KB of it
+  // reserved per block), registers capped for as many resident blocks as
+  // the workgroup memory allows, up to 2: uncapped, the few-splits merge
+  // (16 vectors in flight) took GLA's kernel to 160 registers, one block
+  // per SM, and its 256 blocks at B=128 into two waves (258 -> 262 us).
+  // (An A100 holds one such block an SM whatever the registers.)
+  if (p.warpgroup) {
+    int64_t resident =
+        std::clamp<int64_t>(227 * 1024 / (lay.total + 1024), 1, 2);
+    func->setAttr(NVVM::NVVMDialect::getMaxntidAttrName(),
+                  ob.getDenseI32ArrayAttr({int32_t(NT), 1, 1}));
+    func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                  ob.getI32IntegerAttr(int32_t(resident)));
+  }
   Block &entry = func.getBody().front();
   ImplicitLocOpBuilder b(loc, ob);
   b.setInsertionPointToStart(&entry);
@@ -162,7 +176,10 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
         [&](Value i, Value sum) {
           vector::StoreOp::create(b, arith::TruncFOp::create(b, s4, sum), as,
                                   ValueRange{mergedAt(i)});
-        });
+        },
+        // Two blocks of 8 warps per SM, registers capped at 128 (16 in
+        // flight spilled GLA's kernel).
+        /*inFlight=*/8);
   };
   auto splitBySplit = [&] {
     k.loop(tid, items, k.idx(NT * U), [&](Value i0) {

@@ -70,13 +70,15 @@ private:
 /// (SplitMerge.cpp): thread `tid` of `threads` takes items tid, tid +
 /// threads, ...; split s's (max, sum) of an item is at ml_part[2 rowOf(s,
 /// item)], its partial vector at o_part[width rowOf(s, item) +
-/// columnOf(item)]; `store` receives each normalised f32 vector.
+/// columnOf(item)]; `store` receives each normalised f32 vector. A thread
+/// has `inFlight` (8 or 16) partial vectors loading at once.
 constexpr int64_t kMaxFewSplits = 8;
 void mergeFewSplits(KernelBuilder &k, Value oPart, Value mlPart, int64_t width,
                     Value S, Value tid, int64_t threads, Value count,
                     function_ref<Value(Value s, Value item)> rowOf,
                     function_ref<Value(Value item)> columnOf,
-                    function_ref<void(Value item, Value merged)> store);
+                    function_ref<void(Value item, Value merged)> store,
+                    int64_t inFlight);
 
 /// The split-KV forward kernel: online softmax over cache tiles for a block
 /// of query rows that share one cache group, writing unnormalised partial

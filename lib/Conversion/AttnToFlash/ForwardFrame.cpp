@@ -405,7 +405,8 @@ void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
               [&](Value q) {
                 return k.mul(k.rem(k.add(v0, q), k.idx(VR)), k.idx(4));
               },
-              [&](Value q, Value sum) { storeOut(k.add(v0, q), sum); });
+              [&](Value q, Value sum) { storeOut(k.add(v0, q), sum); },
+              /*inFlight=*/16);
         },
         general);
   });

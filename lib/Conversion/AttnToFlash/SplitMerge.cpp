@@ -19,7 +19,7 @@ void mlir::attn::mergeFewSplits(
     Value tid, int64_t threads, Value count,
     function_ref<Value(Value s, Value item)> rowOf,
     function_ref<Value(Value item)> columnOf,
-    function_ref<void(Value item, Value merged)> store) {
+    function_ref<void(Value item, Value merged)> store, int64_t inFlight) {
   ImplicitLocOpBuilder &b = k.b;
   auto f32x2 = VectorType::get({2}, k.f32());
   auto f32x4 = VectorType::get({4}, k.f32());
@@ -71,11 +71,13 @@ void mlir::attn::mergeFewSplits(
       }
     });
   };
-  // (SU, MU) by the splits: 16 vector loads a step in each form.
+  // (SU, MU) by the splits: `inFlight` vector loads a step in each form.
+  assert(inFlight >= 8 && "at least one vector of 8 splits a step");
   k.ifThenElse(
-      k.le(S, k.idx(2)), [&] { direct(2, 8); },
+      k.le(S, k.idx(2)), [&] { direct(2, inFlight / 2); },
       [&] {
         k.ifThenElse(
-            k.le(S, k.idx(4)), [&] { direct(4, 4); }, [&] { direct(8, 2); });
+            k.le(S, k.idx(4)), [&] { direct(4, inFlight / 4); },
+            [&] { direct(8, inFlight / 8); });
       });
 }
