@@ -116,10 +116,10 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
 
   // Split weights exp(m_s - M) / sum of each of the block's rows, one
   // thread per row (S <= kCombineMmaSplits); zeros for rows past B and rows
-  // that saw nothing. Only where the merge below loads splits one after
-  // another, or the post-transform recomputes merged values.
-  // One split keeps the loop below: the few-splits form would load its
-  // (max, sum) with every 4 values (GLA B=128 258 -> 261 us).
+  // that saw nothing. Only where the merge below takes one split after
+  // another (one split: the few-splits form would load its (max, sum) with
+  // every 4 values, GLA B=128 258 -> 261 us; more than 8), or where the
+  // post-transform recomputes merged values.
   Value few = k.land(k.lt(k.idx(1), S), k.le(S, k.idx(kMaxFewSplits)));
   Value perRowWeights =
       post ? k.lt(tid, k.idx(R)) : k.land(k.lt(tid, k.idx(R)), k.lnot(few));

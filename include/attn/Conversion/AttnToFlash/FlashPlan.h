@@ -269,7 +269,7 @@ struct FlashPlan {
   /// left idle or is done with, never the forward's issue slots.
   bool combineRowsOverlaps() const {
     return warpgroup && combinesOnTensorCores() &&
-           sharedBytes() + combineMmaLayout().total > 228 * 1024;
+           sharedBytes() + combineMmaLayout().total + 2 * 1024 > 228 * 1024;
   }
   int64_t combineMmaSliceWidth() const { return outWidth / combineMmaSlices(); }
   /// combine_rows blocks per output head, of either kind.
