@@ -32,6 +32,13 @@ if [ "${JOBS:-1}" -gt 1 ] && [ -z "${GPU_CHECK_DIR:-}" ]; then
 fi
 [ -n "${GPU_CHECK_DIR:-}" ] && dirs=("$GPU_CHECK_DIR")
 fail=0; total=0
+# One attn-run on $dir, counted.
+check() { total=$((total+1)); "$RUN" "$dir" "$@" || fail=$((fail+1)); }
+# The decode modules of $dir whose manifest entry m satisfies the Python
+# expression $1.
+decode_modules() {
+  python3 -c "import json,sys; [print(m['module']) for m in json.load(open(sys.argv[1]))['modules'] if 'decode' in m['module'] and ($1)]" "$dir/manifest.json"
+}
 for dir in "${dirs[@]}"; do
   case "$(basename "$dir")" in
     mla-*|gla-*|mfa-*|mfa_kr-*) big=1 ;; *) big=0 ;;
@@ -43,7 +50,7 @@ for dir in "${dirs[@]}"; do
               "--batch 2 --tokens 1 --cache 1000 --mixed-lengths" "--batch 1 --tokens 2 --cache 300" \
               "--batch 1 --tokens 1 --cache 3000 --splits 100"; do
     for fn in $(grep -o '"module": "[a-z0-9_]*decode_attn[0-9]*"' "$dir/manifest.json" | cut -d'"' -f4); do
-      total=$((total+1)); "$RUN" "$dir" --module "$fn" $args --iters 3 || fail=$((fail+1))
+      check --module "$fn" $args --iters 3
     done
   done
   # The combine over several batch rows, forced where a decode module has
@@ -51,46 +58,46 @@ for dir in "${dirs[@]}"; do
   # Two or three splits: with one, a direct_output forward kernel stores
   # the result itself and no combine runs. Five splits over a second block
   # of 64 rows; twelve, past the splits merged all at once.
-  for fn in $(python3 -c "import json,sys; [print(m['module']) for m in json.load(open(sys.argv[1]))['modules'] if m.get('combine_rows', 0) > 1 and 'decode' in m['module']]" "$dir/manifest.json"); do
+  for fn in $(decode_modules "m.get('combine_rows', 0) > 1"); do
     for args in "--batch 3 --tokens 1 --cache 77 --mixed-lengths --splits 2" "--batch 11 --tokens 2 --cache 300 --mixed-lengths --splits 3" \
                 "--batch 67 --tokens 1 --cache 50 --mixed-lengths --splits 5" "--batch 5 --tokens 1 --cache 900 --splits 12"; do
-      total=$((total+1)); "$RUN" "$dir" --module "$fn" $args --combine rows --iters 2 || fail=$((fail+1))
+      check --module "$fn" $args --combine rows --iters 2
     done
   done
   # The one-row combine on the plan's threads and on more (combine_wide),
   # forced where a decode module has both: auto takes the wide one at these
   # few blocks. S = 100 and 37: groups of threads in use and a last one short.
-  for fn in $(python3 -c "import json,sys; [print(m['module']) for m in json.load(open(sys.argv[1]))['modules'] if any(k['name'] == 'combine_wide' for k in m['kernels']) and 'decode' in m['module']]" "$dir/manifest.json"); do
+  for fn in $(decode_modules "any(k['name'] == 'combine_wide' for k in m['kernels'])"); do
     for args in "--batch 3 --tokens 1 --cache 77 --mixed-lengths --combine row" \
                 "--batch 1 --tokens 1 --cache 3000 --splits 100 --combine row" \
                 "--batch 2 --tokens 2 --cache 5000 --splits 37 --combine wide"; do
-      total=$((total+1)); "$RUN" "$dir" --module "$fn" $args --iters 2 || fail=$((fail+1))
+      check --module "$fn" $args --iters 2
     done
   done
   # The splits merged by the forward kernel itself (grid_merge), forced; and
   # the combine kernel where auto would take that merge.
-  for fn in $(python3 -c "import json,sys; [print(m['module']) for m in json.load(open(sys.argv[1]))['modules'] if m.get('grid_merge') and 'decode' in m['module']]" "$dir/manifest.json"); do
+  for fn in $(decode_modules "m.get('grid_merge')"); do
     for args in "--batch 1 --tokens 1 --cache 3000 --splits 2 --combine grid" \
                 "--batch 1 --tokens 2 --cache 777 --splits 3 --combine grid" \
                 "--batch 2 --tokens 1 --cache 5000 --mixed-lengths --splits 2 --combine row"; do
-      total=$((total+1)); "$RUN" "$dir" --module "$fn" $args --iters 2 || fail=$((fail+1))
+      check --module "$fn" $args --iters 2
     done
   done
   # Prefill: causal over the prompt itself, and a chunk at the end of a cache.
   if [ $big = 1 ]; then sizes="1 37"; else sizes="1 37 130"; fi
   for fn in $(grep -o '"module": "[a-z0-9_]*prefill_attn[0-9]*"' "$dir/manifest.json" | cut -d'"' -f4); do
     for t in $sizes; do
-      total=$((total+1)); "$RUN" "$dir" --module "$fn" --batch 2 --tokens $t --cache $t --iters 2 || fail=$((fail+1))
+      check --module "$fn" --batch 2 --tokens $t --cache $t --iters 2
     done
     if ! grep -q stride_aware "$dir/manifest.json"; then
-      total=$((total+1)); "$RUN" "$dir" --module "$fn" --batch 1 --tokens 5 --cache 61 --iters 2 || fail=$((fail+1))
+      check --module "$fn" --batch 1 --tokens 5 --cache 61 --iters 2
     fi
   done
   # Cache updates, in place: a decode step, a prompt, mid-slot starts.
   for mod in $(grep -o '"module": "[a-z0-9_]*update[0-9]*"' "$dir/manifest.json" | cut -d'"' -f4); do
     for args in "--batch 2 --tokens 1 --cache 64 --mixed-lengths" "--batch 1 --tokens 7 --cache 40" \
                 "--batch 3 --tokens 13 --cache 100 --mixed-lengths"; do
-      total=$((total+1)); "$RUN" "$dir" --module "$mod" $args || fail=$((fail+1))
+      check --module "$mod" $args
     done
   done
 done

@@ -269,14 +269,17 @@ bool KernelModule::mergesInGrid(int64_t B, int64_t Tq, int64_t S) const {
   // The blocks of a group wait for one another: all must be resident. The
   // split count the runtime picks fills one wave, so this holds unless the
   // caller asked for more splits; then the combine kernels merge.
-  return forwardBlocks(B, Tq, S) <= wave(fwd_, fwdFn_);
+  return forwardFitsOneWave(B, Tq, S);
 }
 
 bool KernelModule::overlapsCombineRows(int64_t B, int64_t Tq, int64_t S) const {
   // With a second wave of forward blocks still to start, the combine's
   // early blocks could take their SMs.
-  return flag("combine_rows_overlaps") &&
-         forwardBlocks(B, Tq, S) <= wave(fwd_, fwdFn_);
+  return flag("combine_rows_overlaps") && forwardFitsOneWave(B, Tq, S);
+}
+
+bool KernelModule::forwardFitsOneWave(int64_t B, int64_t Tq, int64_t S) const {
+  return forwardBlocks(B, Tq, S) <= wave(fwd_, fwdFn_);
 }
 
 int64_t KernelModule::combineRowsMaxSplits() const {

@@ -68,7 +68,7 @@ public:
     return ok();
   }
   // As the CUDA driver: NVIDIA targets launch cooperatively.
-  bool cooperativeLaunch() const override { return arch_.rfind("sm_", 0) == 0; }
+  bool cooperativeLaunch() const override { return nvidia(); }
   rt::Status launchCooperative(void *fn, const int64_t grid[3],
                                const int64_t block[3], int64_t sharedBytes,
                                void *stream, void **params) override {
@@ -83,7 +83,7 @@ public:
                          void *stream, void **params) override {
     if (rt::Status s = launch(fn, grid, block, sharedBytes, stream, params); !s)
       return s;
-    if (arch_.rfind("sm_", 0) == 0)
+    if (nvidia())
       launches.back().how = "early";
     return ok();
   }
@@ -106,6 +106,7 @@ public:
   }
 
 private:
+  bool nvidia() const { return arch_.rfind("sm_", 0) == 0; }
   // Workgroup memory of an H100 multiprocessor, and what each block
   // reserves of it.
   static constexpr int64_t kSharedPerSM = 228 * 1024, kSharedPerBlock = 1024;

@@ -110,6 +110,10 @@ private:
   int64_t combineRowsHeadBlocks() const;
   /// Blocks of kernel `k` resident at once on the device (one wave).
   int64_t wave(const KernelSpec &k, void *fn) const;
+  /// Whether every forward block for these sizes is resident at once: what
+  /// the grid merge's blocks waiting for one another and the combine's
+  /// early start both need.
+  bool forwardFitsOneWave(int64_t B, int64_t Tq, int64_t S) const;
   friend class Artifact;
   Json info_;
   Status runAttention(const std::vector<void *> &buffers, int64_t B,
