@@ -56,6 +56,14 @@ struct Warpgroup {
                       (uint64_t(swizzle128) << 62);
     return arith::OrIOp::create(b, start, i64(int64_t(fields)));
   }
+  /// The descriptor of the operand `bytes` (a multiple of 16) past the one
+  /// `desc` describes: its start address field, addr / 16, grows by bytes /
+  /// 16 and never carries past its 14 bits (workgroup memory ends below
+  /// 256 KB). One add where a descriptor built anew takes five.
+  Value advance(Value desc, int64_t bytes) {
+    assert(bytes % 16 == 0 && "16-byte aligned operands");
+    return bytes ? arith::AddIOp::create(b, desc, i64(bytes >> 4)) : desc;
+  }
   /// D = A B (+ D unless `zero`) for an m64 x n x k16 step.
   SmallVector<Value> mma(Value a, Value bDesc, ArrayRef<Value> d, bool zero,
                          bool transB) {
@@ -99,6 +107,21 @@ struct Warpgroup {
   }
 };
 } // namespace
+
+/// `xs` combined by `op` as a balanced tree: log2 dependent steps where a
+/// running value takes one per element.
+static Value pairwise(SmallVector<Value> xs,
+                      function_ref<Value(Value, Value)> op) {
+  while (xs.size() > 1) {
+    SmallVector<Value> next;
+    for (size_t i = 0; i + 1 < xs.size(); i += 2)
+      next.push_back(op(xs[i], xs[i + 1]));
+    if (xs.size() % 2)
+      next.push_back(xs.back());
+    xs = std::move(next);
+  }
+  return xs.front();
+}
 
 gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
                                                    const FlashPlan &p,
@@ -183,17 +206,17 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     Value kRows = arith::AddIOp::create(
         b, kTile, asI64(k.mul(keyRow0, k.idx(128))));
     SmallVector<Value> s(NS * 4, k.f(0.0));
+    Value qBase =
+        wg.descriptor(addr(lay.q), 128, groupBytes(lay.qPitch), false);
+    Value kBase = wg.descriptor(kRows, 16, 1024, true);
     for (int64_t ks = 0; ks < DK / 16; ++ks) {
-      Value qDesc = wg.descriptor(addr(lay.q + colBytes(16 * ks)), 128,
-                                  groupBytes(lay.qPitch), false);
       // The key view's 16 columns of this step, wherever the tile holds
       // them (the row, then the shared rotary key): inside one 64-column
       // block (FlashPlan checks), 2 bytes a column.
       int64_t c0 = p.tileKeyColumn(16 * ks);
-      Value kDesc = wg.descriptor(
-          arith::AddIOp::create(b, kRows, wg.i64(blockBytes(c0))), 16, 1024,
-          true);
-      s = wg.mma(qDesc, kDesc, s, /*zero=*/ks == 0, /*transB=*/false);
+      s = wg.mma(wg.advance(qBase, colBytes(16 * ks)),
+                 wg.advance(kBase, blockBytes(c0)), s, /*zero=*/ks == 0,
+                 /*transB=*/false);
     }
     wg.commit();
     return s;
@@ -209,15 +232,13 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     // k steps of 16 tile rows (two 8-row groups of 1024 bytes); the value
     // tile is read transposed, its columns the n dimension.
     SmallVector<Value> out(o.begin(), o.end());
-    for (int64_t c = 0; c < N / 16; ++c) {
-      Value pDesc = wg.descriptor(addr(lay.p + colBytes(16 * c)), 128,
-                                  groupBytes(lay.pPitch), false);
-      Value vDesc = wg.descriptor(
-          arith::AddIOp::create(b, vCols,
-                                wg.i64(blockBytes(vCol) + 2 * c * 1024)),
-          N * 128, 1024, true);
-      out = wg.mma(pDesc, vDesc, out, /*zero=*/false, /*transB=*/true);
-    }
+    Value pBase =
+        wg.descriptor(addr(lay.p), 128, groupBytes(lay.pPitch), false);
+    Value vBase = wg.descriptor(vCols, N * 128, 1024, true);
+    for (int64_t c = 0; c < N / 16; ++c)
+      out = wg.mma(wg.advance(pBase, colBytes(16 * c)),
+                   wg.advance(vBase, blockBytes(vCol) + 2 * c * 1024), out,
+                   /*zero=*/false, /*transB=*/true);
     wg.commit();
     return out;
   };
@@ -272,10 +293,12 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
         SmallVector<Value> alphas;
         Value grew = arith::ConstantIntOp::create(b, b.getI1Type(), 0);
         Value col0 = k.add(k.add(j0, keyRow0), k.mul(ln.t4, k.idx(2)));
+        // The row max and the sum below as balanced trees: each tile's
+        // softmax lies on its critical path.
         SmallVector<Value> rowMax;
         for (int64_t h = 0; h < 2; ++h) {
           Value rho = k.add(f.rho0, rowOf(h));
-          Value mx = in[nO + h];
+          SmallVector<Value> xs = {in[nO + h]};
           for (int64_t ns = 0; ns < NS; ++ns)
             for (int64_t e = 0; e < 2; ++e) {
               Value &x = s[ns * 4 + 2 * h + e];
@@ -285,8 +308,10 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
                               : k.lt(j, rowEnd[h]);
               x = k.select(vis, k.mulf(x, k.f(p.scale * M_LOG2E)),
                            k.negInf());
-              mx = k.maxf(mx, x);
+              xs.push_back(x);
             }
+          Value mx =
+              pairwise(xs, [&](Value a, Value c) { return k.maxf(a, c); });
           rowMax.push_back(k.laneReduce(mx, 4, /*max=*/true));
         }
         // With two warpgroups, each row's max over both halves of the tile.
@@ -307,13 +332,15 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
           Value mx = rowMax[h];
           Value mSafe = k.finiteMax(mx);
           Value alpha = k.exp2(k.subf(in[nO + h], mSafe));
-          Value sum = k.f(0.0);
+          SmallVector<Value> xs;
           for (int64_t ns = 0; ns < NS; ++ns)
             for (int64_t e = 0; e < 2; ++e) {
               Value &x = s[ns * 4 + 2 * h + e];
               x = k.exp2(k.subf(x, mSafe));
-              sum = k.addf(sum, x);
+              xs.push_back(x);
             }
+          Value sum =
+              pairwise(xs, [&](Value a, Value c) { return k.addf(a, c); });
           grew = k.lor(grew, k.fgt(mx, in[nO + h]));
           out[nO + h] = mx;
           Value &l = out[nO + 2 + h];
@@ -434,13 +461,13 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     handOff();
     wg.fence();
     SmallVector<Value> o(state.begin(), state.begin() + nO);
-    for (int64_t c = 0; c < DV / 16; ++c) {
-      Value oDesc = wg.descriptor(addr(lay.q + colBytes(16 * c)), 128,
-                                  groupBytes(lay.qPitch), false);
-      Value nDesc = wg.descriptor(addr(lay.transform + 2 * c * 1024), DV * 128,
-                                  1024, true);
-      o = wg.mma(oDesc, nDesc, o, /*zero=*/false, /*transB=*/true);
-    }
+    Value oBase =
+        wg.descriptor(addr(lay.q), 128, groupBytes(lay.qPitch), false);
+    Value nBase = wg.descriptor(addr(lay.transform), DV * 128, 1024, true);
+    for (int64_t c = 0; c < DV / 16; ++c)
+      o = wg.mma(wg.advance(oBase, colBytes(16 * c)),
+                 wg.advance(nBase, 2 * c * 1024), o, /*zero=*/false,
+                 /*transB=*/true);
     wg.commit();
     wg.wait(0);
     std::copy(o.begin(), o.end(), state.begin());
