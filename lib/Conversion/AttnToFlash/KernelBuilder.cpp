@@ -5,6 +5,21 @@
 using namespace mlir;
 using namespace mlir::attn;
 
+Value KernelBuilder::tree(ArrayRef<Value> xs, bool max) {
+  assert(!xs.empty() && "nothing to reduce");
+  SmallVector<Value> level(xs);
+  while (level.size() > 1) {
+    SmallVector<Value> next;
+    for (size_t i = 0; i + 1 < level.size(); i += 2)
+      next.push_back(max ? maxf(level[i], level[i + 1])
+                         : addf(level[i], level[i + 1]));
+    if (level.size() % 2)
+      next.push_back(level.back());
+    level = std::move(next);
+  }
+  return level.front();
+}
+
 Value KernelBuilder::negInf() {
   return f(-std::numeric_limits<double>::infinity());
 }

@@ -98,6 +98,10 @@ public:
   /// Stores an f32 into a flat memref of any float type (rounding).
   void storeF32(Value v, Value memref, Value i);
 
+  /// The max (or sum) of `xs` as a balanced tree: log2 dependent steps
+  /// where a running value takes one per element (a tile's softmax lies on
+  /// the loop's critical path).
+  Value tree(ArrayRef<Value> xs, bool max);
   /// for (i = lb; i < ub; i += step) body(i)
   void loop(Value lb, Value ub, Value step, function_ref<void(Value)> body);
   /// A loop carrying values: returns the final values.

@@ -108,21 +108,6 @@ struct Warpgroup {
 };
 } // namespace
 
-/// `xs` combined by `op` as a balanced tree: log2 dependent steps where a
-/// running value takes one per element.
-static Value pairwise(SmallVector<Value> xs,
-                      function_ref<Value(Value, Value)> op) {
-  while (xs.size() > 1) {
-    SmallVector<Value> next;
-    for (size_t i = 0; i + 1 < xs.size(); i += 2)
-      next.push_back(op(xs[i], xs[i + 1]));
-    if (xs.size() % 2)
-      next.push_back(xs.back());
-    xs = std::move(next);
-  }
-  return xs.front();
-}
-
 gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
                                                    const FlashPlan &p,
                                                    StringRef name) {
@@ -310,8 +295,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
                            k.negInf());
               xs.push_back(x);
             }
-          Value mx =
-              pairwise(xs, [&](Value a, Value c) { return k.maxf(a, c); });
+          Value mx = k.tree(xs, /*max=*/true);
           rowMax.push_back(k.laneReduce(mx, 4, /*max=*/true));
         }
         // With two warpgroups, each row's max over both halves of the tile.
@@ -339,8 +323,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
               x = k.exp2(k.subf(x, mSafe));
               xs.push_back(x);
             }
-          Value sum =
-              pairwise(xs, [&](Value a, Value c) { return k.addf(a, c); });
+          Value sum = k.tree(xs, /*max=*/false);
           grew = k.lor(grew, k.fgt(mx, in[nO + h]));
           out[nO + h] = mx;
           Value &l = out[nO + 2 + h];
