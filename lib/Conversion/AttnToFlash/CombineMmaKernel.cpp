@@ -53,7 +53,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   // (An A100 holds one such block an SM whatever the registers.)
   if (p.warpgroup) {
     int64_t resident =
-        std::clamp<int64_t>(227 * 1024 / (lay.total + 1024), 1, 2);
+        std::clamp<int64_t>(FlashPlan::residentBlocks(lay.total), 1, 2);
     func->setAttr(NVVM::NVVMDialect::getMaxntidAttrName(),
                   ob.getDenseI32ArrayAttr({int32_t(NT), 1, 1}));
     func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),

@@ -184,7 +184,7 @@ bool FlashPlan::combinesOnTensorCores() const {
   bool matrix = combineEpilogue() == ValueEpilogue::LatentUp ||
                 combineEpilogue() == ValueEpilogue::KeyReusePost;
   return mma && matrix && valueWidth % 16 == 0 && outWidth % 16 == 0 &&
-         combineMmaLayout().total <= 227 * 1024;
+         combineMmaLayout().total <= kSharedPerBlockMax;
 }
 
 FlashPlan::CombineMmaLayout FlashPlan::combineMmaLayout() const {
@@ -391,7 +391,7 @@ static std::optional<FlashPlan> planRegisterMma(FlashPlan p, int64_t rows,
         break;
       for (int64_t st : {3, 2}) {
         p.stages = o.mmaStages ? o.mmaStages : st;
-        int64_t bySmem = (227 * 1024) / (p.mmaLayout().total + 1024);
+        int64_t bySmem = FlashPlan::residentBlocks(p.mmaLayout().total);
         p.blocksPerSM = std::clamp<int64_t>(std::min(byRegs, bySmem), 0, 4);
         if (p.blocksPerSM >= minBlocks)
           return p;
@@ -454,7 +454,7 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
       int64_t regs = c.valueWidth / c.warpgroups / 2 +
                      c.tileRows / c.warpgroups + 64;
       int64_t byRegs = 65536 / (c.threads * regs);
-      int64_t bySmem = (227 * 1024) / (c.mmaLayout().total + 1024);
+      int64_t bySmem = FlashPlan::residentBlocks(c.mmaLayout().total);
       c.blocksPerSM = std::clamp<int64_t>(std::min(byRegs, bySmem), 0, 2);
       int64_t tileBytes = c.tileRows * (c.tileWidth() +
                                         (c.separate() ? c.valueWidth : 0)) *

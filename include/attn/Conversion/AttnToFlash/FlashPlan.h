@@ -260,6 +260,16 @@ struct FlashPlan {
   /// MLA-16: 8 of 16). With one block per head, MTLA B=64 ran 32 blocks
   /// of 20 us, each staging the whole 512 x 128 up-projection.
   int64_t combineMmaSlices() const;
+  /// H100-class workgroup memory: the most one block may take, what one SM
+  /// holds, and what each resident block reserves besides its own.
+  static constexpr int64_t kSharedPerBlockMax = 227 * 1024,
+                           kSharedPerSM = 228 * 1024,
+                           kSharedReservedPerBlock = 1024;
+  /// Blocks of `bytes` of dynamic workgroup memory resident on one SM, as
+  /// the plans count them.
+  static int64_t residentBlocks(int64_t bytes) {
+    return kSharedPerBlockMax / (bytes + kSharedReservedPerBlock);
+  }
   /// Whether that kernel may start while the forward kernel still runs
   /// (manifest combine_rows_overlaps; programmatic dependent launch,
   /// sm_90): each forward block lets it launch as it starts, and it stages
@@ -269,7 +279,9 @@ struct FlashPlan {
   /// left idle or is done with, never the forward's issue slots.
   bool combineRowsOverlaps() const {
     return warpgroup && combinesOnTensorCores() &&
-           sharedBytes() + combineMmaLayout().total + 2 * 1024 > 228 * 1024;
+           sharedBytes() + combineMmaLayout().total +
+                   2 * kSharedReservedPerBlock >
+               kSharedPerSM;
   }
   int64_t combineMmaSliceWidth() const { return outWidth / combineMmaSlices(); }
   /// combine_rows blocks per output head, of either kind.
