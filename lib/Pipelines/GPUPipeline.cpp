@@ -6,6 +6,7 @@
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/PassOptions.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -46,6 +47,11 @@ struct CompileOptions : public PassPipelineOptions<CompileOptions> {
   Option<bool> noWgmma{*this, "no-wgmma",
                        llvm::cl::desc("Never use the wgmma kernel, even on sm_90a"),
                        llvm::cl::init(false)};
+  Option<bool> noTma{
+      *this, "no-tma",
+      llvm::cl::desc("Copy the wgmma kernel's cache tiles by cp.async, not "
+                     "by tensor maps"),
+      llvm::cl::init(false)};
   Option<bool> mmaSmallGroups{*this, "mma-small-groups",
                               llvm::cl::desc("Use the mma kernel also for <= 8 query rows per group"),
                               llvm::cl::init(false)};
@@ -87,6 +93,7 @@ LogicalResult mlir::attn::buildCompilePipeline(OpPassManager &pm,
   AttnToFlashOptions flash = extra.schedule;
   flash.tensorCores = features.tensorCores;
   flash.warpgroupMma = features.warpgroupMma && !extra.noWgmma;
+  flash.tensorMapCopies = flash.warpgroupMma && !extra.noTensorMaps;
   pm.addPass(createAttnToFlash(flash));
   if (nvidia) {
     GpuNVVMAttachTargetOptions attach;
@@ -107,6 +114,7 @@ LogicalResult mlir::attn::buildCompilePipeline(OpPassManager &pm,
     gpu.addPass(createConvertGpuOpsToNVVMOps());
     // wgmma.mma_async has no LLVM intrinsic form: inline PTX.
     gpu.addPass(createConvertNVVMToLLVMPass());
+    gpu.addNestedPass<LLVM::LLVMFuncOp>(createAttnTensorMapParams());
   } else {
     ConvertGpuOpsToROCDLOpsOptions rocdl;
     rocdl.chipset = target.str();
@@ -142,6 +150,7 @@ void mlir::attn::registerAttnGPUPipelines() {
         extra.schedule.noStreamMma = o.noStreamMma;
         extra.schedule.streamUnroll = o.streamUnroll;
         extra.noWgmma = o.noWgmma;
+        extra.noTensorMaps = o.noTma;
         if (failed(buildCompilePipeline(pm, o.target, o.output, formats,
                                         extra)))
           llvm::report_fatal_error("attn-compile: unknown target '" +

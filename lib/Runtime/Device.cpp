@@ -58,6 +58,7 @@ public:
                            "needs (driver too old?)");
     bind(lib, "cuLaunchCooperativeKernel", d->cuLaunchCooperativeKernel);
     bind(lib, "cuLaunchKernelEx", d->cuLaunchKernelEx);
+    bind(lib, "cuTensorMapEncodeTiled", d->cuTensorMapEncodeTiled);
     if (Status s = d->check(d->cuInit(0), "cuInit"); !s)
       return s;
     int count = 0;
@@ -155,6 +156,28 @@ public:
     return check(cuLaunchKernelEx(&config, fn, params, nullptr),
                  "cuLaunchKernelEx(programmatic stream serialization)");
   }
+  Status encodeTensorMap(const TensorMapRequest &r, void *map) override {
+    if (!cuTensorMapEncodeTiled)
+      return Status::error("the CUDA driver has no cuTensorMapEncodeTiled "
+                           "(needs CUDA 12)");
+    // cuda.h's CUtensorMapDataType, ...Swizzle, ...L2promotion values.
+    int dtype = r.dtype == "bf16" ? 9 : r.dtype == "f16" ? 6 : -1;
+    int swizzle = r.swizzle == 0     ? 0
+                  : r.swizzle == 32  ? 1
+                  : r.swizzle == 64  ? 2
+                  : r.swizzle == 128 ? 3
+                                     : -1;
+    if (dtype < 0 || swizzle < 0)
+      return Status::error("no tensor map of " + r.dtype + " with a " +
+                           std::to_string(r.swizzle) + "-byte swizzle");
+    constexpr int kInterleaveNone = 0, kL2Promotion256B = 3, kOobZero = 0;
+    std::vector<unsigned> ones(r.dims.size(), 1);
+    return check(cuTensorMapEncodeTiled(
+                     map, dtype, unsigned(r.dims.size()), r.address,
+                     r.dims.data(), r.strides.data(), r.box.data(), ones.data(),
+                     kInterleaveNone, swizzle, kL2Promotion256B, kOobZero),
+                 "cuTensorMapEncodeTiled");
+  }
   Status alloc(size_t bytes, void *&ptr) override {
     if (Status s = current(); !s)
       return s;
@@ -250,6 +273,10 @@ private:
                 "CUlaunchAttribute / CUlaunchConfig layout");
   Result (*cuLaunchKernelEx)(const LaunchConfig *, void *, void **,
                              void **) = nullptr;
+  Result (*cuTensorMapEncodeTiled)(void *, int, unsigned, void *,
+                                   const uint64_t *, const uint64_t *,
+                                   const unsigned *, const unsigned *, int, int,
+                                   int, int) = nullptr;
   Result (*cuMemAlloc)(unsigned long long *, size_t);
   Result (*cuMemFree)(unsigned long long);
   Result (*cuMemcpyHtoD)(unsigned long long, const void *, size_t);

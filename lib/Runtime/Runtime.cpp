@@ -45,6 +45,15 @@ KernelSpec kernelSpec(const Json &k) {
       spec.sizes.push_back(a["name"].str());
       continue;
     }
+    if (a["kind"].str() == "tensor_map") {
+      TensorMapSpec m;
+      m.tensor = a["tensor"].str();
+      for (size_t d = 0; d < a["box"].size(); ++d)
+        m.box.push_back(a["box"][d].i64());
+      m.swizzle = a["swizzle"].i64();
+      spec.tensorMaps.push_back(m);
+      continue;
+    }
     TensorSpec t;
     t.name = a["name"].str();
     t.dtype = a["dtype"].str();
@@ -53,6 +62,53 @@ KernelSpec kernelSpec(const Json &k) {
     spec.tensors.push_back(t);
   }
   return spec;
+}
+
+/// The CUtensorMap of `m` over the kernel's tensor at `ptr`: the shape
+/// reversed (innermost first), row-major byte strides, checked against
+/// what TMA takes so that a bad tensor is named here rather than failing
+/// inside the driver.
+Status tensorMapRequest(const KernelSpec &k, const TensorMapSpec &m, void *ptr,
+                        const std::map<std::string, int64_t> &sizes,
+                        TensorMapRequest &r) {
+  auto t =
+      std::find_if(k.tensors.begin(), k.tensors.end(),
+                   [&](const TensorSpec &t) { return t.name == m.tensor; });
+  std::string where = k.name + ": tensor map of '" + m.tensor + "'";
+  if (t == k.tensors.end() || t->shape.size() != m.box.size() ||
+      m.box.empty() || m.box.size() > 5)
+    return Status::error(where + ": the manifest's box does not match a "
+                                 "tensor argument of rank 1 to 5");
+  size_t eb = t->elementBytes();
+  if (eb != 2)
+    return Status::error(where + ": " + t->dtype + " is not a 16-bit type");
+  if (reinterpret_cast<uintptr_t>(ptr) % 16)
+    return Status::error(where + ": the buffer must be 16-byte aligned");
+  r = TensorMapRequest();
+  r.address = ptr;
+  r.dtype = t->dtype;
+  r.swizzle = m.swizzle;
+  uint64_t stride = eb;
+  for (size_t i = m.box.size(); i-- > 0;) {
+    int64_t n = symbol(t->shape[i], sizes);
+    if (i + 1 < m.box.size())
+      r.strides.push_back(stride);
+    r.dims.push_back(uint64_t(n));
+    r.box.push_back(uint32_t(m.box[i]));
+    if (m.box[i] < 1 || m.box[i] > 256)
+      return Status::error(where + ": box of " + std::to_string(m.box[i]) +
+                           " elements (TMA takes 1 to 256)");
+    stride *= uint64_t(n);
+  }
+  if (r.box[0] * eb % 16 || (m.swizzle && r.box[0] * eb > uint64_t(m.swizzle)))
+    return Status::error(where + ": inner box of " + std::to_string(r.box[0]) +
+                         " elements is not 16-byte granular or exceeds the " +
+                         std::to_string(m.swizzle) + "-byte swizzle");
+  for (uint64_t s : r.strides)
+    if (s % 16)
+      return Status::error(where + ": row stride of " + std::to_string(s) +
+                           " bytes (TMA needs multiples of 16)");
+  return Status::success();
 }
 
 bool isWorkspace(const std::string &name) {
@@ -375,6 +431,21 @@ Status KernelModule::launch(const KernelSpec &k, void *fn,
   std::vector<void *> params;
   for (int64_t &v : values)
     params.push_back(&v);
+  // Tensor maps last, 128 bytes each by value.
+  struct alignas(64) TensorMap {
+    unsigned char bytes[128];
+  };
+  std::vector<TensorMap> maps(k.tensorMaps.size());
+  for (size_t i = 0; i < maps.size(); ++i) {
+    const TensorMapSpec &m = k.tensorMaps[i];
+    TensorMapRequest r;
+    if (Status s = tensorMapRequest(k, m, named[m.tensor], sizes, r); !s)
+      return s;
+    if (Status s = device_->encodeTensorMap(r, maps[i].bytes); !s)
+      return Status::error(k.name + ": tensor map of '" + m.tensor +
+                           "': " + s.message);
+    params.push_back(maps[i].bytes);
+  }
   int64_t block[3] = {k.threads, 1, 1};
   if (kind == LaunchKind::Cooperative)
     return device_->launchCooperative(fn, grid, block, k.dynamicSharedBytes,

@@ -28,6 +28,11 @@
 // RUN: python3 -c "import json, sys; p = sys.argv[1]; d = json.load(open(p)); [m.update(grid_merge=False, kernels=[k for k in m['kernels'] if k['name'] != 'combine_rows']) for m in d['modules']]; json.dump(d, open(p, 'w'))" %t.old/manifest.json
 // RUN: attn-run %t.old --module mfa_kr_decode --dry-run 132 --batch 64 --cache 8192 | FileCheck %s --check-prefix=OLD
 // RUN: not attn-run %t.old --module mfa_kr_decode --dry-run 132 --batch 64 --cache 8192 --combine rows 2>&1 | FileCheck %s --check-prefix=NOROWS
+// A tensor map the manifest gets wrong is named before any launch: a box
+// of 300 rows (TMA takes at most 256).
+// RUN: rm -rf %t.box && cp -r %t %t.box
+// RUN: python3 -c "import json, sys; p = sys.argv[1]; d = json.load(open(p)); [a.update(box=[1, 300, 1, 64]) for m in d['modules'] for k in m['kernels'] for a in k['args'] if a['kind'] == 'tensor_map' and a['tensor'] == 'rows']; json.dump(d, open(p, 'w'))" %t.box/manifest.json
+// RUN: not attn-run %t.box --dry-run 132 --batch 1 --cache 1024 2>&1 | FileCheck %s --check-prefix=BOX
 
 // One sequence: 128 splits fill the SMs (one block each: the forward's
 // 226 KiB of workgroup memory), and the 16 one-row combine blocks, fewer
@@ -61,22 +66,22 @@
 // the splits only need merging, which the forward kernel does itself when
 // every block is resident: one cooperative launch, no combine.
 // KR16: mfa_kr_decode_attn0 B=16 Tq=1 L=8192 S=8
-// KR16-NEXT: fwd          grid 1 16 8  block 128  dynamic shared 206336  cooperative
+// KR16-NEXT: fwd          grid 1 16 8  block 128  dynamic shared 206320  cooperative
 // KR16-NOT: combine
 // KR64: mfa_kr_decode_attn0 B=64 Tq=1 L=8192 S=2
-// KR64-NEXT: fwd          grid 1 64 2  block 128  dynamic shared 206336  cooperative
+// KR64-NEXT: fwd          grid 1 64 2  block 128  dynamic shared 206320  cooperative
 // KR64-NOT: combine
 // Asked for a combine kernel: at B=64 (4096 one-row blocks) blocks of 8
 // rows.
-// KR64ROWS: fwd          grid 1 64 2  block 128  dynamic shared 206336{{$}}
+// KR64ROWS: fwd          grid 1 64 2  block 128  dynamic shared 206320{{$}}
 // KR64ROWS-NEXT: combine_rows grid 64 1 8  block 128  dynamic shared 0
 // One sequence: 128 splits, merged the same way.
 // KR1: mfa_kr_decode_attn0 B=1 Tq=1 L=32768 S=128
-// KR1-NEXT: fwd          grid 1 1 128  block 128  dynamic shared 206336  cooperative
+// KR1-NEXT: fwd          grid 1 1 128  block 128  dynamic shared 206320  cooperative
 // KR1-NOT: combine
 // With more splits than are resident (272 blocks) forcing the merge is an
 // error, and auto launches the combine (one row a block at B=16).
-// KR17: fwd          grid 1 16 17  block 128  dynamic shared 206336{{$}}
+// KR17: fwd          grid 1 16 17  block 128  dynamic shared 206320{{$}}
 // KR17-NEXT: combine      grid 64 1 16  block 128
 // KR17GRID: attn-run: mfa_kr_decode_attn0: cannot merge in the grid: 272 forward blocks, 132 resident at once
 // MLA's latent up-projection is left to the combine: its forward kernel
@@ -110,3 +115,5 @@ func.func @mla16_decode(%q: tensor<?x1x16x576xbf16>, %c: tensor<?x?x1x512xbf16>,
          absorbed -> tensor<?x1x16x128xbf16>
   return %o : tensor<?x1x16x128xbf16>
 }
+
+// BOX: fwd: tensor map of 'rows': box of 300 elements (TMA takes 1 to 256)

@@ -128,6 +128,8 @@ float fromBf16(uint16_t h) {
   return f;
 }
 uint16_t toF16(float f) {
+  if (std::isnan(f))
+    return 0x7E00;
   uint32_t u;
   std::memcpy(&u, &f, 4);
   uint32_t sign = (u >> 16) & 0x8000;
@@ -332,26 +334,41 @@ int runModule(rt::Device *dev, rt::KernelModule &m, const Options &o) {
   DeviceBuffers buffers{dev, {}, {}};
   std::string dtype = m.info()["dtype"].str();
   int64_t cacheBytes = 0;
+  // Mixed lengths: every sequence keeps at least Tq rows.
+  auto length = [&](int64_t b) {
+    return o.mixed ? std::max<int64_t>(Tq, L - (b * 37) %
+                                                   std::max<int64_t>(1, L / 2))
+                   : L;
+  };
+  bool lengths =
+      std::any_of(m.inputs().begin(), m.inputs().end(),
+                  [](const rt::TensorSpec &t) { return t.name == "seq_lens"; });
   for (const rt::TensorSpec &t : m.inputs()) {
     size_t n = size_t(t.elements(B, Tq, L, 1));
     std::vector<double> v(n);
+    bool cache = t.name == "keys" || t.name == "values" || t.name == "rows" ||
+                 t.name == "rope_keys";
     if (t.name == "seq_lens") {
-      // Mixed lengths: every sequence keeps at least Tq rows.
       for (int64_t b = 0; b < B; ++b)
-        v[b] = o.mixed ? double(std::max<int64_t>(
-                             Tq, L - (b * 37) % std::max<int64_t>(1, L / 2)))
-                       : double(L);
+        v[b] = double(length(b));
     } else if (t.name != "out") {
       for (double &x : v)
         x = uni(rng);
     }
+    // Cache rows past a sequence's length are NaN ([B, L, ...]): a kernel
+    // that lets one into a result, even times a zero probability, fails.
+    if (cache && lengths)
+      for (size_t i = 0; i < n; ++i) {
+        size_t perB = n / size_t(B), perRow = perB / size_t(L);
+        if (int64_t(i % perB / perRow) >= length(int64_t(i / perB)))
+          v[i] = std::nan("");
+      }
     std::vector<char> bytes;
     if (t.name == "out")
       bytes.assign(n * t.elementBytes(), char(0xFF)); // poison: NaN
     else
       encode(t.dtype, v, bytes, host[t.name]);
-    if (t.name == "keys" || t.name == "values" || t.name == "rows" ||
-        t.name == "rope_keys")
+    if (cache)
       cacheBytes += int64_t(bytes.size());
     if (!buffers.upload(bytes))
       return 1;

@@ -116,7 +116,11 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
            "instead)">,
     Option<"streamUnroll", "stream-unroll", "int64_t", /*default=*/"0",
            "Fix the streaming tensor-core kernel's 16-row steps in flight "
-           "per warp, 1 to 4 (0: planned)">
+           "per warp, 1 to 4 (0: planned)">,
+    Option<"tensorMapCopies", "tensor-map-copies", "bool", /*default=*/"false",
+           "Copy the wgmma kernel's cache tiles by the tensor memory "
+           "accelerator, through tensor maps the runtime encodes (NVIDIA "
+           "sm_90a; needs warpgroup-mma)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",

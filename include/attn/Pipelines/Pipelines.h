@@ -20,6 +20,7 @@ struct GPUCompileOptions {
   std::string toolkit;
   AttnToFlashOptions schedule;
   bool noWgmma = false;
+  bool noTensorMaps = false; // the wgmma kernel's tiles by cp.async instead
 };
 
 /// What the fused kernels may use on `target`: mma.sync tensor cores

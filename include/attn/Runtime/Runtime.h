@@ -41,10 +41,20 @@ struct TensorSpec {
   size_t elementBytes() const;
 };
 
+/// A tensor map argument (TMA, sm_90): the runtime encodes a CUtensorMap
+/// of one of the kernel's tensors per launch and passes its 128 bytes by
+/// value.
+struct TensorMapSpec {
+  std::string tensor;       // the tensor argument it describes
+  std::vector<int64_t> box; // elements per copy, per dimension of its shape
+  int64_t swizzle = 0;      // bytes of the workgroup-memory swizzle (128)
+};
+
 struct KernelSpec {
   std::string name;
   std::vector<TensorSpec> tensors; // in argument order
   std::vector<std::string> sizes;  // scalar size arguments, in order
+  std::vector<TensorMapSpec> tensorMaps; // last, in order
   int64_t threads = 0, sharedBytes = 0;
   int64_t dynamicSharedBytes = 0; // passed at launch (tensor-core kernels)
 };
@@ -170,6 +180,20 @@ private:
   Device *device_ = nullptr;
 };
 
+/// What a tiled tensor map describes, innermost dimension first: a tensor
+/// at `address` of 16-bit `dtype` ("bf16", "f16") elements, `dims`
+/// elements per dimension, `strides` bytes between consecutive indices of
+/// each dimension but the first (which is dense), copied in boxes of `box`
+/// elements into workgroup memory in a `swizzle`-byte swizzle, elements
+/// out of bounds read as zero.
+struct TensorMapRequest {
+  void *address = nullptr;
+  std::string dtype;
+  std::vector<uint64_t> dims, strides;
+  std::vector<uint32_t> box;
+  int64_t swizzle = 0;
+};
+
 /// The GPU behind the runtime: the CUDA driver or HIP, opened on first use.
 class Device {
 public:
@@ -210,6 +234,11 @@ public:
                              const int64_t block[3], int64_t sharedBytes,
                              void *stream, void **params) {
     return launch(fn, grid, block, sharedBytes, stream, params);
+  }
+  /// Encodes `r` into the 128 bytes at `map` (64-byte aligned): a
+  /// CUtensorMap, passed to a kernel by value.
+  virtual Status encodeTensorMap(const TensorMapRequest &r, void *map) {
+    return Status::error(arch() + ": no tensor maps (TMA needs sm_90)");
   }
   virtual Status alloc(size_t bytes, void *&ptr) = 0;
   virtual Status free(void *ptr) = 0;

@@ -27,4 +27,33 @@ def AttnEmitArtifacts : Pass<"attn-emit-artifacts", "ModuleOp"> {
   ];
 }
 
+def AttnTensorMapParams
+    : Pass<"attn-tensor-map-params", "::mlir::LLVM::LLVMFuncOp"> {
+  let summary = "Pass a lowered kernel's tensor maps by value";
+  let description = [{
+    `cp.async.bulk.tensor` reads its tensor map (CUtensorMap, 128 bytes) from
+    the parameter, constant or global space. The wgmma kernel takes its tensor
+    maps as kernel parameters, as CUDA's `const __grid_constant__
+    CUtensorMap` does: the runtime encodes them per launch and no device
+    memory holds them. On an NVVM kernel whose attribute
+    `attn.tensor_map_args = N` says that its last N arguments are tensor maps
+    (`!llvm.ptr` after gpu-to-nvvm, which keeps no byval attribute), this
+    pass marks each `llvm.byval = !llvm.array<128 x i8>`, `llvm.align = 64`
+    and `nvvm.grid_constant`: the parameter is then 128 bytes in the
+    parameter space and the pointer the kernel uses is its generic address.
+
+    Example:
+
+    ```mlir
+    llvm.func @k(%a: !llvm.ptr, %map: !llvm.ptr)
+        attributes {nvvm.kernel, attn.tensor_map_args = 1 : i64}
+    // becomes
+    llvm.func @k(%a: !llvm.ptr, %map: !llvm.ptr {llvm.align = 64 : i64,
+        llvm.byval = !llvm.array<128 x i8>, nvvm.grid_constant})
+        attributes {nvvm.kernel}
+    ```
+  }];
+  let dependentDialects = ["::mlir::NVVM::NVVMDialect"];
+}
+
 #endif // ATTN_TARGET_PASSES_TD

@@ -16,10 +16,11 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
   using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    FlashOptions options{tensorCores,  mmaWarps,         mmaRows,
-                         mmaTile,      mmaStages,        mmaValueWarps,
-                         mmaRowWarps,  mmaSharedSoftmax, mmaSmallGroups,
-                         warpgroupMma, noStreamMma,      streamUnroll};
+    FlashOptions options{tensorCores,    mmaWarps,         mmaRows,
+                         mmaTile,        mmaStages,        mmaValueWarps,
+                         mmaRowWarps,    mmaSharedSoftmax, mmaSmallGroups,
+                         warpgroupMma,   noStreamMma,      streamUnroll,
+                         tensorMapCopies};
     if (mlir::failed(options.verify([&] { return module.emitError(); })))
       return signalPassFailure();
     SmallVector<AttentionOp> ops;

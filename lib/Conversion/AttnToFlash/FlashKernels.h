@@ -22,6 +22,7 @@ struct ForwardFrame {
   Value alpha, transform; // with plan.forwardEpilogue: MFA-KR's alpha, N
   Value out;              // with plan.directOutput(): the result
   Value gridSync, merge;  // with plan.gridMerge(): counters, the launch's flag
+  SmallVector<Value> tensorMaps; // with plan.tensorMaps: plan.tileStreams()'
   Value B, Tq, L, S;                                      // sizes
   Value tid, split, gk, bIdx, G, Hq, Hkv;                 // block coordinates
   Value rowBlock, batchGroup;                             // grid x, y

@@ -43,6 +43,22 @@ int64_t FlashPlan::tileWidth() const {
   return separate() ? keyWidth : rowWidth + ropeDim;
 }
 
+SmallVector<FlashPlan::TileStream> FlashPlan::tileStreams() const {
+  if (separate())
+    return {{"keys", keyWidth, true, 0, 0}, {"values", valueWidth, true, 0, 1}};
+  SmallVector<TileStream> s = {{"rows", rowWidth, true, 0, 0}};
+  if (ropeDim)
+    s.push_back({"rope_keys", ropeDim, false, rowWidth, 0});
+  return s;
+}
+
+int64_t FlashPlan::tileCopyBytes() const {
+  int64_t bytes = 0;
+  for (const TileStream &s : tileStreams())
+    bytes += llvm::divideCeil(s.width, 64) * tileRows * 128;
+  return bytes;
+}
+
 // The streaming kernel maps lanes onto the key view and the value view of
 // a cache row separately (32 lanes x vec columns per chunk).
 double FlashPlan::elementBytes() const {
@@ -102,14 +118,17 @@ FlashPlan::MmaLayout FlashPlan::mmaLayout() const {
     l.pPitch = N;
     // The tiles' 128-byte swizzle repeats every 1024 bytes: they start on
     // such a boundary, and the kernel aligns the allocation at run time
-    // (up to 1024 bytes more).
+    // (up to 1008 bytes more).
     auto align1k = [](int64_t bytes) { return (bytes + 1023) / 1024 * 1024; };
     l.k = align1k(l.q + R * l.qPitch * eb);
     l.v = align1k(l.k + stages * N * l.kPitch * eb);
     l.s = l.alpha = l.o = 0; // no scores, merge or rescale buffers
     l.p = separate() ? align16(l.v + stages * N * l.vPitch * eb) : l.v;
     l.ml = align16(l.p + R * l.pPitch * eb); // (max, sum) per warpgroup and row
-    l.total = l.ml + 2 * warpgroups * R * 4 + 1024;
+    l.barriers = align16(l.ml + 2 * warpgroups * R * 4);
+    // The dynamic allocation starts 16-byte aligned: the shift to the next
+    // 1024-byte boundary is at most 1008 bytes.
+    l.total = l.barriers + (tensorMaps ? 8 * stages : 0) + 1024 - 16;
     l.transform = l.k;
     if (forwardEpilogue)
       l.total = std::max<int64_t>(
@@ -466,6 +485,23 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
         bestBytes = inFlight;
       }
     }
+  // Tile copies by TMA for the two-stage loop, where every warp otherwise
+  // issues the next tile's copies between its waits (MLA-128 B=64: 205 ->
+  // 197 us); the pipelined loop already hides them and measured 1-2%
+  // slower with TMA (docs/performance.md step 52). Each stream's blocks
+  // must be the tile's: a stream after the first starts on a 64-column
+  // block (MTLA's rope at 256 of 256 + 32; the last 32 columns of its block
+  // are zero-filled). The schedule is chosen first: its mbarriers must fit
+  // beside it.
+  if (best && o.tensorMapCopies && best->stages == 2) {
+    FlashPlan c = *best;
+    c.tensorMaps = true;
+    for (const FlashPlan::TileStream &s : c.tileStreams())
+      c.tensorMaps &= s.column % 64 == 0 && s.width % 8 == 0;
+    if (c.tensorMaps &&
+        FlashPlan::residentBlocks(c.mmaLayout().total) >= c.blocksPerSM)
+      best = c;
+  }
   return best;
 }
 

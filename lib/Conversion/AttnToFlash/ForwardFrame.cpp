@@ -28,6 +28,10 @@ SmallVector<Type> ForwardFrame::argumentTypes(OpBuilder &b,
   args.append({idx, idx, idx, idx});
   if (p.gridMerge())
     args.push_back(idx); // merge
+  // Tensor maps last, each passed by value (attn-tensor-map-params).
+  if (p.tensorMaps)
+    args.append(p.tileStreams().size(),
+                LLVM::LLVMPointerType::get(b.getContext()));
   return args;
 }
 
@@ -61,6 +65,9 @@ ForwardFrame::ForwardFrame(KernelBuilder &k, Block &entry, const FlashPlan &p)
   S = entry.getArgument(a++);
   if (p.gridMerge())
     merge = entry.getArgument(a++);
+  if (p.tensorMaps)
+    for (size_t i = 0; i < p.tileStreams().size(); ++i)
+      tensorMaps.push_back(entry.getArgument(a++));
 
   ImplicitLocOpBuilder &b = k.b;
   // combine_rows may launch now; it waits for this grid before it reads

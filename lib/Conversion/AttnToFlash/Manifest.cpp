@@ -45,6 +45,20 @@ struct ArgList {
          b.getNamedAttr("shape", b.getArrayAttr(dims)),
          b.getNamedAttr("strides", b.getArrayAttr(strides))}));
   }
+  /// A TMA tensor map of `tensor`, passed by value: the runtime encodes it
+  /// per launch with boxes of `box` (per dimension of the tensor's shape)
+  /// in the 128-byte swizzle.
+  void tensorMap(StringRef tensor, ArrayRef<int64_t> box) {
+    SmallVector<Attribute> dims;
+    for (int64_t d : box)
+      dims.push_back(b.getI64IntegerAttr(d));
+    args.push_back(b.getDictionaryAttr(
+        {b.getNamedAttr("name", b.getStringAttr(tensor.str() + "_map")),
+         b.getNamedAttr("kind", b.getStringAttr("tensor_map")),
+         b.getNamedAttr("tensor", b.getStringAttr(tensor)),
+         b.getNamedAttr("box", b.getArrayAttr(dims)),
+         b.getNamedAttr("swizzle", b.getI64IntegerAttr(128))}));
+  }
   void size(StringRef name) {
     args.push_back(b.getDictionaryAttr(
         {b.getNamedAttr("name", b.getStringAttr(name)),
@@ -100,6 +114,12 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
     fwd.size(s);
   if (p.gridMerge())
     fwd.size("merge");
+  // A tile's 64-column block of N rows of one head at a time.
+  if (p.tensorMaps)
+    for (const FlashPlan::TileStream &s : p.tileStreams())
+      fwd.tensorMap(s.tensor, s.perHead
+                                  ? ArrayRef<int64_t>{1, p.tileRows, 1, 64}
+                                  : ArrayRef<int64_t>{1, p.tileRows, 64});
 
   ArgList comb{b, {}};
   comb.tensor("o_part", f32, {"S", "B", "Tq", n(p.qHeads), n(p.valueWidth)});

@@ -30,6 +30,9 @@ gpu::GPUFuncOp mlir::attn::makeMmaKernel(OpBuilder &b, Location loc,
                 b.getDenseI32ArrayAttr({NT, 1, 1}));
   func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
                 b.getI32IntegerAttr(int32_t(p.blocksPerSM)));
+  if (p.tensorMaps)
+    func->setAttr(kTensorMapArgsAttrName,
+                  b.getI64IntegerAttr(int64_t(p.tileStreams().size())));
   return func;
 }
 
@@ -222,7 +225,122 @@ void MmaStaging::loadQuery() {
 }
 
 void MmaStaging::loadTile(Value j0, Value slot) {
+  if (p.tensorMaps)
+    return copyTileByTensorMaps(j0, slot);
   loadTileRows(j0, slot, k.idx(0), p.tileRows, f.tid, p.threads);
+}
+
+Value MmaStaging::sharedPointer(Value bytes) {
+  ImplicitLocOpBuilder &b = k.b;
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, smem);
+  Value at = k.add(k.add(base, shift), bytes);
+  return LLVM::IntToPtrOp::create(
+      b, LLVM::LLVMPointerType::get(b.getContext(), /*shared=*/3),
+      Value(arith::IndexCastOp::create(b, b.getI64Type(), at)));
+}
+
+Value MmaStaging::tileBarrier(Value slot) {
+  return sharedPointer(k.add(k.idx(lay.barriers), k.mul(slot, k.idx(8))));
+}
+
+void MmaStaging::initTileBarriers() {
+  ImplicitLocOpBuilder &b = k.b;
+  Value one = arith::ConstantIntOp::create(b, b.getI32Type(), 1);
+  k.ifThen(k.eq(f.tid, k.idx(0)), [&] {
+    for (int64_t s = 0; s < p.stages; ++s)
+      NVVM::MBarrierInitOp::create(b, tileBarrier(k.idx(s)), one,
+                                   /*predicate=*/Value());
+    // Initialised before the async proxy (the copies) uses them.
+    NVVM::FenceMbarrierInitOp::create(b);
+  });
+  k.barrier();
+}
+
+void MmaStaging::copyTileByTensorMaps(Value j0, Value slot) {
+  ImplicitLocOpBuilder &b = k.b;
+  int64_t N = p.tileRows, eb = int64_t(p.elementBytes());
+  auto i32 = [&](Value index) {
+    return arith::IndexCastOp::create(b, b.getI32Type(), index);
+  };
+  auto cluster = LLVM::LLVMPointerType::get(b.getContext(), 7);
+  k.ifThen(k.eq(f.tid, k.idx(0)), [&] {
+    Value bar = tileBarrier(slot);
+    NVVM::MBarrierArriveExpectTxOp::create(
+        b, /*res=*/Type(), bar,
+        arith::ConstantIntOp::create(b, b.getI32Type(), p.tileCopyBytes()),
+        NVVM::MemScopeKind::CTA, /*relaxed=*/false, /*predicate=*/Value());
+    Value row = i32(j0), head = i32(f.gk), batch = i32(f.bIdx);
+    for (auto [i, s] : llvm::enumerate(p.tileStreams())) {
+      int64_t offset = s.buffer ? lay.v : lay.k;
+      int64_t pitch = s.buffer ? lay.vPitch : lay.kPitch;
+      Value tile = k.add(k.idx(offset), k.mul(slot, k.idx(N * pitch * eb)));
+      // One box per 64-column block: the block's N rows of 128 bytes, in
+      // the swizzle wgmma reads (the tensor map's).
+      for (int64_t c = 0; c < s.width; c += 64) {
+        Value dst = LLVM::AddrSpaceCastOp::create(
+            b, cluster,
+            sharedPointer(k.add(tile, k.idx((s.column + c) / 64 * N * 128))));
+        Value col = arith::ConstantIntOp::create(b, b.getI32Type(), c);
+        SmallVector<Value> at = {col};
+        if (s.perHead)
+          at.push_back(head);
+        at.append({row, batch});
+        NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
+            b, dst, f.tensorMaps[i], at, bar, /*im2colOffsets=*/ValueRange(),
+            /*multicastMask=*/Value(), /*l2CacheHint=*/Value(),
+            NVVM::TMALoadMode::TILE, /*isCTAOnly=*/false,
+            /*group=*/NVVM::CTAGroupKindAttr(), /*predicate=*/Value());
+      }
+    }
+  });
+}
+
+void MmaStaging::waitTile(Value j0, Value t, int64_t pending) {
+  if (!p.tensorMaps)
+    return wait(pending);
+  ImplicitLocOpBuilder &b = k.b;
+  int64_t N = p.tileRows, ST = p.stages;
+  wait(0);
+  Value parity = arith::IndexCastOp::create(
+      b, b.getI32Type(), k.rem(k.div(t, k.idx(ST)), k.idx(2)));
+  Value slot = k.rem(t, k.idx(ST));
+  NVVM::MBarrierTryWaitParityOp::create(
+      b, tileBarrier(slot), parity,
+      arith::ConstantIntOp::create(b, b.getI32Type(), 1000000));
+  // Rows first .. N - 1 of every 64-column block of the slot's tiles, 16
+  // bytes a store (the swizzle permutes within a row: whole rows are
+  // zeroed wherever it put their bytes).
+  Value first = k.max(k.sub(f.jEnd, j0), k.idx(0));
+  k.ifThen(k.lt(first, k.idx(N)), [&] {
+    auto zero = arith::ConstantOp::create(
+        b, DenseElementsAttr::get(VectorType::get({chunk}, p.storage),
+                                  b.getFloatAttr(p.storage, 0.0)));
+    auto clear = [&](Value buf, int64_t pitch) {
+      int64_t blocks = pitch / 64;
+      Value base = k.mul(slot, k.idx(N * pitch));
+      staticLoop(N * blocks * 8, f.tid, p.threads, [&](Value i) {
+        Value r = k.rem(k.div(i, k.idx(8)), k.idx(N));
+        k.ifThen(k.le(first, r), [&] {
+          Value at = k.add(base, k.mul(i, k.idx(chunk)));
+          vector::StoreOp::create(b, zero, buf, ValueRange{at},
+                                  /*nontemporal=*/false, llvm::MaybeAlign(16));
+        });
+      });
+    };
+    clear(kt, lay.kPitch);
+    if (p.separate())
+      clear(vt, lay.vPitch);
+  });
+}
+
+void MmaStaging::releaseTileBarriers() {
+  if (!p.tensorMaps)
+    return;
+  k.barrier();
+  k.ifThen(k.eq(f.tid, k.idx(0)), [&] {
+    for (int64_t s = 0; s < p.stages; ++s)
+      NVVM::MBarrierInvalOp::create(k.b, tileBarrier(k.idx(s)));
+  });
 }
 
 void MmaStaging::loadTileRows(Value j0, Value slot, Value first,

@@ -67,8 +67,23 @@ public:
   void loadQuery();
   /// Cache rows j0 .. j0 + N into tile buffer `slot`: each stream's row
   /// slice at its column of the tile, rows past jEnd zero-filled so their
-  /// (zero) probabilities never meet stale values.
+  /// (zero) probabilities never meet stale values. With plan.tensorMaps,
+  /// thread 0 issues the tile's tensor-map copies on the slot's mbarrier
+  /// (waitTile zeroes the rows past jEnd).
   void loadTile(Value j0, Value slot);
+  /// With plan.tensorMaps, before the first loadTile: thread 0 initialises
+  /// each stage's mbarrier (every thread calls it; a barrier follows).
+  void initTileBarriers();
+  /// Waits for tile `t` (rows j0 ..) in slot t % stages. With tensor maps:
+  /// any cp.async copies (the query rows), then the slot's mbarrier phase
+  /// t / stages, then zeroes the rows past jEnd the boxes brought in (other
+  /// splits' rows, or whatever lies past a sequence's length: a zero
+  /// probability times a NaN is NaN). Without: the cp.async groups, at most
+  /// `pending` left in flight. The caller makes the tile visible (handOff).
+  void waitTile(Value j0, Value t, int64_t pending);
+  /// With tensor maps, once every thread is done waiting: invalidates the
+  /// mbarriers, whose bytes may then be reused.
+  void releaseTileBarriers();
   /// Rows first .. first + count of that tile only, copied by the `threads`
   /// threads numbered `index` (a key slice's warps filling their own rows).
   void loadTileRows(Value j0, Value slot, Value first, int64_t count,
@@ -108,6 +123,13 @@ public:
 
 private:
   void copy(Value src, Value srcAt, Value dst, Value dstAt, Value valid);
+  /// The tensor-map copies of loadTile.
+  void copyTileByTensorMaps(Value j0, Value slot);
+  /// The workgroup address `bytes` (index) past the aligned buffers' start,
+  /// as a pointer of the shared space.
+  Value sharedPointer(Value bytes);
+  /// The mbarrier of `slot`.
+  Value tileBarrier(Value slot);
   /// Copy `i` of `rows` rows of `per` 16-byte chunks each: its row (plus
   /// `first`, if given) and first column.
   std::pair<Value, Value> chunkAt(Value i, int64_t per, int64_t rows,

@@ -137,6 +137,8 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
   };
   stage.loadQuery();
   stage.commit();
+  if (p.tensorMaps)
+    stage.initTileBarriers();
   Value jBegin = k.min(f.jBegin, f.jEnd);
   stage.prefetch(jBegin, loadTile);
 
@@ -238,6 +240,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
   // the softmax and P V in turn, and only the copies overlap.
   int64_t nO = NV * 4, ST = p.stages;
   bool pipelined = ST >= 3;
+  assert(!(pipelined && p.tensorMaps) && "tensor maps in the two-stage loop");
   auto fillAhead = [&](Value j0, Value t) {
     Value ahead = k.add(j0, k.idx((ST - 1) * N));
     k.ifThen(k.lt(ahead, f.jEnd), [&] {
@@ -266,7 +269,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
         Value slot = k.rem(t, k.idx(ST));
         SmallVector<Value> s(in.begin() + nO + 4, in.end());
         if (!pipelined) {
-          stage.wait(ST - 2);
+          stage.waitTile(j0, t, ST - 2);
           handOff();
           fillAhead(j0, t);
           wg.fence();
@@ -386,6 +389,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
       });
   wg.wait(0);
   stage.wait(0);
+  stage.releaseTileBarriers();
 
   // Each row's sum: this lane's share, its quad's, then with two
   // warpgroups the other half of every tile's (same max in both).

@@ -31,12 +31,18 @@ struct FlashOptions {
   bool warpgroupMma = false;     // wgmma (NVIDIA sm_90a)
   bool noStreamMma = false;      // never streaming on tensor cores
   int64_t streamUnroll = 0;      // streaming on tensor cores: steps in flight
+  bool tensorMapCopies = false;  // wgmma tiles by TMA (NVIDIA sm_90a)
 
   /// Checks each fixed knob against the values the kernels can take (the
   /// message names the pass option). A knob that fits no form of a given op
   /// leaves that op to the forms it does fit.
   LogicalResult verify(function_ref<InFlightDiagnostic()> emitError) const;
 };
+
+/// On a kernel: how many of its last arguments are tensor maps, which
+/// attn-tensor-map-params passes by value once lowered to LLVM.
+inline constexpr llvm::StringLiteral kTensorMapArgsAttrName =
+    "attn.tensor_map_args";
 
 struct FlashPlan {
   // Problem (from the variant and the operand types).
@@ -110,6 +116,29 @@ struct FlashPlan {
   // merge and runs as one more wgmma product per block instead of a
   // mat-vec per output row in the combine, which only merges.
   bool forwardEpilogue = false;
+  // The warpgroup form's cache tiles copied by the tensor memory
+  // accelerator: one thread issues a 64-column block of a tile per
+  // cp.async.bulk.tensor, through a tensor map of each cache stream that
+  // the runtime encodes per launch (manifest `tensor_map` arguments), into
+  // the 128-byte swizzled layout wgmma reads; each slot's mbarrier counts
+  // its bytes in. The warps then issue no copies and compute no addresses
+  // for them. Needs every stream to start on a 64-column block of the tile.
+  bool tensorMaps = false;
+  /// The cache streams a tile holds, as the tensor maps describe them:
+  /// the manifest's tensor name, its width, whether it has a head
+  /// dimension ([B, L, heads, width] rather than [B, L, width]) and the
+  /// tile column and buffer (0: key tiles, 1: value tiles) it lands at.
+  struct TileStream {
+    StringRef tensor;
+    int64_t width;
+    bool perHead;
+    int64_t column;
+    int buffer;
+  };
+  SmallVector<TileStream> tileStreams() const;
+  /// Bytes one tile's copies bring in: whole 64-column blocks of N rows
+  /// (columns past a stream's width are zero-filled, and counted).
+  int64_t tileCopyBytes() const;
   /// The epilogue the combine kernels apply.
   ValueEpilogue combineEpilogue() const {
     return forwardEpilogue ? ValueEpilogue::None : epilogue;
@@ -161,6 +190,7 @@ struct FlashPlan {
   /// tiles in 64-column blocks of the 128-byte swizzle (a pitch is then the
   /// row width, rounded up to whole blocks for tiles); the probabilities
   /// follow the tiles, then the warpgroups' (max, sum) exchange.
+  /// With tensorMaps the stages' mbarriers follow.
   /// With forwardEpilogue, after the loop, the epilogue's transform takes
   /// the tiles' bytes (`transform`, same swizzle, valueWidth rows) and the
   /// outputs, rounded to the storage type, the query rows' (as the A
@@ -168,6 +198,7 @@ struct FlashPlan {
   struct MmaLayout {
     int64_t qPitch, kPitch, vPitch, sPitch, pPitch, oPitch; // elements
     int64_t q, k, v, s, p, alpha, o, ml, transform, total; // byte offsets, size
+    int64_t barriers; // with tensorMaps: one 8-byte mbarrier per stage
   };
   MmaLayout mmaLayout() const;
 

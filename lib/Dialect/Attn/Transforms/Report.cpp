@@ -54,6 +54,7 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
       FlashOptions options;
       options.tensorCores = tensorCores;
       options.warpgroupMma = warpgroupMma; // taken with tensor cores only
+      options.tensorMapCopies = warpgroupMma;
       FailureOr<FlashPlan> plan =
           FlashPlan::get(op, /*forAnalysis=*/true, options);
       if (failed(plan)) {
@@ -94,6 +95,8 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
                              plan->tileRows, plan->stages,
                              plan->stages >= 3 ? ", pipelined" : "")
                    .str();
+        if (plan->tensorMaps)
+          why += ", tiles copied by TMA";
         if (plan->forwardEpilogue)
           why += "; the post-transform (linear) on each split's outputs, the "
                  "combine only merges";
