@@ -116,13 +116,14 @@ struct FlashPlan {
   // merge and runs as one more wgmma product per block instead of a
   // mat-vec per output row in the combine, which only merges.
   bool forwardEpilogue = false;
-  // The warpgroup form's cache tiles copied by the tensor memory
-  // accelerator: one thread issues a 64-column block of a tile per
-  // cp.async.bulk.tensor, through a tensor map of each cache stream that
-  // the runtime encodes per launch (manifest `tensor_map` arguments), into
-  // the 128-byte swizzled layout wgmma reads; each slot's mbarrier counts
-  // its bytes in. The warps then issue no copies and compute no addresses
-  // for them. Needs every stream to start on a 64-column block of the tile.
+  // The warpgroup form's cache tiles, in its two-stage loop, copied by the
+  // tensor memory accelerator (planWarpgroupMma says why): one thread
+  // issues a 64-column block of a tile per cp.async.bulk.tensor, through a
+  // tensor map of each cache stream that the runtime encodes per launch
+  // (manifest `tensor_map` arguments), into the 128-byte swizzled layout
+  // wgmma reads; each slot's mbarrier counts its bytes in. The warps then
+  // issue no copies and compute no addresses for them. Needs every stream
+  // to start on a 64-column block of the tile.
   bool tensorMaps = false;
   /// The cache streams a tile holds, as the tensor maps describe them:
   /// the manifest's tensor name, its width, whether it has a head
