@@ -55,7 +55,8 @@ SmallVector<FlashPlan::TileStream> FlashPlan::tileStreams() const {
 int64_t FlashPlan::tileCopyBytes() const {
   int64_t bytes = 0;
   for (const TileStream &s : tileStreams())
-    bytes += llvm::divideCeil(s.width, 64) * tileRows * 128;
+    bytes += llvm::divideCeil(s.width, kTileBlockColumns) * tileRows *
+             kTileBlockColumns * int64_t(elementBytes());
   return bytes;
 }
 
@@ -497,7 +498,8 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
     FlashPlan c = *best;
     c.tensorMaps = true;
     for (const FlashPlan::TileStream &s : c.tileStreams())
-      c.tensorMaps &= s.column % 64 == 0 && s.width % 8 == 0;
+      c.tensorMaps &=
+          s.column % FlashPlan::kTileBlockColumns == 0 && s.width % 8 == 0;
     if (c.tensorMaps &&
         FlashPlan::residentBlocks(c.mmaLayout().total) >= c.blocksPerSM)
       best = c;

@@ -114,12 +114,9 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
     fwd.size(s);
   if (p.gridMerge())
     fwd.size("merge");
-  // A tile's 64-column block of N rows of one head at a time.
   if (p.tensorMaps)
     for (const FlashPlan::TileStream &s : p.tileStreams())
-      fwd.tensorMap(s.tensor, s.perHead
-                                  ? ArrayRef<int64_t>{1, p.tileRows, 1, 64}
-                                  : ArrayRef<int64_t>{1, p.tileRows, 64});
+      fwd.tensorMap(s.tensor, p.tileBox(s));
 
   ArgList comb{b, {}};
   comb.tensor("o_part", f32, {"S", "B", "Tq", n(p.qHeads), n(p.valueWidth)});

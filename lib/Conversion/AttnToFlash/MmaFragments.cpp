@@ -274,12 +274,13 @@ void MmaStaging::copyTileByTensorMaps(Value j0, Value slot) {
       int64_t offset = s.buffer ? lay.v : lay.k;
       int64_t pitch = s.buffer ? lay.vPitch : lay.kPitch;
       Value tile = k.add(k.idx(offset), k.mul(slot, k.idx(N * pitch * eb)));
-      // One box per 64-column block: the block's N rows of 128 bytes, in
-      // the swizzle wgmma reads (the tensor map's).
-      for (int64_t c = 0; c < s.width; c += 64) {
+      // One box per block: the block's N rows of 128 bytes, in the swizzle
+      // wgmma reads (the tensor map's).
+      int64_t cols = FlashPlan::kTileBlockColumns;
+      for (int64_t c = 0; c < s.width; c += cols) {
         Value dst = LLVM::AddrSpaceCastOp::create(
             b, cluster,
-            sharedPointer(k.add(tile, k.idx((s.column + c) / 64 * N * 128))));
+            sharedPointer(k.add(tile, k.idx((s.column + c) / cols * N * 128))));
         Value col = arith::ConstantIntOp::create(b, b.getI32Type(), c);
         SmallVector<Value> at = {col};
         if (s.perHead)

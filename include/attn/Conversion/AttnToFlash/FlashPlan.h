@@ -137,8 +137,18 @@ struct FlashPlan {
     int buffer;
   };
   SmallVector<TileStream> tileStreams() const;
-  /// Bytes one tile's copies bring in: whole 64-column blocks of N rows
-  /// (columns past a stream's width are zero-filled, and counted).
+  /// Columns of one block of the 128-byte swizzle (16-bit elements): what
+  /// one tensor-map copy brings, for N rows of one head.
+  static constexpr int64_t kTileBlockColumns = 64;
+  /// That copy's box, per dimension of the stream's tensor (the manifest's
+  /// `box`).
+  SmallVector<int64_t> tileBox(const TileStream &s) const {
+    if (s.perHead)
+      return {1, tileRows, 1, kTileBlockColumns};
+    return {1, tileRows, kTileBlockColumns};
+  }
+  /// Bytes one tile's copies bring in: whole blocks of N rows (columns
+  /// past a stream's width are zero-filled, and counted).
   int64_t tileCopyBytes() const;
   /// The epilogue the combine kernels apply.
   ValueEpilogue combineEpilogue() const {
