@@ -52,6 +52,11 @@ struct CompileOptions : public PassPipelineOptions<CompileOptions> {
       llvm::cl::desc("Copy the wgmma kernel's cache tiles by cp.async, not "
                      "by tensor maps"),
       llvm::cl::init(false)};
+  Option<bool> noSeesaw{
+      *this, "no-seesaw",
+      llvm::cl::desc("Never split tile pairs between the wgmma kernel's "
+                     "warpgroups (MLA's seesaw)"),
+      llvm::cl::init(false)};
   Option<bool> mmaSmallGroups{*this, "mma-small-groups",
                               llvm::cl::desc("Use the mma kernel also for <= 8 query rows per group"),
                               llvm::cl::init(false)};
@@ -94,6 +99,7 @@ LogicalResult mlir::attn::buildCompilePipeline(OpPassManager &pm,
   flash.tensorCores = features.tensorCores;
   flash.warpgroupMma = features.warpgroupMma && !extra.noWgmma;
   flash.tensorMapCopies = flash.warpgroupMma && !extra.noTensorMaps;
+  flash.seesaw = flash.tensorMapCopies && !extra.noSeesaw;
   pm.addPass(createAttnToFlash(flash));
   if (nvidia) {
     GpuNVVMAttachTargetOptions attach;
@@ -151,6 +157,7 @@ void mlir::attn::registerAttnGPUPipelines() {
         extra.schedule.streamUnroll = o.streamUnroll;
         extra.noWgmma = o.noWgmma;
         extra.noTensorMaps = o.noTma;
+        extra.noSeesaw = o.noSeesaw;
         if (failed(buildCompilePipeline(pm, o.target, o.output, formats,
                                         extra)))
           llvm::report_fatal_error("attn-compile: unknown target '" +

@@ -38,7 +38,7 @@
 // 226 KiB of workgroup memory), and the 16 one-row combine blocks, fewer
 // than the SMs, run on 512 threads.
 // B1: mla16_decode_attn0 B=1 Tq=1 L=32768 S=128
-// B1-NEXT: fwd          grid 1 1 128  block 256  dynamic shared 231424
+// B1-NEXT: fwd          grid 1 1 128  block 256  dynamic shared 230912
 // B1-NEXT: combine_wide grid 16 1 1  block 512  dynamic shared 0
 
 // 16 sequences: 8 splits; 256 one-row blocks on the plan's threads (they
@@ -66,22 +66,22 @@
 // the splits only need merging, which the forward kernel does itself when
 // every block is resident: one cooperative launch, no combine.
 // KR16: mfa_kr_decode_attn0 B=16 Tq=1 L=8192 S=8
-// KR16-NEXT: fwd          grid 1 16 8  block 128  dynamic shared 206320  cooperative
+// KR16-NEXT: fwd          grid 1 16 8  block 128  dynamic shared 206064  cooperative
 // KR16-NOT: combine
 // KR64: mfa_kr_decode_attn0 B=64 Tq=1 L=8192 S=2
-// KR64-NEXT: fwd          grid 1 64 2  block 128  dynamic shared 206320  cooperative
+// KR64-NEXT: fwd          grid 1 64 2  block 128  dynamic shared 206064  cooperative
 // KR64-NOT: combine
 // Asked for a combine kernel: at B=64 (4096 one-row blocks) blocks of 8
 // rows.
-// KR64ROWS: fwd          grid 1 64 2  block 128  dynamic shared 206320{{$}}
+// KR64ROWS: fwd          grid 1 64 2  block 128  dynamic shared 206064{{$}}
 // KR64ROWS-NEXT: combine_rows grid 64 1 8  block 128  dynamic shared 0
 // One sequence: 128 splits, merged the same way.
 // KR1: mfa_kr_decode_attn0 B=1 Tq=1 L=32768 S=128
-// KR1-NEXT: fwd          grid 1 1 128  block 128  dynamic shared 206320  cooperative
+// KR1-NEXT: fwd          grid 1 1 128  block 128  dynamic shared 206064  cooperative
 // KR1-NOT: combine
 // With more splits than are resident (272 blocks) forcing the merge is an
 // error, and auto launches the combine (one row a block at B=16).
-// KR17: fwd          grid 1 16 17  block 128  dynamic shared 206320{{$}}
+// KR17: fwd          grid 1 16 17  block 128  dynamic shared 206064{{$}}
 // KR17-NEXT: combine      grid 64 1 16  block 128
 // KR17GRID: attn-run: mfa_kr_decode_attn0: cannot merge in the grid: 272 forward blocks, 132 resident at once
 // MLA's latent up-projection is left to the combine: its forward kernel

@@ -120,7 +120,11 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     Option<"tensorMapCopies", "tensor-map-copies", "bool", /*default=*/"false",
            "Copy the wgmma kernel's cache tiles by the tensor memory "
            "accelerator, through tensor maps the runtime encodes (NVIDIA "
-           "sm_90a; needs warpgroup-mma)">
+           "sm_90a; needs warpgroup-mma)">,
+    Option<"seesaw", "seesaw", "bool", /*default=*/"false",
+           "Split each pair of tiles between two warpgroups, one scoring "
+           "while the other multiplies values (FlashMLA's seesaw), where "
+           "the TMA loop takes 64-row tiles (needs tensor-map-copies)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",

@@ -21,6 +21,7 @@ struct GPUCompileOptions {
   AttnToFlashOptions schedule;
   bool noWgmma = false;
   bool noTensorMaps = false; // the wgmma kernel's tiles by cp.async instead
+  bool noSeesaw = false;     // never the seesaw over tile pairs (MLA)
 };
 
 /// What the fused kernels may use on `target`: mma.sync tensor cores

@@ -52,6 +52,14 @@ SmallVector<FlashPlan::TileStream> FlashPlan::tileStreams() const {
   return s;
 }
 
+int64_t FlashPlan::seesawScoreBlock() const {
+  for (int64_t b = tileBlocks() - 1; b >= 0; --b)
+    if (b * kTileBlockColumns >= valueBegin + valueWidth ||
+        (b + 1) * kTileBlockColumns <= valueBegin)
+      return b;
+  return -1;
+}
+
 int64_t FlashPlan::tileCopyBytes() const {
   int64_t bytes = 0;
   for (const TileStream &s : tileStreams())
@@ -125,11 +133,12 @@ FlashPlan::MmaLayout FlashPlan::mmaLayout() const {
     l.v = align1k(l.k + stages * N * l.kPitch * eb);
     l.s = l.alpha = l.o = 0; // no scores, merge or rescale buffers
     l.p = separate() ? align16(l.v + stages * N * l.vPitch * eb) : l.v;
-    l.ml = align16(l.p + R * l.pPitch * eb); // (max, sum) per warpgroup and row
-    l.barriers = align16(l.ml + 2 * warpgroups * R * 4);
+    // A row max per warpgroup and row, then (after the loop) a row sum.
+    l.ml = align16(l.p + R * l.pPitch * eb);
+    l.barriers = align16(l.ml + warpgroups * R * 4);
     // The dynamic allocation starts 16-byte aligned: the shift to the next
     // 1024-byte boundary is at most 1008 bytes.
-    l.total = l.barriers + (tensorMaps ? 8 * stages : 0) + 1024 - 16;
+    l.total = l.barriers + (tensorMaps ? 8 * tileBarriers() : 0) + 1024 - 16;
     l.transform = l.k;
     if (forwardEpilogue)
       l.total = std::max<int64_t>(
@@ -501,6 +510,20 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
       c.tensorMaps &=
           s.column % FlashPlan::kTileBlockColumns == 0 && s.width % 8 == 0;
     if (c.tensorMaps &&
+        FlashPlan::residentBlocks(c.mmaLayout().total) >= c.blocksPerSM)
+      best = c;
+  }
+  // The seesaw, where every 64-row block is full (the tensor cores are then
+  // the bound: MLA-128 B=64 L=4k 196 -> 173 us; MLA-16's padded blocks,
+  // memory-bound, were 1-3% slower; docs/performance.md step 53). It needs
+  // a tile 0 probability block (64 x 64, one 64-column block of 64 rows)
+  // that only the scores read, and its per-block mbarriers beside the rest.
+  if (best && best->tensorMaps && o.seesaw && std::max(rows, p.group) >= 64 &&
+      best->warpgroups == 2 && best->tileRows == 64 && !best->separate() &&
+      !best->forwardEpilogue) {
+    FlashPlan c = *best;
+    c.seesaw = true;
+    if (c.seesawScoreBlock() >= 0 &&
         FlashPlan::residentBlocks(c.mmaLayout().total) >= c.blocksPerSM)
       best = c;
   }

@@ -243,11 +243,15 @@ Value MmaStaging::tileBarrier(Value slot) {
   return sharedPointer(k.add(k.idx(lay.barriers), k.mul(slot, k.idx(8))));
 }
 
+Value MmaStaging::blockBarrier(Value slot, int64_t block) {
+  return tileBarrier(k.add(k.mul(slot, k.idx(p.tileBlocks())), k.idx(block)));
+}
+
 void MmaStaging::initTileBarriers() {
   ImplicitLocOpBuilder &b = k.b;
   Value one = arith::ConstantIntOp::create(b, b.getI32Type(), 1);
   k.ifThen(k.eq(f.tid, k.idx(0)), [&] {
-    for (int64_t s = 0; s < p.stages; ++s)
+    for (int64_t s = 0; s < p.tileBarriers(); ++s)
       NVVM::MBarrierInitOp::create(b, tileBarrier(k.idx(s)), one,
                                    /*predicate=*/Value());
     // Initialised before the async proxy (the copies) uses them.
@@ -256,43 +260,98 @@ void MmaStaging::initTileBarriers() {
   k.barrier();
 }
 
-void MmaStaging::copyTileByTensorMaps(Value j0, Value slot) {
+void MmaStaging::copyBlock(Value j0, Value slot, int64_t stream, int64_t column,
+                           Value bar) {
   ImplicitLocOpBuilder &b = k.b;
   int64_t N = p.tileRows, eb = int64_t(p.elementBytes());
   auto i32 = [&](Value index) {
     return arith::IndexCastOp::create(b, b.getI32Type(), index);
   };
-  auto cluster = LLVM::LLVMPointerType::get(b.getContext(), 7);
+  const FlashPlan::TileStream s = p.tileStreams()[stream];
+  int64_t offset = s.buffer ? lay.v : lay.k;
+  int64_t pitch = s.buffer ? lay.vPitch : lay.kPitch;
+  int64_t block = (s.column + column) / FlashPlan::kTileBlockColumns;
+  Value tile = k.add(k.idx(offset), k.mul(slot, k.idx(N * pitch * eb)));
+  // The block's N rows of 128 bytes, in the swizzle wgmma reads (the
+  // tensor map's).
+  Value dst = LLVM::AddrSpaceCastOp::create(
+      b, LLVM::LLVMPointerType::get(b.getContext(), 7),
+      sharedPointer(k.add(tile, k.idx(block * N * 128))));
+  SmallVector<Value> at = {
+      arith::ConstantIntOp::create(b, b.getI32Type(), column)};
+  if (s.perHead)
+    at.push_back(i32(f.gk));
+  at.append({i32(j0), i32(f.bIdx)});
+  NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
+      b, dst, f.tensorMaps[stream], at, bar, /*im2colOffsets=*/ValueRange(),
+      /*multicastMask=*/Value(), /*l2CacheHint=*/Value(),
+      NVVM::TMALoadMode::TILE, /*isCTAOnly=*/false,
+      /*group=*/NVVM::CTAGroupKindAttr(), /*predicate=*/Value());
+}
+
+void MmaStaging::copyTileByTensorMaps(Value j0, Value slot) {
+  ImplicitLocOpBuilder &b = k.b;
   k.ifThen(k.eq(f.tid, k.idx(0)), [&] {
     Value bar = tileBarrier(slot);
     NVVM::MBarrierArriveExpectTxOp::create(
         b, /*res=*/Type(), bar,
         arith::ConstantIntOp::create(b, b.getI32Type(), p.tileCopyBytes()),
         NVVM::MemScopeKind::CTA, /*relaxed=*/false, /*predicate=*/Value());
-    Value row = i32(j0), head = i32(f.gk), batch = i32(f.bIdx);
-    for (auto [i, s] : llvm::enumerate(p.tileStreams())) {
-      int64_t offset = s.buffer ? lay.v : lay.k;
-      int64_t pitch = s.buffer ? lay.vPitch : lay.kPitch;
-      Value tile = k.add(k.idx(offset), k.mul(slot, k.idx(N * pitch * eb)));
-      // One box per block: the block's N rows of 128 bytes, in the swizzle
-      // wgmma reads (the tensor map's).
-      int64_t cols = FlashPlan::kTileBlockColumns;
-      for (int64_t c = 0; c < s.width; c += cols) {
-        Value dst = LLVM::AddrSpaceCastOp::create(
-            b, cluster,
-            sharedPointer(k.add(tile, k.idx((s.column + c) / cols * N * 128))));
-        Value col = arith::ConstantIntOp::create(b, b.getI32Type(), c);
-        SmallVector<Value> at = {col};
-        if (s.perHead)
-          at.push_back(head);
-        at.append({row, batch});
-        NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
-            b, dst, f.tensorMaps[i], at, bar, /*im2colOffsets=*/ValueRange(),
-            /*multicastMask=*/Value(), /*l2CacheHint=*/Value(),
-            NVVM::TMALoadMode::TILE, /*isCTAOnly=*/false,
-            /*group=*/NVVM::CTAGroupKindAttr(), /*predicate=*/Value());
-      }
-    }
+    for (auto [i, s] : llvm::enumerate(p.tileStreams()))
+      for (int64_t c = 0; c < s.width; c += FlashPlan::kTileBlockColumns)
+        copyBlock(j0, slot, i, c, bar);
+  });
+}
+
+void MmaStaging::copyBlocks(Value j0, Value slot, ArrayRef<int64_t> blocks) {
+  ImplicitLocOpBuilder &b = k.b;
+  int64_t cols = FlashPlan::kTileBlockColumns;
+  int64_t bytes = p.tileRows * cols * int64_t(p.elementBytes());
+  SmallVector<FlashPlan::TileStream> streams = p.tileStreams();
+  for (int64_t block : blocks) {
+    // The stream whose columns hold the block (one buffer: no separate
+    // value tiles).
+    auto s = llvm::find_if(streams, [&](const FlashPlan::TileStream &s) {
+      return block * cols >= s.column && block * cols < s.column + s.width;
+    });
+    assert(s != streams.end() && !s->buffer && "a block of the key tiles");
+    Value bar = blockBarrier(slot, block);
+    NVVM::MBarrierArriveExpectTxOp::create(
+        b, /*res=*/Type(), bar,
+        arith::ConstantIntOp::create(b, b.getI32Type(), bytes),
+        NVVM::MemScopeKind::CTA, /*relaxed=*/false, /*predicate=*/Value());
+    copyBlock(j0, slot, s - streams.begin(), block * cols - s->column, bar);
+  }
+}
+
+void MmaStaging::waitBlock(Value slot, int64_t block, Value parity) {
+  ImplicitLocOpBuilder &b = k.b;
+  NVVM::MBarrierTryWaitParityOp::create(
+      b, blockBarrier(slot, block),
+      arith::IndexCastOp::create(b, b.getI32Type(), parity),
+      arith::ConstantIntOp::create(b, b.getI32Type(), 1000000));
+}
+
+void MmaStaging::clearRowsPast(Value j0, Value slot, ArrayRef<int64_t> blocks,
+                               Value index, int64_t threads) {
+  ImplicitLocOpBuilder &b = k.b;
+  int64_t N = p.tileRows;
+  Value first = k.max(k.sub(f.jEnd, j0), k.idx(0));
+  k.ifThen(k.lt(first, k.idx(N)), [&] {
+    auto zero = arith::ConstantOp::create(
+        b, DenseElementsAttr::get(VectorType::get({chunk}, p.storage),
+                                  b.getFloatAttr(p.storage, 0.0)));
+    Value base = k.mul(slot, k.idx(N * lay.kPitch));
+    for (int64_t block : blocks)
+      staticLoop(N * 8, index, threads, [&](Value i) {
+        Value r = k.div(i, k.idx(8));
+        k.ifThen(k.le(first, r), [&] {
+          Value at =
+              k.add(k.add(base, k.idx(block * N * 64)), k.mul(i, k.idx(chunk)));
+          vector::StoreOp::create(b, zero, kt, ValueRange{at},
+                                  /*nontemporal=*/false, llvm::MaybeAlign(16));
+        });
+      });
   });
 }
 
@@ -339,7 +398,7 @@ void MmaStaging::releaseTileBarriers() {
     return;
   k.barrier();
   k.ifThen(k.eq(f.tid, k.idx(0)), [&] {
-    for (int64_t s = 0; s < p.stages; ++s)
+    for (int64_t s = 0; s < p.tileBarriers(); ++s)
       NVVM::MBarrierInvalOp::create(k.b, tileBarrier(k.idx(s)));
   });
 }

@@ -84,6 +84,19 @@ public:
   /// With tensor maps, once every thread is done waiting: invalidates the
   /// mbarriers, whose bytes may then be reused.
   void releaseTileBarriers();
+  /// The seesaw's copies (plan.seesaw), by the one calling thread: tile
+  /// rows j0 .. of each of `blocks` (64-column blocks of the key tiles)
+  /// into `slot`, each on its own mbarrier.
+  void copyBlocks(Value j0, Value slot, ArrayRef<int64_t> blocks);
+  /// Waits for `block` of `slot` to land: its mbarrier's phase `parity`.
+  void waitBlock(Value slot, int64_t block, Value parity);
+  /// Zeroes the rows past jEnd of the tile (rows j0 ..) in `slot`, in
+  /// `blocks`, by the `threads` threads numbered `index`.
+  void clearRowsPast(Value j0, Value slot, ArrayRef<int64_t> blocks,
+                     Value index, int64_t threads);
+  /// Element index of (row n, column c) in the 128-byte swizzled layout of
+  /// a tile of `rows` rows.
+  Value swizzledAt(Value n, Value c, int64_t rows);
   /// Rows first .. first + count of that tile only, copied by the `threads`
   /// threads numbered `index` (a key slice's warps filling their own rows).
   void loadTileRows(Value j0, Value slot, Value first, int64_t count,
@@ -128,8 +141,15 @@ private:
   /// The workgroup address `bytes` (index) past the aligned buffers' start,
   /// as a pointer of the shared space.
   Value sharedPointer(Value bytes);
-  /// The mbarrier of `slot`.
+  /// The mbarrier of `slot` (or with plan.seesaw, the slot-th).
   Value tileBarrier(Value slot);
+  /// With plan.seesaw, the mbarrier of `block` of `slot`.
+  Value blockBarrier(Value slot, int64_t block);
+  /// One tensor-map copy: columns `column` .. + 64 of `stream` (of
+  /// plan.tileStreams()), tile rows j0 .., into their block of `slot`, on
+  /// mbarrier `bar`.
+  void copyBlock(Value j0, Value slot, int64_t stream, int64_t column,
+                 Value bar);
   /// Copy `i` of `rows` rows of `per` 16-byte chunks each: its row (plus
   /// `first`, if given) and first column.
   std::pair<Value, Value> chunkAt(Value i, int64_t per, int64_t rows,
@@ -138,9 +158,6 @@ private:
   /// columns: `at`, or for the warpgroup form the 128-byte swizzled layout
   /// wgmma reads (64-column blocks of the tile's rows).
   Value tileAt(Value n, Value c, int64_t pitch);
-  /// Element index of (row n, column c) in the 128-byte swizzled layout of
-  /// a tile of `rows` rows.
-  Value swizzledAt(Value n, Value c, int64_t rows);
   /// for (i = index; i < count; i += threads) body(i)
   void staticLoop(int64_t count, Value index, int64_t threads,
                   function_ref<void(Value)> body);

@@ -26,7 +26,7 @@
 // for MFA-KR, one more product applying the post-transform.
 //
 //===----------------------------------------------------------------------===//
-#include "MmaFragments.h"
+#include "Wgmma.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -34,79 +34,53 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-namespace {
-/// wgmma over accumulators held as f32 SSA values, operands described by
-/// 64-bit matrix descriptors.
-struct Warpgroup {
-  ImplicitLocOpBuilder &b;
-  NVVM::WGMMATypes elem;
+WarpgroupFrame::WarpgroupFrame(KernelBuilder &k, ForwardFrame &f,
+                               MmaStaging &stage, const FlashPlan &p,
+                               MmaLane &ln, Warpgroup &wg)
+    : k(k), f(f), stage(stage), p(p), ln(ln), wg(wg) {
+  ImplicitLocOpBuilder &b = k.b;
+  base = arith::IndexCastOp::create(
+      b, b.getI64Type(),
+      memref::ExtractAlignedPointerAsIndexOp::create(b, stage.qs));
+  // Lane 0's warpgroup, which ptxas knows is the warp's: branches on it
+  // are then not divergent (wgmma in a divergent path is serialized).
+  Value g32 =
+      arith::IndexCastOp::create(b, b.getI32Type(), k.div(ln.warp, k.idx(4)));
+  group = arith::IndexCastOp::create(
+      b, b.getIndexType(),
+      gpu::ShuffleOp::create(b, g32, 0, 32, gpu::ShuffleMode::IDX)
+          .getShuffleResult());
+  mlBuf = stage.view(stage.lay.ml, 64 * p.warpgroups, k.f32());
+  if (p.mask != Mask::StrideAwareCausal)
+    for (int64_t h = 0; h < 2; ++h)
+      rowEnd.push_back(f.visibleEnd(k.add(f.rho0, rowOf(h))));
+}
 
-  Value i64(int64_t v) {
-    return arith::ConstantIntOp::create(b, b.getI64Type(), v);
-  }
-  /// The descriptor of an operand at byte `addr` (a workgroup address).
-  /// Without swizzle: core matrices `lbo` bytes apart along k, `sbo` along
-  /// m/n. With the 128-byte swizzle: `sbo` between 8-row groups, `lbo`
-  /// between 64-element blocks along m/n of an m/n-major operand.
-  Value descriptor(Value addr, int64_t lbo, int64_t sbo, bool swizzle128) {
-    Value start = arith::AndIOp::create(
-        b, arith::ShRUIOp::create(b, addr, i64(4)), i64(0x3fff));
-    uint64_t fields = ((uint64_t(lbo) >> 4) << 16) |
-                      ((uint64_t(sbo) >> 4) << 32) |
-                      (uint64_t(swizzle128) << 62);
-    return arith::OrIOp::create(b, start, i64(int64_t(fields)));
-  }
-  /// The descriptor of the operand `bytes` (a multiple of 16) past the one
-  /// `desc` describes: its start address field, addr / 16, grows by bytes /
-  /// 16 and never carries past its 14 bits (workgroup memory ends below
-  /// 256 KB). One add where a descriptor built anew takes five.
-  Value advance(Value desc, int64_t bytes) {
-    assert(bytes % 16 == 0 && "16-byte aligned operands");
-    return bytes ? arith::AddIOp::create(b, desc, i64(bytes >> 4)) : desc;
-  }
-  /// D = A B (+ D unless `zero`) for an m64 x n x k16 step.
-  SmallVector<Value> mma(Value a, Value bDesc, ArrayRef<Value> d, bool zero,
-                         bool transB) {
-    MLIRContext *ctx = b.getContext();
-    int64_t n = 2 * int64_t(d.size());
-    SmallVector<Type> fields(d.size(), b.getF32Type());
-    auto type = LLVM::LLVMStructType::getLiteral(ctx, fields);
-    Value acc = LLVM::UndefOp::create(b, type);
-    for (auto [i, v] : llvm::enumerate(d))
-      acc = LLVM::InsertValueOp::create(b, acc, v, ArrayRef<int64_t>{int64_t(i)});
-    auto t = NVVM::WGMMATypesAttr::get(ctx, elem);
-    auto one = NVVM::WGMMAScaleInAttr::get(ctx, NVVM::WGMMAScaleIn::one);
-    Value r = NVVM::WgmmaMmaAsyncOp::create(
-        b, type, acc, a, bDesc, NVVM::MMAShapeAttr::get(ctx, 64, n, 16), t, t,
-        NVVM::WGMMATypesAttr::get(ctx, NVVM::WGMMATypes::f32),
-        NVVM::WGMMAScaleOutAttr::get(ctx, zero ? NVVM::WGMMAScaleOut::zero
-                                               : NVVM::WGMMAScaleOut::one),
-        one, one, NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::row),
-        NVVM::MMALayoutAttr::get(ctx, transB ? NVVM::MMALayout::row
-                                             : NVVM::MMALayout::col),
-        NVVM::MMAIntOverflowAttr());
-    SmallVector<Value> out;
-    for (int64_t i = 0; i < int64_t(d.size()); ++i)
-      out.push_back(LLVM::ExtractValueOp::create(b, r, ArrayRef<int64_t>{i}));
-    return out;
-  }
-  void fence() { NVVM::WgmmaFenceAlignedOp::create(b); }
-  /// Closes the wgmma group issued since the last commit.
-  void commit() { NVVM::WgmmaGroupSyncAlignedOp::create(b); }
-  /// Waits until at most `pending` committed groups are in flight.
-  void wait(int64_t pending) {
-    NVVM::WgmmaWaitGroupSyncOp::create(b, pending);
-  }
-  /// Orders this thread's generic-proxy writes of workgroup memory
-  /// (cp.async, stores) before wgmma's async-proxy reads.
-  void fenceProxy() {
-    NVVM::FenceProxyOp::create(
-        b, NVVM::ProxyKind::async_shared,
-        NVVM::SharedSpaceAttr::get(b.getContext(),
-                                   NVVM::SharedSpace::shared_cta));
-  }
-};
-} // namespace
+Value WarpgroupFrame::rowOf(int64_t h) {
+  return k.add(k.mul(k.rem(ln.warp, k.idx(4)), k.idx(16)),
+               k.add(k.idx(8 * h), ln.g));
+}
+
+Value WarpgroupFrame::addr(int64_t byteOffset) {
+  return arith::AddIOp::create(k.b, base, wg.i64(byteOffset - stage.lay.q));
+}
+
+Value WarpgroupFrame::maskedRowMax(MutableArrayRef<Value> s, int64_t h,
+                                   Value col0, Value prev) {
+  Value rho = k.add(f.rho0, rowOf(h));
+  SmallVector<Value> xs = {prev};
+  for (int64_t ns = 0; ns < int64_t(s.size()) / 4; ++ns)
+    for (int64_t e = 0; e < 2; ++e) {
+      Value &x = s[ns * 4 + 2 * h + e];
+      Value j = k.add(col0, k.idx(8 * ns + e));
+      Value vis = rowEnd.empty() ? k.land(f.visible(j, rho), k.lt(j, f.jEnd))
+                                 : k.lt(j, rowEnd[h]);
+      x = k.select(vis, k.mulf(x, k.f(p.scale * M_LOG2E)), k.negInf());
+      xs.push_back(x);
+    }
+  // A balanced tree: each tile's softmax lies on its critical path.
+  return k.laneReduce(k.tree(xs, /*max=*/true), 4, /*max=*/true);
+}
 
 gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
                                                    const FlashPlan &p,
@@ -140,14 +114,12 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
   if (p.tensorMaps)
     stage.initTileBarriers();
   Value jBegin = k.min(f.jBegin, f.jEnd);
-  stage.prefetch(jBegin, loadTile);
+  if (!p.seesaw) // which issues its own first copies
+    stage.prefetch(jBegin, loadTile);
 
+  WarpgroupFrame w(k, f, stage, p, ln, wg);
   // Workgroup addresses of the buffers, as descriptor arithmetic takes them.
-  Value base = arith::IndexCastOp::create(
-      b, i64, memref::ExtractAlignedPointerAsIndexOp::create(b, stage.qs));
-  auto addr = [&](int64_t byteOffset) {
-    return arith::AddIOp::create(b, base, wg.i64(byteOffset - lay.q));
-  };
+  auto addr = [&](int64_t byteOffset) { return w.addr(byteOffset); };
   // Byte address of the tile in `slot` of the buffer at `offset`.
   auto tileAddr = [&](int64_t offset, Value slot, int64_t pitch) {
     return arith::AddIOp::create(
@@ -166,24 +138,14 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
   Value ps = stage.view(lay.p, p.rowsPerBlock * lay.pPitch, p.storage);
 
   // Warpgroup g scores tile rows g NG .. and owns value columns g DG ..
-  Value group = k.div(ln.warp, k.idx(4));
+  Value group = w.group;
   Value keyRow0 = k.mul(group, k.idx(NG));
   Value valueCol0 = k.mul(group, k.idx(DG));
-  Value mlBuf = stage.view(lay.ml, 2 * 64 * VG, f32);
-  // The lane's accumulator rows 16 w + 8 h + g (w: its warp in the
-  // warpgroup) and the end of the cache rows each sees (unless the mask is
-  // stride-aware).
-  auto rowOf = [&](int64_t h) {
-    return k.add(k.mul(k.rem(ln.warp, k.idx(4)), k.idx(16)),
-                 k.add(k.idx(8 * h), ln.g));
-  };
+  Value mlBuf = w.mlBuf;
+  auto rowOf = [&](int64_t h) { return w.rowOf(h); };
   auto asI64 = [&](Value index) {
     return arith::IndexCastOp::create(b, i64, index);
   };
-  SmallVector<Value> rowEnd;
-  if (p.mask != Mask::StrideAwareCausal)
-    for (int64_t h = 0; h < 2; ++h)
-      rowEnd.push_back(f.visibleEnd(k.add(f.rho0, rowOf(h))));
 
   // Scores of the tile in `slot`: one wgmma chain over the key view's
   // 16-column steps, issued and committed, not waited for.
@@ -262,131 +224,124 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     wg.wait(0);
     init.append(s0.begin(), s0.end());
   }
-  SmallVector<Value> state = k.loop(
-      jBegin, f.jEnd, k.idx(N), init,
-      [&](Value j0, ValueRange in) -> SmallVector<Value> {
-        Value t = k.div(k.sub(j0, jBegin), k.idx(N));
-        Value slot = k.rem(t, k.idx(ST));
-        SmallVector<Value> s(in.begin() + nO + 4, in.end());
-        if (!pipelined) {
-          stage.waitTile(j0, t, ST - 2);
-          handOff();
-          fillAhead(j0, t);
-          wg.fence();
-          s = issueScores(slot);
-          wg.wait(0);
-        }
-        // Online softmax on the accumulators (base 2).
-        SmallVector<Value> out(in.begin(), in.begin() + nO + 4);
-        SmallVector<Value> alphas;
-        Value grew = arith::ConstantIntOp::create(b, b.getI1Type(), 0);
-        Value col0 = k.add(k.add(j0, keyRow0), k.mul(ln.t4, k.idx(2)));
-        // The row max and the sum below as balanced trees: each tile's
-        // softmax lies on its critical path.
-        SmallVector<Value> rowMax;
-        for (int64_t h = 0; h < 2; ++h) {
-          Value rho = k.add(f.rho0, rowOf(h));
-          SmallVector<Value> xs = {in[nO + h]};
-          for (int64_t ns = 0; ns < NS; ++ns)
-            for (int64_t e = 0; e < 2; ++e) {
-              Value &x = s[ns * 4 + 2 * h + e];
-              Value j = k.add(col0, k.idx(8 * ns + e));
-              Value vis = rowEnd.empty()
-                              ? k.land(f.visible(j, rho), k.lt(j, f.jEnd))
-                              : k.lt(j, rowEnd[h]);
-              x = k.select(vis, k.mulf(x, k.f(p.scale * M_LOG2E)),
-                           k.negInf());
-              xs.push_back(x);
-            }
-          Value mx = k.tree(xs, /*max=*/true);
-          rowMax.push_back(k.laneReduce(mx, 4, /*max=*/true));
-        }
-        // With two warpgroups, each row's max over both halves of the tile.
-        if (VG > 1) {
-          k.ifThen(k.eq(ln.t4, k.idx(0)), [&] {
-            for (int64_t h = 0; h < 2; ++h)
-              k.store(rowMax[h], mlBuf,
-                      k.add(k.mul(group, k.idx(64)), rowOf(h)));
-          });
-          k.barrier();
-          for (int64_t h = 0; h < 2; ++h)
-            for (int64_t g = 0; g < VG; ++g)
-              rowMax[h] = k.maxf(rowMax[h],
-                                 memref::LoadOp::create(
-                                     b, mlBuf, k.add(k.idx(64 * g), rowOf(h))));
-        }
-        for (int64_t h = 0; h < 2; ++h) {
-          Value mx = rowMax[h];
-          Value mSafe = k.finiteMax(mx);
-          Value alpha = k.exp2(k.subf(in[nO + h], mSafe));
-          SmallVector<Value> xs;
-          for (int64_t ns = 0; ns < NS; ++ns)
-            for (int64_t e = 0; e < 2; ++e) {
-              Value &x = s[ns * 4 + 2 * h + e];
-              x = k.exp2(k.subf(x, mSafe));
-              xs.push_back(x);
-            }
-          Value sum = k.tree(xs, /*max=*/false);
-          grew = k.lor(grew, k.fgt(mx, in[nO + h]));
-          out[nO + h] = mx;
-          Value &l = out[nO + 2 + h];
-          l = k.addf(k.mulf(l, alpha), sum);
-          alphas.push_back(alpha);
-        }
-        // Tile t - 1's P V is done: its outputs, P and slot are free.
-        wg.wait(0);
-        // Rescale the outputs only where some row of the warp grew.
-        SmallVector<Value> rescaled = rescaleIfAnyGrew(
-            k, grew, ArrayRef<Value>(out).take_front(nO),
-            [&](MutableArrayRef<Value> scaled) {
-              for (int64_t i = 0; i < nO; ++i)
-                scaled[i] = k.mulf(scaled[i], alphas[(i % 4) / 2]);
-            });
-        std::copy(rescaled.begin(), rescaled.end(), out.begin());
+  SmallVector<Value> state =
+      p.seesaw
+          ? buildSeesawLoop(w, jBegin)
+          : k.loop(
+                jBegin, f.jEnd, k.idx(N), init,
+                [&](Value j0, ValueRange in) -> SmallVector<Value> {
+                  Value t = k.div(k.sub(j0, jBegin), k.idx(N));
+                  Value slot = k.rem(t, k.idx(ST));
+                  SmallVector<Value> s(in.begin() + nO + 4, in.end());
+                  if (!pipelined) {
+                    stage.waitTile(j0, t, ST - 2);
+                    handOff();
+                    fillAhead(j0, t);
+                    wg.fence();
+                    s = issueScores(slot);
+                    wg.wait(0);
+                  }
+                  // Online softmax on the accumulators (base 2).
+                  SmallVector<Value> out(in.begin(), in.begin() + nO + 4);
+                  SmallVector<Value> alphas;
+                  Value grew =
+                      arith::ConstantIntOp::create(b, b.getI1Type(), 0);
+                  Value col0 =
+                      k.add(k.add(j0, keyRow0), k.mul(ln.t4, k.idx(2)));
+                  // The sum below as a balanced tree too.
+                  SmallVector<Value> rowMax;
+                  for (int64_t h = 0; h < 2; ++h)
+                    rowMax.push_back(w.maskedRowMax(s, h, col0, in[nO + h]));
+                  // With two warpgroups, each row's max over both halves of the
+                  // tile.
+                  if (VG > 1) {
+                    k.ifThen(k.eq(ln.t4, k.idx(0)), [&] {
+                      for (int64_t h = 0; h < 2; ++h)
+                        k.store(rowMax[h], mlBuf,
+                                k.add(k.mul(group, k.idx(64)), rowOf(h)));
+                    });
+                    k.barrier();
+                    for (int64_t h = 0; h < 2; ++h)
+                      for (int64_t g = 0; g < VG; ++g)
+                        rowMax[h] = k.maxf(
+                            rowMax[h],
+                            memref::LoadOp::create(
+                                b, mlBuf, k.add(k.idx(64 * g), rowOf(h))));
+                  }
+                  for (int64_t h = 0; h < 2; ++h) {
+                    Value mx = rowMax[h];
+                    Value mSafe = k.finiteMax(mx);
+                    Value alpha = k.exp2(k.subf(in[nO + h], mSafe));
+                    SmallVector<Value> xs;
+                    for (int64_t ns = 0; ns < NS; ++ns)
+                      for (int64_t e = 0; e < 2; ++e) {
+                        Value &x = s[ns * 4 + 2 * h + e];
+                        x = k.exp2(k.subf(x, mSafe));
+                        xs.push_back(x);
+                      }
+                    Value sum = k.tree(xs, /*max=*/false);
+                    grew = k.lor(grew, k.fgt(mx, in[nO + h]));
+                    out[nO + h] = mx;
+                    Value &l = out[nO + 2 + h];
+                    l = k.addf(k.mulf(l, alpha), sum);
+                    alphas.push_back(alpha);
+                  }
+                  // Tile t - 1's P V is done: its outputs, P and slot are free.
+                  wg.wait(0);
+                  // Rescale the outputs only where some row of the warp grew.
+                  SmallVector<Value> rescaled = rescaleIfAnyGrew(
+                      k, grew, ArrayRef<Value>(out).take_front(nO),
+                      [&](MutableArrayRef<Value> scaled) {
+                        for (int64_t i = 0; i < nO; ++i)
+                          scaled[i] = k.mulf(scaled[i], alphas[(i % 4) / 2]);
+                      });
+                  std::copy(rescaled.begin(), rescaled.end(), out.begin());
 
-        // P into workgroup memory (core matrices, k = the tile's rows): a
-        // lane's pair (row r, columns 8 ns + 2 t4, + 1) is one 4-byte store,
-        // a warp's 32 stores one 128-byte line.
-        auto pairType = VectorType::get({2}, p.storage);
-        for (int64_t h = 0; h < 2; ++h)
-          for (int64_t ns = 0; ns < NS; ++ns) {
-            Value pair = vector::FromElementsOp::create(
-                b, VectorType::get({2}, f32),
-                ValueRange{s[ns * 4 + 2 * h], s[ns * 4 + 2 * h + 1]});
-            pair = arith::TruncFOp::create(b, pairType, pair);
-            Value at = stage.at(
-                rowOf(h),
-                k.add(keyRow0, k.add(k.idx(8 * ns), k.mul(ln.t4, k.idx(2)))),
-                lay.pPitch);
-            vector::StoreOp::create(b, pair, ps, ValueRange{at},
-                                    /*nontemporal=*/false, llvm::MaybeAlign(4));
-          }
-        // P (and, pipelined, tile t + 1) visible to every warpgroup's
-        // wgmma; then, pipelined, the copies of tile t + ST - 1 into tile
-        // t - 1's slot.
-        wg.fenceProxy();
-        if (!pipelined) {
-          k.barrier();
-          wg.fence();
-          SmallVector<Value> o =
-              issueValues(slot, ArrayRef<Value>(out).take_front(nO));
-          wg.wait(0);
-          std::copy(o.begin(), o.end(), out.begin());
-          return out;
-        }
-        stage.wait(ST - 3);
-        handOff();
-        fillAhead(j0, t);
-        wg.fence();
-        SmallVector<Value> next =
-            issueScores(k.rem(k.add(t, k.idx(1)), k.idx(ST)));
-        SmallVector<Value> o =
-            issueValues(slot, ArrayRef<Value>(out).take_front(nO));
-        wg.wait(1); // the scores only
-        std::copy(o.begin(), o.end(), out.begin());
-        out.append(next.begin(), next.end());
-        return out;
-      });
+                  // P into workgroup memory (core matrices, k = the tile's
+                  // rows): a lane's pair (row r, columns 8 ns + 2 t4, + 1) is
+                  // one 4-byte store, a warp's 32 stores one 128-byte line.
+                  auto pairType = VectorType::get({2}, p.storage);
+                  for (int64_t h = 0; h < 2; ++h)
+                    for (int64_t ns = 0; ns < NS; ++ns) {
+                      Value pair = vector::FromElementsOp::create(
+                          b, VectorType::get({2}, f32),
+                          ValueRange{s[ns * 4 + 2 * h], s[ns * 4 + 2 * h + 1]});
+                      pair = arith::TruncFOp::create(b, pairType, pair);
+                      Value at = stage.at(
+                          rowOf(h),
+                          k.add(keyRow0,
+                                k.add(k.idx(8 * ns), k.mul(ln.t4, k.idx(2)))),
+                          lay.pPitch);
+                      vector::StoreOp::create(b, pair, ps, ValueRange{at},
+                                              /*nontemporal=*/false,
+                                              llvm::MaybeAlign(4));
+                    }
+                  // P (and, pipelined, tile t + 1) visible to every warpgroup's
+                  // wgmma; then, pipelined, the copies of tile t + ST - 1 into
+                  // tile t - 1's slot.
+                  wg.fenceProxy();
+                  if (!pipelined) {
+                    k.barrier();
+                    wg.fence();
+                    SmallVector<Value> o =
+                        issueValues(slot, ArrayRef<Value>(out).take_front(nO));
+                    wg.wait(0);
+                    std::copy(o.begin(), o.end(), out.begin());
+                    return out;
+                  }
+                  stage.wait(ST - 3);
+                  handOff();
+                  fillAhead(j0, t);
+                  wg.fence();
+                  SmallVector<Value> next =
+                      issueScores(k.rem(k.add(t, k.idx(1)), k.idx(ST)));
+                  SmallVector<Value> o =
+                      issueValues(slot, ArrayRef<Value>(out).take_front(nO));
+                  wg.wait(1); // the scores only
+                  std::copy(o.begin(), o.end(), out.begin());
+                  out.append(next.begin(), next.end());
+                  return out;
+                });
   wg.wait(0);
   stage.wait(0);
   stage.releaseTileBarriers();

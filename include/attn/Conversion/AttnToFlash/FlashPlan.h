@@ -32,6 +32,7 @@ struct FlashOptions {
   bool noStreamMma = false;      // never streaming on tensor cores
   int64_t streamUnroll = 0;      // streaming on tensor cores: steps in flight
   bool tensorMapCopies = false;  // wgmma tiles by TMA (NVIDIA sm_90a)
+  bool seesaw = false;           // MLA's seesaw where the TMA loop allows
 
   /// Checks each fixed knob against the values the kernels can take (the
   /// message names the pass option). A knob that fits no form of a given op
@@ -125,6 +126,27 @@ struct FlashPlan {
   // issue no copies and compute no addresses for them. Needs every stream
   // to start on a 64-column block of the tile.
   bool tensorMaps = false;
+  // FlashMLA's seesaw, for that two-stage loop with two warpgroups and
+  // 64-row tiles (MLA): the loop takes the tiles in pairs; warpgroup g
+  // scores tile g of the pair on m64n64 while the other multiplies
+  // probabilities into its half of the values, the row max chained from
+  // tile 0 to tile 1 (each warpgroup's outputs rescaled to it), so one
+  // warpgroup's softmax runs beside the other's products. Every 64-column
+  // block of a slot has its own mbarrier and is copied again as soon as
+  // its last reader is done. Tile 0's probabilities take its slot's block
+  // that only the scores read (seesawScoreBlock), tile 1's the
+  // probability buffer.
+  bool seesaw = false;
+  /// The tile's 64-column blocks (of the 128-byte swizzle).
+  int64_t tileBlocks() const {
+    return llvm::divideCeil(tileWidth(), kTileBlockColumns);
+  }
+  /// The last block of a tile outside the value view (-1: none).
+  int64_t seesawScoreBlock() const;
+  /// mbarriers of the TMA loop: one per slot, or per block with seesaw.
+  int64_t tileBarriers() const {
+    return seesaw ? stages * tileBlocks() : stages;
+  }
   /// The cache streams a tile holds, as the tensor maps describe them:
   /// the manifest's tensor name, its width, whether it has a head
   /// dimension ([B, L, heads, width] rather than [B, L, width]) and the
@@ -209,7 +231,7 @@ struct FlashPlan {
   struct MmaLayout {
     int64_t qPitch, kPitch, vPitch, sPitch, pPitch, oPitch; // elements
     int64_t q, k, v, s, p, alpha, o, ml, transform, total; // byte offsets, size
-    int64_t barriers; // with tensorMaps: one 8-byte mbarrier per stage
+    int64_t barriers; // with tensorMaps: tileBarriers() 8-byte mbarriers
   };
   MmaLayout mmaLayout() const;
 

@@ -55,6 +55,7 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
       options.tensorCores = tensorCores;
       options.warpgroupMma = warpgroupMma; // taken with tensor cores only
       options.tensorMapCopies = warpgroupMma;
+      options.seesaw = warpgroupMma;
       FailureOr<FlashPlan> plan =
           FlashPlan::get(op, /*forAnalysis=*/true, options);
       if (failed(plan)) {
@@ -97,6 +98,8 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
                    .str();
         if (plan->tensorMaps)
           why += ", tiles copied by TMA";
+        if (plan->seesaw)
+          why += ", the seesaw over tile pairs";
         if (plan->forwardEpilogue)
           why += "; the post-transform (linear) on each split's outputs, the "
                  "combine only merges";
