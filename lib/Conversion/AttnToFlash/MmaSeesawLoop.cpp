@@ -163,21 +163,9 @@ SmallVector<Value> mlir::attn::buildSeesawLoop(WarpgroupFrame &w,
             /*nontemporal=*/false, llvm::MaybeAlign(4));
       }
   };
-  // exp2(s - m) in place per row half; returns the lane's row sums.
   auto exponentiate = [&](MutableArrayRef<Value> s, ArrayRef<Value> m) {
-    SmallVector<Value> sums;
-    for (int64_t h = 0; h < 2; ++h) {
-      Value mSafe = k.finiteMax(m[h]);
-      SmallVector<Value> xs;
-      for (int64_t ns = 0; ns < NS; ++ns)
-        for (int64_t e = 0; e < 2; ++e) {
-          Value &x = s[ns * 4 + 2 * h + e];
-          x = k.exp2(k.subf(x, mSafe));
-          xs.push_back(x);
-        }
-      sums.push_back(k.tree(xs, /*max=*/false));
-    }
-    return sums;
+    return SmallVector<Value>{w.exponentiate(s, 0, m[0]),
+                              w.exponentiate(s, 1, m[1])};
   };
   // O times scale[h] per row half, where some row of the warp grew.
   auto rescale = [&](ArrayRef<Value> o, Value grew, ArrayRef<Value> scale) {

@@ -65,6 +65,20 @@ Value WarpgroupFrame::addr(int64_t byteOffset) {
   return arith::AddIOp::create(k.b, base, wg.i64(byteOffset - stage.lay.q));
 }
 
+Value WarpgroupFrame::exponentiate(MutableArrayRef<Value> s, int64_t h,
+                                   Value m) {
+  Value mSafe = k.finiteMax(m);
+  SmallVector<Value> xs;
+  for (int64_t ns = 0; ns < int64_t(s.size()) / 4; ++ns)
+    for (int64_t e = 0; e < 2; ++e) {
+      Value &x = s[ns * 4 + 2 * h + e];
+      x = k.exp2(k.subf(x, mSafe));
+      xs.push_back(x);
+    }
+  // A balanced tree, like the max.
+  return k.tree(xs, /*max=*/false);
+}
+
 Value WarpgroupFrame::maskedRowMax(MutableArrayRef<Value> s, int64_t h,
                                    Value col0, Value prev) {
   Value rho = k.add(f.rho0, rowOf(h));
@@ -272,14 +286,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
                     Value mx = rowMax[h];
                     Value mSafe = k.finiteMax(mx);
                     Value alpha = k.exp2(k.subf(in[nO + h], mSafe));
-                    SmallVector<Value> xs;
-                    for (int64_t ns = 0; ns < NS; ++ns)
-                      for (int64_t e = 0; e < 2; ++e) {
-                        Value &x = s[ns * 4 + 2 * h + e];
-                        x = k.exp2(k.subf(x, mSafe));
-                        xs.push_back(x);
-                      }
-                    Value sum = k.tree(xs, /*max=*/false);
+                    Value sum = w.exponentiate(s, h, mx);
                     grew = k.lor(grew, k.fgt(mx, in[nO + h]));
                     out[nO + h] = mx;
                     Value &l = out[nO + 2 + h];

@@ -112,6 +112,9 @@ struct WarpgroupFrame {
   /// their row max with `prev` over the lane's quad.
   Value maskedRowMax(MutableArrayRef<Value> s, int64_t h, Value col0,
                      Value prev);
+  /// exp2(x - m) in place for the lane's scores of row half h (m: their
+  /// row max, -inf taken as 0); returns their sum.
+  Value exponentiate(MutableArrayRef<Value> s, int64_t h, Value m);
 };
 
 /// The seesaw over tile pairs (plan.seesaw): every warpgroup's outputs
