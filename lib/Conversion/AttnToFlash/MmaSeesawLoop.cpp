@@ -229,6 +229,13 @@ SmallVector<Value> mlir::attn::buildSeesawLoop(WarpgroupFrame &w,
       wg.fenceProxy();
       own();
     };
+    // Where the product's other operand came through the other warpgroup's
+    // barrier: a hand-off within the warpgroup only after zeroing rows.
+    auto clearIfPartial = [&](Value jt, int64_t slot,
+                              ArrayRef<int64_t> blocks) {
+      k.ifThen(k.lt(f.jEnd, k.add(jt, k.idx(N))),
+               [&] { clearAndHandOff(jt, slot, blocks); });
+    };
     if (g == 0) {
       SmallVector<Value> s = issueScores(
           0, llvm::to_vector(llvm::concat<int64_t>(blocks0, others)), parity);
@@ -267,7 +274,7 @@ SmallVector<Value> mlir::attn::buildSeesawLoop(WarpgroupFrame &w,
       o = rescale(o, grewAny(mB, mA), toB);
       for (int64_t c : blocks0)
         stage.waitBlock(k.idx(1), c, parity);
-      clearAndHandOff(jB, 1, blocks0);
+      clearIfPartial(jB, 1, blocks0);
       o = issueValues(0, 1, probsB, o);
       wg.wait(0);
       own();
@@ -302,7 +309,7 @@ SmallVector<Value> mlir::attn::buildSeesawLoop(WarpgroupFrame &w,
       sync(kProbsA, 256);
       for (int64_t c : blocks1)
         stage.waitBlock(k.idx(0), c, parity);
-      clearAndHandOff(jA, 0, blocks1);
+      clearIfPartial(jA, 0, blocks1);
       o = issueValues(1, 0, probsA, o);
       wg.wait(1); // P_B V_B1: slot 1's other blocks are free
       own();
