@@ -141,7 +141,8 @@ private:
   /// The workgroup address `bytes` (index) past the aligned buffers' start,
   /// as a pointer of the shared space.
   Value sharedPointer(Value bytes);
-  /// The mbarrier of `slot` (or with plan.seesaw, the slot-th).
+  /// The mbarrier numbered `slot`: one per slot, or with plan.seesaw one
+  /// per block of each slot (blockBarrier).
   Value tileBarrier(Value slot);
   /// With plan.seesaw, the mbarrier of `block` of `slot`.
   Value blockBarrier(Value slot, int64_t block);
