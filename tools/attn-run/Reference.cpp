@@ -109,8 +109,8 @@ std::vector<double> referenceAttention(const rt::Json &m, const Tensors &in,
     for (int64_t r; (r = next.fetch_add(1)) < n;)
       outputRow(r / (Tq * hout), r / hout % Tq, r % hout);
   };
-  unsigned threads = std::max(1u, std::min<unsigned>(
-                                      std::thread::hardware_concurrency(), 64));
+  unsigned threads =
+      std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), 64));
   std::vector<std::thread> pool;
   for (unsigned w = 1; w < threads; ++w)
     pool.emplace_back(worker);
