@@ -36,6 +36,17 @@ FlashOptions::verify(function_ref<InFlightDiagnostic()> emitError) const {
     return bad("mma-row-warps", mmaRowWarps, "or 1, 2, 4, 8");
   if (streamUnroll < 0 || streamUnroll > 4)
     return bad("stream-unroll", streamUnroll, "or 1 to 4");
+  // Each permission builds on the one before it: one asked for without it
+  // would silently do nothing.
+  auto needs = [&](StringRef name, StringRef other) {
+    return emitError() << "attn-to-flash: " << name << " needs " << other;
+  };
+  if (warpgroupMma && !tensorCores)
+    return needs("warpgroup-mma", "tensor-cores");
+  if (tensorMapCopies && !warpgroupMma)
+    return needs("tensor-map-copies", "warpgroup-mma");
+  if (seesaw && !tensorMapCopies)
+    return needs("seesaw", "tensor-map-copies");
   return success();
 }
 

@@ -16,6 +16,14 @@
 // ROWW: error: attn-to-flash: mma-row-warps must be 0 (planned) or 1, 2, 4, 8, got 3
 // RUN: not attn-opt %s --attn-to-flash="tensor-cores=true stream-unroll=5" 2>&1 | FileCheck %s --check-prefix=UNROLL
 // UNROLL: error: attn-to-flash: stream-unroll must be 0 (planned) or 1 to 4, got 5
+// The permissions build on each other: one without the one it needs is
+// refused by name rather than ignored.
+// RUN: not attn-opt %s --attn-to-flash="warpgroup-mma=true" 2>&1 | FileCheck %s --check-prefix=WGMMA
+// WGMMA: error: attn-to-flash: warpgroup-mma needs tensor-cores
+// RUN: not attn-opt %s --attn-to-flash="tensor-cores=true tensor-map-copies=true" 2>&1 | FileCheck %s --check-prefix=TMA
+// TMA: error: attn-to-flash: tensor-map-copies needs warpgroup-mma
+// RUN: not attn-opt %s --attn-to-flash="tensor-cores=true warpgroup-mma=true seesaw=true" 2>&1 | FileCheck %s --check-prefix=SEESAW
+// SEESAW: error: attn-to-flash: seesaw needs tensor-map-copies
 //
 // Fixed knobs: MQA's 32 rows as 2 row warps of 16 over 2 key slices (the
 // plan's own choice is 1 row warp of 32 rows over 4 key slices), and the
