@@ -99,6 +99,7 @@ struct WarpgroupFrame {
   Warpgroup &wg;
   Value base;                // workgroup address (i64) of the buffers (lay.q)
   Value group;               // the thread's warpgroup
+  Value valueCol0;           // its first value column (of DV / warpgroups)
   Value mlBuf;               // a row max or sum exchange: 64 f32 per warpgroup
   SmallVector<Value> rowEnd; // per row half, unless the mask is stride-aware
 
@@ -107,6 +108,17 @@ struct WarpgroupFrame {
   Value rowOf(int64_t h);
   /// The workgroup address (i64) `byteOffset` bytes into the buffers.
   Value addr(int64_t byteOffset);
+  /// Core matrices of a buffer with `pitch` columns sit 128 bytes apart
+  /// along the columns and 8 x pitch elements apart down the rows.
+  static int64_t colBytes(int64_t col) { return col / 8 * 128; }
+  int64_t groupBytes(int64_t pitch) const {
+    return 8 * pitch * int64_t(p.elementBytes());
+  }
+  /// Copies land, become visible to wgmma's proxy, then to every warp.
+  void handOff() {
+    wg.fenceProxy();
+    k.barrier();
+  }
   /// Masks and scales (to base 2) the lane's scores of row half h in place,
   /// `s[ns * 4 + 2 * h + e]` at cache row col0 + 8 ns + e, and returns
   /// their row max with `prev` over the lane's quad.
@@ -116,6 +128,11 @@ struct WarpgroupFrame {
   /// row max, -inf taken as 0); returns their sum.
   Value exponentiate(MutableArrayRef<Value> s, int64_t h, Value m);
 };
+
+/// The loop over single tiles: two stages (each tile's copies waited for,
+/// then its scores, softmax and P V in turn) or, with three or more, the
+/// pipeline. Returns what buildSeesawLoop returns.
+SmallVector<Value> buildTileLoop(WarpgroupFrame &w, Value jBegin);
 
 /// The seesaw over tile pairs (plan.seesaw): every warpgroup's outputs
 /// (nO accumulators), then per row half the running max (base 2) and the
