@@ -46,14 +46,8 @@ enum NamedBarrier : int64_t {
 };
 } // namespace
 
-SmallVector<Value> mlir::attn::buildSeesawLoop(WarpgroupFrame &w,
-                                               Value jBegin) {
-  KernelBuilder &k = w.k;
+SmallVector<Value> WarpgroupFrame::seesawLoop(Value jBegin) {
   ImplicitLocOpBuilder &b = k.b;
-  const FlashPlan &p = w.p;
-  ForwardFrame &f = w.f;
-  MmaStaging &stage = w.stage;
-  Warpgroup &wg = w.wg;
   const FlashPlan::MmaLayout &lay = stage.lay;
   int64_t N = p.tileRows, DK = p.keyWidth, DG = p.valueWidth / 2;
   int64_t eb = int64_t(p.elementBytes()), cols = FlashPlan::kTileBlockColumns;
@@ -90,7 +84,7 @@ SmallVector<Value> mlir::attn::buildSeesawLoop(WarpgroupFrame &w,
   // invariant, and hoisting them all (~140 registers) made ptxas spill.
   Value zero;
   auto addrInLoop = [&](int64_t bytes) {
-    return arith::AddIOp::create(b, w.addr(bytes), zero);
+    return arith::AddIOp::create(b, addr(bytes), zero);
   };
   // Scores of the tile in `slot`, its blocks waited for and multiplied in
   // `order`: one m64n64 chain, committed, not waited for.
@@ -156,16 +150,16 @@ SmallVector<Value> mlir::attn::buildSeesawLoop(WarpgroupFrame &w,
         }
         Value pair = vector::FromElementsOp::create(
             b, VectorType::get({2}, k.f32()), ValueRange{x, y});
-        Value col = k.add(k.idx(8 * ns), k.mul(w.ln.t4, k.idx(2)));
-        vector::StoreOp::create(
-            b, arith::TruncFOp::create(b, pairType, pair), view,
-            ValueRange{stage.swizzledAt(w.rowOf(h), col, 64)},
-            /*nontemporal=*/false, llvm::MaybeAlign(4));
+        Value col = k.add(k.idx(8 * ns), k.mul(ln.t4, k.idx(2)));
+        vector::StoreOp::create(b, arith::TruncFOp::create(b, pairType, pair),
+                                view,
+                                ValueRange{stage.swizzledAt(rowOf(h), col, 64)},
+                                /*nontemporal=*/false, llvm::MaybeAlign(4));
       }
   };
-  auto exponentiate = [&](MutableArrayRef<Value> s, ArrayRef<Value> m) {
-    return SmallVector<Value>{w.exponentiate(s, 0, m[0]),
-                              w.exponentiate(s, 1, m[1])};
+  auto exponentiateBoth = [&](MutableArrayRef<Value> s, ArrayRef<Value> m) {
+    return SmallVector<Value>{exponentiate(s, 0, m[0]),
+                              exponentiate(s, 1, m[1])};
   };
   // O times scale[h] per row half, where some row of the warp grew.
   auto rescale = [&](ArrayRef<Value> o, Value grew, ArrayRef<Value> scale) {
@@ -175,16 +169,15 @@ SmallVector<Value> mlir::attn::buildSeesawLoop(WarpgroupFrame &w,
     });
   };
   auto publishMax = [&](ArrayRef<Value> m, int64_t at) {
-    k.ifThen(k.eq(w.ln.t4, k.idx(0)), [&] {
+    k.ifThen(k.eq(ln.t4, k.idx(0)), [&] {
       for (int64_t h = 0; h < 2; ++h)
-        k.store(m[h], w.mlBuf, k.add(k.idx(at), w.rowOf(h)));
+        k.store(m[h], mlBuf, k.add(k.idx(at), rowOf(h)));
     });
   };
   auto readMax = [&](int64_t at) {
     SmallVector<Value> m;
     for (int64_t h = 0; h < 2; ++h)
-      m.push_back(
-          memref::LoadOp::create(b, w.mlBuf, k.add(k.idx(at), w.rowOf(h))));
+      m.push_back(memref::LoadOp::create(b, mlBuf, k.add(k.idx(at), rowOf(h))));
     return m;
   };
   auto grewAny = [&](ArrayRef<Value> now, ArrayRef<Value> before) {
@@ -221,7 +214,7 @@ SmallVector<Value> mlir::attn::buildSeesawLoop(WarpgroupFrame &w,
     Value jA = j0, jB = k.add(j0, k.idx(N)), jNext = k.add(j0, k.idx(2 * N));
     Value parity = k.rem(k.div(k.sub(j0, jBegin), k.idx(2 * N)), k.idx(2));
     Value more = k.lt(jNext, f.jEnd);
-    Value col0 = k.mul(w.ln.t4, k.idx(2));
+    Value col0 = k.mul(ln.t4, k.idx(2));
     auto own = [&] { sync(kOwnBase + g, 128); };
     auto clearAndHandOff = [&](Value jt, int64_t slot,
                                ArrayRef<int64_t> blocks) {
@@ -242,10 +235,10 @@ SmallVector<Value> mlir::attn::buildSeesawLoop(WarpgroupFrame &w,
       wg.wait(0);
       SmallVector<Value> mA;
       for (int64_t h = 0; h < 2; ++h)
-        mA.push_back(w.maskedRowMax(s, h, k.add(jA, col0), m[h]));
+        mA.push_back(maskedRowMax(s, h, k.add(jA, col0), m[h]));
       publishMax(mA, 0);
       arrive(kMaxA);
-      SmallVector<Value> alpha, rowsA = exponentiate(s, mA);
+      SmallVector<Value> alpha, rowsA = exponentiateBoth(s, mA);
       for (int64_t h = 0; h < 2; ++h) {
         alpha.push_back(k.exp2(k.subf(m[h], k.finiteMax(mA[h]))));
         l[h] = k.addf(k.mulf(l[h], alpha[h]), rowsA[h]);
@@ -289,14 +282,14 @@ SmallVector<Value> mlir::attn::buildSeesawLoop(WarpgroupFrame &w,
       wg.wait(0);
       SmallVector<Value> rowMax;
       for (int64_t h = 0; h < 2; ++h)
-        rowMax.push_back(w.maskedRowMax(s, h, k.add(jB, col0), k.negInf()));
+        rowMax.push_back(maskedRowMax(s, h, k.add(jB, col0), k.negInf()));
       sync(kMaxA, 256);
       SmallVector<Value> mA = readMax(0), mB, scale;
       for (int64_t h = 0; h < 2; ++h) {
         mB.push_back(k.maxf(mA[h], rowMax[h]));
         scale.push_back(k.exp2(k.subf(m[h], k.finiteMax(mB[h]))));
       }
-      SmallVector<Value> rowsB = exponentiate(s, mB);
+      SmallVector<Value> rowsB = exponentiateBoth(s, mB);
       for (int64_t h = 0; h < 2; ++h)
         l[h] = k.addf(k.mulf(l[h], scale[h]), rowsB[h]);
       publishMax(mB, 64);
@@ -336,7 +329,7 @@ SmallVector<Value> mlir::attn::buildSeesawLoop(WarpgroupFrame &w,
                   [&](Value j0, ValueRange in) { return body(g, j0, in); });
   };
   auto ifOp =
-      scf::IfOp::create(b, TypeRange(ValueRange(init)), k.eq(w.group, k.idx(0)),
+      scf::IfOp::create(b, TypeRange(ValueRange(init)), k.eq(group, k.idx(0)),
                         /*withElseRegion=*/true);
   for (int64_t g = 0; g < 2; ++g) {
     OpBuilder::InsertionGuard guard(b);

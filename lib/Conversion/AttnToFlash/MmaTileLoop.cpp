@@ -13,14 +13,8 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-SmallVector<Value> mlir::attn::buildTileLoop(WarpgroupFrame &w, Value jBegin) {
-  KernelBuilder &k = w.k;
+SmallVector<Value> WarpgroupFrame::tileLoop(Value jBegin) {
   ImplicitLocOpBuilder &b = k.b;
-  const FlashPlan &p = w.p;
-  ForwardFrame &f = w.f;
-  MmaStaging &stage = w.stage;
-  Warpgroup &wg = w.wg;
-  MmaLane &ln = w.ln;
   const FlashPlan::MmaLayout &lay = stage.lay;
   int64_t N = p.tileRows, DK = p.keyWidth, DV = p.valueWidth;
   int64_t VG = p.warpgroups, NG = N / VG, DG = DV / VG;
@@ -28,8 +22,6 @@ SmallVector<Value> mlir::attn::buildTileLoop(WarpgroupFrame &w, Value jBegin) {
   int64_t eb = int64_t(p.elementBytes());
   Type f32 = k.f32(), i64 = b.getI64Type();
   auto loadTile = [&](Value j0, Value slot) { stage.loadTile(j0, slot); };
-  auto handOff = [&] { w.handOff(); };
-  auto addr = [&](int64_t byteOffset) { return w.addr(byteOffset); };
   // Byte address of the tile in `slot` of the buffer at `offset`.
   auto tileAddr = [&](int64_t offset, Value slot, int64_t pitch) {
     return arith::AddIOp::create(
@@ -44,11 +36,7 @@ SmallVector<Value> mlir::attn::buildTileLoop(WarpgroupFrame &w, Value jBegin) {
   Value ps = stage.view(lay.p, p.rowsPerBlock * lay.pPitch, p.storage);
 
   // Warpgroup g scores tile rows g NG .. and owns value columns g DG ..
-  Value group = w.group, valueCol0 = w.valueCol0, mlBuf = w.mlBuf;
   Value keyRow0 = k.mul(group, k.idx(NG));
-  auto rowOf = [&](int64_t h) { return w.rowOf(h); };
-  auto colBytes = WarpgroupFrame::colBytes;
-  auto groupBytes = [&](int64_t pitch) { return w.groupBytes(pitch); };
   auto asI64 = [&](Value index) {
     return arith::IndexCastOp::create(b, i64, index);
   };
@@ -152,7 +140,7 @@ SmallVector<Value> mlir::attn::buildTileLoop(WarpgroupFrame &w, Value jBegin) {
         // The sum below as a balanced tree too.
         SmallVector<Value> rowMax;
         for (int64_t h = 0; h < 2; ++h)
-          rowMax.push_back(w.maskedRowMax(s, h, col0, in[nO + h]));
+          rowMax.push_back(maskedRowMax(s, h, col0, in[nO + h]));
         // With two warpgroups, each row's max over both halves of the
         // tile.
         if (VG > 1) {
@@ -172,7 +160,7 @@ SmallVector<Value> mlir::attn::buildTileLoop(WarpgroupFrame &w, Value jBegin) {
           Value mx = rowMax[h];
           Value mSafe = k.finiteMax(mx);
           Value alpha = k.exp2(k.subf(in[nO + h], mSafe));
-          Value sum = w.exponentiate(s, h, mx);
+          Value sum = exponentiate(s, h, mx);
           grew = k.lor(grew, k.fgt(mx, in[nO + h]));
           out[nO + h] = mx;
           Value &l = out[nO + 2 + h];

@@ -136,7 +136,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
   auto rowOf = [&](int64_t h) { return w.rowOf(h); };
   int64_t nO = NV * 4;
   SmallVector<Value> state =
-      p.seesaw ? buildSeesawLoop(w, jBegin) : buildTileLoop(w, jBegin);
+      p.seesaw ? w.seesawLoop(jBegin) : w.tileLoop(jBegin);
   wg.wait(0);
   stage.wait(0);
   stage.releaseTileBarriers();

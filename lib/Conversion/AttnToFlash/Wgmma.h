@@ -127,17 +127,19 @@ struct WarpgroupFrame {
   /// exp2(x - m) in place for the lane's scores of row half h (m: their
   /// row max, -inf taken as 0); returns their sum.
   Value exponentiate(MutableArrayRef<Value> s, int64_t h, Value m);
+
+  // The cache loops (MmaTileLoop.cpp, MmaSeesawLoop.cpp).
+
+  /// The loop over single tiles: two stages (each tile's copies waited for,
+  /// then its scores, softmax and P V in turn) or, with three or more, the
+  /// pipeline. Returns what seesawLoop returns.
+  SmallVector<Value> tileLoop(Value jBegin);
+
+  /// The seesaw over tile pairs (plan.seesaw): every warpgroup's outputs
+  /// (nO accumulators), then per row half the running max (base 2) and the
+  /// lane's share of the sum, as the two-stage loop returns them.
+  SmallVector<Value> seesawLoop(Value jBegin);
 };
-
-/// The loop over single tiles: two stages (each tile's copies waited for,
-/// then its scores, softmax and P V in turn) or, with three or more, the
-/// pipeline. Returns what buildSeesawLoop returns.
-SmallVector<Value> buildTileLoop(WarpgroupFrame &w, Value jBegin);
-
-/// The seesaw over tile pairs (plan.seesaw): every warpgroup's outputs
-/// (nO accumulators), then per row half the running max (base 2) and the
-/// lane's share of the sum, as the two-stage loop returns them.
-SmallVector<Value> buildSeesawLoop(WarpgroupFrame &w, Value jBegin);
 
 } // namespace mlir::attn
 
