@@ -6,19 +6,22 @@
 //
 //   WG0  S_A = Q K_A^T (m64n64)        WG1  S_B = Q K_B^T (m64n64)
 //        m_A = max(m, rowmax S_A)  ->       m_B = max(m_A, rowmax S_B)
-//        P_A = exp2(S_A - m_A)              P_B = exp2(S_B - m_B)
-//        O_0 = O_0 a + P_A V_A0        <-   O_1 = O_1 a' + P_B V_B1
-//        P_A' = P_A exp2(m_A - m_B)    ->   O_1 += P_A' V_A1
-//        O_0 = O_0 exp2(m_A - m_B) + P_B V_B0
+//        P_A = exp2(S_A - m_A)     ->       P_B = exp2(S_B - m_B)
+//        O_0 = O_0 a + P_A V_A0             O_1 = O_1 a' + P_A V_A1
+//        O_0 = O_0 exp2(m_A - m_B)     <-   O_1 = O_1 exp2(m_A - m_B)
+//              + P_B V_B0                         + P_B V_B1
 //
 // so that one warpgroup's softmax runs while the other's products are on
 // the tensor cores. The row maxima and P pass through workgroup memory
 // (P_A in the block of slot 0 that only the scores read, P_B in the
 // probability buffer, both in the 128-byte swizzle the A operand takes),
-// ordered by named barriers. Each 64-column block of a slot has its own
+// ordered by named barriers; P_A is stored once, at m_A's scale (each
+// warpgroup moves its accumulators to m_B's between its two products).
+// Each 64-column block of a slot has its own
 // mbarrier; a block is copied again (the next pair's tile) by the
 // warpgroup that reads it last, as soon as it is done: WG0 its value
-// blocks, WG1 every other block. Each warpgroup scores the blocks it
+// blocks, WG1 every other block (slot 0's once both P_A products are
+// done, barrier kReleasedA). Each warpgroup scores the blocks it
 // refills first (the others come in later).
 //
 // Every pair's two tiles are copied, tile B also past the cache range
@@ -39,10 +42,11 @@ namespace {
 /// warpgroups (256 threads: one arrives, the other waits) and each
 /// warpgroup's own (128).
 enum NamedBarrier : int64_t {
-  kMaxA = 1,    // WG0 published m_A
-  kMaxB = 2,    // WG1 published m_B and P_B
-  kProbsA = 3,  // WG0 published P_A'
-  kOwnBase = 4, // + g: warpgroup g's threads
+  kMaxA = 1,      // WG0 published m_A
+  kMaxB = 2,      // WG1 published m_B and P_B
+  kProbsA = 3,    // WG0 published P_A
+  kReleasedA = 4, // WG0's products of tile A are done
+  kOwnBase = 5,   // + g: warpgroup g's threads
 };
 } // namespace
 
@@ -247,23 +251,22 @@ SmallVector<Value> WarpgroupFrame::seesawLoop(Value jBegin) {
       stage.clearRowsPast(jA, k.idx(0), blocks0, tidInGroup, 128);
       storeProbs(s, probsAView);
       wg.fenceProxy();
+      arrive(kProbsA);
       own();
       o = issueValues(0, 0, probsA, o);
       sync(kMaxB, 256);
       SmallVector<Value> mB = readMax(64), toB;
-      for (int64_t h = 0; h < 2; ++h)
+      for (int64_t h = 0; h < 2; ++h) {
         toB.push_back(k.exp2(k.subf(mA[h], k.finiteMax(mB[h]))));
+        l[h] = k.mulf(l[h], toB[h]);
+      }
       wg.wait(0);
-      own(); // every warp's reads of P_A and its value blocks are done
+      arrive(kReleasedA);
+      own(); // every warp's reads of its value blocks of slot 0 are done
       k.ifThen(k.land(issuer(0), more), [&] {
         wg.fenceProxy(); // the zeroed rows before the copies overwrite them
         stage.copyBlocks(jNext, k.idx(0), blocks0);
       });
-      storeProbs(s, probsAView, toB);
-      wg.fenceProxy();
-      arrive(kProbsA);
-      for (int64_t h = 0; h < 2; ++h)
-        l[h] = k.mulf(l[h], toB[h]);
       o = rescale(o, grewAny(mB, mA), toB);
       for (int64_t c : blocks0)
         stage.waitBlock(k.idx(1), c, parity);
@@ -284,37 +287,43 @@ SmallVector<Value> WarpgroupFrame::seesawLoop(Value jBegin) {
       for (int64_t h = 0; h < 2; ++h)
         rowMax.push_back(maskedRowMax(s, h, k.add(jB, col0), k.negInf()));
       sync(kMaxA, 256);
-      SmallVector<Value> mA = readMax(0), mB, scale;
+      SmallVector<Value> mA = readMax(0), mB, toA, toB;
       for (int64_t h = 0; h < 2; ++h) {
         mB.push_back(k.maxf(mA[h], rowMax[h]));
-        scale.push_back(k.exp2(k.subf(m[h], k.finiteMax(mB[h]))));
+        toA.push_back(k.exp2(k.subf(m[h], k.finiteMax(mA[h]))));
+        toB.push_back(k.exp2(k.subf(mA[h], k.finiteMax(mB[h]))));
       }
       SmallVector<Value> rowsB = exponentiateBoth(s, mB);
       for (int64_t h = 0; h < 2; ++h)
-        l[h] = k.addf(k.mulf(l[h], scale[h]), rowsB[h]);
+        l[h] = k.addf(k.mulf(k.mulf(l[h], toA[h]), toB[h]), rowsB[h]);
       publishMax(mB, 64);
       storeProbs(s, probsBView);
       wg.fenceProxy();
       arrive(kMaxB);
-      o = rescale(o, grewAny(mB, m), scale);
-      clearAndHandOff(jB, 1, blocks1);
-      o = issueValues(1, 1, probsB, o);
-      sync(kProbsA, 256);
+      // O_1 at m_A's scale takes P_A as warpgroup 0 stored it, then moves to
+      // m_B's for P_B: no second copy of P_A at m_B's scale.
+      o = rescale(o, grewAny(mA, m), toA);
       for (int64_t c : blocks1)
         stage.waitBlock(k.idx(0), c, parity);
+      sync(kProbsA, 256);
       clearIfPartial(jA, 0, blocks1);
       o = issueValues(1, 0, probsA, o);
-      wg.wait(1); // P_B V_B1: slot 1's other blocks are free
-      own();
+      wg.wait(0);
+      o = rescale(o, grewAny(mB, mA), toB);
+      clearAndHandOff(jB, 1, blocks1);
+      o = issueValues(1, 1, probsB, o);
+      // Warpgroup 0's reads of slot 0 are done, and (256 threads) this
+      // warpgroup's.
+      sync(kReleasedA, 256);
       k.ifThen(k.land(issuer(1), more), [&] {
         wg.fenceProxy();
-        stage.copyBlocks(k.add(jNext, k.idx(N)), k.idx(1), others);
+        stage.copyBlocks(jNext, k.idx(0), others);
       });
       wg.wait(0);
       own();
       k.ifThen(k.land(issuer(1), more), [&] {
         wg.fenceProxy();
-        stage.copyBlocks(jNext, k.idx(0), others);
+        stage.copyBlocks(k.add(jNext, k.idx(N)), k.idx(1), others);
       });
       m = mB;
     }

@@ -6,10 +6,12 @@
 // 18 block copies (8192 bytes each) before the loop; then each warpgroup
 // its own loop over the pairs. Warpgroup 0 scores tile A on m64n64 (36
 // steps, a block's wait before its 4), publishes its row max (named
-// barrier 1, arrive), multiplies P_A into its 256 value columns, waits for
-// warpgroup 1's max and P_B (barrier 2), hands over P_A rescaled (barrier
-// 3, arrive) and multiplies P_B. Warpgroup 1 waits on barrier 1, arrives
-// on 2, waits on 3. After the loops the 18 mbarriers are invalidated.
+// barrier 1, arrive) and P_A (barrier 3, arrive), multiplies P_A into its
+// 256 value columns, waits for warpgroup 1's max and P_B (barrier 2),
+// releases slot 0 (barrier 4, arrive) and multiplies P_B. Warpgroup 1
+// waits on barrier 1, arrives on 2, waits on 3 and multiplies P_A, then
+// P_B, and waits on 4 before refilling slot 0. After the loops the 18
+// mbarriers are invalidated.
 // CHECK-LABEL: gpu.module @mla128_decode_attn0
 // CHECK: gpu.func @fwd(
 // CHECK-COUNT-18: nvvm.mbarrier.init
@@ -22,17 +24,21 @@
 // CHECK-COUNT-4: <m = 64, n = 64, k = 16>
 // CHECK: nvvm.mbarrier.try_wait.parity
 // CHECK: nvvm.barrier.arrive id = %c1_i32{{.*}} number_of_threads = %c256_i32
-// CHECK: nvvm.barrier id = %c4_i32{{.*}} number_of_threads = %c128_i32
+// CHECK: nvvm.barrier.arrive id = %c3_i32
+// CHECK: nvvm.barrier id = %c5_i32{{.*}} number_of_threads = %c128_i32
 // CHECK-COUNT-4: <m = 64, n = 256, k = 16>
 // CHECK: nvvm.barrier id = %c2_i32{{.*}} number_of_threads = %c256_i32
-// CHECK: nvvm.barrier.arrive id = %c3_i32
+// CHECK: nvvm.barrier.arrive id = %c4_i32
 // CHECK-COUNT-4: <m = 64, n = 256, k = 16>
 // CHECK: } else {
 // CHECK: scf.for
 // CHECK: nvvm.barrier id = %c1_i32{{.*}} number_of_threads = %c256_i32
 // CHECK: nvvm.barrier.arrive id = %c2_i32
-// CHECK: nvvm.barrier id = %c5_i32{{.*}} number_of_threads = %c128_i32
 // CHECK: nvvm.barrier id = %c3_i32
+// CHECK-COUNT-4: <m = 64, n = 256, k = 16>
+// CHECK: nvvm.barrier id = %c6_i32{{.*}} number_of_threads = %c128_i32
+// CHECK-COUNT-4: <m = 64, n = 256, k = 16>
+// CHECK: nvvm.barrier id = %c4_i32{{.*}} number_of_threads = %c256_i32
 // CHECK: gpu.barrier
 // CHECK-COUNT-18: nvvm.mbarrier.inval
 // OFF-LABEL: gpu.module @mla128_decode_attn0
