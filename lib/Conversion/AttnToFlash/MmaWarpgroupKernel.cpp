@@ -209,18 +209,58 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     wg.wait(0);
     std::copy(o.begin(), o.end(), state.begin());
   }
-  // Partial outputs and (max, sum) straight from the accumulators.
+  // Partial outputs through workgroup memory where a combine kernel reads
+  // them: straight from the accumulators a warp's store covers 8 rows x 8
+  // bytes (8 partial lines; 10% of MLA-128's warp samples in ncu); staged,
+  // each lane stores 16 contiguous bytes of one row. Rows padded by 8
+  // elements, so the pair writes meet every bank once per 8 rows. Measured
+  // slower where the blocks merge in the grid (MFA-KR +25%, MFA and MQA
+  // +1.5-2%), which keep the direct stores.
+  int64_t W = NV * 8, pitch = W + 8, perPiece = 4, piecesPerRow = W / 4;
+  bool staged =
+      !p.gridMerge() && VG * 64 * pitch * 4 <= lay.total && DV % perPiece == 0;
   auto storePartials = [&] {
+    Value buf, rowBase;
+    if (staged) {
+      k.barrier(); // every warp is done with the tiles and the query rows
+      buf = stage.view(0, VG * 64 * pitch, f32);
+      rowBase = k.mul(group, k.idx(64 * pitch));
+      for (int64_t h = 0; h < 2; ++h)
+        for (int64_t nv = 0; nv < NV; ++nv)
+          vector::StoreOp::create(
+              b, outPair(h, nv), buf,
+              ValueRange{k.add(
+                  rowBase, k.add(k.mul(rowOf(h), k.idx(pitch)), outCol(nv)))},
+              /*nontemporal=*/false, llvm::MaybeAlign(8));
+      k.barrier();
+      Value t = k.rem(f.tid, k.idx(128));
+      auto pieceType = VectorType::get({perPiece}, f32);
+      for (int64_t i = 0; i < 64 * piecesPerRow / 128; ++i) {
+        Value piece = k.add(t, k.idx(128 * i));
+        Value row = k.div(piece, k.idx(piecesPerRow));
+        Value col = k.mul(k.rem(piece, k.idx(piecesPerRow)), k.idx(perPiece));
+        Value rho = k.add(f.rho0, row);
+        k.ifThen(k.lt(rho, f.rowsTotal), [&] {
+          Value v = vector::LoadOp::create(
+              b, pieceType, buf,
+              ValueRange{k.add(rowBase, k.add(k.mul(row, k.idx(pitch)), col))},
+              /*nontemporal=*/false, llvm::MaybeAlign(16));
+          Value at =
+              k.add(k.mul(f.partRow(rho), k.idx(DV)), k.add(valueCol0, col));
+          vector::StoreOp::create(b, v, f.oPart, ValueRange{at},
+                                  /*nontemporal=*/false, llvm::MaybeAlign(16));
+        });
+      }
+    }
     for (int64_t h = 0; h < 2; ++h) {
       Value rho = k.add(f.rho0, rowOf(h));
       Value l = lSum[h];
       k.ifThen(k.lt(rho, f.rowsTotal), [&] {
         Value rowAt = k.add(k.mul(f.partRow(rho), k.idx(DV)), valueCol0);
-        for (int64_t nv = 0; nv < NV; ++nv) {
-          Value pair = outPair(h, nv);
-          vector::StoreOp::create(b, pair, f.oPart,
-                                  ValueRange{k.add(rowAt, outCol(nv))});
-        }
+        if (!staged)
+          for (int64_t nv = 0; nv < NV; ++nv)
+            vector::StoreOp::create(b, outPair(h, nv), f.oPart,
+                                    ValueRange{k.add(rowAt, outCol(nv))});
         Value writer = k.land(k.eq(ln.t4, k.idx(0)), k.eq(group, k.idx(0)));
         k.ifThen(writer, [&] { f.storeRowState(rho, state[nO + h], l); });
       });

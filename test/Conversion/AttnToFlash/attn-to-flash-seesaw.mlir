@@ -11,7 +11,9 @@
 // releases slot 0 (barrier 4, arrive) and multiplies P_B. Warpgroup 1
 // waits on barrier 1, arrives on 2, waits on 3 and multiplies P_A, then
 // P_B, and waits on 4 before refilling slot 0. After the loops the 18
-// mbarriers are invalidated.
+// mbarriers are invalidated. The partial outputs (a combine reads them)
+// go through workgroup memory, rows padded to 264 floats: each lane's
+// accumulator pairs in, then 16-byte pieces of a row out.
 // CHECK-LABEL: gpu.module @mla128_decode_attn0
 // CHECK: gpu.func @fwd(
 // CHECK-COUNT-18: nvvm.mbarrier.init
@@ -41,6 +43,11 @@
 // CHECK: nvvm.barrier id = %c4_i32{{.*}} number_of_threads = %c256_i32
 // CHECK: gpu.barrier
 // CHECK-COUNT-18: nvvm.mbarrier.inval
+// CHECK: memref.view {{.+}} to memref<33792xf32, #gpu.address_space<workgroup>>
+// CHECK-COUNT-64: vector.store {{.+}} {alignment = 8 : i64} : memref<33792xf32, #gpu.address_space<workgroup>>, vector<2xf32>
+// CHECK-NEXT: gpu.barrier
+// CHECK: vector.load {{.+}} {alignment = 16 : i64} : memref<33792xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// CHECK: vector.store {{.+}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
 // OFF-LABEL: gpu.module @mla128_decode_attn0
 // OFF-NOT: nvvm.barrier.arrive
 // OFF: <m = 64, n = 32, k = 16>
