@@ -260,7 +260,8 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
         if (!staged)
           for (int64_t nv = 0; nv < NV; ++nv)
             vector::StoreOp::create(b, outPair(h, nv), f.oPart,
-                                    ValueRange{k.add(rowAt, outCol(nv))});
+                                    ValueRange{k.add(rowAt, outCol(nv))},
+                                    /*nontemporal=*/false, llvm::MaybeAlign(8));
         Value writer = k.land(k.eq(ln.t4, k.idx(0)), k.eq(group, k.idx(0)));
         k.ifThen(writer, [&] { f.storeRowState(rho, state[nO + h], l); });
       });
