@@ -17,12 +17,11 @@
 // probability buffer, both in the 128-byte swizzle the A operand takes),
 // ordered by named barriers; P_A is stored once, at m_A's scale (each
 // warpgroup moves its accumulators to m_B's between its two products).
-// Each 64-column block of a slot has its own
-// mbarrier; a block is copied again (the next pair's tile) by the
-// warpgroup that reads it last, as soon as it is done: WG0 its value
-// blocks, WG1 every other block (slot 0's once both P_A products are
-// done, barrier kReleasedA). Each warpgroup scores the blocks it
-// refills first (the others come in later).
+// Each 64-column block of a slot has its own mbarrier; a block is copied
+// again (the next pair's tile) by the warpgroup that reads it last, as
+// soon as it is done: WG0 its value blocks, WG1 every other block (slot
+// 0's once both P_A products are done, barrier kReleasedA). Each
+// warpgroup scores the blocks it refills first (the others come in later).
 //
 // Every pair's two tiles are copied, tile B also past the cache range
 // (rows beyond the tensor come in as zeros): the scores mask it and the

@@ -23,9 +23,10 @@
 // a pipeline (the softmax of tile t while tile t - 1's values are on the
 // tensor cores); MmaTileLoop.cpp builds it, and MmaSeesawLoop.cpp the
 // seesaw over tile pairs (MLA-128's full blocks on two stages). No key
-// warps to merge: each thread writes its partial outputs and its rows'
-// (max, sum) straight from the accumulators, after, for MFA-KR, one more
-// product applying the post-transform.
+// warps to merge: each thread writes its rows' (max, sum) and its partial
+// outputs (through workgroup memory, in 16-byte pieces of a row, where a
+// combine kernel reads them), after, for MFA-KR, one more product applying
+// the post-transform.
 //
 //===----------------------------------------------------------------------===//
 #include "Wgmma.h"
@@ -225,12 +226,12 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     std::copy(o.begin(), o.end(), state.begin());
   }
   // Partial outputs through workgroup memory where a combine kernel reads
-  // them: straight from the accumulators a warp's store covers 8 rows x 8
-  // bytes (8 partial lines; 10% of MLA-128's warp samples in ncu); staged,
-  // each lane stores 16 contiguous bytes of one row. Rows padded by 8
-  // elements, so the pair writes meet every bank once per 8 rows. Measured
-  // slower where the blocks merge in the grid (MFA-KR +25%, MFA and MQA
-  // +1.5-2%), which keep the direct stores.
+  // them: straight from the accumulators a warp's store covers 8 rows x 32
+  // bytes, 8 partial lines (as 4-byte stores, 10% of MLA-128's warp samples
+  // in ncu); staged, each lane stores 16 contiguous bytes of one row. Rows
+  // padded by 8 elements, so the pair writes meet every bank once per 8 rows.
+  // Measured slower where the blocks merge in the grid (MFA-KR +25%, MFA and
+  // MQA +1.5-2%), which keep the direct stores.
   int64_t W = NV * 8, pitch = W + 8, perPiece = 4, piecesPerRow = W / 4;
   bool staged =
       !p.gridMerge() && VG * 64 * pitch * 4 <= lay.total && DV % perPiece == 0;
