@@ -1,0 +1,57 @@
+// The runtime refuses buffers its kernels cannot take, naming them, before
+// launching anything: an output not aligned to a pair of elements (the
+// kernels store pairs), a null buffer. On attn-run --dry-run's stand-in GPU.
+//
+// RUN: rm -rf %t && attn-opt %examples/mqa.mlir --attn-compile="target=sm_90a
+// output=%t formats=isa" -o /dev/null RUN: attn-runtime-test %t mqa_decode 2>&1
+// | FileCheck %s CHECK: inputs: [[FIRST:[a-z_]+]] {{.*}}out CHECK-NEXT:
+// aligned: ok, 1 launches CHECK-NEXT: out + 2 bytes: mqa_decode_attn0: buffer
+// 'out' must be 4-byte aligned; 0 launches CHECK-NEXT: out + 4 bytes: ok, 1
+// launches CHECK-NEXT: first input null: mqa_decode_attn0: buffer '[[FIRST]]'
+// is null; 0 launches
+
+#include "DryRunDevice.h"
+#include <cstdio>
+
+using namespace attn;
+
+int main(int argc, char **argv) {
+  if (argc != 3)
+    return 2;
+  run::DryRunDevice dev("sm_90a", 132);
+  std::unique_ptr<rt::Artifact> art;
+  if (rt::Status s = rt::Artifact::open(argv[1], art, &dev); !s) {
+    std::printf("open: %s\n", s.message.c_str());
+    return 1;
+  }
+  rt::KernelModule *m = art->find(argv[2]);
+  if (!m)
+    return 1;
+  // Buffers of 64 bytes, 16-byte aligned; `shift` moves the one named.
+  auto runWith = [&](const char *what, const std::string &name, size_t shift) {
+    std::vector<void *> buffers;
+    for (const rt::TensorSpec &t : m->inputs()) {
+      void *p = nullptr;
+      dev.alloc(64, p);
+      if (t.name == name)
+        p = shift == ~size_t(0) ? nullptr : static_cast<char *>(p) + shift;
+      buffers.push_back(p);
+    }
+    dev.launches.clear();
+    rt::Status s = m->run(buffers, /*B=*/2, /*Tq=*/1, /*L=*/100, /*splits=*/2);
+    if (s)
+      std::printf("%s: ok, %zu launches\n", what, dev.launches.size());
+    else
+      std::printf("%s: %s; %zu launches\n", what, s.message.c_str(),
+                  dev.launches.size());
+  };
+  std::printf("inputs:");
+  for (const rt::TensorSpec &t : m->inputs())
+    std::printf(" %s", t.name.c_str());
+  std::printf("\n");
+  runWith("aligned", "", 0);
+  runWith("out + 2 bytes", "out", 2);
+  runWith("out + 4 bytes", "out", 4);
+  runWith("first input null", m->inputs()[0].name, ~size_t(0));
+  return 0;
+}
