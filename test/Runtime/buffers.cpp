@@ -2,13 +2,15 @@
 // launching anything: an output not aligned to a pair of elements (the
 // kernels store pairs), a null buffer. On attn-run --dry-run's stand-in GPU.
 //
-// RUN: rm -rf %t && attn-opt %examples/mqa.mlir --attn-compile="target=sm_90a
-// output=%t formats=isa" -o /dev/null RUN: attn-runtime-test %t mqa_decode 2>&1
-// | FileCheck %s CHECK: inputs: [[FIRST:[a-z_]+]] {{.*}}out CHECK-NEXT:
-// aligned: ok, 1 launches CHECK-NEXT: out + 2 bytes: mqa_decode_attn0: buffer
-// 'out' must be 4-byte aligned; 0 launches CHECK-NEXT: out + 4 bytes: ok, 1
-// launches CHECK-NEXT: first input null: mqa_decode_attn0: buffer '[[FIRST]]'
-// is null; 0 launches
+// clang-format off
+// RUN: rm -rf %t && attn-opt %examples/mqa.mlir --attn-compile="target=sm_90a output=%t formats=isa" -o /dev/null
+// RUN: attn-runtime-test %t mqa_decode 2>&1 | FileCheck %s
+// CHECK: inputs: [[FIRST:[a-z_]+]] {{.*}}out
+// CHECK-NEXT: aligned: ok, 1 launches
+// CHECK-NEXT: out + 2 bytes: mqa_decode_attn0: buffer 'out' must be 4-byte aligned; 0 launches
+// CHECK-NEXT: out + 4 bytes: ok, 1 launches
+// CHECK-NEXT: first input null: mqa_decode_attn0: buffer '[[FIRST]]' is null; 0 launches
+// clang-format on
 
 #include "DryRunDevice.h"
 #include <cstdio>
@@ -27,7 +29,8 @@ int main(int argc, char **argv) {
   rt::KernelModule *m = art->find(argv[2]);
   if (!m)
     return 1;
-  // Buffers of 64 bytes, 16-byte aligned; `shift` moves the one named.
+  // The stand-in's buffers (malloc'd, 16-byte aligned, never read); the
+  // one named moves `shift` bytes, or is null for ~0.
   auto runWith = [&](const char *what, const std::string &name, size_t shift) {
     std::vector<void *> buffers;
     for (const rt::TensorSpec &t : m->inputs()) {
