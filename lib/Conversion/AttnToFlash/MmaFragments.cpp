@@ -334,24 +334,32 @@ void MmaStaging::waitBlock(Value slot, int64_t block, Value parity) {
 
 void MmaStaging::clearRowsPast(Value j0, Value slot, ArrayRef<int64_t> blocks,
                                Value index, int64_t threads) {
-  ImplicitLocOpBuilder &b = k.b;
   int64_t N = p.tileRows;
   Value first = k.max(k.sub(f.jEnd, j0), k.idx(0));
   k.ifThen(k.lt(first, k.idx(N)), [&] {
-    auto zero = arith::ConstantOp::create(
-        b, DenseElementsAttr::get(VectorType::get({chunk}, p.storage),
-                                  b.getFloatAttr(p.storage, 0.0)));
     Value base = k.mul(slot, k.idx(N * lay.kPitch));
     for (int64_t block : blocks)
-      staticLoop(N * 8, index, threads, [&](Value i) {
-        Value r = k.div(i, k.idx(8));
-        k.ifThen(k.le(first, r), [&] {
-          Value at =
-              k.add(k.add(base, k.idx(block * N * 64)), k.mul(i, k.idx(chunk)));
-          vector::StoreOp::create(b, zero, kt, ValueRange{at},
-                                  /*nontemporal=*/false, llvm::MaybeAlign(16));
-        });
-      });
+      zeroRowsFrom(kt, k.add(base, k.idx(block * N * 64)), 1, first, index,
+                   threads);
+  });
+}
+
+void MmaStaging::zeroRowsFrom(Value buf, Value base, int64_t blocks,
+                              Value first, Value index, int64_t threads) {
+  ImplicitLocOpBuilder &b = k.b;
+  int64_t N = p.tileRows;
+  auto zero = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(VectorType::get({chunk}, p.storage),
+                                b.getFloatAttr(p.storage, 0.0)));
+  staticLoop(N * blocks * 8, index, threads, [&](Value i) {
+    Value r = k.div(i, k.idx(8));
+    if (blocks > 1)
+      r = k.rem(r, k.idx(N));
+    k.ifThen(k.le(first, r), [&] {
+      vector::StoreOp::create(b, zero, buf,
+                              ValueRange{k.add(base, k.mul(i, k.idx(chunk)))},
+                              /*nontemporal=*/false, llvm::MaybeAlign(16));
+    });
   });
 }
 
@@ -367,25 +375,12 @@ void MmaStaging::waitTile(Value j0, Value t, int64_t pending) {
   NVVM::MBarrierTryWaitParityOp::create(
       b, tileBarrier(slot), parity,
       arith::ConstantIntOp::create(b, b.getI32Type(), 1000000));
-  // Rows first .. N - 1 of every 64-column block of the slot's tiles, 16
-  // bytes a store (the swizzle permutes within a row: whole rows are
-  // zeroed wherever it put their bytes).
+  // Rows first .. N - 1 of every 64-column block of the slot's tiles.
   Value first = k.max(k.sub(f.jEnd, j0), k.idx(0));
   k.ifThen(k.lt(first, k.idx(N)), [&] {
-    auto zero = arith::ConstantOp::create(
-        b, DenseElementsAttr::get(VectorType::get({chunk}, p.storage),
-                                  b.getFloatAttr(p.storage, 0.0)));
     auto clear = [&](Value buf, int64_t pitch) {
-      int64_t blocks = pitch / 64;
-      Value base = k.mul(slot, k.idx(N * pitch));
-      staticLoop(N * blocks * 8, f.tid, p.threads, [&](Value i) {
-        Value r = k.rem(k.div(i, k.idx(8)), k.idx(N));
-        k.ifThen(k.le(first, r), [&] {
-          Value at = k.add(base, k.mul(i, k.idx(chunk)));
-          vector::StoreOp::create(b, zero, buf, ValueRange{at},
-                                  /*nontemporal=*/false, llvm::MaybeAlign(16));
-        });
-      });
+      zeroRowsFrom(buf, k.mul(slot, k.idx(N * pitch)), pitch / 64, first, f.tid,
+                   p.threads);
     };
     clear(kt, lay.kPitch);
     if (p.separate())

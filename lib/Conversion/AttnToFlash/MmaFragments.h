@@ -162,6 +162,12 @@ private:
   /// for (i = index; i < count; i += threads) body(i)
   void staticLoop(int64_t count, Value index, int64_t threads,
                   function_ref<void(Value)> body);
+  /// Zeroes rows `first` .. of `blocks` consecutive 64-column blocks of a
+  /// tile in `buf` from element `base`, 16 bytes a store, by the `threads`
+  /// threads numbered `index` (the swizzle permutes within a row: whole
+  /// rows are zeroed wherever it put their bytes).
+  void zeroRowsFrom(Value buf, Value base, int64_t blocks, Value first,
+                    Value index, int64_t threads);
   KernelBuilder &k;
   ForwardFrame &f;
   const FlashPlan &p;

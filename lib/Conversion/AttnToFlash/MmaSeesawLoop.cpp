@@ -217,6 +217,16 @@ SmallVector<Value> WarpgroupFrame::seesawLoop(Value jBegin) {
     Value jA = j0, jB = k.add(j0, k.idx(N)), jNext = k.add(j0, k.idx(2 * N));
     Value parity = k.rem(k.div(k.sub(j0, jBegin), k.idx(2 * N)), k.idx(2));
     Value more = k.lt(jNext, f.jEnd);
+    // Warpgroup g's issuer copies the next pair's tile of `slot` into
+    // `blocks`, which its threads are done with: the fence orders the rows
+    // they zeroed before the copies overwrite them.
+    auto refill = [&](int64_t g, int64_t slot, ArrayRef<int64_t> blocks) {
+      k.ifThen(k.land(issuer(g), more), [&] {
+        wg.fenceProxy();
+        stage.copyBlocks(slot ? k.add(jNext, k.idx(N)) : jNext, k.idx(slot),
+                         blocks);
+      });
+    };
     Value col0 = k.mul(ln.t4, k.idx(2));
     auto own = [&] { sync(kOwnBase + g, 128); };
     auto clearAndHandOff = [&](Value jt, int64_t slot,
@@ -262,10 +272,7 @@ SmallVector<Value> WarpgroupFrame::seesawLoop(Value jBegin) {
       wg.wait(0);
       arrive(kReleasedA);
       own(); // every warp's reads of its value blocks of slot 0 are done
-      k.ifThen(k.land(issuer(0), more), [&] {
-        wg.fenceProxy(); // the zeroed rows before the copies overwrite them
-        stage.copyBlocks(jNext, k.idx(0), blocks0);
-      });
+      refill(0, 0, blocks0);
       o = rescale(o, grewAny(mB, mA), toB);
       for (int64_t c : blocks0)
         stage.waitBlock(k.idx(1), c, parity);
@@ -273,10 +280,7 @@ SmallVector<Value> WarpgroupFrame::seesawLoop(Value jBegin) {
       o = issueValues(0, 1, probsB, o);
       wg.wait(0);
       own();
-      k.ifThen(k.land(issuer(0), more), [&] {
-        wg.fenceProxy();
-        stage.copyBlocks(k.add(jNext, k.idx(N)), k.idx(1), blocks0);
-      });
+      refill(0, 1, blocks0);
       m = mB;
     } else {
       SmallVector<Value> s = issueScores(
@@ -314,16 +318,10 @@ SmallVector<Value> WarpgroupFrame::seesawLoop(Value jBegin) {
       // Warpgroup 0's reads of slot 0 are done, and (256 threads) this
       // warpgroup's.
       sync(kReleasedA, 256);
-      k.ifThen(k.land(issuer(1), more), [&] {
-        wg.fenceProxy();
-        stage.copyBlocks(jNext, k.idx(0), others);
-      });
+      refill(1, 0, others);
       wg.wait(0);
       own();
-      k.ifThen(k.land(issuer(1), more), [&] {
-        wg.fenceProxy();
-        stage.copyBlocks(k.add(jNext, k.idx(N)), k.idx(1), others);
-      });
+      refill(1, 1, others);
       m = mB;
     }
     SmallVector<Value> out = o;
