@@ -57,18 +57,23 @@ for dir in "${dirs[@]}"; do
   # one: a partial block of rows; two blocks with two tokens; mixed lengths.
   # Two or three splits: with one, a direct_output forward kernel stores
   # the result itself and no combine runs. Five splits over a second block
-  # of 64 rows; twelve, past the splits merged all at once.
+  # of 64 rows; twelve, past the splits merged all at once. One split, where
+  # a normalised_rows forward kernel stores its rows normalised and
+  # project_rows multiplies them: a second block of rows, and two tokens.
   for fn in $(decode_modules "m.get('combine_rows', 0) > 1"); do
     for args in "--batch 3 --tokens 1 --cache 77 --mixed-lengths --splits 2" "--batch 11 --tokens 2 --cache 300 --mixed-lengths --splits 3" \
-                "--batch 67 --tokens 1 --cache 50 --mixed-lengths --splits 5" "--batch 5 --tokens 1 --cache 900 --splits 12"; do
+                "--batch 67 --tokens 1 --cache 50 --mixed-lengths --splits 5" "--batch 5 --tokens 1 --cache 900 --splits 12" \
+                "--batch 67 --tokens 1 --cache 300 --mixed-lengths --splits 1" "--batch 5 --tokens 2 --cache 77 --splits 1"; do
       check --module "$fn" $args --combine rows --iters 2
     done
   done
   # The one-row combine on the plan's threads and on more (combine_wide),
   # forced where a decode module has both: auto takes the wide one at these
   # few blocks. S = 100 and 37: groups of threads in use and a last one short.
+  # One split: partial outputs in f32 (no normalised rows: no combine_rows).
   for fn in $(decode_modules "any(k['name'] == 'combine_wide' for k in m['kernels'])"); do
     for args in "--batch 3 --tokens 1 --cache 77 --mixed-lengths --combine row" \
+                "--batch 4 --tokens 1 --cache 300 --mixed-lengths --splits 1 --combine row" \
                 "--batch 1 --tokens 1 --cache 3000 --splits 100 --combine row" \
                 "--batch 2 --tokens 2 --cache 5000 --splits 37 --combine wide"; do
       check --module "$fn" $args --iters 2

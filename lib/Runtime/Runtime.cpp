@@ -112,7 +112,8 @@ Status tensorMapRequest(const KernelSpec &k, const TensorMapSpec &m, void *ptr,
 }
 
 bool isWorkspace(const std::string &name) {
-  return name == "o_part" || name == "ml_part" || name == "grid_sync";
+  return name == "o_part" || name == "ml_part" || name == "o_rows" ||
+         name == "grid_sync";
 }
 } // namespace
 
@@ -181,6 +182,7 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out,
       (kn == "combine"        ? mod->combine_
        : kn == "combine_rows" ? mod->combineRows_
        : kn == "combine_wide" ? mod->combineWide_
+       : kn == "project_rows" ? mod->projectRows_
                               : mod->fwd_) = kernelSpec(ks[k]);
     }
     for (const TensorSpec &t : mod->fwd_.tensors)
@@ -218,6 +220,9 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out,
         return s;
     if (!mod->combineRows_.name.empty())
       if (Status s = loadKernel(mod->combineRows_, mod->combineRowsFn_); !s)
+        return s;
+    if (!mod->projectRows_.name.empty())
+      if (Status s = loadKernel(mod->projectRows_, mod->projectRowsFn_); !s)
         return s;
     if (!mod->combineWide_.name.empty())
       if (Status s = loadKernel(mod->combineWide_, mod->combineWideFn_); !s)
@@ -520,6 +525,8 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
     return s;
   named["o_part"] = workspace_;
   named["ml_part"] = static_cast<char *>(workspace_) + oBytes;
+  // The rows normalised at one split fit the partial outputs' bytes.
+  named["o_rows"] = workspace_;
 
   int64_t fwdGrid[3] = {rowBlocks(Tq), B * info_["num_kv_heads"].i64(), S};
   auto sizes = sizeMap(B, Tq, L, S);
@@ -530,6 +537,10 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
         std::to_string(forwardBlocks(B, Tq, S)) + " forward blocks, " +
         std::to_string(wave(fwd_, fwdFn_)) + " resident at once");
   sizes["merge"] = merging ? 1 : 0;
+  // One split where combine_rows would follow: the forward normalises its
+  // rows and project_rows multiplies them (manifest normalised_rows).
+  bool projecting = S == 1 && projectRowsFn_ && combinesRows(B, Tq, S);
+  sizes["normalise"] = projecting ? 1 : 0;
   // The counters, zeroed when (re)allocated; every merging launch leaves
   // them at zero.
   size_t bytes = 0;
@@ -558,9 +569,13 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
                            " splits, " + std::to_string(S) + " requested");
     int64_t rows = info_["combine_rows"].i64();
     int64_t grid[3] = {combineRowsHeadBlocks(), Tq, (B + rows - 1) / rows};
+    LaunchKind kind = overlapsCombineRows(B, Tq, S) ? LaunchKind::Early
+                                                    : LaunchKind::Ordinary;
+    if (projecting)
+      return launch(projectRows_, projectRowsFn_, grid, named, sizes, stream,
+                    kind);
     return launch(combineRows_, combineRowsFn_, grid, named, sizes, stream,
-                  overlapsCombineRows(B, Tq, S) ? LaunchKind::Early
-                                                : LaunchKind::Ordinary);
+                  kind);
   }
   int64_t combineGrid[3] = {info_["num_out_heads"].i64(), Tq, B};
   if (combinesWide(B, Tq))

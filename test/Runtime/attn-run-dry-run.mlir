@@ -8,6 +8,8 @@
 // RUN: attn-run %t --dry-run 132 --batch 16 --cache 8192 | FileCheck %s --check-prefix=B16
 // RUN: attn-run %t --dry-run 132 --batch 64 --cache 8192 | FileCheck %s --check-prefix=B64
 // RUN: attn-run %t --dry-run 132 --batch 64 --cache 8192 --splits 3 | FileCheck %s --check-prefix=B64S3
+// RUN: attn-run %t --dry-run 132 --batch 128 --cache 8192 | FileCheck %s --check-prefix=B128
+// RUN: attn-run %t --dry-run 132 --batch 128 --cache 8192 --combine row | FileCheck %s --check-prefix=B128ROW
 // RUN: attn-run %t --dry-run 132 --batch 64 --cache 8192 --combine wide | FileCheck %s --check-prefix=WIDE
 // RUN: attn-run %t --dry-run 132 --batch 1 --cache 32768 --combine row | FileCheck %s --check-prefix=ROW
 // RUN: not attn-run %t --dry-run 132 --batch 64 --cache 8192 --splits 17 --combine rows 2>&1 | FileCheck %s --check-prefix=MANY
@@ -61,6 +63,17 @@
 // B64S3: mla16_decode_attn0 B=64 Tq=1 L=8192 S=3
 // B64S3-NEXT: fwd          grid 1 64 3  block 256
 // B64S3-NEXT: combine_rows grid 128 1 1  block 256  dynamic shared 95232{{$}}
+// 128 sequences: one split, so the forward stores its rows normalised in
+// bf16 and project_rows (combine_rows' grid, no merge) multiplies them;
+// with the one-row combine forced, the forward stores f32 partial outputs
+// for it instead (normalise = 0: not visible here, checked on the GPU by
+// scripts/gpu-check.sh).
+// B128: mla16_decode_attn0 B=128 Tq=1 L=8192 S=1
+// B128-NEXT: fwd          grid 1 128 1  block 256
+// B128-NEXT: project_rows grid 128 1 2  block 256  dynamic shared 95232  early
+// B128ROW: mla16_decode_attn0 B=128 Tq=1 L=8192 S=1
+// B128ROW-NEXT: fwd          grid 1 128 1  block 256
+// B128ROW-NEXT: combine      grid 16 1 128  block 256
 
 // MFA-KR (64 heads): the forward kernel applies the post-transform, so
 // the splits only need merging, which the forward kernel does itself when

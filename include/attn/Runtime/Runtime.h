@@ -100,7 +100,8 @@ public:
   Status setCombine(Combine c);
   /// Whether `run` merges S splits in the forward kernel for these sizes.
   bool mergesInGrid(int64_t B, int64_t Tq, int64_t S) const;
-  /// Whether `run` launches combine_rows for these sizes and S splits.
+  /// Whether `run` launches combine_rows for these sizes and S splits (or,
+  /// at one split where the manifest has it, project_rows in its place).
   bool combinesRows(int64_t B, int64_t Tq, int64_t S) const;
   /// Whether `run` launches combine_wide (when not combine_rows).
   bool combinesWide(int64_t B, int64_t Tq) const;
@@ -138,12 +139,13 @@ private:
                 const std::map<std::string, int64_t> &sizes, void *stream,
                 LaunchKind kind = LaunchKind::Ordinary);
   std::string op_, name_, function_;
-  KernelSpec fwd_, combine_, combineRows_, combineWide_;
+  KernelSpec fwd_, combine_, combineRows_, combineWide_, projectRows_;
   Combine combineChoice_ = Combine::Auto;
   std::vector<TensorSpec> inputs_;
   Device *device_ = nullptr;
   void *module_ = nullptr, *fwdFn_ = nullptr, *combineFn_ = nullptr,
-       *combineRowsFn_ = nullptr, *combineWideFn_ = nullptr;
+       *combineRowsFn_ = nullptr, *combineWideFn_ = nullptr,
+       *projectRowsFn_ = nullptr;
   void *workspace_ = nullptr;
   size_t workspaceBytes_ = 0;
   // grid_merge's arrival counters: zeroed once, left at zero by every

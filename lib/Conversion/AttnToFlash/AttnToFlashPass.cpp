@@ -62,6 +62,9 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
       else if (int64_t rows = plan->combineRows())
         buildCombineKernel(inner, op.getLoc(), *plan, "combine_rows", rows,
                            plan->combineRowsThreads());
+      if (plan->normalisedRows())
+        buildCombineMmaKernel(inner, op.getLoc(), *plan, "project_rows",
+                              /*projectRows=*/true);
       gpuModule->setAttr("attn.manifest",
                          buildManifestEntry(op, *plan, name, base));
     }

@@ -12,6 +12,13 @@
 //   key_reuse_post  out[64 x DV] = merged + alpha * (merged transform)
 //                   (the sum's merged in f32, recomputed from the splits)
 //
+// Its project_rows form (plan.normalisedRows()) follows a forward kernel
+// that had one split and stored its rows normalised in the storage type:
+// those rows are the A operand as they are, copied in by cp.async; no
+// merge, no split weights. A separate kernel rather than a branch of
+// combine_rows: with the branch, MLA-128 at B=16 / 32 (4 and 2 splits) took
+// 1.5-2 us longer (docs/performance.md, step 60).
+//
 // The CUDA-core kernels read the head's weights once per 1 or 8 batch rows
 // and spend an FMA per weight and row; here each block reads them once per
 // 64 rows and the tensor cores do the products. Warps own 16 rows each,
@@ -30,20 +37,29 @@ using namespace mlir::attn;
 
 gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
                                                  const FlashPlan &p,
-                                                 StringRef name) {
+                                                 StringRef name,
+                                                 bool projectRows) {
   MLIRContext *ctx = ob.getContext();
   const int64_t DV = p.valueWidth, DO = p.outWidth, NT = p.combineRowsThreads(),
                 MT = p.combineMmaThreads();
   const int64_t CS = p.combineMmaSlices(), SW = p.combineMmaSliceWidth();
-  const int64_t R = FlashPlan::kCombineMmaRows, MS = FlashPlan::kCombineMmaSplits;
+  const int64_t R = FlashPlan::kCombineMmaRows,
+                MS = FlashPlan::kCombineMmaSplits;
   const FlashPlan::CombineMmaLayout lay = p.combineMmaLayout();
   Type f32 = ob.getF32Type(), idxT = ob.getIndexType();
   bool post = p.combineEpilogue() == ValueEpilogue::KeyReusePost;
-  SmallVector<Type> args = {flatMemRef(f32), flatMemRef(f32),
-                            flatMemRef(p.storage)};
+  assert((!projectRows || p.normalisedRows()) && "no normalised rows");
+  SmallVector<Type> args;
+  if (projectRows)
+    args.push_back(flatMemRef(p.storage)); // o_rows
+  else
+    args.append({flatMemRef(f32), flatMemRef(f32)});
+  args.push_back(flatMemRef(p.storage));
   if (post)
     args.push_back(flatMemRef(p.storage)); // alpha, then the transform
-  args.append({flatMemRef(p.storage), idxT, idxT, idxT});
+  args.append({flatMemRef(p.storage), idxT, idxT});
+  if (!projectRows)
+    args.push_back(idxT); // S
   gpu::GPUFuncOp func = makeKernel(ob, loc, name, args, {}, NT);
   // Behind the warpgroup form (sm_90a: an H100's 228 KB an SM, 1 KB of it
   // reserved per block), registers capped for as many resident blocks as
@@ -65,11 +81,18 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   KernelBuilder k(b);
   MmaFragments mma{k, p.storage};
   unsigned a = 0;
-  Value oPart = entry.getArgument(a++), mlPart = entry.getArgument(a++);
+  Value oRows, oPart, mlPart;
+  if (projectRows) {
+    oRows = entry.getArgument(a++);
+  } else {
+    oPart = entry.getArgument(a++);
+    mlPart = entry.getArgument(a++);
+  }
   Value alpha = post ? entry.getArgument(a++) : Value();
   Value matrix = entry.getArgument(a++); // up_v or the transform
   Value out = entry.getArgument(a++), B = entry.getArgument(a++),
-        Tq = entry.getArgument(a++), S = entry.getArgument(a++);
+        Tq = entry.getArgument(a++);
+  Value S = projectRows ? Value() : entry.getArgument(a++);
 
   Value smem = k.dynamicWorkgroupMemory();
   auto view = [&](int64_t offset, int64_t n, Type elem) {
@@ -114,114 +137,134 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   if (p.combineRowsOverlaps())
     NVVM::GriddepcontrolOp::create(b, NVVM::GridDepActionKind::wait);
 
-  // Split weights exp(m_s - M) / sum of each of the block's rows, one
-  // thread per row (S <= kCombineMmaSplits); zeros for rows past B and rows
-  // that saw nothing. Only where the merge below takes one split after
-  // another (one split: the few-splits form would load its (max, sum) with
-  // every 4 values, GLA B=128 258 -> 261 us; more than 8), or where the
-  // post-transform recomputes merged values.
-  Value few = k.land(k.lt(k.idx(1), S), k.le(S, k.idx(kMaxFewSplits)));
-  Value perRowWeights =
-      post ? k.lt(tid, k.idx(R)) : k.land(k.lt(tid, k.idx(R)), k.lnot(few));
-  k.ifThen(perRowWeights, [&] {
-    Value bIdx = k.add(b0, tid);
-    k.ifThen(k.lt(bIdx, B), [&] {
-      auto ml = [&](Value s, int64_t e) {
-        return memref::LoadOp::create(
-            b, mlPart, k.add(k.mul(partRow(s, bIdx), k.idx(2)), k.idx(e)));
-      };
-      Value M = k.reduce(k.idx(0), S, k.negInf(), [&](Value s, Value m) {
-        return k.maxf(m, ml(s, 0));
-      });
-      M = k.finiteMax(M);
-      // exp(m_s - M) stored while summing, then scaled by 1 / sum.
-      auto at = [&](Value s) { return k.add(k.mul(tid, k.idx(MS)), s); };
-      Value total = k.reduce(k.idx(0), S, k.f(0.0), [&](Value s, Value acc) {
-        Value e = k.exp(k.subf(ml(s, 0), M));
-        k.store(e, split, at(s));
-        return k.fma(e, ml(s, 1), acc);
-      });
-      Value inv = k.reciprocalOrZero(total);
-      k.loop(k.idx(0), S, one, [&](Value s) {
-        k.store(k.mulf(memref::LoadOp::create(b, split, at(s)), inv), split,
-                at(s));
-      });
+  if (projectRows) {
+    // The normalised rows, 16 bytes a cp.async (rows past B are never read
+    // back: their outputs are not stored).
+    const int64_t rowPieces = DV / chunk;
+    Value pieces = k.mul(k.min(k.idx(R), k.sub(B, b0)), k.idx(rowPieces));
+    k.loop(tid, pieces, k.idx(NT), [&](Value c) {
+      Value row = k.div(c, k.idx(rowPieces));
+      Value col = k.mul(k.rem(c, k.idx(rowPieces)), k.idx(chunk));
+      Value src = k.add(
+          k.mul(k.add(k.mul(k.add(k.mul(k.add(b0, row), Tq), t), Hq), qHead),
+                k.idx(DV)),
+          col);
+      nvgpu::DeviceAsyncCopyOp::create(
+          b, nvgpu::DeviceAsyncTokenType::get(ctx), as,
+          ValueRange{k.add(k.mul(row, k.idx(lay.mergedPitch)), col)}, oRows,
+          ValueRange{src}, b.getIndexAttr(chunk), Value(), b.getUnitAttr());
     });
-  });
-  k.barrier();
-
-  // The merge: 4 adjacent values of one row per item (one 16-byte load:
-  // the runtime's workspace starts with the partial outputs), rounded to the
-  // storage type. Only the block's rows that exist (the rest of the A
-  // operand is never stored: its rows' outputs are not). With 2 to 8
-  // splits every split of an item is loaded at once (mergeFewSplits: at
-  // S = 2 the loop below waited out 2 L2 round trips per 8 items); else
-  // U items per step so their loads are in flight together.
-  const int64_t quads = DV / 4, U = 8;
-  Value items = k.mul(k.min(k.idx(R), k.sub(B, b0)), k.idx(quads));
-  Value lastItem = k.sub(items, one);
-  auto v4 = VectorType::get({4}, f32);
-  auto s4 = VectorType::get({4}, p.storage);
-  auto mergedAt = [&](Value i) {
-    return k.add(k.mul(k.div(i, k.idx(quads)), k.idx(lay.mergedPitch)),
-                 k.mul(k.rem(i, k.idx(quads)), k.idx(4)));
-  };
-  auto fewSplits = [&] {
-    mergeFewSplits(
-        k, oPart, mlPart, DV, S, tid, NT, items,
-        [&](Value s, Value i) {
-          return partRow(s, k.add(b0, k.div(i, k.idx(quads))));
-        },
-        [&](Value i) { return k.mul(k.rem(i, k.idx(quads)), k.idx(4)); },
-        [&](Value i, Value sum) {
-          vector::StoreOp::create(b, arith::TruncFOp::create(b, s4, sum), as,
-                                  ValueRange{mergedAt(i)});
-        },
-        // Two blocks of 8 warps per SM, registers capped at 128 (16 in
-        // flight spilled GLA's kernel).
-        /*inFlight=*/8);
-  };
-  auto splitBySplit = [&] {
-    k.loop(tid, items, k.idx(NT * U), [&](Value i0) {
-      SmallVector<Value> rows, cols, valid;
-      SmallVector<Value> acc;
-      for (int64_t u = 0; u < U; ++u) {
-        Value i = k.min(k.add(i0, k.idx(u * NT)), lastItem);
-        rows.push_back(k.div(i, k.idx(quads)));
-        cols.push_back(k.mul(k.rem(i, k.idx(quads)), k.idx(4)));
-        valid.push_back(k.lt(k.add(b0, rows.back()), B));
-        acc.push_back(
-            arith::ConstantOp::create(b, v4, DenseElementsAttr::get(v4, 0.0f)));
-      }
-      acc = k.loop(k.idx(0), S, one, acc, [&](Value s, ValueRange in) {
-        SmallVector<Value> next;
-        for (int64_t u = 0; u < U; ++u) {
-          Value bIdx = k.min(k.add(b0, rows[u]), k.sub(B, one));
-          Value v = vector::LoadOp::create(
-              b, v4, oPart,
-              ValueRange{k.add(k.mul(partRow(s, bIdx), k.idx(DV)), cols[u])},
-              /*nontemporal=*/false, llvm::MaybeAlign(16));
-          Value w = memref::LoadOp::create(b, split,
-                                           k.add(k.mul(rows[u], k.idx(MS)), s));
-          w = k.select(valid[u], w, k.f(0.0));
-          Value wv = vector::BroadcastOp::create(b, v4, w);
-          next.push_back(vector::FMAOp::create(b, wv, v, in[u]));
-        }
-        return next;
-      });
-      for (int64_t u = 0; u < U; ++u)
-        k.ifThen(k.lt(k.add(i0, k.idx(u * NT)), items), [&] {
-          vector::StoreOp::create(
-              b, arith::TruncFOp::create(b, s4, acc[u]), as,
-              ValueRange{
-                  k.add(k.mul(rows[u], k.idx(lay.mergedPitch)), cols[u])});
+    NVVM::CpAsyncCommitGroupOp::create(b);
+  } else {
+    // Split weights exp(m_s - M) / sum of each of the block's rows, one
+    // thread per row (S <= kCombineMmaSplits); zeros for rows past B and rows
+    // that saw nothing. Only where the merge below takes one split after
+    // another (one split: the few-splits form would load its (max, sum) with
+    // every 4 values, GLA B=128 258 -> 261 us; more than 8), or where the
+    // post-transform recomputes merged values.
+    Value few = k.land(k.lt(k.idx(1), S), k.le(S, k.idx(kMaxFewSplits)));
+    Value perRowWeights =
+        post ? k.lt(tid, k.idx(R)) : k.land(k.lt(tid, k.idx(R)), k.lnot(few));
+    k.ifThen(perRowWeights, [&] {
+      Value bIdx = k.add(b0, tid);
+      k.ifThen(k.lt(bIdx, B), [&] {
+        auto ml = [&](Value s, int64_t e) {
+          return memref::LoadOp::create(
+              b, mlPart, k.add(k.mul(partRow(s, bIdx), k.idx(2)), k.idx(e)));
+        };
+        Value M = k.reduce(k.idx(0), S, k.negInf(), [&](Value s, Value m) {
+          return k.maxf(m, ml(s, 0));
         });
+        M = k.finiteMax(M);
+        // exp(m_s - M) stored while summing, then scaled by 1 / sum.
+        auto at = [&](Value s) { return k.add(k.mul(tid, k.idx(MS)), s); };
+        Value total = k.reduce(k.idx(0), S, k.f(0.0), [&](Value s, Value acc) {
+          Value e = k.exp(k.subf(ml(s, 0), M));
+          k.store(e, split, at(s));
+          return k.fma(e, ml(s, 1), acc);
+        });
+        Value inv = k.reciprocalOrZero(total);
+        k.loop(k.idx(0), S, one, [&](Value s) {
+          k.store(k.mulf(memref::LoadOp::create(b, split, at(s)), inv), split,
+                  at(s));
+        });
+      });
     });
-  };
-  if (post)
-    splitBySplit(); // its per-row weights are computed anyway
-  else
-    k.ifThenElse(few, fewSplits, splitBySplit);
+    k.barrier();
+
+    // The merge: 4 adjacent values of one row per item (one 16-byte load:
+    // the runtime's workspace starts with the partial outputs), rounded to the
+    // storage type. Only the block's rows that exist (the rest of the A
+    // operand is never stored: its rows' outputs are not). With 2 to 8
+    // splits every split of an item is loaded at once (mergeFewSplits: at
+    // S = 2 the loop below waited out 2 L2 round trips per 8 items); else
+    // U items per step so their loads are in flight together.
+    const int64_t quads = DV / 4, U = 8;
+    Value items = k.mul(k.min(k.idx(R), k.sub(B, b0)), k.idx(quads));
+    Value lastItem = k.sub(items, one);
+    auto v4 = VectorType::get({4}, f32);
+    auto s4 = VectorType::get({4}, p.storage);
+    auto mergedAt = [&](Value i) {
+      return k.add(k.mul(k.div(i, k.idx(quads)), k.idx(lay.mergedPitch)),
+                   k.mul(k.rem(i, k.idx(quads)), k.idx(4)));
+    };
+    auto fewSplits = [&] {
+      mergeFewSplits(
+          k, oPart, mlPart, DV, S, tid, NT, items,
+          [&](Value s, Value i) {
+            return partRow(s, k.add(b0, k.div(i, k.idx(quads))));
+          },
+          [&](Value i) { return k.mul(k.rem(i, k.idx(quads)), k.idx(4)); },
+          [&](Value i, Value sum) {
+            vector::StoreOp::create(b, arith::TruncFOp::create(b, s4, sum), as,
+                                    ValueRange{mergedAt(i)});
+          },
+          // Two blocks of 8 warps per SM, registers capped at 128 (16 in
+          // flight spilled GLA's kernel).
+          /*inFlight=*/8);
+    };
+    auto splitBySplit = [&] {
+      k.loop(tid, items, k.idx(NT * U), [&](Value i0) {
+        SmallVector<Value> rows, cols, valid;
+        SmallVector<Value> acc;
+        for (int64_t u = 0; u < U; ++u) {
+          Value i = k.min(k.add(i0, k.idx(u * NT)), lastItem);
+          rows.push_back(k.div(i, k.idx(quads)));
+          cols.push_back(k.mul(k.rem(i, k.idx(quads)), k.idx(4)));
+          valid.push_back(k.lt(k.add(b0, rows.back()), B));
+          acc.push_back(arith::ConstantOp::create(
+              b, v4, DenseElementsAttr::get(v4, 0.0f)));
+        }
+        acc = k.loop(k.idx(0), S, one, acc, [&](Value s, ValueRange in) {
+          SmallVector<Value> next;
+          for (int64_t u = 0; u < U; ++u) {
+            Value bIdx = k.min(k.add(b0, rows[u]), k.sub(B, one));
+            Value v = vector::LoadOp::create(
+                b, v4, oPart,
+                ValueRange{k.add(k.mul(partRow(s, bIdx), k.idx(DV)), cols[u])},
+                /*nontemporal=*/false, llvm::MaybeAlign(16));
+            Value w = memref::LoadOp::create(
+                b, split, k.add(k.mul(rows[u], k.idx(MS)), s));
+            w = k.select(valid[u], w, k.f(0.0));
+            Value wv = vector::BroadcastOp::create(b, v4, w);
+            next.push_back(vector::FMAOp::create(b, wv, v, in[u]));
+          }
+          return next;
+        });
+        for (int64_t u = 0; u < U; ++u)
+          k.ifThen(k.lt(k.add(i0, k.idx(u * NT)), items), [&] {
+            vector::StoreOp::create(
+                b, arith::TruncFOp::create(b, s4, acc[u]), as,
+                ValueRange{
+                    k.add(k.mul(rows[u], k.idx(lay.mergedPitch)), cols[u])});
+          });
+      });
+    };
+    if (post)
+      splitBySplit(); // its per-row weights are computed anyway
+    else
+      k.ifThenElse(few, fewSplits, splitBySplit);
+  }
   NVVM::CpAsyncWaitGroupOp::create(b, 0);
   k.barrier();
 
@@ -248,8 +291,8 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
             4, false);
         Value rowAt = k.mul(k.add(kk, ln.aRow), k.idx(lay.weightPitch));
         for (int64_t nv = 0; nv < NV; nv += 2) {
-          Value col = k.add(colBase, k.add(k.mul(ln.upper, k.idx(8)),
-                                           k.idx(8 * nv)));
+          Value col =
+              k.add(colBase, k.add(k.mul(ln.upper, k.idx(8)), k.idx(8 * nv)));
           SmallVector<Value> bf = mma.load(ws, k.add(rowAt, col), 4, true);
           for (int64_t h = 0; h < 2; ++h) {
             auto first = acc.begin() + (nv + h) * 4;
@@ -266,8 +309,8 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   for (int64_t h = 0; h < 2; ++h) {
     Value bIdx = k.add(b0, k.add(rowBase, k.add(k.idx(8 * h), ln.g)));
     k.ifThen(k.lt(bIdx, B), [&] {
-      Value rowAt = k.mul(k.add(k.mul(k.add(k.mul(bIdx, Tq), t), Hout), head),
-                          k.idx(DO));
+      Value rowAt =
+          k.mul(k.add(k.mul(k.add(k.mul(bIdx, Tq), t), Hout), head), k.idx(DO));
       Value r = k.sub(bIdx, b0);
       auto v2 = VectorType::get({2}, f32);
       auto colOf = [&](int64_t nv) { // of the head's output
@@ -287,8 +330,8 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
           merged = k.loop(
               k.idx(0), S, one, SmallVector<Value>(n1 - n0, zero2),
               [&](Value s, ValueRange in) -> SmallVector<Value> {
-                Value w = memref::LoadOp::create(
-                    b, split, k.add(k.mul(r, k.idx(MS)), s));
+                Value w = memref::LoadOp::create(b, split,
+                                                 k.add(k.mul(r, k.idx(MS)), s));
                 Value wv = vector::BroadcastOp::create(b, v2, w);
                 Value at = k.mul(partRow(s, bIdx), k.idx(DV));
                 SmallVector<Value> vs, next;

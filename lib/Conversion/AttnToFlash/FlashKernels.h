@@ -22,6 +22,7 @@ struct ForwardFrame {
   Value alpha, transform; // with plan.forwardEpilogue: MFA-KR's alpha, N
   Value out;              // with plan.directOutput(): the result
   Value gridSync, merge;  // with plan.gridMerge(): counters, the launch's flag
+  Value oRows, normalise; // with plan.normalisedRows(): rows, the launch's flag
   SmallVector<Value> tensorMaps; // with plan.tensorMaps: plan.tileStreams()'
   Value B, Tq, L, S;                                      // sizes
   Value tid, split, gk, bIdx, G, Hq, Hkv;                 // block coordinates
@@ -47,6 +48,9 @@ struct ForwardFrame {
   /// Whether this launch stores the normalised result in `out` itself
   /// (plan.directOutput() and one split) instead of partial outputs.
   Value storesResult();
+  /// Whether this launch stores its rows normalised in `o_rows`
+  /// (plan.normalisedRows(), the runtime's flag and one split).
+  Value storesNormalisedRows();
   /// ml_part of query row `rho`: its max, kept in base 2 by the tensor-core
   /// kernels (exp2 of scaled scores), back in the natural exponent the
   /// combine merges in, and its sum; a row that saw nothing keeps max -inf
@@ -136,9 +140,11 @@ gpu::GPUFuncOp buildCombineKernel(OpBuilder &b, Location loc,
 /// kCombineMmaRows batch rows
 /// per block (grid: output heads, tokens, ceildiv(B, rows)), at most
 /// kCombineMmaSplits splits, plan.combineMmaLayout().total bytes of dynamic
-/// workgroup memory.
+/// workgroup memory. With `projectRows` (plan.normalisedRows()), its
+/// project_rows form for one split: arguments o_rows, up_v, out, B, Tq.
 gpu::GPUFuncOp buildCombineMmaKernel(OpBuilder &b, Location loc,
-                                     const FlashPlan &plan, StringRef name);
+                                     const FlashPlan &plan, StringRef name,
+                                     bool projectRows = false);
 /// The cache update kernel of an attn.cache_update op, updating the cache in
 /// place: one thread per (slot touched, row element, sequence). Arguments:
 /// cache, rows, lengths, weights (weighted_sum only), then B, T (new

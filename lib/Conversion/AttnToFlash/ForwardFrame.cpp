@@ -21,6 +21,8 @@ SmallVector<Type> ForwardFrame::argumentTypes(OpBuilder &b,
     args.append({flatMemRef(p.storage), flatMemRef(p.storage)});
   Type idx = b.getIndexType();
   args.append({flatMemRef(b.getF32Type()), flatMemRef(b.getF32Type())});
+  if (p.normalisedRows())
+    args.push_back(flatMemRef(p.storage)); // o_rows
   if (p.directOutput())
     args.push_back(flatMemRef(p.storage)); // out
   if (p.gridMerge())
@@ -28,6 +30,8 @@ SmallVector<Type> ForwardFrame::argumentTypes(OpBuilder &b,
   args.append({idx, idx, idx, idx});
   if (p.gridMerge())
     args.push_back(idx); // merge
+  if (p.normalisedRows())
+    args.push_back(idx); // normalise
   // Tensor maps last, each passed by value (attn-tensor-map-params).
   if (p.tensorMaps)
     args.append(p.tileStreams().size(),
@@ -55,6 +59,8 @@ ForwardFrame::ForwardFrame(KernelBuilder &k, Block &entry, const FlashPlan &p)
   }
   oPart = entry.getArgument(a++);
   mlPart = entry.getArgument(a++);
+  if (p.normalisedRows())
+    oRows = entry.getArgument(a++);
   if (p.directOutput())
     out = entry.getArgument(a++);
   if (p.gridMerge())
@@ -65,6 +71,8 @@ ForwardFrame::ForwardFrame(KernelBuilder &k, Block &entry, const FlashPlan &p)
   S = entry.getArgument(a++);
   if (p.gridMerge())
     merge = entry.getArgument(a++);
+  if (p.normalisedRows())
+    normalise = entry.getArgument(a++);
   if (p.tensorMaps)
     for (size_t i = 0; i < p.tileStreams().size(); ++i)
       tensorMaps.push_back(entry.getArgument(a++));
@@ -160,6 +168,12 @@ void ForwardFrame::storeRowState(Value rho, Value maxBase2, Value sum) {
   Value at = k.mul(partRow(rho), k.idx(2));
   k.store(m, mlPart, at);
   k.store(sum, mlPart, k.add(at, k.idx(1)));
+}
+
+Value ForwardFrame::storesNormalisedRows() {
+  if (!p.normalisedRows())
+    return arith::ConstantIntOp::create(k.b, k.b.getI1Type(), 0);
+  return k.land(k.eq(normalise, k.idx(1)), k.eq(S, k.idx(1)));
 }
 
 Value ForwardFrame::mergesInGrid() {

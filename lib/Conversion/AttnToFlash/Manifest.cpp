@@ -99,6 +99,13 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
     keyReuse(fwd);
   fwd.tensor("o_part", f32, {"S", "B", "Tq", n(p.qHeads), n(p.valueWidth)});
   fwd.tensor("ml_part", f32, {"S", "B", "Tq", n(p.qHeads), "2"});
+  // Over o_part's bytes, with one split (plan.normalisedRows()).
+  auto normalisedRows = [&](ArgList &args) {
+    if (p.normalisedRows())
+      args.tensor("o_rows", p.storage,
+                  {"B", "Tq", n(p.qHeads), n(p.valueWidth)});
+  };
+  normalisedRows(fwd);
   auto result = [&](ArgList &args) {
     args.tensor("out", p.storage, {"B", "Tq", n(p.outHeads), n(p.outWidth)});
   };
@@ -114,6 +121,8 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
     fwd.size(s);
   if (p.gridMerge())
     fwd.size("merge");
+  if (p.normalisedRows())
+    fwd.size("normalise");
   if (p.tensorMaps)
     for (const FlashPlan::TileStream &s : p.tileStreams())
       fwd.tensorMap(s.tensor, p.tileBox(s));
@@ -121,12 +130,15 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
   ArgList comb{b, {}};
   comb.tensor("o_part", f32, {"S", "B", "Tq", n(p.qHeads), n(p.valueWidth)});
   comb.tensor("ml_part", f32, {"S", "B", "Tq", n(p.qHeads), "2"});
+  auto upV = [&](ArgList &args) {
+    args.tensor("up_v", p.storage,
+                {n(p.qHeads), n(p.valueWidth), n(p.outWidth)});
+  };
   switch (p.combineEpilogue()) {
   case ValueEpilogue::None:
     break;
   case ValueEpilogue::LatentUp:
-    comb.tensor("up_v", p.storage,
-                {n(p.qHeads), n(p.valueWidth), n(p.outWidth)});
+    upV(comb);
     break;
   case ValueEpilogue::GatedLatentDecoder:
     comb.tensor("gate", p.storage, {"B", "Tq", n(p.outHeads * p.outWidth)});
@@ -140,6 +152,14 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
   result(comb);
   for (StringRef s : {"B", "Tq", "S"})
     comb.size(s);
+  // project_rows: the up-projection of the rows a forward kernel of one
+  // split normalised.
+  ArgList project{b, {}};
+  normalisedRows(project);
+  upV(project);
+  result(project);
+  for (StringRef s : {"B", "Tq"})
+    project.size(s);
 
   std::string rows = n(p.group) + "*Tq";
   auto kernel = [&](StringRef name, ArgList &args, ArrayRef<std::string> grid,
@@ -169,12 +189,14 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
   if (int64_t rows = p.combineRows()) {
     int64_t dynamic =
         p.combinesOnTensorCores() ? p.combineMmaLayout().total : 0;
+    SmallVector<std::string> grid = {n(p.outHeads * p.combineRowsSlices()),
+                                     "Tq", "ceildiv(B," + n(rows) + ")"};
     kernels.push_back(kernel(
-        "combine_rows", comb,
-        {n(p.outHeads * p.combineRowsSlices()), "Tq",
-         "ceildiv(B," + n(rows) + ")"},
-        p.combineRowsThreads(),
+        "combine_rows", comb, grid, p.combineRowsThreads(),
         dynamic ? dynamic : p.combineSharedBytes(rows, p.threads), dynamic));
+    if (p.normalisedRows())
+      kernels.push_back(kernel("project_rows", project, grid,
+                               p.combineRowsThreads(), dynamic, dynamic));
   }
 
   DecodeCost cost = computeDecodeCost(op.getVariant());
@@ -226,6 +248,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       b.getNamedAttr("wave_blocks_per_sm", i64(p.waveBlocksPerSM())),
       b.getNamedAttr("direct_output", b.getBoolAttr(p.directOutput())),
       b.getNamedAttr("grid_merge", b.getBoolAttr(p.gridMerge())),
+      b.getNamedAttr("normalised_rows", b.getBoolAttr(p.normalisedRows())),
       b.getNamedAttr("combine_rows_overlaps",
                      b.getBoolAttr(p.combineRowsOverlaps())),
       b.getNamedAttr("combine_rows", i64(p.combineRows())),

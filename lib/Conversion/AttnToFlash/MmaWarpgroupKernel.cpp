@@ -225,88 +225,108 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     wg.wait(0);
     std::copy(o.begin(), o.end(), state.begin());
   }
-  // Partial outputs through workgroup memory where a combine kernel reads
-  // them: straight from the accumulators a warp's store covers 8 rows x 32
-  // bytes, 8 partial lines (as 4-byte stores, 10% of MLA-128's warp samples
-  // in ncu); staged, each lane stores 16 contiguous bytes of one row. Rows
-  // padded by 8 elements, so the pair writes meet every bank once per 8 rows.
-  // Measured slower where the blocks merge in the grid (MFA-KR +25%, MFA and
-  // MQA +1.5-2%), which keep the direct stores.
-  int64_t W = NV * 8, pitch = W + 8, perPiece = 4, piecesPerRow = W / 4;
-  bool staged =
-      !p.gridMerge() && VG * 64 * pitch * 4 <= lay.total && DV % perPiece == 0;
-  auto storePartials = [&] {
-    Value buf, rowBase;
-    if (staged) {
-      k.barrier(); // every warp is done with the tiles and the query rows
-      buf = stage.view(0, VG * 64 * pitch, f32);
-      rowBase = k.mul(group, k.idx(64 * pitch));
-      for (int64_t h = 0; h < 2; ++h)
-        for (int64_t nv = 0; nv < NV; ++nv)
-          vector::StoreOp::create(
-              b, outPair(h, nv), buf,
-              ValueRange{k.add(
-                  rowBase, k.add(k.mul(rowOf(h), k.idx(pitch)), outCol(nv)))},
-              /*nontemporal=*/false, llvm::MaybeAlign(8));
-      k.barrier();
-      Value t = k.rem(f.tid, k.idx(128));
-      auto pieceType = VectorType::get({perPiece}, f32);
-      for (int64_t i = 0; i < 64 * piecesPerRow / 128; ++i) {
-        Value piece = k.add(t, k.idx(128 * i));
-        Value row = k.div(piece, k.idx(piecesPerRow));
-        Value col = k.mul(k.rem(piece, k.idx(piecesPerRow)), k.idx(perPiece));
-        Value rho = k.add(f.rho0, row);
+  // Rows through workgroup memory where a combine kernel reads them:
+  // straight from the accumulators a warp's store covers 8 rows x 32 bytes,
+  // 8 partial lines (as 4-byte stores, 10% of MLA-128's warp samples in
+  // ncu); staged, each lane stores 16 contiguous bytes of one row. Rows
+  // padded by 8 elements, so the pair writes meet every bank once per 8
+  // rows. `pairOf(h, nv)` is the lane's pair of row half h in `elem`, and
+  // the row of query row rho starts at `rowAt(rho)` in `to`. Measured
+  // slower where the blocks merge in the grid (MFA-KR +25%, MFA and MQA
+  // +1.5-2%), which keep the direct stores, as does the result stored in
+  // `out` (`mayStage` false; not measured staged).
+  int64_t W = NV * 8;
+  auto storeRows = [&](Type elem, function_ref<Value(int64_t, int64_t)> pairOf,
+                       Value to, function_ref<Value(Value)> rowAt,
+                       bool mayStage) {
+    int64_t eb = elem.getIntOrFloatBitWidth() / 8, pitch = W + 8,
+            perPiece = 16 / eb, piecesPerRow = W / perPiece;
+    bool staged = mayStage && !p.gridMerge() &&
+                  VG * 64 * pitch * eb <= lay.total && W % perPiece == 0;
+    if (!staged) {
+      for (int64_t h = 0; h < 2; ++h) {
+        Value rho = k.add(f.rho0, rowOf(h));
         k.ifThen(k.lt(rho, f.rowsTotal), [&] {
-          Value v = vector::LoadOp::create(
-              b, pieceType, buf,
-              ValueRange{k.add(rowBase, k.add(k.mul(row, k.idx(pitch)), col))},
-              /*nontemporal=*/false, llvm::MaybeAlign(16));
-          Value at =
-              k.add(k.mul(f.partRow(rho), k.idx(DV)), k.add(valueCol0, col));
-          vector::StoreOp::create(b, v, f.oPart, ValueRange{at},
-                                  /*nontemporal=*/false, llvm::MaybeAlign(16));
+          Value at = k.add(rowAt(rho), valueCol0);
+          for (int64_t nv = 0; nv < NV; ++nv)
+            vector::StoreOp::create(
+                b, pairOf(h, nv), to, ValueRange{k.add(at, outCol(nv))},
+                /*nontemporal=*/false, llvm::MaybeAlign(2 * eb));
         });
       }
+      return;
     }
-    for (int64_t h = 0; h < 2; ++h) {
-      Value rho = k.add(f.rho0, rowOf(h));
-      Value l = lSum[h];
-      k.ifThen(k.lt(rho, f.rowsTotal), [&] {
-        Value rowAt = k.add(k.mul(f.partRow(rho), k.idx(DV)), valueCol0);
-        if (!staged)
-          for (int64_t nv = 0; nv < NV; ++nv)
-            vector::StoreOp::create(b, outPair(h, nv), f.oPart,
-                                    ValueRange{k.add(rowAt, outCol(nv))},
-                                    /*nontemporal=*/false, llvm::MaybeAlign(8));
-        Value writer = k.land(k.eq(ln.t4, k.idx(0)), k.eq(group, k.idx(0)));
-        k.ifThen(writer, [&] { f.storeRowState(rho, state[nO + h], l); });
+    k.barrier(); // every warp is done with the tiles and the query rows
+    Value buf = stage.view(0, VG * 64 * pitch, elem);
+    Value rowBase = k.mul(group, k.idx(64 * pitch));
+    for (int64_t h = 0; h < 2; ++h)
+      for (int64_t nv = 0; nv < NV; ++nv)
+        vector::StoreOp::create(
+            b, pairOf(h, nv), buf,
+            ValueRange{k.add(rowBase,
+                             k.add(k.mul(rowOf(h), k.idx(pitch)), outCol(nv)))},
+            /*nontemporal=*/false, llvm::MaybeAlign(2 * eb));
+    k.barrier();
+    Value t = k.rem(f.tid, k.idx(128));
+    auto pieceType = VectorType::get({perPiece}, elem);
+    int64_t pieces = 64 * piecesPerRow;
+    for (int64_t i = 0, n = llvm::divideCeil(pieces, 128); i < n; ++i) {
+      Value piece = k.add(t, k.idx(128 * i));
+      Value row = k.div(piece, k.idx(piecesPerRow));
+      Value col = k.mul(k.rem(piece, k.idx(piecesPerRow)), k.idx(perPiece));
+      Value rho = k.add(f.rho0, row);
+      Value inside = k.lt(rho, f.rowsTotal);
+      if (pieces % 128)
+        inside = k.land(inside, k.lt(piece, k.idx(pieces)));
+      k.ifThen(inside, [&] {
+        Value v = vector::LoadOp::create(
+            b, pieceType, buf,
+            ValueRange{k.add(rowBase, k.add(k.mul(row, k.idx(pitch)), col))},
+            /*nontemporal=*/false, llvm::MaybeAlign(16));
+        vector::StoreOp::create(
+            b, v, to, ValueRange{k.add(rowAt(rho), k.add(valueCol0, col))},
+            /*nontemporal=*/false, llvm::MaybeAlign(16));
       });
     }
   };
-  if (!p.directOutput()) {
-    storePartials();
-  } else {
-    // One split: the outputs normalised straight into `out`, no combine
-    // (a row that saw nothing stores zeros, as the combine would).
+  auto storePartials = [&] {
+    storeRows(
+        f32, [&](int64_t h, int64_t nv) { return outPair(h, nv); }, f.oPart,
+        [&](Value rho) { return k.mul(f.partRow(rho), k.idx(DV)); },
+        /*mayStage=*/true);
+    for (int64_t h = 0; h < 2; ++h) {
+      Value rho = k.add(f.rho0, rowOf(h));
+      Value writer =
+          k.land(k.lt(rho, f.rowsTotal),
+                 k.land(k.eq(ln.t4, k.idx(0)), k.eq(group, k.idx(0))));
+      k.ifThen(writer, [&] { f.storeRowState(rho, state[nO + h], lSum[h]); });
+    }
+  };
+  // One split: the rows normalised and rounded to the storage type, in the
+  // query rows' order (a row that saw nothing stores zeros, as the combine
+  // would).
+  auto storeNormalised = [&](Value to, bool mayStage) {
+    Value inv[2] = {k.reciprocalOrZero(lSum[0]), k.reciprocalOrZero(lSum[1])};
+    storeRows(
+        p.storage,
+        [&](int64_t h, int64_t nv) -> Value {
+          return arith::TruncFOp::create(b, storePair, outPair(h, nv, inv[h]));
+        },
+        to, [&](Value rho) { return k.mul(f.queryRow(rho), k.idx(DV)); },
+        mayStage);
+  };
+  if (p.directOutput()) {
+    // The result itself in `out`: no combine follows.
     Value single = f.storesResult();
-    k.ifThen(single, [&] {
-      for (int64_t h = 0; h < 2; ++h) {
-        Value rho = k.add(f.rho0, rowOf(h));
-        Value l = lSum[h];
-        Value inv = k.reciprocalOrZero(l);
-        k.ifThen(k.lt(rho, f.rowsTotal), [&] {
-          Value rowAt = k.add(k.mul(f.queryRow(rho), k.idx(DV)), valueCol0);
-          for (int64_t nv = 0; nv < NV; ++nv) {
-            Value pair = outPair(h, nv, inv);
-            vector::StoreOp::create(b,
-                                    arith::TruncFOp::create(b, storePair, pair),
-                                    f.out, ValueRange{k.add(rowAt, outCol(nv))},
-                                    /*nontemporal=*/false, llvm::MaybeAlign(4));
-          }
-        });
-      }
-    });
+    k.ifThen(single, [&] { storeNormalised(f.out, /*mayStage=*/false); });
     k.ifThen(k.lnot(single), storePartials);
+  } else if (p.normalisedRows()) {
+    // For project_rows' product, which takes them as they are.
+    k.ifThenElse(
+        f.storesNormalisedRows(),
+        [&] { storeNormalised(f.oRows, /*mayStage=*/true); }, storePartials);
+  } else {
+    storePartials();
   }
   if (p.gridMerge())
     k.ifThen(f.mergesInGrid(), [&] {

@@ -11,7 +11,7 @@
 // any cp.async, the query rows), zeroes the rows past jEnd, and hands the
 // tile to wgmma. After the loop the mbarriers are invalidated.
 // CHECK-LABEL: gpu.module @mla128_decode_attn0
-// CHECK-SAME: {kind = "size", name = "S"}, {box = [1, 64, 1, 64], kind = "tensor_map", name = "rows_map", swizzle = 128 : i64, tensor = "rows"}, {box = [1, 64, 64], kind = "tensor_map", name = "rope_keys_map", swizzle = 128 : i64, tensor = "rope_keys"}]
+// CHECK-SAME: {kind = "size", name = "S"}, {kind = "size", name = "normalise"}, {box = [1, 64, 1, 64], kind = "tensor_map", name = "rows_map", swizzle = 128 : i64, tensor = "rows"}, {box = [1, 64, 64], kind = "tensor_map", name = "rope_keys_map", swizzle = 128 : i64, tensor = "rope_keys"}]
 // CHECK-SAME: tile_rows = 64 : i64
 // CHECK: gpu.func @fwd(
 // CHECK-SAME: %{{.*}}: index, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)

@@ -186,6 +186,19 @@ struct FlashPlan {
            combineEpilogue() == ValueEpilogue::None && outHeads == qHeads &&
            outWidth == valueWidth;
   }
+  /// Whether the forward kernel, given one split and the runtime's
+  /// `normalise` flag, stores its rows normalised in the storage type
+  /// (`o_rows`, [B, Tq, qHeads, valueWidth], over the partial outputs'
+  /// bytes), and a second tensor-core kernel, project_rows, multiplies them
+  /// by the up-projection as they are (manifest normalised_rows). The
+  /// latent_up combine_rows rounds its merged rows to the storage type
+  /// before the product anyway, so the result is the same, for half the
+  /// bytes written and read and no merge. The runtime sets the flag where
+  /// combine_rows would follow one split, and launches project_rows instead.
+  bool normalisedRows() const {
+    return warpgroup && combinesOnTensorCores() &&
+           combineEpilogue() == ValueEpilogue::LatentUp && valueWidth % 8 == 0;
+  }
   /// Whether the forward kernel can also merge S > 1 splits itself
   /// (manifest grid_merge): launched cooperatively, so that every block is
   /// resident, the S blocks of a (row block, batch row, group) meet at a
