@@ -57,9 +57,10 @@ for dir in "${dirs[@]}"; do
   # one: a partial block of rows; two blocks with two tokens; mixed lengths.
   # Two or three splits: with one, a direct_output forward kernel stores
   # the result itself and no combine runs. Five splits over a second block
-  # of 64 rows; twelve, past the splits merged all at once. One split, where
-  # a normalised_rows forward kernel stores its rows normalised and
-  # project_rows multiplies them: a second block of rows, and two tokens.
+  # of 64 rows; twelve, past the splits merged all at once. Where the module
+  # has project_rows (normalised_rows), it takes the place of combine_rows up
+  # to 8 splits: 2, 3 and 5 merged from normalised rows, and one split (a
+  # second block of rows; two tokens) taken as they are.
   for fn in $(decode_modules "m.get('combine_rows', 0) > 1"); do
     for args in "--batch 3 --tokens 1 --cache 77 --mixed-lengths --splits 2" "--batch 11 --tokens 2 --cache 300 --mixed-lengths --splits 3" \
                 "--batch 67 --tokens 1 --cache 50 --mixed-lengths --splits 5" "--batch 5 --tokens 1 --cache 900 --splits 12" \

@@ -537,9 +537,14 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
         std::to_string(forwardBlocks(B, Tq, S)) + " forward blocks, " +
         std::to_string(wave(fwd_, fwdFn_)) + " resident at once");
   sizes["merge"] = merging ? 1 : 0;
-  // One split where combine_rows would follow: the forward normalises its
-  // rows and project_rows multiplies them (manifest normalised_rows).
-  bool projecting = S == 1 && projectRowsFn_ && combinesRows(B, Tq, S);
+  // Where combine_rows would follow few enough splits, the forward stores
+  // its rows normalised and project_rows merges and multiplies them
+  // (manifest normalised_rows).
+  // (Artifacts from before project_rows merged: one split.)
+  int64_t projectMax = info_.has("project_rows_max_splits")
+                           ? info_["project_rows_max_splits"].i64()
+                           : 1;
+  bool projecting = projectRowsFn_ && S <= projectMax && combinesRows(B, Tq, S);
   sizes["normalise"] = projecting ? 1 : 0;
   // The counters, zeroed when (re)allocated; every merging launch leaves
   // them at zero.

@@ -10,6 +10,7 @@
 // RUN: attn-run %t --dry-run 132 --batch 64 --cache 8192 --splits 3 | FileCheck %s --check-prefix=B64S3
 // RUN: attn-run %t --dry-run 132 --batch 128 --cache 8192 | FileCheck %s --check-prefix=B128
 // RUN: attn-run %t --dry-run 132 --batch 128 --cache 8192 --combine row | FileCheck %s --check-prefix=B128ROW
+// RUN: attn-run %t --dry-run 132 --batch 64 --cache 8192 --splits 12 --combine rows | FileCheck %s --check-prefix=B64S12
 // RUN: attn-run %t --dry-run 132 --batch 64 --cache 8192 --combine wide | FileCheck %s --check-prefix=WIDE
 // RUN: attn-run %t --dry-run 132 --batch 1 --cache 32768 --combine row | FileCheck %s --check-prefix=ROW
 // RUN: not attn-run %t --dry-run 132 --batch 64 --cache 8192 --splits 17 --combine rows 2>&1 | FileCheck %s --check-prefix=MANY
@@ -53,21 +54,27 @@
 // 64 sequences fill the tensor-core combine's 64-row blocks; each of the
 // 16 heads' 128 output columns is split over 8 blocks (16 columns each,
 // the up-projection's slice beside the merged rows; 8 warps merge, 4
-// multiply). The forward grid is one wave, so the combine starts early.
+// multiply). With at most 8 splits that kernel is project_rows: the
+// forward stores each split's rows normalised in bf16, with their (max,
+// sum), and project_rows merges and multiplies them. The forward grid is
+// one wave, so it starts early.
 // B64: mla16_decode_attn0 B=64 Tq=1 L=8192 S=2
 // B64-NEXT: fwd          grid 1 64 2  block 256
-// B64-NEXT: combine_rows grid 128 1 1  block 256  dynamic shared 95232  early
+// B64-NEXT: project_rows grid 128 1 1  block 256  dynamic shared 95232  early
 // Three splits make 192 forward blocks, more than one wave: the combine
 // launches after the forward, or its early blocks could take SMs that the
 // forward's second wave needs.
 // B64S3: mla16_decode_attn0 B=64 Tq=1 L=8192 S=3
 // B64S3-NEXT: fwd          grid 1 64 3  block 256
-// B64S3-NEXT: combine_rows grid 128 1 1  block 256  dynamic shared 95232{{$}}
-// 128 sequences: one split, so the forward stores its rows normalised in
-// bf16 and project_rows (combine_rows' grid, no merge) multiplies them;
-// with the one-row combine forced, the forward stores f32 partial outputs
-// for it instead (normalise = 0: not visible here, checked on the GPU by
-// scripts/gpu-check.sh).
+// B64S3-NEXT: project_rows grid 128 1 1  block 256  dynamic shared 95232{{$}}
+// More than 8 splits: combine_rows, from f32 partial outputs.
+// B64S12: mla16_decode_attn0 B=64 Tq=1 L=8192 S=12
+// B64S12-NEXT: fwd          grid 1 64 12  block 256
+// B64S12-NEXT: combine_rows grid 128 1 1  block 256  dynamic shared 95232{{$}}
+// 128 sequences: one split, so project_rows takes the normalised rows as
+// they are; with the one-row combine forced, the forward stores f32
+// partial outputs for it instead (normalise = 0: not visible here, checked
+// on the GPU by scripts/gpu-check.sh).
 // B128: mla16_decode_attn0 B=128 Tq=1 L=8192 S=1
 // B128-NEXT: fwd          grid 1 128 1  block 256
 // B128-NEXT: project_rows grid 128 1 2  block 256  dynamic shared 95232  early

@@ -101,7 +101,7 @@ public:
   /// Whether `run` merges S splits in the forward kernel for these sizes.
   bool mergesInGrid(int64_t B, int64_t Tq, int64_t S) const;
   /// Whether `run` launches combine_rows for these sizes and S splits (or,
-  /// at one split where the manifest has it, project_rows in its place).
+  /// for few splits where the manifest has it, project_rows in its place).
   bool combinesRows(int64_t B, int64_t Tq, int64_t S) const;
   /// Whether `run` launches combine_wide (when not combine_rows).
   bool combinesWide(int64_t B, int64_t Tq) const;

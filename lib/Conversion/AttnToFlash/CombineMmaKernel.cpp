@@ -13,11 +13,12 @@
 //                   (the sum's merged in f32, recomputed from the splits)
 //
 // Its project_rows form (plan.normalisedRows()) follows a forward kernel
-// that had one split and stored its rows normalised in the storage type:
-// those rows are the A operand as they are, copied in by cp.async; no
-// merge, no split weights. A separate kernel rather than a branch of
-// combine_rows: with the branch, MLA-128 at B=16 / 32 (4 and 2 splits) took
-// 1.5-2 us longer (docs/performance.md, step 60).
+// that stored each split's rows normalised in the storage type (half the
+// bytes of f32 partials): at one split those rows are the A operand as
+// they are, copied in by cp.async; with 2 to 8 they are merged as above,
+// 8 values a load, each split weighted by its sum. A separate kernel
+// rather than a branch of combine_rows: with the branch, MLA-128 at B=16 /
+// 32 (4 and 2 splits) took 1.5-2 us longer (docs/performance.md, step 60).
 //
 // The CUDA-core kernels read the head's weights once per 1 or 8 batch rows
 // and spend an FMA per weight and row; here each block reads them once per
@@ -49,17 +50,14 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   Type f32 = ob.getF32Type(), idxT = ob.getIndexType();
   bool post = p.combineEpilogue() == ValueEpilogue::KeyReusePost;
   assert((!projectRows || p.normalisedRows()) && "no normalised rows");
-  SmallVector<Type> args;
-  if (projectRows)
-    args.push_back(flatMemRef(p.storage)); // o_rows
-  else
-    args.append({flatMemRef(f32), flatMemRef(f32)});
-  args.push_back(flatMemRef(p.storage));
+  static_assert(FlashPlan::kProjectRowsMaxSplits <= kMaxFewSplits,
+                "project_rows merges in one step");
+  // o_part (o_rows for project_rows), ml_part, the matrix, out, B, Tq, S.
+  SmallVector<Type> args = {flatMemRef(projectRows ? p.storage : f32),
+                            flatMemRef(f32), flatMemRef(p.storage)};
   if (post)
     args.push_back(flatMemRef(p.storage)); // alpha, then the transform
-  args.append({flatMemRef(p.storage), idxT, idxT});
-  if (!projectRows)
-    args.push_back(idxT); // S
+  args.append({flatMemRef(p.storage), idxT, idxT, idxT});
   gpu::GPUFuncOp func = makeKernel(ob, loc, name, args, {}, NT);
   // Behind the warpgroup form (sm_90a: an H100's 228 KB an SM, 1 KB of it
   // reserved per block), registers capped for as many resident blocks as
@@ -81,18 +79,11 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   KernelBuilder k(b);
   MmaFragments mma{k, p.storage};
   unsigned a = 0;
-  Value oRows, oPart, mlPart;
-  if (projectRows) {
-    oRows = entry.getArgument(a++);
-  } else {
-    oPart = entry.getArgument(a++);
-    mlPart = entry.getArgument(a++);
-  }
+  Value oPart = entry.getArgument(a++), mlPart = entry.getArgument(a++);
   Value alpha = post ? entry.getArgument(a++) : Value();
   Value matrix = entry.getArgument(a++); // up_v or the transform
   Value out = entry.getArgument(a++), B = entry.getArgument(a++),
-        Tq = entry.getArgument(a++);
-  Value S = projectRows ? Value() : entry.getArgument(a++);
+        Tq = entry.getArgument(a++), S = entry.getArgument(a++);
 
   Value smem = k.dynamicWorkgroupMemory();
   auto view = [&](int64_t offset, int64_t n, Type elem) {
@@ -138,23 +129,44 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
     NVVM::GriddepcontrolOp::create(b, NVVM::GridDepActionKind::wait);
 
   if (projectRows) {
-    // The normalised rows, 16 bytes a cp.async (rows past B are never read
-    // back: their outputs are not stored).
+    // 8 values of a row per item (16 bytes): at one split copied in as they
+    // are by cp.async; with 2-8, merged from every split's at once (rows
+    // past B are never read back: their outputs are not stored).
     const int64_t rowPieces = DV / chunk;
-    Value pieces = k.mul(k.min(k.idx(R), k.sub(B, b0)), k.idx(rowPieces));
-    k.loop(tid, pieces, k.idx(NT), [&](Value c) {
-      Value row = k.div(c, k.idx(rowPieces));
-      Value col = k.mul(k.rem(c, k.idx(rowPieces)), k.idx(chunk));
-      Value src = k.add(
-          k.mul(k.add(k.mul(k.add(k.mul(k.add(b0, row), Tq), t), Hq), qHead),
-                k.idx(DV)),
-          col);
-      nvgpu::DeviceAsyncCopyOp::create(
-          b, nvgpu::DeviceAsyncTokenType::get(ctx), as,
-          ValueRange{k.add(k.mul(row, k.idx(lay.mergedPitch)), col)}, oRows,
-          ValueRange{src}, b.getIndexAttr(chunk), Value(), b.getUnitAttr());
-    });
-    NVVM::CpAsyncCommitGroupOp::create(b);
+    Value items = k.mul(k.min(k.idx(R), k.sub(B, b0)), k.idx(rowPieces));
+    auto rowOf = [&](Value i) { return k.div(i, k.idx(rowPieces)); };
+    auto colOf = [&](Value i) {
+      return k.mul(k.rem(i, k.idx(rowPieces)), k.idx(chunk));
+    };
+    auto mergedAt = [&](Value i) {
+      return k.add(k.mul(rowOf(i), k.idx(lay.mergedPitch)), colOf(i));
+    };
+    k.ifThenElse(
+        k.eq(S, one),
+        [&] {
+          k.loop(tid, items, k.idx(NT), [&](Value i) {
+            Value src =
+                k.add(k.mul(partRow(k.idx(0), k.add(b0, rowOf(i))), k.idx(DV)),
+                      colOf(i));
+            nvgpu::DeviceAsyncCopyOp::create(
+                b, nvgpu::DeviceAsyncTokenType::get(ctx), as,
+                ValueRange{mergedAt(i)}, oPart, ValueRange{src},
+                b.getIndexAttr(chunk), Value(), b.getUnitAttr());
+          });
+          NVVM::CpAsyncCommitGroupOp::create(b);
+        },
+        [&] {
+          auto sv = VectorType::get({chunk}, p.storage);
+          mergeFewSplits(
+              k, oPart, mlPart, DV, S, tid, NT, items,
+              [&](Value s, Value i) { return partRow(s, k.add(b0, rowOf(i))); },
+              colOf,
+              [&](Value i, Value sum) {
+                vector::StoreOp::create(b, arith::TruncFOp::create(b, sv, sum),
+                                        as, ValueRange{mergedAt(i)});
+              },
+              /*inFlight=*/8, /*normalisedRows=*/true);
+        });
   } else {
     // Split weights exp(m_s - M) / sum of each of the block's rows, one
     // thread per row (S <= kCombineMmaSplits); zeros for rows past B and rows

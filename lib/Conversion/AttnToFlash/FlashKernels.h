@@ -49,7 +49,7 @@ struct ForwardFrame {
   /// (plan.directOutput() and one split) instead of partial outputs.
   Value storesResult();
   /// Whether this launch stores its rows normalised in `o_rows`
-  /// (plan.normalisedRows(), the runtime's flag and one split).
+  /// (plan.normalisedRows() and the runtime's flag).
   Value storesNormalisedRows();
   /// ml_part of query row `rho`: its max, kept in base 2 by the tensor-core
   /// kernels (exp2 of scaled scores), back in the natural exponent the
@@ -76,14 +76,17 @@ private:
 /// threads, ...; split s's (max, sum) of an item is at ml_part[2 rowOf(s,
 /// item)], its partial vector at o_part[width rowOf(s, item) +
 /// columnOf(item)]; `store` receives each normalised f32 vector. A thread
-/// has `inFlight` (8 or 16) partial vectors loading at once.
+/// has `inFlight` (8 or 16) partial vectors loading at once. With
+/// `normalisedRows`, the partials are o_rows' instead: 8 values of the
+/// storage type a vector (16 bytes), each split's already divided by its
+/// sum, so weighted by sum_s exp(m_s - M).
 constexpr int64_t kMaxFewSplits = 8;
 void mergeFewSplits(KernelBuilder &k, Value oPart, Value mlPart, int64_t width,
                     Value S, Value tid, int64_t threads, Value count,
                     function_ref<Value(Value s, Value item)> rowOf,
                     function_ref<Value(Value item)> columnOf,
                     function_ref<void(Value item, Value merged)> store,
-                    int64_t inFlight);
+                    int64_t inFlight, bool normalisedRows = false);
 
 /// The split-KV forward kernel: online softmax over cache tiles for a block
 /// of query rows that share one cache group, writing unnormalised partial

@@ -173,7 +173,7 @@ void ForwardFrame::storeRowState(Value rho, Value maxBase2, Value sum) {
 Value ForwardFrame::storesNormalisedRows() {
   if (!p.normalisedRows())
     return arith::ConstantIntOp::create(k.b, k.b.getI1Type(), 0);
-  return k.land(k.eq(normalise, k.idx(1)), k.eq(S, k.idx(1)));
+  return k.eq(normalise, k.idx(1));
 }
 
 Value ForwardFrame::mergesInGrid() {

@@ -99,11 +99,11 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
     keyReuse(fwd);
   fwd.tensor("o_part", f32, {"S", "B", "Tq", n(p.qHeads), n(p.valueWidth)});
   fwd.tensor("ml_part", f32, {"S", "B", "Tq", n(p.qHeads), "2"});
-  // Over o_part's bytes, with one split (plan.normalisedRows()).
+  // Over o_part's bytes (plan.normalisedRows()).
   auto normalisedRows = [&](ArgList &args) {
     if (p.normalisedRows())
       args.tensor("o_rows", p.storage,
-                  {"B", "Tq", n(p.qHeads), n(p.valueWidth)});
+                  {"S", "B", "Tq", n(p.qHeads), n(p.valueWidth)});
   };
   normalisedRows(fwd);
   auto result = [&](ArgList &args) {
@@ -152,13 +152,14 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
   result(comb);
   for (StringRef s : {"B", "Tq", "S"})
     comb.size(s);
-  // project_rows: the up-projection of the rows a forward kernel of one
-  // split normalised.
+  // project_rows: the up-projection of the rows the forward kernel
+  // normalised, merged first where there are several splits.
   ArgList project{b, {}};
   normalisedRows(project);
+  project.tensor("ml_part", f32, {"S", "B", "Tq", n(p.qHeads), "2"});
   upV(project);
   result(project);
-  for (StringRef s : {"B", "Tq"})
+  for (StringRef s : {"B", "Tq", "S"})
     project.size(s);
 
   std::string rows = n(p.group) + "*Tq";
@@ -249,6 +250,9 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       b.getNamedAttr("direct_output", b.getBoolAttr(p.directOutput())),
       b.getNamedAttr("grid_merge", b.getBoolAttr(p.gridMerge())),
       b.getNamedAttr("normalised_rows", b.getBoolAttr(p.normalisedRows())),
+      b.getNamedAttr(
+          "project_rows_max_splits",
+          i64(p.normalisedRows() ? FlashPlan::kProjectRowsMaxSplits : 0)),
       b.getNamedAttr("combine_rows_overlaps",
                      b.getBoolAttr(p.combineRowsOverlaps())),
       b.getNamedAttr("combine_rows", i64(p.combineRows())),

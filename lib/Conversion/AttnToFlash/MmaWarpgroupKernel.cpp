@@ -289,11 +289,8 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
       });
     }
   };
-  auto storePartials = [&] {
-    storeRows(
-        f32, [&](int64_t h, int64_t nv) { return outPair(h, nv); }, f.oPart,
-        [&](Value rho) { return k.mul(f.partRow(rho), k.idx(DV)); },
-        /*mayStage=*/true);
+  // Each row's (max, sum), by one lane of its quad.
+  auto storeRowStates = [&] {
     for (int64_t h = 0; h < 2; ++h) {
       Value rho = k.add(f.rho0, rowOf(h));
       Value writer =
@@ -302,29 +299,46 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
       k.ifThen(writer, [&] { f.storeRowState(rho, state[nO + h], lSum[h]); });
     }
   };
-  // One split: the rows normalised and rounded to the storage type, in the
-  // query rows' order (a row that saw nothing stores zeros, as the combine
-  // would).
-  auto storeNormalised = [&](Value to, bool mayStage) {
+  auto storePartials = [&] {
+    storeRows(
+        f32, [&](int64_t h, int64_t nv) { return outPair(h, nv); }, f.oPart,
+        [&](Value rho) { return k.mul(f.partRow(rho), k.idx(DV)); },
+        /*mayStage=*/true);
+    storeRowStates();
+  };
+  // The rows normalised and rounded to the storage type (a row that saw
+  // nothing stores zeros, as the combine would), the row at `rowAt(rho)`.
+  auto storeNormalised = [&](Value to, function_ref<Value(Value)> rowAt,
+                             bool mayStage) {
     Value inv[2] = {k.reciprocalOrZero(lSum[0]), k.reciprocalOrZero(lSum[1])};
     storeRows(
         p.storage,
         [&](int64_t h, int64_t nv) -> Value {
           return arith::TruncFOp::create(b, storePair, outPair(h, nv, inv[h]));
         },
-        to, [&](Value rho) { return k.mul(f.queryRow(rho), k.idx(DV)); },
-        mayStage);
+        to, rowAt, mayStage);
+  };
+  auto queryRowAt = [&](Value rho) {
+    return k.mul(f.queryRow(rho), k.idx(DV));
   };
   if (p.directOutput()) {
-    // The result itself in `out`: no combine follows.
+    // One split: the result itself in `out`, no combine follows.
     Value single = f.storesResult();
-    k.ifThen(single, [&] { storeNormalised(f.out, /*mayStage=*/false); });
+    k.ifThen(single, [&] { storeNormalised(f.out, queryRowAt, false); });
     k.ifThen(k.lnot(single), storePartials);
   } else if (p.normalisedRows()) {
-    // For project_rows' product, which takes them as they are.
+    // For project_rows, which merges them (with each split's (max, sum))
+    // or, at one split, takes them as they are.
     k.ifThenElse(
         f.storesNormalisedRows(),
-        [&] { storeNormalised(f.oRows, /*mayStage=*/true); }, storePartials);
+        [&] {
+          storeNormalised(
+              f.oRows,
+              [&](Value rho) { return k.mul(f.partRow(rho), k.idx(DV)); },
+              /*mayStage=*/true);
+          k.ifThen(k.lt(k.idx(1), f.S), storeRowStates);
+        },
+        storePartials);
   } else {
     storePartials();
   }

@@ -1,10 +1,10 @@
 //===- SplitMerge.cpp - merging at most 8 splits, all loads at once -------===//
 //
-// Each merged vector of 4 values needs every split's (max, sum) and partial
-// vector. Loaded one split after another, they cost an L2 round trip per
-// split and per step; here a thread issues all of them for MU vectors
-// before using any (SU splits, those past S weighted 0, so no load waits
-// behind a condition), and needs no workgroup memory or barrier.
+// Each merged vector of 4 values (8 normalised ones) needs every split's
+// (max, sum) and partial vector. Loaded one split after another, they cost an
+// L2 round trip per split and per step; here a thread issues all of them for MU
+// vectors before using any (SU splits, those past S weighted 0, so no load
+// waits behind a condition), and needs no workgroup memory or barrier.
 //
 //===----------------------------------------------------------------------===//
 #include "FlashKernels.h"
@@ -19,10 +19,14 @@ void mlir::attn::mergeFewSplits(
     Value tid, int64_t threads, Value count,
     function_ref<Value(Value s, Value item)> rowOf,
     function_ref<Value(Value item)> columnOf,
-    function_ref<void(Value item, Value merged)> store, int64_t inFlight) {
+    function_ref<void(Value item, Value merged)> store, int64_t inFlight,
+    bool normalisedRows) {
   ImplicitLocOpBuilder &b = k.b;
   auto f32x2 = VectorType::get({2}, k.f32());
-  auto f32x4 = VectorType::get({4}, k.f32());
+  auto partType = cast<MemRefType>(oPart.getType()).getElementType();
+  int64_t vec = normalisedRows ? 8 : 4;
+  auto f32xV = VectorType::get({vec}, k.f32());
+  auto partV = VectorType::get({vec}, partType);
   Value one = k.idx(1);
   auto direct = [&](int64_t SU, int64_t MU) {
     Value lastItem = k.sub(count, one), lastSplit = k.sub(S, one);
@@ -37,9 +41,12 @@ void mlir::attn::mergeFewSplits(
           ml.push_back(vector::LoadOp::create(
               b, f32x2, mlPart, ValueRange{k.mul(row, k.idx(2))},
               /*nontemporal=*/false, llvm::MaybeAlign(8)));
-          o.push_back(vector::LoadOp::create(
-              b, f32x4, oPart, ValueRange{k.add(k.mul(row, k.idx(width)), col)},
-              /*nontemporal=*/false, llvm::MaybeAlign(16)));
+          Value v = vector::LoadOp::create(
+              b, partV, oPart, ValueRange{k.add(k.mul(row, k.idx(width)), col)},
+              /*nontemporal=*/false, llvm::MaybeAlign(16));
+          o.push_back(partType == f32xV.getElementType()
+                          ? v
+                          : arith::ExtFOp::create(b, f32xV, v).getResult());
         }
       }
       for (int64_t mu = 0; mu < MU; ++mu) {
@@ -56,17 +63,18 @@ void mlir::attn::mergeFewSplits(
         M = k.finiteMax(M);
         Value d = k.f(0.0);
         Value acc = arith::ConstantOp::create(
-            b, f32x4, DenseElementsAttr::get(f32x4, 0.0f));
+            b, f32xV, DenseElementsAttr::get(f32xV, 0.0f));
         for (int64_t su = 0; su < SU; ++su) {
           Value e = k.exp(k.subf(m[su], M));
           d = k.fma(e, l[su], d);
+          Value w = normalisedRows ? k.mulf(e, l[su]) : e;
           acc =
-              vector::FMAOp::create(b, vector::BroadcastOp::create(b, f32x4, e),
+              vector::FMAOp::create(b, vector::BroadcastOp::create(b, f32xV, w),
                                     o[mu * SU + su], acc);
         }
         Value inv = k.reciprocalOrZero(d);
         Value sum = arith::MulFOp::create(
-            b, acc, vector::BroadcastOp::create(b, f32x4, inv));
+            b, acc, vector::BroadcastOp::create(b, f32xV, inv));
         k.ifThen(k.lt(items[mu], count), [&] { store(items[mu], sum); });
       }
     });

@@ -70,19 +70,22 @@ func.func @mfa_decode(%q: tensor<?x1x64x256xbf16>, %k: tensor<?x?x1x256xbf16>,
 // fit beside the query rows, so the loop is not pipelined: wait for the
 // tile, score, softmax, P V, each in turn. Each forward block lets the
 // tensor-core combine_rows launch as it starts; that kernel stages its
-// slice of the up-projection, then waits for the forward grid. At one split
-// where combine_rows would follow (the runtime's `normalise`), the forward
-// stores its rows normalised in bf16 (o_rows, through workgroup memory, 16
-// bytes a lane), else f32 partial outputs; project_rows, on combine_rows'
-// grid, copies such rows in as they are and multiplies them.
+// slice of the up-projection, then waits for the forward grid. Where
+// combine_rows would follow at most 8 splits (the runtime's `normalise`),
+// the forward stores each split's rows normalised in bf16 (o_rows, through
+// workgroup memory, 16 bytes a lane) and, with several splits, their (max,
+// sum); else f32 partial outputs. project_rows, on combine_rows' grid,
+// copies such rows in as they are at one split, or merges them 8 values a
+// load, and multiplies them.
 // CHECK-LABEL: gpu.module @mla128_decode_attn0
 // CHECK-SAME: combine_rows_mma = true, combine_rows_overlaps = true
-// CHECK-SAME: {dtype = "bf16", kind = "tensor", name = "o_rows", shape = ["B", "Tq", "128", "512"]
+// CHECK-SAME: {dtype = "bf16", kind = "tensor", name = "o_rows", shape = ["S", "B", "Tq", "128", "512"]
 // CHECK-SAME: {kind = "size", name = "S"}, {kind = "size", name = "normalise"}], block = [256, 1, 1]
 // CHECK-SAME: name = "fwd"
 // CHECK-SAME: name = "combine_rows"
-// CHECK-SAME: {args = [{dtype = "bf16", kind = "tensor", name = "o_rows", shape = ["B", "Tq", "128", "512"], {{.+}} name = "up_v", {{.+}} name = "out", {{.+}}, {kind = "size", name = "B"}, {kind = "size", name = "Tq"}], block = [256, 1, 1], dynamic_shared_bytes = 209920 : i64, grid = ["128", "Tq", "ceildiv(B,64)"], name = "project_rows"
+// CHECK-SAME: {args = [{dtype = "bf16", kind = "tensor", name = "o_rows", shape = ["S", "B", "Tq", "128", "512"], {{.+}} name = "ml_part", {{.+}} name = "up_v", {{.+}} name = "out", {{.+}}, {kind = "size", name = "B"}, {kind = "size", name = "Tq"}, {kind = "size", name = "S"}], block = [256, 1, 1], dynamic_shared_bytes = 209920 : i64, grid = ["128", "Tq", "ceildiv(B,64)"], name = "project_rows"
 // CHECK-SAME: normalised_rows = true
+// CHECK-SAME: project_rows_max_splits = 8 : i64
 // CHECK-SAME: rows_per_block = 64 : i64
 // CHECK-SAME: schedule = "wgmma"
 // CHECK-SAME: tile_rows = 64 : i64
@@ -108,26 +111,34 @@ func.func @mfa_decode(%q: tensor<?x1x64x256xbf16>, %k: tensor<?x?x1x256xbf16>,
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK: scf.yield
-// CHECK: %[[ONE:.+]] = arith.cmpi eq, %arg10, %c1{{.*}} : index
-// CHECK: %[[ROWS:.+]] = arith.andi %[[ONE]], %{{.+}} : i1
+// CHECK: %[[ROWS:.+]] = arith.cmpi eq, %arg10, %c1{{.*}} : index
 // CHECK: scf.if %[[ROWS]] {
 // CHECK: arith.truncf {{.+}} : vector<2xf32> to vector<2xbf16>
 // CHECK: gpu.barrier
 // CHECK: vector.store {{.+}}, %arg5[{{.+}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK: %[[SPLITS:.+]] = arith.cmpi slt, %c1{{.*}}, %arg9 : index
+// CHECK: scf.if %[[SPLITS]] {
+// CHECK: memref.store {{.+}}, %arg4
 // CHECK: } else {
 // CHECK: vector.store {{.+}}, %arg3[{{.+}}] {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
 // CHECK: gpu.func @combine_rows(
 // CHECK-NOT: memref.load
 // CHECK: nvvm.cp.async.commit.group
 // CHECK-NEXT: nvvm.griddepcontrol wait
-// CHECK: gpu.func @project_rows(%arg0: memref<?xbf16>, %arg1: memref<?xbf16>, %arg2: memref<?xbf16>, %arg3: index, %arg4: index)
-// CHECK: nvgpu.device_async_copy %arg1
+// CHECK: gpu.func @project_rows(%arg0: memref<?xbf16>, %arg1: memref<?xf32>, %arg2: memref<?xbf16>, %arg3: memref<?xbf16>, %arg4: index, %arg5: index, %arg6: index)
+// CHECK: nvgpu.device_async_copy %arg2
 // CHECK: nvvm.cp.async.commit.group
 // CHECK-NEXT: nvvm.griddepcontrol wait
-// CHECK-NOT: memref.load
+// CHECK: %[[S1:.+]] = arith.cmpi eq, %arg6, %c1{{.*}} : index
+// CHECK: scf.if %[[S1]] {
 // CHECK: nvgpu.device_async_copy %arg0[{{.+}}], %{{.+}}[{{.+}}], 8 {bypassL1} : memref<?xbf16> to memref<{{[0-9]+}}xbf16, #gpu.address_space<workgroup>>
 // CHECK: nvvm.cp.async.commit.group
-// CHECK-NEXT: nvvm.cp.async.wait.group 0
+// CHECK: } else {
+// CHECK: vector.load %arg1[{{.+}}] {alignment = 8 : i64} : memref<?xf32>, vector<2xf32>
+// CHECK: vector.load %arg0[{{.+}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK: arith.extf {{.+}} : vector<8xbf16> to vector<8xf32>
+// CHECK: arith.truncf {{.+}} : vector<8xf32> to vector<8xbf16>
+// CHECK: nvvm.cp.async.wait.group 0
 // CHECK: nvvm.mma.sync
 #mla128 = #attn.variant<kv_form = latent, num_q_heads = 128, num_kv_heads = 1,
                      qk_head_dim = 192, v_head_dim = 128, latent_dim = 512,

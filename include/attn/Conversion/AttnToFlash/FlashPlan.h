@@ -186,15 +186,19 @@ struct FlashPlan {
            combineEpilogue() == ValueEpilogue::None && outHeads == qHeads &&
            outWidth == valueWidth;
   }
-  /// Whether the forward kernel, given one split and the runtime's
-  /// `normalise` flag, stores its rows normalised in the storage type
-  /// (`o_rows`, [B, Tq, qHeads, valueWidth], over the partial outputs'
-  /// bytes), and a second tensor-core kernel, project_rows, multiplies them
-  /// by the up-projection as they are (manifest normalised_rows). The
-  /// latent_up combine_rows rounds its merged rows to the storage type
-  /// before the product anyway, so the result is the same, for half the
-  /// bytes written and read and no merge. The runtime sets the flag where
-  /// combine_rows would follow one split, and launches project_rows instead.
+  /// Whether the forward kernel, given the runtime's `normalise` flag,
+  /// stores each split's rows normalised in the storage type (`o_rows`,
+  /// [S, B, Tq, qHeads, valueWidth], over the partial outputs' bytes; with
+  /// several splits also their (max, sum)), and a second tensor-core kernel,
+  /// project_rows, merges them (as combine_rows would, weighting each
+  /// split's normalised rows by its sum) and multiplies them by the
+  /// up-projection (manifest normalised_rows). The runtime sets the flag
+  /// where combine_rows would follow at most kProjectRowsMaxSplits splits,
+  /// and launches project_rows instead. At one split the result is
+  /// combine_rows' (which rounds its merged rows to the storage type before
+  /// the product anyway); with more, each split's rows are rounded once
+  /// more before the merge, as precise as the cache rows they average.
+  /// Half the partial bytes written and read.
   bool normalisedRows() const {
     return warpgroup && combinesOnTensorCores() &&
            combineEpilogue() == ValueEpilogue::LatentUp && valueWidth % 8 == 0;
@@ -323,6 +327,8 @@ struct FlashPlan {
   /// at most kCombineMmaSplits splits.
   bool combinesOnTensorCores() const;
   static constexpr int64_t kCombineMmaRows = 64, kCombineMmaSplits = 16;
+  /// The most splits project_rows merges: all loaded at once (SplitMerge).
+  static constexpr int64_t kProjectRowsMaxSplits = 8;
   /// Its threads: kCombineMmaThreads copy and merge; of them, 4 warps of
   /// 16 rows times up to 2 groups of output columns run the product
   /// (combineMmaThreads). One block of 4 warps per SM left it latency-bound
