@@ -525,7 +525,7 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
     return s;
   named["o_part"] = workspace_;
   named["ml_part"] = static_cast<char *>(workspace_) + oBytes;
-  // The rows normalised at one split fit the partial outputs' bytes.
+  // Each split's normalised rows (2 bytes an element) fit o_part's bytes.
   named["o_rows"] = workspace_;
 
   int64_t fwdGrid[3] = {rowBlocks(Tq), B * info_["num_kv_heads"].i64(), S};

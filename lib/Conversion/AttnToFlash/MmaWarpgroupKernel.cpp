@@ -324,7 +324,8 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
   if (p.directOutput()) {
     // One split: the result itself in `out`, no combine follows.
     Value single = f.storesResult();
-    k.ifThen(single, [&] { storeNormalised(f.out, queryRowAt, false); });
+    k.ifThen(single,
+             [&] { storeNormalised(f.out, queryRowAt, /*mayStage=*/false); });
     k.ifThen(k.lnot(single), storePartials);
   } else if (p.normalisedRows()) {
     // For project_rows, which merges them (with each split's (max, sum))
