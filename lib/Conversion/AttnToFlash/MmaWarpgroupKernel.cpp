@@ -172,8 +172,9 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     for (int64_t h = 0; h < 2; ++h) {
       lSum[h] = k.f(0.0);
       for (int64_t g = 0; g < VG; ++g)
-        lSum[h] = k.addf(lSum[h], memref::LoadOp::create(
-                                      b, mlBuf, k.add(k.idx(64 * g), rowOf(h))));
+        lSum[h] = k.addf(
+            lSum[h],
+            memref::LoadOp::create(b, mlBuf, k.add(k.idx(64 * g), rowOf(h))));
     }
   }
   // The lane's outputs of row half h at columns 8 nv + 2 t4 and + 1 (times
@@ -231,14 +232,17 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
   // ncu); staged, each lane stores 16 contiguous bytes of one row. Rows
   // padded by 8 elements, so the pair writes meet every bank once per 8
   // rows. `pairOf(h, nv)` is the lane's pair of row half h in `elem`, and
-  // the row of query row rho starts at `rowAt(rho)` in `to`. Measured
+  // the row of query row rho starts at `rowAt(rho)` in `to`; `rowDone(h,
+  // rho)` runs for each row the lane holds that exists, after its stores
+  // (in the same branch where unstaged). Measured
   // slower where the blocks merge in the grid (MFA-KR +25%, MFA and MQA
   // +1.5-2%), which keep the direct stores, as does the result stored in
   // `out` (`mayStage` false; not measured staged).
   int64_t W = NV * 8;
   auto storeRows = [&](Type elem, function_ref<Value(int64_t, int64_t)> pairOf,
                        Value to, function_ref<Value(Value)> rowAt,
-                       bool mayStage) {
+                       bool mayStage,
+                       function_ref<void(int64_t, Value)> rowDone) {
     int64_t eb = elem.getIntOrFloatBitWidth() / 8, pitch = W + 8,
             perPiece = 16 / eb, piecesPerRow = W / perPiece;
     bool staged = mayStage && !p.gridMerge() &&
@@ -252,6 +256,8 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
             vector::StoreOp::create(
                 b, pairOf(h, nv), to, ValueRange{k.add(at, outCol(nv))},
                 /*nontemporal=*/false, llvm::MaybeAlign(2 * eb));
+          if (rowDone)
+            rowDone(h, rho);
         });
       }
       return;
@@ -288,35 +294,36 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
             /*nontemporal=*/false, llvm::MaybeAlign(16));
       });
     }
+    if (rowDone)
+      for (int64_t h = 0; h < 2; ++h) {
+        Value rho = k.add(f.rho0, rowOf(h));
+        k.ifThen(k.lt(rho, f.rowsTotal), [&] { rowDone(h, rho); });
+      }
   };
-  // Each row's (max, sum), by one lane of its quad.
-  auto storeRowStates = [&] {
-    for (int64_t h = 0; h < 2; ++h) {
-      Value rho = k.add(f.rho0, rowOf(h));
-      Value writer =
-          k.land(k.lt(rho, f.rowsTotal),
-                 k.land(k.eq(ln.t4, k.idx(0)), k.eq(group, k.idx(0))));
-      k.ifThen(writer, [&] { f.storeRowState(rho, state[nO + h], lSum[h]); });
-    }
+  // Row rho's (max, sum), by one lane of its quad.
+  auto storeRowState = [&](int64_t h, Value rho) {
+    Value l = lSum[h];
+    Value writer = k.land(k.eq(ln.t4, k.idx(0)), k.eq(group, k.idx(0)));
+    k.ifThen(writer, [&] { f.storeRowState(rho, state[nO + h], l); });
   };
   auto storePartials = [&] {
     storeRows(
         f32, [&](int64_t h, int64_t nv) { return outPair(h, nv); }, f.oPart,
         [&](Value rho) { return k.mul(f.partRow(rho), k.idx(DV)); },
-        /*mayStage=*/true);
-    storeRowStates();
+        /*mayStage=*/true, storeRowState);
   };
   // The rows normalised and rounded to the storage type (a row that saw
   // nothing stores zeros, as the combine would), the row at `rowAt(rho)`.
   auto storeNormalised = [&](Value to, function_ref<Value(Value)> rowAt,
-                             bool mayStage) {
+                             bool mayStage,
+                             function_ref<void(int64_t, Value)> rowDone) {
     Value inv[2] = {k.reciprocalOrZero(lSum[0]), k.reciprocalOrZero(lSum[1])};
     storeRows(
         p.storage,
         [&](int64_t h, int64_t nv) -> Value {
           return arith::TruncFOp::create(b, storePair, outPair(h, nv, inv[h]));
         },
-        to, rowAt, mayStage);
+        to, rowAt, mayStage, rowDone);
   };
   auto queryRowAt = [&](Value rho) {
     return k.mul(f.queryRow(rho), k.idx(DV));
@@ -325,7 +332,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     // One split: the result itself in `out`, no combine follows.
     Value single = f.storesResult();
     k.ifThen(single,
-             [&] { storeNormalised(f.out, queryRowAt, /*mayStage=*/false); });
+             [&] { storeNormalised(f.out, queryRowAt, false, nullptr); });
     k.ifThen(k.lnot(single), storePartials);
   } else if (p.normalisedRows()) {
     // For project_rows, which merges them (with each split's (max, sum))
@@ -333,11 +340,16 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     k.ifThenElse(
         f.storesNormalisedRows(),
         [&] {
+          // With several splits, project_rows merges them by their (max,
+          // sum).
+          Value several = k.lt(k.idx(1), f.S);
           storeNormalised(
               f.oRows,
               [&](Value rho) { return k.mul(f.partRow(rho), k.idx(DV)); },
-              /*mayStage=*/true);
-          k.ifThen(k.lt(k.idx(1), f.S), storeRowStates);
+              /*mayStage=*/true,
+              [&](int64_t h, Value rho) {
+                k.ifThen(several, [&] { storeRowState(h, rho); });
+              });
         },
         storePartials);
   } else {

@@ -113,10 +113,10 @@ func.func @mfa_decode(%q: tensor<?x1x64x256xbf16>, %k: tensor<?x?x1x256xbf16>,
 // CHECK: scf.yield
 // CHECK: %[[ROWS:.+]] = arith.cmpi eq, %arg10, %c1{{.*}} : index
 // CHECK: scf.if %[[ROWS]] {
+// CHECK: %[[SPLITS:.+]] = arith.cmpi slt, %c1{{.*}}, %arg9 : index
 // CHECK: arith.truncf {{.+}} : vector<2xf32> to vector<2xbf16>
 // CHECK: gpu.barrier
 // CHECK: vector.store {{.+}}, %arg5[{{.+}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
-// CHECK: %[[SPLITS:.+]] = arith.cmpi slt, %c1{{.*}}, %arg9 : index
 // CHECK: scf.if %[[SPLITS]] {
 // CHECK: memref.store {{.+}}, %arg4
 // CHECK: } else {
