@@ -1,6 +1,7 @@
 // attn-run --dry-run prints the launches the runtime makes on a stand-in
 // GPU (132 multiprocessors, an H100's workgroup memory) without running
-// anything: the split count, which combine kernel, grids and blocks. Here
+// anything: the split count, which combine kernel, grids and blocks, and
+// the forward's per-launch flags (`merge`, `normalise`). Here
 // MLA with 16 heads (bench/variants/mla16.mlir) at issue 5's shapes.
 //
 // RUN: rm -rf %t && attn-opt %s --attn-compile="target=sm_90a output=%t formats=isa" -o /dev/null
@@ -41,7 +42,7 @@
 // 226 KiB of workgroup memory), and the 16 one-row combine blocks, fewer
 // than the SMs, run on 512 threads.
 // B1: mla16_decode_attn0 B=1 Tq=1 L=32768 S=128
-// B1-NEXT: fwd          grid 1 1 128  block 256  dynamic shared 230912
+// B1-NEXT: fwd          grid 1 1 128  block 256  dynamic shared 230912  normalise=0
 // B1-NEXT: combine_wide grid 16 1 1  block 512  dynamic shared 0
 
 // 16 sequences: 8 splits; 256 one-row blocks on the plan's threads (they
@@ -59,49 +60,48 @@
 // sum), and project_rows merges and multiplies them. The forward grid is
 // one wave, so it starts early.
 // B64: mla16_decode_attn0 B=64 Tq=1 L=8192 S=2
-// B64-NEXT: fwd          grid 1 64 2  block 256
+// B64-NEXT: fwd          grid 1 64 2  block 256  dynamic shared 230912  normalise=1
 // B64-NEXT: project_rows grid 128 1 1  block 256  dynamic shared 95232  early
 // Three splits make 192 forward blocks, more than one wave: the combine
 // launches after the forward, or its early blocks could take SMs that the
 // forward's second wave needs.
 // B64S3: mla16_decode_attn0 B=64 Tq=1 L=8192 S=3
-// B64S3-NEXT: fwd          grid 1 64 3  block 256
+// B64S3-NEXT: fwd          grid 1 64 3  block 256  dynamic shared 230912  normalise=1
 // B64S3-NEXT: project_rows grid 128 1 1  block 256  dynamic shared 95232{{$}}
 // More than 8 splits: combine_rows, from f32 partial outputs.
 // B64S12: mla16_decode_attn0 B=64 Tq=1 L=8192 S=12
-// B64S12-NEXT: fwd          grid 1 64 12  block 256
+// B64S12-NEXT: fwd          grid 1 64 12  block 256  dynamic shared 230912  normalise=0
 // B64S12-NEXT: combine_rows grid 128 1 1  block 256  dynamic shared 95232{{$}}
 // 128 sequences: one split, so project_rows takes the normalised rows as
 // they are; with the one-row combine forced, the forward stores f32
-// partial outputs for it instead (normalise = 0: not visible here, checked
-// on the GPU by scripts/gpu-check.sh).
+// partial outputs for it instead (normalise = 0).
 // B128: mla16_decode_attn0 B=128 Tq=1 L=8192 S=1
-// B128-NEXT: fwd          grid 1 128 1  block 256
+// B128-NEXT: fwd          grid 1 128 1  block 256  dynamic shared 230912  normalise=1
 // B128-NEXT: project_rows grid 128 1 2  block 256  dynamic shared 95232  early
 // B128ROW: mla16_decode_attn0 B=128 Tq=1 L=8192 S=1
-// B128ROW-NEXT: fwd          grid 1 128 1  block 256
+// B128ROW-NEXT: fwd          grid 1 128 1  block 256  dynamic shared 230912  normalise=0
 // B128ROW-NEXT: combine      grid 16 1 128  block 256
 
 // MFA-KR (64 heads): the forward kernel applies the post-transform, so
 // the splits only need merging, which the forward kernel does itself when
 // every block is resident: one cooperative launch, no combine.
 // KR16: mfa_kr_decode_attn0 B=16 Tq=1 L=8192 S=8
-// KR16-NEXT: fwd          grid 1 16 8  block 128  dynamic shared 206064  cooperative
+// KR16-NEXT: fwd          grid 1 16 8  block 128  dynamic shared 206064  cooperative  merge=1
 // KR16-NOT: combine
 // KR64: mfa_kr_decode_attn0 B=64 Tq=1 L=8192 S=2
-// KR64-NEXT: fwd          grid 1 64 2  block 128  dynamic shared 206064  cooperative
+// KR64-NEXT: fwd          grid 1 64 2  block 128  dynamic shared 206064  cooperative  merge=1
 // KR64-NOT: combine
 // Asked for a combine kernel: at B=64 (4096 one-row blocks) blocks of 8
 // rows.
-// KR64ROWS: fwd          grid 1 64 2  block 128  dynamic shared 206064{{$}}
+// KR64ROWS: fwd          grid 1 64 2  block 128  dynamic shared 206064  merge=0{{$}}
 // KR64ROWS-NEXT: combine_rows grid 64 1 8  block 128  dynamic shared 0
 // One sequence: 128 splits, merged the same way.
 // KR1: mfa_kr_decode_attn0 B=1 Tq=1 L=32768 S=128
-// KR1-NEXT: fwd          grid 1 1 128  block 128  dynamic shared 206064  cooperative
+// KR1-NEXT: fwd          grid 1 1 128  block 128  dynamic shared 206064  cooperative  merge=1
 // KR1-NOT: combine
 // With more splits than are resident (272 blocks) forcing the merge is an
 // error, and auto launches the combine (one row a block at B=16).
-// KR17: fwd          grid 1 16 17  block 128  dynamic shared 206064{{$}}
+// KR17: fwd          grid 1 16 17  block 128  dynamic shared 206064  merge=0{{$}}
 // KR17-NEXT: combine      grid 64 1 16  block 128
 // KR17GRID: attn-run: mfa_kr_decode_attn0: cannot merge in the grid: 272 forward blocks, 132 resident at once
 // MLA's latent up-projection is left to the combine: its forward kernel

@@ -27,8 +27,12 @@ public:
   struct Launch {
     std::string kernel;
     int64_t grid[3], block[3], sharedBytes;
-    const char *how; // "" (ordinary), "cooperative" or "early"
+    const char *how;   // "" (ordinary), "cooperative" or "early"
+    std::string flags; // what `describe` made of the arguments
   };
+  /// Reads a launch's arguments (the runtime's `params`, only valid during
+  /// the launch) into Launch::flags, where set.
+  std::function<std::string(const std::string &kernel, void **params)> describe;
   /// `target` as in the manifest ("sm_90a", "gfx942").
   DryRunDevice(const std::string &target, int multiprocessors)
       : arch_(!target.empty() && target.back() == 'a'
@@ -59,12 +63,14 @@ public:
     return ok();
   }
   rt::Status launch(void *fn, const int64_t grid[3], const int64_t block[3],
-                    int64_t sharedBytes, void *, void **) override {
-    launches.push_back({*static_cast<std::string *>(fn),
+                    int64_t sharedBytes, void *, void **params) override {
+    const std::string &kernel = *static_cast<std::string *>(fn);
+    launches.push_back({kernel,
                         {grid[0], grid[1], grid[2]},
                         {block[0], block[1], block[2]},
                         sharedBytes,
-                        ""});
+                        "",
+                        describe ? describe(kernel, params) : ""});
     return ok();
   }
   // As the CUDA driver: NVIDIA targets launch cooperatively.

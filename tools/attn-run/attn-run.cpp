@@ -10,7 +10,8 @@
 // runs the kernels, compares every element with a float64 reference and
 // times the launches with events. No MLIR: builds with the runtime alone.
 // --dry-run SMS prints the launches the runtime makes for these sizes on a
-// GPU of SMS multiprocessors (split count, combine kernel, grids) and runs
+// GPU of SMS multiprocessors (split count, combine kernel, grids, the
+// forward's merge and normalise flags) and runs
 // nothing: no GPU or driver needed.
 //
 //===----------------------------------------------------------------------===//
@@ -301,6 +302,32 @@ int planModule(run::DryRunDevice &dev, rt::KernelModule &m, const Options &o,
       return 1;
     }
   }
+  // The per-launch flags among the size arguments (the forward's `merge`
+  // and `normalise`), read by the manifest's argument order: five words a
+  // tensor (memref1d), one a size.
+  dev.describe = [&](const std::string &kernel, void **params) {
+    std::string flags;
+    const rt::Json &ks = m.info()["kernels"];
+    for (size_t k = 0; k < ks.size(); ++k) {
+      if (ks[k]["name"].str() != kernel)
+        continue;
+      const rt::Json &args = ks[k]["args"];
+      size_t at = 0;
+      for (size_t a = 0; a < args.size(); ++a) {
+        const std::string &kind = args[a]["kind"].str();
+        if (kind == "tensor") {
+          at += 5;
+        } else if (kind == "size") {
+          const std::string &name = args[a]["name"].str();
+          if (name == "merge" || name == "normalise")
+            flags += "  " + name + "=" +
+                     std::to_string(*static_cast<int64_t *>(params[at]));
+          ++at;
+        }
+      }
+    }
+    return flags;
+  };
   dev.launches.clear();
   std::vector<void *> buffers(m.inputs().size(), nullptr);
   for (void *&p : buffers)
@@ -313,10 +340,10 @@ int planModule(run::DryRunDevice &dev, rt::KernelModule &m, const Options &o,
               (long long)B, (long long)Tq, (long long)L, (long long)S);
   for (const run::DryRunDevice::Launch &l : dev.launches)
     std::printf(
-        "  %-12s grid %lld %lld %lld  block %lld  dynamic shared %lld%s%s\n",
+        "  %-12s grid %lld %lld %lld  block %lld  dynamic shared %lld%s%s%s\n",
         l.kernel.c_str(), (long long)l.grid[0], (long long)l.grid[1],
         (long long)l.grid[2], (long long)l.block[0], (long long)l.sharedBytes,
-        *l.how ? "  " : "", l.how);
+        *l.how ? "  " : "", l.how, l.flags.c_str());
   return 0;
 }
 
