@@ -2,6 +2,7 @@
 #include "attn/Runtime/Runtime.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -423,13 +424,15 @@ Status KernelModule::launch(const KernelSpec &k, void *fn,
                             void *stream, LaunchKind kind) {
   // memref1d ABI: each tensor is (allocated, aligned, offset, size, stride).
   std::vector<int64_t> values;
-  values.reserve(k.tensors.size() * 5 + k.sizes.size());
+  values.reserve(k.tensors.size() * kTensorArgWords + k.sizes.size());
   for (const TensorSpec &t : k.tensors) {
     auto ptr = reinterpret_cast<int64_t>(named[t.name]);
     int64_t n = 1;
     for (const std::string &d : t.shape)
       n *= symbol(d, sizes);
-    values.insert(values.end(), {ptr, ptr, 0, n, 1});
+    std::initializer_list<int64_t> words = {ptr, ptr, 0, n, 1};
+    assert(words.size() == kTensorArgWords);
+    values.insert(values.end(), words);
   }
   for (const std::string &s : k.sizes)
     values.push_back(symbol(s, sizes));
@@ -539,8 +542,8 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
   sizes["merge"] = merging ? 1 : 0;
   // Where combine_rows would follow few enough splits, the forward stores
   // its rows normalised and project_rows merges and multiplies them
-  // (manifest normalised_rows).
-  // (Artifacts from before project_rows merged: one split.)
+  // (manifest normalised_rows; artifacts without project_rows_max_splits
+  // came before it merged: one split).
   int64_t projectMax = info_.has("project_rows_max_splits")
                            ? info_["project_rows_max_splits"].i64()
                            : 1;

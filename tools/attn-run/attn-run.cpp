@@ -11,8 +11,8 @@
 // times the launches with events. No MLIR: builds with the runtime alone.
 // --dry-run SMS prints the launches the runtime makes for these sizes on a
 // GPU of SMS multiprocessors (split count, combine kernel, grids, the
-// forward's merge and normalise flags) and runs
-// nothing: no GPU or driver needed.
+// forward's merge and normalise flags) and runs nothing: no GPU or driver
+// needed.
 //
 //===----------------------------------------------------------------------===//
 #include "DryRunDevice.h"
@@ -303,8 +303,7 @@ int planModule(run::DryRunDevice &dev, rt::KernelModule &m, const Options &o,
     }
   }
   // The per-launch flags among the size arguments (the forward's `merge`
-  // and `normalise`), read by the manifest's argument order: five words a
-  // tensor (memref1d), one a size.
+  // and `normalise`), read in the manifest's argument order.
   dev.describe = [&](const std::string &kernel, void **params) {
     std::string flags;
     const rt::Json &ks = m.info()["kernels"];
@@ -316,7 +315,7 @@ int planModule(run::DryRunDevice &dev, rt::KernelModule &m, const Options &o,
       for (size_t a = 0; a < args.size(); ++a) {
         const std::string &kind = args[a]["kind"].str();
         if (kind == "tensor") {
-          at += 5;
+          at += rt::kTensorArgWords;
         } else if (kind == "size") {
           const std::string &name = args[a]["name"].str();
           if (name == "merge" || name == "normalise")

@@ -50,6 +50,11 @@ struct TensorMapSpec {
   int64_t swizzle = 0;      // bytes of the workgroup-memory swizzle (128)
 };
 
+/// Launch parameters a tensor argument takes (the memref1d ABI: allocated
+/// and aligned pointers, offset, size, stride), each one 64-bit word; a
+/// size takes one, then each tensor map its 128 bytes.
+constexpr size_t kTensorArgWords = 5;
+
 struct KernelSpec {
   std::string name;
   std::vector<TensorSpec> tensors; // in argument order

@@ -97,8 +97,15 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
   };
   if (p.forwardEpilogue)
     keyReuse(fwd);
-  fwd.tensor("o_part", f32, {"S", "B", "Tq", n(p.qHeads), n(p.valueWidth)});
-  fwd.tensor("ml_part", f32, {"S", "B", "Tq", n(p.qHeads), "2"});
+  // The workspace: partial outputs and each row's (max, sum) per split.
+  auto oPart = [&](ArgList &args) {
+    args.tensor("o_part", f32, {"S", "B", "Tq", n(p.qHeads), n(p.valueWidth)});
+  };
+  auto mlPart = [&](ArgList &args) {
+    args.tensor("ml_part", f32, {"S", "B", "Tq", n(p.qHeads), "2"});
+  };
+  oPart(fwd);
+  mlPart(fwd);
   // Over o_part's bytes (plan.normalisedRows()).
   auto normalisedRows = [&](ArgList &args) {
     if (p.normalisedRows())
@@ -128,8 +135,8 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       fwd.tensorMap(s.tensor, p.tileBox(s));
 
   ArgList comb{b, {}};
-  comb.tensor("o_part", f32, {"S", "B", "Tq", n(p.qHeads), n(p.valueWidth)});
-  comb.tensor("ml_part", f32, {"S", "B", "Tq", n(p.qHeads), "2"});
+  oPart(comb);
+  mlPart(comb);
   auto upV = [&](ArgList &args) {
     args.tensor("up_v", p.storage,
                 {n(p.qHeads), n(p.valueWidth), n(p.outWidth)});
@@ -156,7 +163,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
   // normalised, merged first where there are several splits.
   ArgList project{b, {}};
   normalisedRows(project);
-  project.tensor("ml_part", f32, {"S", "B", "Tq", n(p.qHeads), "2"});
+  mlPart(project);
   upV(project);
   result(project);
   for (StringRef s : {"B", "Tq", "S"})

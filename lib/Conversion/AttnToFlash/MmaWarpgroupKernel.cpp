@@ -234,10 +234,10 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
   // rows. `pairOf(h, nv)` is the lane's pair of row half h in `elem`, and
   // the row of query row rho starts at `rowAt(rho)` in `to`; `rowDone(h,
   // rho)` runs for each row the lane holds that exists, after its stores
-  // (in the same branch where unstaged). Measured
-  // slower where the blocks merge in the grid (MFA-KR +25%, MFA and MQA
-  // +1.5-2%), which keep the direct stores, as does the result stored in
-  // `out` (`mayStage` false; not measured staged).
+  // (in the same branch where unstaged). Measured slower where the blocks
+  // merge in the grid (MFA-KR +25%, MFA and MQA +1.5-2%), which keep the
+  // direct stores, as does the result stored in `out` (`mayStage` false;
+  // not measured staged).
   int64_t W = NV * 8;
   auto storeRows = [&](Type elem, function_ref<Value(int64_t, int64_t)> pairOf,
                        Value to, function_ref<Value(Value)> rowAt,
@@ -306,11 +306,16 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     Value writer = k.land(k.eq(ln.t4, k.idx(0)), k.eq(group, k.idx(0)));
     k.ifThen(writer, [&] { f.storeRowState(rho, state[nO + h], l); });
   };
+  // Where query row rho's row of this split starts: in o_part or o_rows,
+  // or in `out`.
+  auto partRowAt = [&](Value rho) { return k.mul(f.partRow(rho), k.idx(DV)); };
+  auto queryRowAt = [&](Value rho) {
+    return k.mul(f.queryRow(rho), k.idx(DV));
+  };
   auto storePartials = [&] {
     storeRows(
         f32, [&](int64_t h, int64_t nv) { return outPair(h, nv); }, f.oPart,
-        [&](Value rho) { return k.mul(f.partRow(rho), k.idx(DV)); },
-        /*mayStage=*/true, storeRowState);
+        partRowAt, /*mayStage=*/true, storeRowState);
   };
   // The rows normalised and rounded to the storage type (a row that saw
   // nothing stores zeros, as the combine would), the row at `rowAt(rho)`.
@@ -324,9 +329,6 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
           return arith::TruncFOp::create(b, storePair, outPair(h, nv, inv[h]));
         },
         to, rowAt, mayStage, rowDone);
-  };
-  auto queryRowAt = [&](Value rho) {
-    return k.mul(f.queryRow(rho), k.idx(DV));
   };
   if (p.directOutput()) {
     // One split: the result itself in `out`, no combine follows.
@@ -343,13 +345,10 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
           // With several splits, project_rows merges them by their (max,
           // sum).
           Value several = k.lt(k.idx(1), f.S);
-          storeNormalised(
-              f.oRows,
-              [&](Value rho) { return k.mul(f.partRow(rho), k.idx(DV)); },
-              /*mayStage=*/true,
-              [&](int64_t h, Value rho) {
-                k.ifThen(several, [&] { storeRowState(h, rho); });
-              });
+          storeNormalised(f.oRows, partRowAt, /*mayStage=*/true,
+                          [&](int64_t h, Value rho) {
+                            k.ifThen(several, [&] { storeRowState(h, rho); });
+                          });
         },
         storePartials);
   } else {

@@ -201,7 +201,7 @@ struct FlashPlan {
   /// Half the partial bytes written and read.
   bool normalisedRows() const {
     return warpgroup && combinesOnTensorCores() &&
-           combineEpilogue() == ValueEpilogue::LatentUp && valueWidth % 8 == 0;
+           combineEpilogue() == ValueEpilogue::LatentUp;
   }
   /// Whether the forward kernel can also merge S > 1 splits itself
   /// (manifest grid_merge): launched cooperatively, so that every block is
