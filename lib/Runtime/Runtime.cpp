@@ -263,8 +263,15 @@ int64_t KernelModule::chooseSplits(int64_t B, int64_t Tq, int64_t L) const {
                            : this->wave(fwd_, fwdFn_);
   int64_t want = std::max<int64_t>(1, wave / blocks);
   int64_t maxSplits = std::max<int64_t>(1, L / (4 * tileRows()));
-  return std::clamp<int64_t>(want, 1,
-                             std::min<int64_t>(maxSplits, this->maxSplits()));
+  int64_t S = std::clamp<int64_t>(
+      want, 1, std::min<int64_t>(maxSplits, this->maxSplits()));
+  // A split's ceil(L / S) rows run as whole tiles, so the fewest splits
+  // with as many tiles each finish as soon and leave fewer partial outputs
+  // to merge (MLA-128 B=1, L=32k: 66 splits of 7.8 tiles -> 64 of 8, 50.9
+  // -> 48.7 us; docs/performance.md step 62).
+  int64_t tiles = (L + tileRows() - 1) / tileRows();
+  int64_t each = (tiles + S - 1) / S;
+  return std::max<int64_t>(1, (tiles + each - 1) / each);
 }
 
 Status KernelModule::setCombine(Combine c) {

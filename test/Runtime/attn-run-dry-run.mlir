@@ -6,6 +6,7 @@
 //
 // RUN: rm -rf %t && attn-opt %s --attn-compile="target=sm_90a output=%t formats=isa" -o /dev/null
 // RUN: attn-run %t --dry-run 132 --batch 1 --cache 32768 | FileCheck %s --check-prefix=B1
+// RUN: attn-run %t --dry-run 132 --batch 2 --cache 32768 | FileCheck %s --check-prefix=B2
 // RUN: attn-run %t --dry-run 132 --batch 16 --cache 8192 | FileCheck %s --check-prefix=B16
 // RUN: attn-run %t --dry-run 132 --batch 64 --cache 8192 | FileCheck %s --check-prefix=B64
 // RUN: attn-run %t --dry-run 132 --batch 64 --cache 8192 --splits 3 | FileCheck %s --check-prefix=B64S3
@@ -44,6 +45,10 @@
 // B1: mla16_decode_attn0 B=1 Tq=1 L=32768 S=128
 // B1-NEXT: fwd          grid 1 1 128  block 256  dynamic shared 230912  normalise=0
 // B1-NEXT: combine_wide grid 16 1 1  block 512  dynamic shared 0
+// Two sequences: 66 splits would fill the SMs, but their 497 rows run as
+// 8 tiles, as 64 splits of 512 rows do: the runtime takes 64.
+// B2: mla16_decode_attn0 B=2 Tq=1 L=32768 S=64
+// B2-NEXT: fwd          grid 1 2 64  block 256
 
 // 16 sequences: 8 splits; 256 one-row blocks on the plan's threads (they
 // read the heads' up-projections for 34 MB, under the 64 MB from which the
