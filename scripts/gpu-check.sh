@@ -80,6 +80,17 @@ for dir in "${dirs[@]}"; do
       check --module "$fn" $args --iters 2
     done
   done
+  # The one-row combine in column slices (combine_slices), forced beyond the
+  # one-wave shapes auto gives it: many rows' arrival counters over several
+  # waves of blocks, two tokens, one split and 100; three launches each, so
+  # a counter left short of zero would show.
+  for fn in $(decode_modules "any(k['name'] == 'combine_slices' for k in m['kernels'])"); do
+    for args in "--batch 7 --tokens 2 --cache 2000 --mixed-lengths --splits 20" \
+                "--batch 3 --tokens 1 --cache 300 --splits 1" \
+                "--batch 2 --tokens 1 --cache 5000 --mixed-lengths --splits 100"; do
+      check --module "$fn" $args --combine slices --iters 3
+    done
+  done
   # The splits merged by the forward kernel itself (grid_merge), forced; and
   # the combine kernel where auto would take that merge.
   for fn in $(decode_modules "m.get('grid_merge')"); do

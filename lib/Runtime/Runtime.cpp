@@ -114,7 +114,8 @@ Status tensorMapRequest(const KernelSpec &k, const TensorMapSpec &m, void *ptr,
 
 bool isWorkspace(const std::string &name) {
   return name == "o_part" || name == "ml_part" || name == "o_rows" ||
-         name == "grid_sync";
+         name == "grid_sync" || name == "combine_part" ||
+         name == "combine_sync";
 }
 } // namespace
 
@@ -180,11 +181,12 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out,
     const Json &ks = m["kernels"];
     for (size_t k = 0; k < ks.size(); ++k) {
       const std::string &kn = ks[k]["name"].str();
-      (kn == "combine"        ? mod->combine_
-       : kn == "combine_rows" ? mod->combineRows_
-       : kn == "combine_wide" ? mod->combineWide_
-       : kn == "project_rows" ? mod->projectRows_
-                              : mod->fwd_) = kernelSpec(ks[k]);
+      (kn == "combine"          ? mod->combine_
+       : kn == "combine_rows"   ? mod->combineRows_
+       : kn == "combine_wide"   ? mod->combineWide_
+       : kn == "combine_slices" ? mod->combineSlices_
+       : kn == "project_rows"   ? mod->projectRows_
+                                : mod->fwd_) = kernelSpec(ks[k]);
     }
     for (const TensorSpec &t : mod->fwd_.tensors)
       if (!isWorkspace(t.name))
@@ -227,6 +229,9 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out,
         return s;
     if (!mod->combineWide_.name.empty())
       if (Status s = loadKernel(mod->combineWide_, mod->combineWideFn_); !s)
+        return s;
+    if (!mod->combineSlices_.name.empty())
+      if (Status s = loadKernel(mod->combineSlices_, mod->combineSlicesFn_); !s)
         return s;
     art->modules_.push_back(std::move(mod));
   }
@@ -281,6 +286,10 @@ Status KernelModule::setCombine(Combine c) {
   if (c == Combine::Wide && !combineWideFn_)
     return Status::error(name_ + ": no combine_wide kernel (the one-row "
                                  "combine has as many threads already)");
+  if (c == Combine::Slices && !combineSlicesFn_)
+    return Status::error(name_ + ": no combine_slices kernel (only a latent "
+                                 "up-projection behind a tensor-core forward "
+                                 "kernel has one)");
   if (c == Combine::Grid && !flag("grid_merge"))
     return Status::error(name_ + ": its forward kernel cannot merge the "
                                  "splits (no grid_merge in the manifest)");
@@ -359,7 +368,7 @@ int64_t KernelModule::combineRowsMaxSplits() const {
 
 bool KernelModule::combinesRows(int64_t B, int64_t Tq, int64_t S) const {
   if (!combineRowsFn_ || combineChoice_ == Combine::PerRow ||
-      combineChoice_ == Combine::Wide)
+      combineChoice_ == Combine::Wide || combineChoice_ == Combine::Slices)
     return false;
   if (combineChoice_ == Combine::Rows)
     return true;
@@ -415,13 +424,27 @@ int64_t KernelModule::wave(const KernelSpec &k, void *fn) const {
 bool KernelModule::combinesWide(int64_t B, int64_t Tq) const {
   if (!combineWideFn_ || combineChoice_ == Combine::PerRow)
     return false;
-  if (combineChoice_ == Combine::Wide)
+  if (combineChoice_ == Combine::Wide || combineChoice_ == Combine::Slices)
     return true;
   // Fewer one-row blocks than SMs: each runs alone on its SM, so more
   // threads are free parallelism for its merge (MLA-16 B=1, 16 blocks: 27.5
   // -> 11.4 us). With more blocks the narrow kernel issues less redundant
   // work per row (MFA-KR B=64, 4096 blocks: 43 vs 84 us).
   return oneRowBlocks(B, Tq) < int64_t(device_->multiprocessors());
+}
+
+bool KernelModule::combinesInSlices(int64_t B, int64_t Tq) const {
+  if (!combineSlicesFn_ || !combinesWide(B, Tq))
+    return false;
+  if (combineChoice_ == Combine::Slices)
+    return true;
+  if (combineChoice_ != Combine::Auto)
+    return false;
+  // Where every slice has an SM of its own: MLA-16 B=1, L=32k (16 rows, 128
+  // blocks) 35.6 -> 33.5 us; at B=2 (256 blocks, two an SM) 45.3 -> 45.9,
+  // at B=4 L=8k (512) 30.6 -> 36.3 (docs/performance.md step 63).
+  return oneRowBlocks(B, Tq) * info_["combine_slices"].i64() <=
+         int64_t(device_->multiprocessors());
 }
 
 Status KernelModule::launch(const KernelSpec &k, void *fn,
@@ -530,11 +553,20 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
   // Workspace: partial outputs and (max, sum) per split, grown on demand.
   int64_t hq = info_["num_q_heads"].i64(), dv = info_["value_width"].i64();
   size_t oBytes = size_t(S * B * Tq * hq * dv) * 4;
-  size_t need = oBytes + size_t(S * B * Tq * hq * 2) * 4;
+  size_t mlBytes = size_t(S * B * Tq * hq * 2) * 4;
+  // combine_slices adds its slices' sums after them.
+  auto bytesOf = [&](const KernelSpec &k, const char *name) {
+    for (const TensorSpec &t : k.tensors)
+      if (t.name == name)
+        return size_t(t.elements(B, Tq, L, S)) * t.elementBytes();
+    return size_t(0);
+  };
+  size_t need = oBytes + mlBytes + bytesOf(combineSlices_, "combine_part");
   if (Status s = reserve(workspace_, workspaceBytes_, need, false); !s)
     return s;
   named["o_part"] = workspace_;
   named["ml_part"] = static_cast<char *>(workspace_) + oBytes;
+  named["combine_part"] = static_cast<char *>(workspace_) + oBytes + mlBytes;
   // Each split's normalised rows (2 bytes an element) fit o_part's bytes.
   named["o_rows"] = workspace_;
 
@@ -556,16 +588,15 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
                            : 1;
   bool projecting = projectRowsFn_ && S <= projectMax && combinesRows(B, Tq, S);
   sizes["normalise"] = projecting ? 1 : 0;
-  // The counters, zeroed when (re)allocated; every merging launch leaves
-  // them at zero.
-  size_t bytes = 0;
-  for (const TensorSpec &t : fwd_.tensors)
-    if (t.name == "grid_sync")
-      bytes = size_t(t.elements(B, Tq, L, S)) * t.elementBytes();
+  // The counters (the forward's grid merge, combine_slices' rows), zeroed
+  // when (re)allocated; every launch that counts leaves them at zero, so
+  // the two kernels may share them.
+  size_t bytes = std::max(bytesOf(fwd_, "grid_sync"),
+                          bytesOf(combineSlices_, "combine_sync"));
   if (bytes) {
     if (Status s = reserve(gridSync_, gridSyncBytes_, bytes, true); !s)
       return s;
-    named["grid_sync"] = gridSync_;
+    named["grid_sync"] = named["combine_sync"] = gridSync_;
   }
   if (Status s =
           launch(fwd_, fwdFn_, fwdGrid, named, sizes, stream,
@@ -593,6 +624,11 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
                   kind);
   }
   int64_t combineGrid[3] = {info_["num_out_heads"].i64(), Tq, B};
+  if (combinesInSlices(B, Tq)) {
+    combineGrid[0] *= info_["combine_slices"].i64();
+    return launch(combineSlices_, combineSlicesFn_, combineGrid, named, sizes,
+                  stream);
+  }
   if (combinesWide(B, Tq))
     return launch(combineWide_, combineWideFn_, combineGrid, named, sizes,
                   stream);

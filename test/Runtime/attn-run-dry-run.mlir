@@ -14,6 +14,7 @@
 // RUN: attn-run %t --dry-run 132 --batch 128 --cache 8192 --combine row | FileCheck %s --check-prefix=B128ROW
 // RUN: attn-run %t --dry-run 132 --batch 64 --cache 8192 --splits 12 --combine rows | FileCheck %s --check-prefix=B64S12
 // RUN: attn-run %t --dry-run 132 --batch 64 --cache 8192 --combine wide | FileCheck %s --check-prefix=WIDE
+// RUN: attn-run %t --dry-run 132 --batch 4 --cache 8192 --combine slices | FileCheck %s --check-prefix=SLICES
 // RUN: attn-run %t --dry-run 132 --batch 1 --cache 32768 --combine row | FileCheck %s --check-prefix=ROW
 // RUN: not attn-run %t --dry-run 132 --batch 64 --cache 8192 --splits 17 --combine rows 2>&1 | FileCheck %s --check-prefix=MANY
 // RUN: not attn-run %t --dry-run 0 2>&1 | FileCheck %s --check-prefix=SMS
@@ -26,6 +27,7 @@
 // RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 16 --cache 8192 --splits 17 | FileCheck %s --check-prefix=KR17
 // RUN: not attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 16 --cache 8192 --splits 17 --combine grid 2>&1 | FileCheck %s --check-prefix=KR17GRID
 // RUN: not attn-run %t --dry-run 132 --batch 16 --cache 8192 --combine grid 2>&1 | FileCheck %s --check-prefix=NOGRID
+// RUN: not attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 1 --cache 2048 --combine slices 2>&1 | FileCheck %s --check-prefix=NOSLICES
 // An artifact without combine_rows and grid_merge (older compilers made
 // neither for a plain merge): auto takes the one-row kernel, forcing rows
 // is an error.
@@ -40,15 +42,18 @@
 // RUN: not attn-run %t.box --dry-run 132 --batch 1 --cache 1024 2>&1 | FileCheck %s --check-prefix=BOX
 
 // One sequence: 128 splits fill the SMs (one block each: the forward's
-// 226 KiB of workgroup memory), and the 16 one-row combine blocks, fewer
-// than the SMs, run on 512 threads.
+// 226 KiB of workgroup memory), and the 16 one-row combine rows, fewer
+// than the SMs, run on 512 threads, each in 8 blocks of 64 latent columns
+// (combine_slices: 128 blocks, one an SM).
 // B1: mla16_decode_attn0 B=1 Tq=1 L=32768 S=128
 // B1-NEXT: fwd          grid 1 1 128  block 256  dynamic shared 230912  normalise=0
-// B1-NEXT: combine_wide grid 16 1 1  block 512  dynamic shared 0
+// B1-NEXT: combine_slices grid 128 1 1  block 512  dynamic shared 0
 // Two sequences: 66 splits would fill the SMs, but their 497 rows run as
-// 8 tiles, as 64 splits of 512 rows do: the runtime takes 64.
+// 8 tiles, as 64 splits of 512 rows do: the runtime takes 64. Their 32
+// rows in slices would be 256 blocks, more than the SMs: combine_wide.
 // B2: mla16_decode_attn0 B=2 Tq=1 L=32768 S=64
 // B2-NEXT: fwd          grid 1 2 64  block 256
+// B2-NEXT: combine_wide grid 16 1 2  block 512
 
 // 16 sequences: 8 splits; 256 one-row blocks on the plan's threads (they
 // read the heads' up-projections for 34 MB, under the 64 MB from which the
@@ -118,9 +123,11 @@
 // KR128-NOT: combine
 // OLD: combine      grid 64 1 64  block 128
 // NOROWS: attn-run: mfa_kr_decode_attn0: no combine_rows kernel
+// NOSLICES: attn-run: mfa_kr_decode_attn0: no combine_slices kernel (only a latent up-projection behind a tensor-core forward kernel has one)
 
 // Forced choices.
 // WIDE: combine_wide grid 16 1 64  block 512
+// SLICES: combine_slices grid 128 1 4  block 512
 // ROW: combine      grid 16 1 1  block 256
 // MANY: attn-run: mla16_decode_attn0: combine_rows merges at most 16 splits, 17 requested
 // SMS: attn-run: --dry-run takes the multiprocessors of the GPU to plan for

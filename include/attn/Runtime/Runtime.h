@@ -99,17 +99,22 @@ public:
   /// it). Auto picks by size.
   /// Grid: no combine kernel; the forward kernel, launched cooperatively,
   /// merges the splits itself (manifest grid_merge).
-  enum class Combine { Auto, PerRow, Rows, Wide, Grid };
+  /// Slices: each batch row's one-row combine in column slices on
+  /// combine_wide's threads (combine_slices, where the manifest has it).
+  enum class Combine { Auto, PerRow, Rows, Wide, Grid, Slices };
   /// Fixes the choice (tests, benchmarks); Rows needs combine_rows, Wide
-  /// combine_wide, Grid grid_merge and a driver with cooperative launches.
+  /// combine_wide, Slices combine_slices, Grid grid_merge and a driver with
+  /// cooperative launches.
   Status setCombine(Combine c);
   /// Whether `run` merges S splits in the forward kernel for these sizes.
   bool mergesInGrid(int64_t B, int64_t Tq, int64_t S) const;
   /// Whether `run` launches combine_rows for these sizes and S splits (or,
   /// for few splits where the manifest has it, project_rows in its place).
   bool combinesRows(int64_t B, int64_t Tq, int64_t S) const;
-  /// Whether `run` launches combine_wide (when not combine_rows).
+  /// Whether `run` launches combine_wide (when not combine_rows) or, of
+  /// that, combine_slices.
   bool combinesWide(int64_t B, int64_t Tq) const;
+  bool combinesInSlices(int64_t B, int64_t Tq) const;
   /// Whether `run` lets combine_rows start while the forward kernel runs
   /// (manifest combine_rows_overlaps, and a forward grid of one wave: its
   /// blocks then all start before any of the combine's can).
@@ -144,17 +149,18 @@ private:
                 const std::map<std::string, int64_t> &sizes, void *stream,
                 LaunchKind kind = LaunchKind::Ordinary);
   std::string op_, name_, function_;
-  KernelSpec fwd_, combine_, combineRows_, combineWide_, projectRows_;
+  KernelSpec fwd_, combine_, combineRows_, combineWide_, combineSlices_,
+      projectRows_;
   Combine combineChoice_ = Combine::Auto;
   std::vector<TensorSpec> inputs_;
   Device *device_ = nullptr;
   void *module_ = nullptr, *fwdFn_ = nullptr, *combineFn_ = nullptr,
        *combineRowsFn_ = nullptr, *combineWideFn_ = nullptr,
-       *projectRowsFn_ = nullptr;
+       *combineSlicesFn_ = nullptr, *projectRowsFn_ = nullptr;
   void *workspace_ = nullptr;
   size_t workspaceBytes_ = 0;
-  // grid_merge's arrival counters: zeroed once, left at zero by every
-  // launch that merges.
+  // The arrival counters of grid_merge and combine_slices: zeroed once,
+  // left at zero by every launch that counts.
   void *gridSync_ = nullptr;
   size_t gridSyncBytes_ = 0;
   /// Blocks of the forward kernel for these sizes, and its blocks of query

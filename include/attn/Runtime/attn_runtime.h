@@ -36,7 +36,9 @@ int attn_module_run(attn_artifact *a, int module, void *const *buffers,
    has none), 3 one batch row per block on more threads (combine_wide; an
    error where the module has none), 4 none: the forward kernel, launched
    cooperatively, merges the splits (grid_merge; an error where the module
-   or the driver cannot, or the grid is larger than what is resident). */
+   or the driver cannot, or the grid is larger than what is resident), 5 one
+   batch row per block in column slices on combine_wide's threads
+   (combine_slices; an error where the module has none). */
 int attn_module_set_combine(attn_artifact *a, int module, int mode, char *err,
                             size_t err_len);
 

@@ -57,6 +57,9 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
                          plan->threads);
       if (int64_t wide = plan->combineWideThreads())
         buildCombineKernel(inner, op.getLoc(), *plan, "combine_wide", 1, wide);
+      if (int64_t slices = plan->combineSlices(); slices > 1)
+        buildCombineKernel(inner, op.getLoc(), *plan, "combine_slices", 1,
+                           plan->combineWideThreads(), slices);
       if (plan->combinesOnTensorCores())
         buildCombineMmaKernel(inner, op.getLoc(), *plan, "combine_rows");
       else if (int64_t rows = plan->combineRows())

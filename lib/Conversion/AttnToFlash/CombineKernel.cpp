@@ -29,12 +29,21 @@ static constexpr int64_t kLoadsInFlight = 16;
 gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
                                               const FlashPlan &p,
                                               StringRef name, int64_t BB,
-                                              int64_t NT) {
+                                              int64_t NT, int64_t slices) {
   assert((BB == 1 || BB == p.combineRows()) && "no combine over these rows");
+  assert((slices == 1 || BB == 1) && "column slices of one row only");
   const ValueEpilogue epi = p.combineEpilogue();
+  // Slices add their mat-vec sums in the workspace: there must be one
+  // whose outputs need no merged value (not the post-transform's).
+  assert((slices == 1 || epi == ValueEpilogue::LatentUp ||
+          epi == ValueEpilogue::GatedLatentDecoder) &&
+         "column slices of a mat-vec epilogue only");
+  const bool sliceSums = slices > 1;
   MLIRContext *ctx = ob.getContext();
   Type idxT = ob.getIndexType();
   const int64_t DV = p.valueWidth, DO = p.outWidth;
+  // The block's columns of the merge: DVS of each row, from sliceCol.
+  const int64_t DVS = DV / slices;
   const int64_t MS = FlashPlan::kMaxSplits;
   auto flat = flatMemRef;
   SmallVector<Type> args = {flat(ob.getF32Type()), flat(ob.getF32Type())};
@@ -49,8 +58,11 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
     args.append({flat(p.storage), flat(p.storage)});
     break;
   }
-  args.append({flat(p.storage), idxT, idxT, idxT});
-  FlashPlan::CombineBuffers buffers = p.combineBuffers(BB, NT);
+  args.push_back(flat(p.storage));
+  if (sliceSums)
+    args.append({flat(ob.getF32Type()), flat(ob.getI32Type())});
+  args.append({idxT, idxT, idxT});
+  FlashPlan::CombineBuffers buffers = p.combineBuffers(BB, NT, slices);
   SmallVector<Type> wg = {workgroupBuffer(ctx, buffers.merged),
                           workgroupBuffer(ctx, buffers.weights)};
   if (buffers.partials)
@@ -69,6 +81,11 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
       epi == ValueEpilogue::KeyReusePost)
     w1 = entry.getArgument(a++);
   Value out = entry.getArgument(a++);
+  Value slicePart, sliceSync;
+  if (sliceSums) {
+    slicePart = entry.getArgument(a++);
+    sliceSync = entry.getArgument(a++);
+  }
   Value B = entry.getArgument(a++), Tq = entry.getArgument(a++),
         S = entry.getArgument(a++);
   Value obar = func.getWorkgroupAttributions()[0];
@@ -76,6 +93,12 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
 
   Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
   Value i = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  Value slice, sliceCol;
+  if (slices > 1) {
+    slice = k.rem(i, k.idx(slices));
+    sliceCol = k.mul(slice, k.idx(DVS));
+    i = k.div(i, k.idx(slices));
+  }
   Value t = gpu::BlockIdOp::create(b, gpu::Dimension::y);
   Value b0 = k.mul(gpu::BlockIdOp::create(b, gpu::Dimension::z), k.idx(BB));
   Value zero = k.idx(0), one = k.idx(1);
@@ -105,7 +128,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   // independent, the splits past S weighted 0. The first step's loads are
   // issued before the split weights, so their L2 latency overlaps that of
   // the (max, sum) loads.
-  const FlashPlan::CombineMerge mg = p.combineMerge(BB, NT);
+  const FlashPlan::CombineMerge mg = p.combineMerge(BB, NT, slices);
   const int64_t W = mg.width, V = mg.vectors, G = mg.groups;
   const int64_t J = llvm::divideCeil(V, NT);
   const int64_t U = std::clamp<int64_t>(kLoadsInFlight / (J * W), 1, 8);
@@ -124,6 +147,8 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
     Value vc = V % NT == 0 || G > 1 ? v : k.min(v, k.idx(V - 1));
     rowOf.push_back(BB == 1 ? zero : k.div(vc, k.idx(DV / W)));
     colOf.push_back(k.mul(BB == 1 ? vc : k.rem(vc, k.idx(DV / W)), k.idx(W)));
+    if (slices > 1)
+      colOf.back() = k.add(colOf.back(), sliceCol);
     batch.push_back(batchOf(rowOf[j]));
   }
   Type accT = W == 1 ? Type(k.f32()) : VectorType::get({W}, k.f32());
@@ -231,15 +256,15 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
     // Each group's sums, then thread e adds element e of every group.
     k.ifThen(active, [&] {
       storeVec(merged[0],
-               k.add(k.mul(group, k.idx(BB * DV)), k.mul(vecOf[0], k.idx(W))));
+               k.add(k.mul(group, k.idx(BB * DVS)), k.mul(vecOf[0], k.idx(W))));
     });
     k.barrier();
-    k.loop(tid, k.idx(BB * DV), k.idx(NT), [&](Value e) {
+    k.loop(tid, k.idx(BB * DVS), k.idx(NT), [&](Value e) {
       Value sum = k.reduce(
           one, GS, memref::LoadOp::create(b, obar, e), [&](Value g, Value acc) {
             return k.addf(acc,
                           memref::LoadOp::create(
-                              b, obar, k.add(e, k.mul(g, k.idx(BB * DV)))));
+                              b, obar, k.add(e, k.mul(g, k.idx(BB * DVS)))));
           });
       k.store(sum, obar, e);
     });
@@ -256,7 +281,10 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
 
   Value head = epi == ValueEpilogue::KeyReusePost ? zero : i;
   Value w = epi == ValueEpilogue::LatentUp ? w0 : w1;
+  // The weight of the slice's merged column c for output e.
   auto weightAt = [&](Value c, Value e) {
+    if (slices > 1)
+      c = k.add(c, sliceCol);
     return k.add(k.mul(k.add(k.mul(head, k.idx(DV)), c), k.idx(DO)), e);
   };
   // The stored value of output e of row r, given the mat-vec's sum.
@@ -281,6 +309,52 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
     k.storeF32(val, out, k.add(k.mul(outRow(bIdx), k.idx(DO)), e));
   };
 
+  // One row's output e, given the block's mat-vec sum over its slice: with
+  // one slice the result; with several the slice's partial sum, stored in
+  // combine_part for the row's last block (lastSliceFinishes).
+  Value sliceRow = outRow(b0);
+  auto finishRow = [&](Value e, Value sum) {
+    if (!sliceSums)
+      return finish(zero, b0, e, sum);
+    k.store(
+        sum, slicePart,
+        k.add(k.mul(k.add(k.mul(sliceRow, k.idx(slices)), slice), k.idx(DO)),
+              e));
+  };
+  // The row's blocks count their arrivals once their sums are stored; the
+  // last adds the slices' sums in slice order (the same result every run)
+  // and finishes the row.
+  auto lastSliceFinishes = [&] {
+    if (!sliceSums)
+      return;
+    Value flag = weights; // the split weights are used by now
+    k.barrier();
+    k.ifThen(k.eq(tid, zero), [&] {
+      Value old =
+          k.arrive(k.counterPointer(sliceSync, sliceRow),
+                   arith::ConstantIntOp::create(b, b.getI32Type(), slices - 1));
+      k.deviceFence();
+      Value last = arith::CmpIOp::create(
+          b, arith::CmpIPredicate::eq, old,
+          arith::ConstantIntOp::create(b, b.getI32Type(), slices - 1));
+      k.store(k.select(last, k.f(1.0), k.f(0.0)), flag, zero);
+    });
+    k.barrier();
+    k.ifThen(k.feq(memref::LoadOp::create(b, flag, zero), k.f(1.0)), [&] {
+      k.loop(tid, k.idx(DO), k.idx(NT), [&](Value e) {
+        Value at = k.add(k.mul(k.mul(sliceRow, k.idx(slices)), k.idx(DO)), e);
+        SmallVector<Value> parts;
+        for (int64_t s = 0; s < slices; ++s)
+          parts.push_back(
+              memref::LoadOp::create(b, slicePart, k.add(at, k.idx(s * DO))));
+        Value sum = parts[0];
+        for (int64_t s = 1; s < slices; ++s)
+          sum = k.addf(sum, parts[s]);
+        finish(zero, b0, e, sum);
+      });
+    });
+  };
+
   // The epilogue's mat-vec, sum_c obar[r][c] * w[(head * DV + c) * DO + e]
   // (up-projection, decoder, post-transform). Each thread owns VEC adjacent
   // outputs (one 16-byte load of w per c) of all the block's rows and every
@@ -293,9 +367,9 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
     // One thread per output, eight independent loads per step.
     Value red = func.getWorkgroupAttributions()[2];
     k.loop(tid, k.idx(DO), k.idx(NT), [&](Value e) {
-      int64_t U8 = DV % 8 == 0 ? 8 : 1;
+      int64_t U8 = DVS % 8 == 0 ? 8 : 1;
       SmallVector<Value> parts = k.loop(
-          zero, k.idx(DV), k.idx(U8), SmallVector<Value>(U8, k.f(0.0)),
+          zero, k.idx(DVS), k.idx(U8), SmallVector<Value>(U8, k.f(0.0)),
           [&](Value c0, ValueRange in) -> SmallVector<Value> {
             SmallVector<Value> outs;
             for (int64_t u = 0; u < U8; ++u) {
@@ -311,9 +385,9 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
       k.store(sum, red, e);
     });
     k.barrier();
-    k.loop(tid, k.idx(DO), k.idx(NT), [&](Value e) {
-      finish(zero, b0, e, memref::LoadOp::create(b, red, e));
-    });
+    k.loop(tid, k.idx(DO), k.idx(NT),
+           [&](Value e) { finishRow(e, memref::LoadOp::create(b, red, e)); });
+    lastSliceFinishes();
     gpu::ReturnOp::create(b);
     return func;
   }
@@ -340,17 +414,17 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   Type elem = cast<MemRefType>(w.getType()).getElementType();
   auto vt = VectorType::get({VEC}, elem);
   int64_t bytes = VEC * cast<FloatType>(elem).getWidth() / 8;
-  const int64_t perThread = llvm::divideCeil(DV, cGroups);
+  const int64_t perThread = llvm::divideCeil(DVS, cGroups);
   const int64_t UC = std::min<int64_t>(BB == 1 ? 8 : 4, perThread);
-  const bool exact = DV % cGroups == 0 && perThread % UC == 0;
+  const bool exact = DVS % cGroups == 0 && perThread % UC == 0;
   SmallVector<Value> zeros(BB * VEC, k.f(0.0));
   SmallVector<Value> acc = k.loop(
-      cg, k.idx(DV), k.idx(cGroups * UC), zeros,
+      cg, k.idx(DVS), k.idx(cGroups * UC), zeros,
       [&](Value c0, ValueRange in) -> SmallVector<Value> {
         SmallVector<Value> cs, vs;
         for (int64_t u = 0; u < UC; ++u) {
           Value c = k.add(c0, k.idx(u * cGroups));
-          cs.push_back(exact ? c : k.min(c, k.idx(DV - 1)));
+          cs.push_back(exact ? c : k.min(c, k.idx(DVS - 1)));
           vs.push_back(vector::LoadOp::create(b, vt, w,
                                               ValueRange{weightAt(cs[u], col)},
                                               /*nontemporal=*/false,
@@ -365,10 +439,10 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
               x = arith::ExtFOp::create(b, k.f32(), x);
             we.push_back(x);
           }
-          Value valid = k.lt(k.add(c0, k.idx(u * cGroups)), k.idx(DV));
+          Value valid = k.lt(k.add(c0, k.idx(u * cGroups)), k.idx(DVS));
           for (int64_t r = 0; r < BB; ++r) {
-            Value x = memref::LoadOp::create(
-                b, obar, k.add(k.idx(r * DV), cs[u]));
+            Value x =
+                memref::LoadOp::create(b, obar, k.add(k.idx(r * DVS), cs[u]));
             if (!exact)
               x = k.select(valid, x, k.f(0.0));
             for (int64_t e = 0; e < VEC; ++e)
@@ -387,8 +461,9 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
       for (int64_t g = 0; g < cGroups; ++g)
         sum = k.addf(sum, memref::LoadOp::create(
                               b, red, k.add(k.idx(g * DO), e)));
-      finish(zero, b0, e, sum);
+      finishRow(e, sum);
     });
+    lastSliceFinishes();
     gpu::ReturnOp::create(b);
     return func;
   }

@@ -134,10 +134,13 @@ gpu::GPUFuncOp buildMmaWarpgroupKernel(OpBuilder &b, Location loc,
 /// o_part, ml_part, the epilogue operands (up_v; gate, decoder; alpha,
 /// transform), out, then B, Tq, S. More than one row needs
 /// plan.combineRows(); `threads` is plan.threads or, for one row,
-/// plan.combineWideThreads() (combine_wide).
+/// plan.combineWideThreads() (combine_wide). With `slices` > 1
+/// (combine_slices: one row, plan.combineSlices()) grid x is output heads
+/// times slices, and combine_part and combine_sync follow `out`.
 gpu::GPUFuncOp buildCombineKernel(OpBuilder &b, Location loc,
                                   const FlashPlan &plan, StringRef name,
-                                  int64_t rows, int64_t threads);
+                                  int64_t rows, int64_t threads,
+                                  int64_t slices = 1);
 /// combine_rows on tensor cores (plan.combinesOnTensorCores()): the same
 /// arguments as the combine kernel (latent_up or key_reuse_post),
 /// kCombineMmaRows batch rows

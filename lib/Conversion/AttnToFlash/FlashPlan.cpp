@@ -181,6 +181,17 @@ int64_t FlashPlan::combineVector(int64_t nt) const {
   return 0; // one thread per output instead
 }
 
+int64_t FlashPlan::combineSlices() const {
+  if (!combineWideThreads() || combineEpilogue() != ValueEpilogue::LatentUp ||
+      !(mma || streamMma))
+    return 1;
+  int64_t s = 1;
+  while (outHeads * 2 * s <= kCombineSliceBlocks &&
+         valueWidth % (2 * s * 64) == 0)
+    s *= 2;
+  return s;
+}
+
 int64_t FlashPlan::combineMmaThreads() const {
   // Warps beyond 4 split the slice's columns, in whole pairs of n8 tiles.
   for (int64_t nt = kCombineMmaThreads; nt > 128; nt /= 2)

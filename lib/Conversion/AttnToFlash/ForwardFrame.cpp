@@ -200,7 +200,7 @@ void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
   ImplicitLocOpBuilder &b = k.b;
   const int64_t DV = p.valueWidth, VR = DV / 4, NW = NT / 32;
   const FlashPlan::GridMergeLayout lay = p.gridMergeLayout();
-  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  Type i32 = b.getI32Type();
   Value zero = k.idx(0), one = k.idx(1);
 
   k.barrier(); // the block's partial outputs are stored
@@ -208,17 +208,9 @@ void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
     Value counter =
         k.add(k.mul(batchGroup, gpu::GridDimOp::create(b, gpu::Dimension::x)),
               rowBlock);
-    Value addr =
-        k.add(memref::ExtractAlignedPointerAsIndexOp::create(b, gridSync),
-              k.mul(counter, k.idx(4)));
-    Value ptr = LLVM::IntToPtrOp::create(
-        b, LLVM::LLVMPointerType::get(b.getContext()),
-        arith::IndexCastOp::create(b, i64, addr).getResult());
-    NVVM::MembarOp::create(b, NVVM::MemScopeKind::GPU);
+    Value ptr = k.counterPointer(gridSync, counter);
     Value last = arith::IndexCastOp::create(b, i32, k.sub(S, one));
-    Value old =
-        LLVM::AtomicRMWOp::create(b, LLVM::AtomicBinOp::uinc_wrap, ptr, last,
-                                  LLVM::AtomicOrdering::monotonic, "device");
+    Value old = k.arrive(ptr, last);
     Value zero32 = arith::ConstantIntOp::create(b, i32, 0);
     k.ifThen(
         arith::CmpIOp::create(b, arith::CmpIPredicate::ne, old, last), [&] {
@@ -234,7 +226,7 @@ void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
           scf::YieldOp::create(b);
           b.setInsertionPointAfter(wait);
         });
-    NVVM::MembarOp::create(b, NVVM::MemScopeKind::GPU);
+    k.deviceFence();
   });
   k.barrier();
 

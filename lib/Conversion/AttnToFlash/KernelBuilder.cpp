@@ -1,5 +1,7 @@
 //===- KernelBuilder.cpp - terse construction of GPU kernel bodies --------===//
 #include "KernelBuilder.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include <limits>
 
 using namespace mlir;
@@ -18,6 +20,25 @@ Value KernelBuilder::tree(ArrayRef<Value> xs, bool max) {
     level = std::move(next);
   }
   return level.front();
+}
+
+Value KernelBuilder::counterPointer(Value counters, Value i) {
+  Value addr = add(memref::ExtractAlignedPointerAsIndexOp::create(b, counters),
+                   mul(i, idx(4)));
+  return LLVM::IntToPtrOp::create(
+      b, LLVM::LLVMPointerType::get(b.getContext()),
+      arith::IndexCastOp::create(b, b.getI64Type(), addr).getResult());
+}
+
+void KernelBuilder::deviceFence() {
+  NVVM::MembarOp::create(b, NVVM::MemScopeKind::GPU);
+}
+
+Value KernelBuilder::arrive(Value counter, Value last) {
+  deviceFence();
+  return LLVM::AtomicRMWOp::create(b, LLVM::AtomicBinOp::uinc_wrap, counter,
+                                   last, LLVM::AtomicOrdering::monotonic,
+                                   "device");
 }
 
 Value KernelBuilder::negInf() {

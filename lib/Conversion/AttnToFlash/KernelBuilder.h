@@ -118,6 +118,15 @@ public:
   void ifThenElse(Value cond, function_ref<void()> then,
                   function_ref<void()> otherwise);
   void barrier() { gpu::BarrierOp::create(b); }
+  /// NVIDIA only (NVVM fences). A pointer to i32 counter `i` of `counters`;
+  /// a device-scope fence; and one arrival at the counter after such a
+  /// fence (publishing this thread's stores and, behind a block barrier,
+  /// its block's): an atomic increment that wraps from `last` to 0, so the
+  /// last of last + 1 arrivals leaves it ready for the next launch. Returns
+  /// the count before.
+  Value counterPointer(Value counters, Value i);
+  void deviceFence();
+  Value arrive(Value counter, Value last);
   /// The kernel's dynamic workgroup memory, as bytes (its size is given at
   /// launch), and a view of `n` elements of `elem` at byte `offset` of it.
   Value dynamicWorkgroupMemory();

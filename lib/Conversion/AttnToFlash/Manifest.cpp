@@ -157,8 +157,19 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
     break;
   }
   result(comb);
-  for (StringRef s : {"B", "Tq", "S"})
+  // combine_slices: where the column slices' mat-vec sums meet (the
+  // workspace after ml_part) and one arrival counter per row (zero between
+  // launches).
+  ArgList sliceComb = comb;
+  const int64_t slices = p.combineSlices();
+  sliceComb.tensor("combine_part", f32,
+                   {"B", "Tq", n(p.outHeads), n(slices), n(p.outWidth)});
+  sliceComb.tensor("combine_sync", IntegerType::get(op.getContext(), 32),
+                   {"B", "Tq", n(p.outHeads)});
+  for (StringRef s : {"B", "Tq", "S"}) {
     comb.size(s);
+    sliceComb.size(s);
+  }
   // project_rows: the up-projection of the rows the forward kernel
   // normalised, merged first where there are several splits.
   ArgList project{b, {}};
@@ -194,6 +205,11 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
   if (int64_t wide = p.combineWideThreads())
     kernels.push_back(kernel("combine_wide", comb, {n(p.outHeads), "Tq", "B"},
                              wide, p.combineSharedBytes(1, wide), 0));
+  if (slices > 1)
+    kernels.push_back(
+        kernel("combine_slices", sliceComb, {n(p.outHeads * slices), "Tq", "B"},
+               p.combineWideThreads(),
+               p.combineSharedBytes(1, p.combineWideThreads(), slices), 0));
   if (int64_t rows = p.combineRows()) {
     int64_t dynamic =
         p.combinesOnTensorCores() ? p.combineMmaLayout().total : 0;
@@ -270,6 +286,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       b.getNamedAttr("combine_rows_mma",
                      b.getBoolAttr(p.combinesOnTensorCores())),
       b.getNamedAttr("combine_rows_slices", i64(p.combineRowsSlices())),
+      b.getNamedAttr("combine_slices", i64(slices)),
       b.getNamedAttr("tile_rows", i64(p.tileRows)),
       b.getNamedAttr("kernels", b.getArrayAttr(kernels)),
   });

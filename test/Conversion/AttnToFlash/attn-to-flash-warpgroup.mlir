@@ -154,9 +154,62 @@ func.func @mla128_decode(%q: tensor<?x1x128x576xbf16>, %c: tensor<?x?x1x512xbf16
 
 // -----
 
+// MLA with 16 heads: at B=1 the runtime's one-row combine has 16 rows, so
+// besides combine_wide (one block a row) there is combine_slices, which
+// takes each row in 8 column slices of 64 latent values (grid 128): a
+// slice merges its columns of every split and multiplies them by its 64
+// rows of the head's up-projection; the 8 partial sums meet in
+// combine_part, and the row's last block to arrive (a counter in
+// combine_sync that wraps at 7, behind a device fence) adds them in slice
+// order and stores the row.
+// CHECK-LABEL: gpu.module @mla16_decode_attn0
+// CHECK-SAME: combine_slices = 8 : i64
+// CHECK-SAME: grid = ["16", "Tq", "B"], name = "combine_wide"
+// CHECK-SAME: name = "combine_part", shape = ["B", "Tq", "16", "8", "128"]
+// CHECK-SAME: name = "combine_sync", shape = ["B", "Tq", "16"]
+// CHECK-SAME: grid = ["128", "Tq", "B"], name = "combine_slices"
+// CHECK: gpu.func @combine_wide(%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xbf16>, %{{.+}}: index,
+// CHECK-NOT: atomicrmw
+// CHECK: gpu.func @combine_slices(%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %[[UV:[a-z0-9]+]]: memref<?xbf16>, %[[OUT:[a-z0-9]+]]: memref<?xbf16>, %[[PART:[a-z0-9]+]]: memref<?xf32>, %[[SYNC:[a-z0-9]+]]: memref<?xi32>,
+// CHECK: %[[SLICE:.+]] = arith.remui %block_id_x, %c8
+// CHECK: %[[COL:.+]] = arith.muli %[[SLICE]], %c64
+// CHECK: arith.divui %block_id_x, %c8
+// The slice's rows of the up-projection: head * 512 + COL + c.
+// CHECK: arith.addi %{{.+}}, %[[COL]]
+// CHECK: vector.load %[[UV]]
+// CHECK: memref.store %{{.+}}, %[[PART]]
+// CHECK: gpu.barrier
+// CHECK: memref.extract_aligned_pointer_as_index %[[SYNC]]
+// CHECK: nvvm.memory.barrier <gpu>
+// CHECK-NEXT: llvm.atomicrmw uinc_wrap %{{.+}}, %c7_i32 syncscope("device") monotonic
+// CHECK-NEXT: nvvm.memory.barrier <gpu>
+// CHECK: gpu.barrier
+// CHECK: scf.if
+// CHECK-COUNT-8: memref.load %[[PART]]
+// CHECK: memref.store %{{.+}}, %[[OUT]]
+#mla16 = #attn.variant<kv_form = latent, num_q_heads = 16, num_kv_heads = 1,
+                       qk_head_dim = 192, v_head_dim = 128, latent_dim = 512,
+                       rope = #attn.rope<placement = decoupled_shared_key, dim = 64>,
+                       softmax_scale = 0.07216878364870322,
+                       latent_norm = rms, value_epilogue = latent_up>
+func.func @mla16_decode(%q: tensor<?x1x16x576xbf16>, %c: tensor<?x?x1x512xbf16>,
+                        %kr: tensor<?x?x64xbf16>, %uv: tensor<16x512x128xbf16>,
+                        %valid: tensor<?xi32>) -> tensor<?x1x16x128xbf16> {
+  %o = attn.attention #mla16 query(%q : tensor<?x1x16x576xbf16>)
+         rows(%c : tensor<?x?x1x512xbf16>) rope_keys(%kr : tensor<?x?x64xbf16>)
+         up_v(%uv : tensor<16x512x128xbf16>) seq_lens(%valid : tensor<?xi32>)
+         absorbed -> tensor<?x1x16x128xbf16>
+  return %o : tensor<?x1x16x128xbf16>
+}
+
+// -----
+
 // GTA decode (4 query rows per tied row) would leave 60 of a warpgroup's 64
 // rows empty: it keeps the mma.sync register form on rows padded to 16.
+// Its plain merge has no column slices (no combine_slices kernel).
 // CHECK-LABEL: gpu.module @gta_decode_attn0
+// CHECK-SAME: combine_slices = 1 : i64
+// CHECK-NOT: combine_slices
 // CHECK-SAME: schedule = "mma"
 // CHECK-NOT: nvvm.wgmma
 // CHECK: gpu.func @combine

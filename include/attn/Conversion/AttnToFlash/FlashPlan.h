@@ -306,11 +306,32 @@ struct FlashPlan {
   struct CombineMerge {
     int64_t width, vectors, groups;
   };
-  CombineMerge combineMerge(int64_t rows, int64_t nt) const {
+  /// (`slices`: combine_slices' column slices, each merging valueWidth /
+  /// slices columns.)
+  CombineMerge combineMerge(int64_t rows, int64_t nt,
+                            int64_t slices = 1) const {
     int64_t width = valueWidth % 4 == 0 ? 4 : 1;
-    int64_t vectors = rows * valueWidth / width;
+    int64_t vectors = rows * (valueWidth / slices) / width;
     return {width, vectors, std::clamp<int64_t>(nt / vectors, 1, 16)};
   }
+  /// Column slices of the latent up-projection's one-row combine on
+  /// combine_wide's threads (combine_slices; grid x: output heads times
+  /// slices), 1 where there is no such kernel. Where a token's rows are far
+  /// fewer than the SMs, one block merging a whole row and multiplying it
+  /// by the head's up-projection is bound by the loads one SM keeps in
+  /// flight (MLA-16 B=1, L=32k: 16 blocks of 12.8 us, each 256 KB of
+  /// partial outputs and 128 KB of weights). A slice merges valueWidth /
+  /// slices columns of every split and multiplies them by its rows of the
+  /// up-projection; the partial sums meet in the workspace (combine_part),
+  /// and the row's last block to arrive (combine_sync counts them) adds
+  /// them in slice order. Enough slices that one token's heads make ~128
+  /// blocks, each of 64 columns or more. Only for latent_up (the plain
+  /// merge and Sun's gated decoder measured 2-8% slower sliced at B=1:
+  /// their rows are small, and the counter adds round trips;
+  /// docs/performance.md step 63) behind an NVIDIA tensor-core forward
+  /// kernel (the counter's fences are NVVM's).
+  static constexpr int64_t kCombineSliceBlocks = 128;
+  int64_t combineSlices() const;
   /// Batch rows per block of the second combine kernel (combine_rows), 0
   /// where there is none: with an epilogue mat-vec, each load of a head's
   /// weights then serves this many batch rows instead of one. Needs the
@@ -391,13 +412,16 @@ struct FlashPlan {
   struct CombineBuffers {
     int64_t merged, weights, partials;
   };
-  CombineBuffers combineBuffers(int64_t rows, int64_t nt) const {
-    return {combineMerge(rows, nt).groups * rows * valueWidth,
+  CombineBuffers combineBuffers(int64_t rows, int64_t nt,
+                                int64_t slices = 1) const {
+    return {combineMerge(rows, nt, slices).groups * rows *
+                (valueWidth / slices),
             rows * kMaxSplits,
             rows == 1 ? std::max(combineVector(nt) * nt, outWidth) : 0};
   }
-  int64_t combineSharedBytes(int64_t rows, int64_t nt) const {
-    CombineBuffers c = combineBuffers(rows, nt);
+  int64_t combineSharedBytes(int64_t rows, int64_t nt,
+                             int64_t slices = 1) const {
+    CombineBuffers c = combineBuffers(rows, nt, slices);
     return (c.merged + c.weights + c.partials) * 4;
   }
 
