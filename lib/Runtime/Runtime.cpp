@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -258,7 +259,23 @@ KernelModule *Artifact::find(const std::string &name) {
 int64_t KernelModule::chooseSplits(int64_t B, int64_t Tq, int64_t L) const {
   // Fill one wave of resident blocks exactly when the (batch, group, row
   // block) blocks alone are fewer: a partly filled last wave would leave
-  // SMs idle for a whole block's time. Every split keeps a few tiles.
+  // SMs idle for a whole block's time. Every split keeps 128 cache rows
+  // (two 64-row tiles, four of 32): at B=1, L=2k, 16 splits of 128 rows
+  // beat 8 of 256 in every variant with 64-row tiles (MLA-16 21.8 -> 17.5
+  // us, GLA 18.8 -> 16.5, MQA 10.8 -> 10.4), where 64-row splits lost for
+  // some (GQA 12.3 -> 14.4; docs/performance.md step 64). And it reads at
+  // least the bytes of the partial outputs it writes (stored, then read
+  // again): MLA-128's 128 heads x 512 values are 256 KB a split, 228 of its
+  // rows (at B=1, L=8k, 64 splits of 128 rows took 33.9 us, 32 of 256
+  // 27.5).
+  constexpr int64_t kMinSplitRows = 128;
+  double rowBytes = info_["cache_bytes_per_token"].num() *
+                    double(info_["time_stride"].i64()) /
+                    double(info_["num_kv_heads"].i64());
+  double partialBytes =
+      double(info_["group"].i64() * Tq * info_["value_width"].i64() * 4);
+  int64_t minRows = std::max({kMinSplitRows, 2 * tileRows(),
+                              int64_t(std::ceil(partialBytes / rowBytes))});
   int64_t blocks = forwardBlocks(B, Tq, 1);
   // Blocks per SM: the manifest's choice, else as many as are resident.
   int64_t perSM = info_.has("wave_blocks_per_sm")
@@ -267,7 +284,7 @@ int64_t KernelModule::chooseSplits(int64_t B, int64_t Tq, int64_t L) const {
   int64_t wave = perSM > 0 ? int64_t(device_->multiprocessors()) * perSM
                            : this->wave(fwd_, fwdFn_);
   int64_t want = std::max<int64_t>(1, wave / blocks);
-  int64_t maxSplits = std::max<int64_t>(1, L / (4 * tileRows()));
+  int64_t maxSplits = std::max<int64_t>(1, L / minRows);
   int64_t S = std::clamp<int64_t>(
       want, 1, std::min<int64_t>(maxSplits, this->maxSplits()));
   // A split's ceil(L / S) rows run as whole tiles, so the fewest splits

@@ -7,6 +7,9 @@
 // RUN: rm -rf %t && attn-opt %s --attn-compile="target=sm_90a output=%t formats=isa" -o /dev/null
 // RUN: attn-run %t --dry-run 132 --batch 1 --cache 32768 | FileCheck %s --check-prefix=B1
 // RUN: attn-run %t --dry-run 132 --batch 2 --cache 32768 | FileCheck %s --check-prefix=B2
+// RUN: attn-run %t --dry-run 132 --batch 1 --cache 2048 | FileCheck %s --check-prefix=B1L2K
+// RUN: rm -rf %t.mla && attn-opt %examples/mla.mlir --attn-compile="target=sm_90a output=%t.mla formats=isa" -o /dev/null
+// RUN: attn-run %t.mla --module mla_decode --dry-run 132 --batch 1 --cache 8192 | FileCheck %s --check-prefix=MLA128
 // RUN: attn-run %t --dry-run 132 --batch 16 --cache 8192 | FileCheck %s --check-prefix=B16
 // RUN: attn-run %t --dry-run 132 --batch 64 --cache 8192 | FileCheck %s --check-prefix=B64
 // RUN: attn-run %t --dry-run 132 --batch 64 --cache 8192 --splits 3 | FileCheck %s --check-prefix=B64S3
@@ -54,6 +57,14 @@
 // B2: mla16_decode_attn0 B=2 Tq=1 L=32768 S=64
 // B2-NEXT: fwd          grid 1 2 64  block 256
 // B2-NEXT: combine_wide grid 16 1 2  block 512
+
+// A short cache: splits of 128 rows (two tiles), 16 of them.
+// B1L2K: mla16_decode_attn0 B=1 Tq=1 L=2048 S=16
+// 128 heads: each split writes 128 x 512 f32 partial values (256 KB), which
+// it must not outweigh with its cache rows (1152 bytes each): 256 rows a
+// split, 32 splits, though 66 blocks of two would fill the SMs.
+// MLA128: mla_decode_attn0 B=1 Tq=1 L=8192 S=32
+// MLA128-NEXT: fwd          grid 2 1 32
 
 // 16 sequences: 8 splits; 256 one-row blocks on the plan's threads (they
 // read the heads' up-projections for 34 MB, under the 64 MB from which the
