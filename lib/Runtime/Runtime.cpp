@@ -364,7 +364,15 @@ bool KernelModule::mergesInGrid(int64_t B, int64_t Tq, int64_t S) const {
   // The blocks of a group wait for one another: all must be resident. The
   // split count the runtime picks fills one wave, so this holds unless the
   // caller asked for more splits; then the combine kernels merge.
-  return forwardFitsOneWave(B, Tq, S);
+  if (!forwardFitsOneWave(B, Tq, S))
+    return false;
+  // Auto also leaves grids of half a wave or less to the combine kernels:
+  // at B=1 with 16 and 64 blocks combine_wide measured faster (MQA L=2k
+  // 10.5 -> 9.7 us, L=8k 14.1 -> 12.9; MFA-KR 17.8 -> 15.9, 21.5 -> 20.3;
+  // MFA 15.4 -> 13.8, 19.3 -> 18.0), at 128 blocks the grid merge
+  // (MQA L=32k 21.4 against 22.9; docs/performance.md step 65).
+  return combineChoice_ == Combine::Grid ||
+         2 * forwardBlocks(B, Tq, S) > wave(fwd_, fwdFn_);
 }
 
 bool KernelModule::overlapsCombineRows(int64_t B, int64_t Tq, int64_t S) const {

@@ -1,14 +1,16 @@
 // The runtime refuses buffers its kernels cannot take, naming them, before
 // launching anything: an output not aligned to a pair of elements (the
 // kernels store pairs), a null buffer. On attn-run --dry-run's stand-in GPU.
+// Two splits of two sequences: the forward and a combine kernel (a grid of
+// four blocks is left to the combine, not merged in the grid).
 //
 // clang-format off
 // RUN: rm -rf %t && attn-opt %examples/mqa.mlir --attn-compile="target=sm_90a output=%t formats=isa" -o /dev/null
 // RUN: attn-runtime-test %t mqa_decode 2>&1 | FileCheck %s
 // CHECK: inputs: [[FIRST:[a-z_]+]] {{.*}}out
-// CHECK-NEXT: aligned: ok, 1 launches
+// CHECK-NEXT: aligned: ok, 2 launches
 // CHECK-NEXT: out + 2 bytes: mqa_decode_attn0: buffer 'out' must be 4-byte aligned; 0 launches
-// CHECK-NEXT: out + 4 bytes: ok, 1 launches
+// CHECK-NEXT: out + 4 bytes: ok, 2 launches
 // CHECK-NEXT: first input null: mqa_decode_attn0: buffer '[[FIRST]]' is null; 0 launches
 // clang-format on
 
