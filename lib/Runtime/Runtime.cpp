@@ -446,7 +446,7 @@ int64_t KernelModule::wave(const KernelSpec &k, void *fn) const {
          device_->occupancy(fn, int(k.threads), k.dynamicSharedBytes);
 }
 
-bool KernelModule::combinesWide(int64_t B, int64_t Tq) const {
+bool KernelModule::combinesWide(int64_t B, int64_t Tq, int64_t S) const {
   if (!combineWideFn_ || combineChoice_ == Combine::PerRow)
     return false;
   if (combineChoice_ == Combine::Wide || combineChoice_ == Combine::Slices)
@@ -455,11 +455,22 @@ bool KernelModule::combinesWide(int64_t B, int64_t Tq) const {
   // threads are free parallelism for its merge (MLA-16 B=1, 16 blocks: 27.5
   // -> 11.4 us). With more blocks the narrow kernel issues less redundant
   // work per row (MFA-KR B=64, 4096 blocks: 43 vs 84 us).
-  return oneRowBlocks(B, Tq) < int64_t(device_->multiprocessors());
+  if (oneRowBlocks(B, Tq) >= int64_t(device_->multiprocessors()))
+    return false;
+  // And a row must read enough for those threads: its S partial outputs
+  // and the head's epilogue weights, 64 KB or more. Below that the narrow
+  // kernel measured faster (MQA B=1 L=2k, 8 KB: 9.5 -> 8.8 us; GTA, GQA,
+  // MFA at 2k likewise), at 64 KB and over the wide one (MFA B=1 L=8k 18.6
+  // -> 18.4, MFA-KR 20.7 -> 20.2; docs/performance.md step 66).
+  int64_t dv = info_["value_width"].i64(), dout = info_["out_width"].i64();
+  int64_t eb = info_["dtype"].str() == "f32" ? 4 : 2;
+  bool matVec = info_["epilogue_in"].str() == "combine";
+  int64_t rowBytes = S * dv * 4 + (matVec ? dv * dout * eb : 0);
+  return rowBytes >= kWideRowBytes;
 }
 
-bool KernelModule::combinesInSlices(int64_t B, int64_t Tq) const {
-  if (!combineSlicesFn_ || !combinesWide(B, Tq))
+bool KernelModule::combinesInSlices(int64_t B, int64_t Tq, int64_t S) const {
+  if (!combineSlicesFn_ || !combinesWide(B, Tq, S))
     return false;
   if (combineChoice_ == Combine::Slices)
     return true;
@@ -649,12 +660,12 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
                   kind);
   }
   int64_t combineGrid[3] = {info_["num_out_heads"].i64(), Tq, B};
-  if (combinesInSlices(B, Tq)) {
+  if (combinesInSlices(B, Tq, S)) {
     combineGrid[0] *= info_["combine_slices"].i64();
     return launch(combineSlices_, combineSlicesFn_, combineGrid, named, sizes,
                   stream);
   }
-  if (combinesWide(B, Tq))
+  if (combinesWide(B, Tq, S))
     return launch(combineWide_, combineWideFn_, combineGrid, named, sizes,
                   stream);
   return launch(combine_, combineFn_, combineGrid, named, sizes, stream);

@@ -26,6 +26,8 @@
 // RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 64 --cache 8192 | FileCheck %s --check-prefix=KR64
 // RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 128 --cache 8192 | FileCheck %s --check-prefix=KR128
 // RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 1 --cache 32768 | FileCheck %s --check-prefix=KR1
+// RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 1 --cache 2048 | FileCheck %s --check-prefix=KR1L2K
+// RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 1 --cache 8192 | FileCheck %s --check-prefix=KR1L8K
 // RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 64 --cache 8192 --combine rows | FileCheck %s --check-prefix=KR64ROWS
 // RUN: attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 16 --cache 8192 --splits 17 | FileCheck %s --check-prefix=KR17
 // RUN: not attn-run %t.kr --module mfa_kr_decode --dry-run 132 --batch 16 --cache 8192 --splits 17 --combine grid 2>&1 | FileCheck %s --check-prefix=KR17GRID
@@ -120,6 +122,16 @@
 // KR1: mfa_kr_decode_attn0 B=1 Tq=1 L=32768 S=128
 // KR1-NEXT: fwd          grid 1 1 128  block 128  dynamic shared 206064  cooperative  merge=1
 // KR1-NOT: combine
+// Shorter caches: 16 and 64 blocks, half a wave or less, go to a combine
+// kernel, not the grid merge. At L=2k a row's 16 partial outputs are 16 KB,
+// too few for combine_wide's 512 threads: the one-row kernel on 128; at
+// L=8k, 64 KB: combine_wide.
+// KR1L2K: mfa_kr_decode_attn0 B=1 Tq=1 L=2048 S=16
+// KR1L2K-NEXT: fwd          grid 1 1 16  block 128  dynamic shared 206064  merge=0{{$}}
+// KR1L2K-NEXT: combine      grid 64 1 1  block 128
+// KR1L8K: mfa_kr_decode_attn0 B=1 Tq=1 L=8192 S=64
+// KR1L8K-NEXT: fwd          grid 1 1 64  block 128  dynamic shared 206064  merge=0{{$}}
+// KR1L8K-NEXT: combine_wide grid 64 1 1  block 512
 // With more splits than are resident (272 blocks) forcing the merge is an
 // error, and auto launches the combine (one row a block at B=16).
 // KR17: fwd          grid 1 16 17  block 128  dynamic shared 206064  merge=0{{$}}

@@ -437,11 +437,11 @@ int runModule(rt::Device *dev, rt::KernelModule &m, const Options &o) {
               "err=%.2e tol=%.0e %s  %9.2f us  %8.1f GB/s\n",
               m.name().c_str(), (long long)B, (long long)Tq, (long long)L,
               (long long)S,
-              m.mergesInGrid(B, Tq, S)    ? "grid"
-              : m.combinesRows(B, Tq, S)  ? "rows"
-              : m.combinesInSlices(B, Tq) ? "slices"
-              : m.combinesWide(B, Tq)     ? "wide"
-                                          : "row",
+              m.mergesInGrid(B, Tq, S)       ? "grid"
+              : m.combinesRows(B, Tq, S)     ? "rows"
+              : m.combinesInSlices(B, Tq, S) ? "slices"
+              : m.combinesWide(B, Tq, S)     ? "wide"
+                                             : "row",
               dtype.c_str(), rel, tol,
               ok ? "PASS" : (finite ? "FAIL" : "FAIL(non-finite)"), ms * 1e3,
               ms > 0 ? cacheBytes / (ms * 1e-3) / 1e9 : 0.0);

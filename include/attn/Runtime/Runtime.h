@@ -112,9 +112,12 @@ public:
   /// for few splits where the manifest has it, project_rows in its place).
   bool combinesRows(int64_t B, int64_t Tq, int64_t S) const;
   /// Whether `run` launches combine_wide (when not combine_rows) or, of
-  /// that, combine_slices.
-  bool combinesWide(int64_t B, int64_t Tq) const;
-  bool combinesInSlices(int64_t B, int64_t Tq) const;
+  /// that, combine_slices, after S splits.
+  bool combinesWide(int64_t B, int64_t Tq, int64_t S) const;
+  bool combinesInSlices(int64_t B, int64_t Tq, int64_t S) const;
+  /// The bytes a row's merge and mat-vec read from which combine_wide pays
+  /// off.
+  static constexpr int64_t kWideRowBytes = 64 * 1024;
   /// Whether `run` lets combine_rows start while the forward kernel runs
   /// (manifest combine_rows_overlaps, and a forward grid of one wave: its
   /// blocks then all start before any of the combine's can).
