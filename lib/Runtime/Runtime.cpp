@@ -367,7 +367,8 @@ bool KernelModule::mergesInGrid(int64_t B, int64_t Tq, int64_t S) const {
   if (!forwardFitsOneWave(B, Tq, S))
     return false;
   // Auto also leaves grids of half a wave or less to the combine kernels:
-  // at B=1 with 16 and 64 blocks combine_wide measured faster (MQA L=2k
+  // at B=1 with 16 and 64 blocks a combine kernel (combine_wide, step 66
+  // chose the one-row kernel at some of them since) measured faster (MQA L=2k
   // 10.5 -> 9.7 us, L=8k 14.1 -> 12.9; MFA-KR 17.8 -> 15.9, 21.5 -> 20.3;
   // MFA 15.4 -> 13.8, 19.3 -> 18.0), at 128 blocks the grid merge
   // (MQA L=32k 21.4 against 22.9; docs/performance.md step 65).

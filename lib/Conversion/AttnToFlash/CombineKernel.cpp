@@ -33,12 +33,12 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   assert((BB == 1 || BB == p.combineRows()) && "no combine over these rows");
   assert((slices == 1 || BB == 1) && "column slices of one row only");
   const ValueEpilogue epi = p.combineEpilogue();
-  // Slices add their mat-vec sums in the workspace: there must be one
-  // whose outputs need no merged value (not the post-transform's).
+  // A slice's outputs are partial sums of the epilogue's mat-vec, added
+  // across slices in the workspace: a plain merge has none, and the
+  // post-transform's outputs also add the merged values of their column.
   assert((slices == 1 || epi == ValueEpilogue::LatentUp ||
           epi == ValueEpilogue::GatedLatentDecoder) &&
          "column slices of a mat-vec epilogue only");
-  const bool sliceSums = slices > 1;
   MLIRContext *ctx = ob.getContext();
   Type idxT = ob.getIndexType();
   const int64_t DV = p.valueWidth, DO = p.outWidth;
@@ -59,7 +59,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
     break;
   }
   args.push_back(flat(p.storage));
-  if (sliceSums)
+  if (slices > 1)
     args.append({flat(ob.getF32Type()), flat(ob.getI32Type())});
   args.append({idxT, idxT, idxT});
   FlashPlan::CombineBuffers buffers = p.combineBuffers(BB, NT, slices);
@@ -82,7 +82,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
     w1 = entry.getArgument(a++);
   Value out = entry.getArgument(a++);
   Value slicePart, sliceSync;
-  if (sliceSums) {
+  if (slices > 1) {
     slicePart = entry.getArgument(a++);
     sliceSync = entry.getArgument(a++);
   }
@@ -314,7 +314,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   // combine_part for the row's last block (lastSliceFinishes).
   Value sliceRow = outRow(b0);
   auto finishRow = [&](Value e, Value sum) {
-    if (!sliceSums)
+    if (slices == 1)
       return finish(zero, b0, e, sum);
     k.store(
         sum, slicePart,
@@ -325,7 +325,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   // last adds the slices' sums in slice order (the same result every run)
   // and finishes the row.
   auto lastSliceFinishes = [&] {
-    if (!sliceSums)
+    if (slices == 1)
       return;
     Value flag = weights; // the split weights are used by now
     k.barrier();

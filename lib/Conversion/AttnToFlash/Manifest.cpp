@@ -162,10 +162,12 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
   // launches).
   ArgList sliceComb = comb;
   const int64_t slices = p.combineSlices();
-  sliceComb.tensor("combine_part", f32,
-                   {"B", "Tq", n(p.outHeads), n(slices), n(p.outWidth)});
-  sliceComb.tensor("combine_sync", IntegerType::get(op.getContext(), 32),
-                   {"B", "Tq", n(p.outHeads)});
+  if (slices > 1) {
+    sliceComb.tensor("combine_part", f32,
+                     {"B", "Tq", n(p.outHeads), n(slices), n(p.outWidth)});
+    sliceComb.tensor("combine_sync", IntegerType::get(op.getContext(), 32),
+                     {"B", "Tq", n(p.outHeads)});
+  }
   for (StringRef s : {"B", "Tq", "S"}) {
     comb.size(s);
     sliceComb.size(s);
