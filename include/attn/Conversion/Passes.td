@@ -84,7 +84,10 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     (MLA, GLA, MTLA) also has a `combine_rows` kernel on `mma.sync`: 64
     batch rows of one head per block against the head's whole
     up-projection in workgroup memory (and for MFA-KR's post-transform
-    behind an `mma.sync` forward kernel, against the shared transform).
+    behind an `mma.sync` forward kernel, against the shared transform),
+    and `combine_slices`: the one-row combine of that up-projection in
+    column slices, a block each (for a token's few rows at batch 1), whose
+    partial sums the row's last block to arrive adds in slice order.
   }];
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",
