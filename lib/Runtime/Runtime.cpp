@@ -411,13 +411,9 @@ bool KernelModule::combinesRows(int64_t B, int64_t Tq, int64_t S) const {
   // (67 MB) a tie; not MLA-16 B=16 (34 MB): 70 -> 76.
   if (flag("combine_rows_mma")) {
     constexpr double kOneRowWeightBytes = 64e6;
-    TensorSpec weight;
-    weight.dtype = info_["dtype"].str();
-    double weights = double(info_["value_width"].i64()) *
-                     double(info_["out_width"].i64()) *
-                     double(weight.elementBytes());
     return B >= rows ||
-           double(oneRowBlocks(B, Tq)) * weights >= kOneRowWeightBytes;
+           double(oneRowBlocks(B, Tq)) * double(headWeightBytes()) >=
+               kOneRowWeightBytes;
   }
   // A plain merge (no epilogue mat-vec left to the combine): the one-row
   // kernel's blocks are short and latency-bound, so once they take more
@@ -436,6 +432,13 @@ int64_t KernelModule::combineRowsHeadBlocks() const {
   int64_t slices =
       info_.has("combine_rows_slices") ? info_["combine_rows_slices"].i64() : 1;
   return info_["num_out_heads"].i64() * slices;
+}
+
+int64_t KernelModule::headWeightBytes() const {
+  TensorSpec weight;
+  weight.dtype = info_["dtype"].str();
+  return info_["value_width"].i64() * info_["out_width"].i64() *
+         int64_t(weight.elementBytes());
 }
 
 int64_t KernelModule::oneRowBlocks(int64_t B, int64_t Tq) const {
@@ -463,10 +466,9 @@ bool KernelModule::combinesWide(int64_t B, int64_t Tq, int64_t S) const {
   // kernel measured faster (MQA B=1 L=2k, 8 KB: 9.5 -> 8.8 us; GTA, GQA,
   // MFA at 2k likewise), at 64 KB and over the wide one (MFA B=1 L=8k 18.6
   // -> 18.4, MFA-KR 20.7 -> 20.2; docs/performance.md step 66).
-  int64_t dv = info_["value_width"].i64(), dout = info_["out_width"].i64();
-  int64_t eb = info_["dtype"].str() == "f32" ? 4 : 2;
   bool matVec = info_["epilogue_in"].str() == "combine";
-  int64_t rowBytes = S * dv * 4 + (matVec ? dv * dout * eb : 0);
+  int64_t rowBytes =
+      S * info_["value_width"].i64() * 4 + (matVec ? headWeightBytes() : 0);
   return rowBytes >= kWideRowBytes;
 }
 

@@ -128,6 +128,9 @@ public:
 private:
   /// Blocks of the one-row combine kernels for these sizes.
   int64_t oneRowBlocks(int64_t B, int64_t Tq) const;
+  /// Bytes of one head's epilogue matrix in the combine (value_width x
+  /// out_width of the storage type: up-projection, decoder, transform).
+  int64_t headWeightBytes() const;
   /// combine_rows blocks per (token, batch block): the output heads times
   /// the blocks that split each head's columns (manifest
   /// combine_rows_slices).

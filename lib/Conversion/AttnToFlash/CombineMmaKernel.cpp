@@ -128,45 +128,55 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   if (p.combineRowsOverlaps())
     NVVM::GriddepcontrolOp::create(b, NVVM::GridDepActionKind::wait);
 
+  // The block's rows that exist as items of `w` adjacent values (rows past
+  // B are never read back: their outputs are not stored); an item's row,
+  // column and place in the merged rows.
+  auto itemsOf = [&](int64_t w) {
+    return k.mul(k.min(k.idx(R), k.sub(B, b0)), k.idx(DV / w));
+  };
+  auto itemRow = [&](Value i, int64_t w) { return k.div(i, k.idx(DV / w)); };
+  auto itemCol = [&](Value i, int64_t w) {
+    return k.mul(k.rem(i, k.idx(DV / w)), k.idx(w));
+  };
+  auto mergedAt = [&](Value i, int64_t w) {
+    return k.add(k.mul(itemRow(i, w), k.idx(lay.mergedPitch)), itemCol(i, w));
+  };
+  // Items of `w` values merged from 2-8 splits, every split's loaded at
+  // once (SplitMerge.cpp), rounded into the merged rows. 8 in flight: two
+  // blocks of 8 warps per SM, registers capped at 128 (16 in flight spilled
+  // GLA's kernel).
+  auto mergeFew = [&](int64_t w, Value items, bool normalised) {
+    auto sv = VectorType::get({w}, p.storage);
+    mergeFewSplits(
+        k, oPart, mlPart, DV, S, tid, NT, items,
+        [&](Value s, Value i) { return partRow(s, k.add(b0, itemRow(i, w))); },
+        [&](Value i) { return itemCol(i, w); },
+        [&](Value i, Value sum) {
+          vector::StoreOp::create(b, arith::TruncFOp::create(b, sv, sum), as,
+                                  ValueRange{mergedAt(i, w)});
+        },
+        /*inFlight=*/8, normalised);
+  };
   if (projectRows) {
     // 8 values of a row per item (16 bytes): at one split copied in as they
-    // are by cp.async; with 2-8, merged from every split's at once (rows
-    // past B are never read back: their outputs are not stored).
-    const int64_t rowPieces = DV / chunk;
-    Value items = k.mul(k.min(k.idx(R), k.sub(B, b0)), k.idx(rowPieces));
-    auto rowOf = [&](Value i) { return k.div(i, k.idx(rowPieces)); };
-    auto colOf = [&](Value i) {
-      return k.mul(k.rem(i, k.idx(rowPieces)), k.idx(chunk));
-    };
-    auto mergedAt = [&](Value i) {
-      return k.add(k.mul(rowOf(i), k.idx(lay.mergedPitch)), colOf(i));
-    };
+    // are by cp.async; with 2-8, merged from every split's at once.
+    Value items = itemsOf(chunk);
     k.ifThenElse(
         k.eq(S, one),
         [&] {
           k.loop(tid, items, k.idx(NT), [&](Value i) {
             Value src =
-                k.add(k.mul(partRow(k.idx(0), k.add(b0, rowOf(i))), k.idx(DV)),
-                      colOf(i));
+                k.add(k.mul(partRow(k.idx(0), k.add(b0, itemRow(i, chunk))),
+                            k.idx(DV)),
+                      itemCol(i, chunk));
             nvgpu::DeviceAsyncCopyOp::create(
                 b, nvgpu::DeviceAsyncTokenType::get(ctx), as,
-                ValueRange{mergedAt(i)}, oPart, ValueRange{src},
+                ValueRange{mergedAt(i, chunk)}, oPart, ValueRange{src},
                 b.getIndexAttr(chunk), Value(), b.getUnitAttr());
           });
           NVVM::CpAsyncCommitGroupOp::create(b);
         },
-        [&] {
-          auto sv = VectorType::get({chunk}, p.storage);
-          mergeFewSplits(
-              k, oPart, mlPart, DV, S, tid, NT, items,
-              [&](Value s, Value i) { return partRow(s, k.add(b0, rowOf(i))); },
-              colOf,
-              [&](Value i, Value sum) {
-                vector::StoreOp::create(b, arith::TruncFOp::create(b, sv, sum),
-                                        as, ValueRange{mergedAt(i)});
-              },
-              /*inFlight=*/8, /*normalisedRows=*/true);
-        });
+        [&] { mergeFew(chunk, items, /*normalised=*/true); });
   } else {
     // Split weights exp(m_s - M) / sum of each of the block's rows, one
     // thread per row (S <= kCombineMmaSplits); zeros for rows past B and rows
@@ -212,29 +222,11 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
     // S = 2 the loop below waited out 2 L2 round trips per 8 items); else
     // U items per step so their loads are in flight together.
     const int64_t quads = DV / 4, U = 8;
-    Value items = k.mul(k.min(k.idx(R), k.sub(B, b0)), k.idx(quads));
+    Value items = itemsOf(4);
     Value lastItem = k.sub(items, one);
     auto v4 = VectorType::get({4}, f32);
     auto s4 = VectorType::get({4}, p.storage);
-    auto mergedAt = [&](Value i) {
-      return k.add(k.mul(k.div(i, k.idx(quads)), k.idx(lay.mergedPitch)),
-                   k.mul(k.rem(i, k.idx(quads)), k.idx(4)));
-    };
-    auto fewSplits = [&] {
-      mergeFewSplits(
-          k, oPart, mlPart, DV, S, tid, NT, items,
-          [&](Value s, Value i) {
-            return partRow(s, k.add(b0, k.div(i, k.idx(quads))));
-          },
-          [&](Value i) { return k.mul(k.rem(i, k.idx(quads)), k.idx(4)); },
-          [&](Value i, Value sum) {
-            vector::StoreOp::create(b, arith::TruncFOp::create(b, s4, sum), as,
-                                    ValueRange{mergedAt(i)});
-          },
-          // Two blocks of 8 warps per SM, registers capped at 128 (16 in
-          // flight spilled GLA's kernel).
-          /*inFlight=*/8);
-    };
+    auto fewSplits = [&] { mergeFew(4, items, /*normalised=*/false); };
     auto splitBySplit = [&] {
       k.loop(tid, items, k.idx(NT * U), [&](Value i0) {
         SmallVector<Value> rows, cols, valid;

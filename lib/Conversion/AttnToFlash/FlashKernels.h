@@ -147,7 +147,9 @@ gpu::GPUFuncOp buildCombineKernel(OpBuilder &b, Location loc,
 /// per block (grid: output heads, tokens, ceildiv(B, rows)), at most
 /// kCombineMmaSplits splits, plan.combineMmaLayout().total bytes of dynamic
 /// workgroup memory. With `projectRows` (plan.normalisedRows()), its
-/// project_rows form for one split: arguments o_rows, up_v, out, B, Tq.
+/// project_rows form: o_rows in o_part's place, each split's rows
+/// normalised in the storage type, taken as they are at one split or
+/// merged from at most kProjectRowsMaxSplits.
 gpu::GPUFuncOp buildCombineMmaKernel(OpBuilder &b, Location loc,
                                      const FlashPlan &plan, StringRef name,
                                      bool projectRows = false);

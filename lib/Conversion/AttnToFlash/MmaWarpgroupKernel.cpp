@@ -342,8 +342,6 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     k.ifThenElse(
         f.storesNormalisedRows(),
         [&] {
-          // With several splits, project_rows merges them by their (max,
-          // sum).
           Value several = k.lt(k.idx(1), f.S);
           storeNormalised(f.oRows, partRowAt, /*mayStage=*/true,
                           [&](int64_t h, Value rho) {
