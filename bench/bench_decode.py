@@ -221,7 +221,8 @@ def bench_variant(art, name, B, L, copy_gbs, peers):
     # 67 TFLOP/s, mma.sync at 490 (mma, mma-stream), wgmma at 770), whichever is slower, plus
     # 8 us for the two launches.
     tokens = B * L
-    rate = {"mma": 490e12, "mma-stream": 490e12, "wgmma": 770e12}.get(info["schedule"], 67e12)
+    rate = {"mma": 490e12, "mma-stream": 490e12, "wgmma": 770e12,
+            "wgmma-narrow": 770e12}.get(info["schedule"], 67e12)
     row["schedule"] = info["schedule"]
     row["predicted_us"] = max(float(info["cache_bytes_per_token"]) * tokens / (copy_gbs * 1e9),
                               float(info["flops_per_token"]) * tokens / rate) * 1e6 + 8.0

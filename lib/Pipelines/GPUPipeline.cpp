@@ -57,6 +57,11 @@ struct CompileOptions : public PassPipelineOptions<CompileOptions> {
       llvm::cl::desc("Never split tile pairs between the wgmma kernel's "
                      "warpgroups (MLA's seesaw)"),
       llvm::cl::init(false)};
+  Option<bool> noNarrow{
+      *this, "no-narrow",
+      llvm::cl::desc("Never the narrow wgmma kernel (a token's 8 to 32 "
+                     "query rows per group as wgmma's N)"),
+      llvm::cl::init(false)};
   Option<bool> mmaSmallGroups{*this, "mma-small-groups",
                               llvm::cl::desc("Use the mma kernel also for <= 8 query rows per group"),
                               llvm::cl::init(false)};
@@ -100,6 +105,7 @@ LogicalResult mlir::attn::buildCompilePipeline(OpPassManager &pm,
   flash.warpgroupMma = features.warpgroupMma && !extra.noWgmma;
   flash.tensorMapCopies = flash.warpgroupMma && !extra.noTensorMaps;
   flash.seesaw = flash.tensorMapCopies && !extra.noSeesaw;
+  flash.narrowQuery = flash.warpgroupMma && !extra.noNarrow;
   pm.addPass(createAttnToFlash(flash));
   if (nvidia) {
     GpuNVVMAttachTargetOptions attach;
@@ -158,6 +164,7 @@ void mlir::attn::registerAttnGPUPipelines() {
         extra.noWgmma = o.noWgmma;
         extra.noTensorMaps = o.noTma;
         extra.noSeesaw = o.noSeesaw;
+        extra.noNarrow = o.noNarrow;
         if (failed(buildCompilePipeline(pm, o.target, o.output, formats,
                                         extra)))
           llvm::report_fatal_error("attn-compile: unknown target '" +

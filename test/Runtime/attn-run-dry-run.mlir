@@ -47,17 +47,17 @@
 // RUN: not attn-run %t.box --dry-run 132 --batch 1 --cache 1024 2>&1 | FileCheck %s --check-prefix=BOX
 
 // One sequence: 128 splits fill the SMs (one block each: the forward's
-// 226 KiB of workgroup memory), and the 16 one-row combine rows, fewer
+// 165 KiB of workgroup memory), and the 16 one-row combine rows, fewer
 // than the SMs, run on 512 threads, each in 8 blocks of 64 latent columns
 // (combine_slices: 128 blocks, one an SM).
 // B1: mla16_decode_attn0 B=1 Tq=1 L=32768 S=128
-// B1-NEXT: fwd          grid 1 1 128  block 256  dynamic shared 230912  normalise=0
+// B1-NEXT: fwd          grid 1 1 128  block 128  dynamic shared 169344  normalise=0
 // B1-NEXT: combine_slices grid 128 1 1  block 512  dynamic shared 0
 // Two sequences: 66 splits would fill the SMs, but their 497 rows run as
 // 8 tiles, as 64 splits of 512 rows do: the runtime takes 64. Their 32
 // rows in slices would be 256 blocks, more than the SMs: combine_wide.
 // B2: mla16_decode_attn0 B=2 Tq=1 L=32768 S=64
-// B2-NEXT: fwd          grid 1 2 64  block 256
+// B2-NEXT: fwd          grid 1 2 64  block 128
 // B2-NEXT: combine_wide grid 16 1 2  block 512
 
 // A short cache: splits of 128 rows (two tiles), 16 of them.
@@ -72,8 +72,8 @@
 // read the heads' up-projections for 34 MB, under the 64 MB from which the
 // 64-row tensor-core blocks, here holding 16 rows each, pay off).
 // B16: mla16_decode_attn0 B=16 Tq=1 L=8192 S=8
-// B16-NEXT: fwd          grid 1 16 8  block 256
-// B16-NEXT: combine      grid 16 1 16  block 256  dynamic shared 0
+// B16-NEXT: fwd          grid 1 16 8  block 128
+// B16-NEXT: combine      grid 16 1 16  block 128  dynamic shared 0
 
 // 64 sequences fill the tensor-core combine's 64-row blocks; each of the
 // 16 heads' 128 output columns is split over 8 blocks (16 columns each,
@@ -83,27 +83,27 @@
 // sum), and project_rows merges and multiplies them. The forward grid is
 // one wave, so it starts early.
 // B64: mla16_decode_attn0 B=64 Tq=1 L=8192 S=2
-// B64-NEXT: fwd          grid 1 64 2  block 256  dynamic shared 230912  normalise=1
+// B64-NEXT: fwd          grid 1 64 2  block 128  dynamic shared 169344  normalise=1
 // B64-NEXT: project_rows grid 128 1 1  block 256  dynamic shared 95232  early
 // Three splits make 192 forward blocks, more than one wave: the combine
 // launches after the forward, or its early blocks could take SMs that the
 // forward's second wave needs.
 // B64S3: mla16_decode_attn0 B=64 Tq=1 L=8192 S=3
-// B64S3-NEXT: fwd          grid 1 64 3  block 256  dynamic shared 230912  normalise=1
+// B64S3-NEXT: fwd          grid 1 64 3  block 128  dynamic shared 169344  normalise=1
 // B64S3-NEXT: project_rows grid 128 1 1  block 256  dynamic shared 95232{{$}}
 // More than 8 splits: combine_rows, from f32 partial outputs.
 // B64S12: mla16_decode_attn0 B=64 Tq=1 L=8192 S=12
-// B64S12-NEXT: fwd          grid 1 64 12  block 256  dynamic shared 230912  normalise=0
+// B64S12-NEXT: fwd          grid 1 64 12  block 128  dynamic shared 169344  normalise=0
 // B64S12-NEXT: combine_rows grid 128 1 1  block 256  dynamic shared 95232{{$}}
 // 128 sequences: one split, so project_rows takes the normalised rows as
 // they are; with the one-row combine forced, the forward stores f32
 // partial outputs for it instead (normalise = 0).
 // B128: mla16_decode_attn0 B=128 Tq=1 L=8192 S=1
-// B128-NEXT: fwd          grid 1 128 1  block 256  dynamic shared 230912  normalise=1
+// B128-NEXT: fwd          grid 1 128 1  block 128  dynamic shared 169344  normalise=1
 // B128-NEXT: project_rows grid 128 1 2  block 256  dynamic shared 95232  early
 // B128ROW: mla16_decode_attn0 B=128 Tq=1 L=8192 S=1
-// B128ROW-NEXT: fwd          grid 1 128 1  block 256  dynamic shared 230912  normalise=0
-// B128ROW-NEXT: combine      grid 16 1 128  block 256
+// B128ROW-NEXT: fwd          grid 1 128 1  block 128  dynamic shared 169344  normalise=0
+// B128ROW-NEXT: combine      grid 16 1 128  block 128
 
 // MFA-KR (64 heads): the forward kernel applies the post-transform, so
 // the splits only need merging, which the forward kernel does itself when
@@ -151,7 +151,7 @@
 // Forced choices.
 // WIDE: combine_wide grid 16 1 64  block 512
 // SLICES: combine_slices grid 128 1 4  block 512
-// ROW: combine      grid 16 1 1  block 256
+// ROW: combine      grid 16 1 1  block 128
 // MANY: attn-run: mla16_decode_attn0: combine_rows merges at most 16 splits, 17 requested
 // SMS: attn-run: --dry-run takes the multiprocessors of the GPU to plan for
 

@@ -80,6 +80,15 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     split's unnormalised outputs (one more wgmma product per block), and
     its combine only merges.
 
+    With `narrow-query` as well, a decode step's 16 to 32 query rows per
+    cache group (MQA, MLA-16, MTLA) get the narrow variant of that form
+    instead: one warpgroup computes scores^T = K Q^T and O^T = V^T P^T, the
+    rows (rounded up to 8) as wgmma's N dimension and a tile's 64 cache rows
+    as its M, so no rows are padded to 64; the softmax runs down the
+    accumulators' columns (the 4 warps meet their column maxima in
+    workgroup memory), and the outputs are stored as whole rows through
+    workgroup memory.
+
     On tensor-core targets the latent up-projection after the split merge
     (MLA, GLA, MTLA) also has a `combine_rows` kernel on `mma.sync`: 64
     batch rows of one head per block against the head's whole
@@ -127,7 +136,11 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     Option<"seesaw", "seesaw", "bool", /*default=*/"false",
            "Split each pair of tiles between two warpgroups, one scoring "
            "while the other multiplies values (FlashMLA's seesaw), where "
-           "the TMA loop takes 64-row tiles (needs tensor-map-copies)">
+           "the TMA loop takes 64-row tiles (needs tensor-map-copies)">,
+    Option<"narrowQuery", "narrow-query", "bool", /*default=*/"false",
+           "Decode with 8 to 32 query rows per cache group on the narrow "
+           "wgmma kernel: the rows as wgmma's N dimension, not padded to "
+           "64 (needs warpgroup-mma)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",

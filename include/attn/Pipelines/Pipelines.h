@@ -22,6 +22,7 @@ struct GPUCompileOptions {
   bool noWgmma = false;
   bool noTensorMaps = false; // the wgmma kernel's tiles by cp.async instead
   bool noSeesaw = false;     // never the seesaw over tile pairs (MLA)
+  bool noNarrow = false;     // never the narrow wgmma kernel (few rows)
 };
 
 /// What the fused kernels may use on `target`: mma.sync tensor cores

@@ -16,11 +16,11 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
   using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    FlashOptions options{
-        tensorCores,     mmaWarps,      mmaRows,     mmaTile,
-        mmaStages,       mmaValueWarps, mmaRowWarps, mmaSharedSoftmax,
-        mmaSmallGroups,  warpgroupMma,  noStreamMma, streamUnroll,
-        tensorMapCopies, seesaw};
+    FlashOptions options{tensorCores,     mmaWarps,         mmaRows,
+                         mmaTile,         mmaStages,        mmaValueWarps,
+                         mmaRowWarps,     mmaSharedSoftmax, mmaSmallGroups,
+                         warpgroupMma,    noStreamMma,      streamUnroll,
+                         tensorMapCopies, seesaw,           narrowQuery};
     if (mlir::failed(options.verify([&] { return module.emitError(); })))
       return signalPassFailure();
     SmallVector<AttentionOp> ops;
@@ -41,7 +41,9 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
       std::string name = base + "_attn" + std::to_string(perFunction[base]++);
       auto gpuModule = gpu::GPUModuleOp::create(b, op.getLoc(), name);
       OpBuilder inner(gpuModule.getBodyRegion());
-      if (plan->warpgroup)
+      if (plan->narrow)
+        buildMmaNarrowKernel(inner, op.getLoc(), *plan, "fwd");
+      else if (plan->warpgroup)
         buildMmaWarpgroupKernel(inner, op.getLoc(), *plan, "fwd");
       else if (plan->registerSoftmax)
         buildMmaRegisterKernel(inner, op.getLoc(), *plan, "fwd");

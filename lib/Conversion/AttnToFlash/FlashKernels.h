@@ -127,6 +127,11 @@ gpu::GPUFuncOp buildMmaRegisterKernel(OpBuilder &b, Location loc,
 /// operands in workgroup memory (cache tiles in the 128-byte swizzle).
 gpu::GPUFuncOp buildMmaWarpgroupKernel(OpBuilder &b, Location loc,
                                        const FlashPlan &plan, StringRef name);
+/// Its narrow variant (plan.narrow): same arguments and outputs; one
+/// warpgroup computes K Q^T and V^T P^T, the block's query rows as wgmma's
+/// N dimension.
+gpu::GPUFuncOp buildMmaNarrowKernel(OpBuilder &b, Location loc,
+                                    const FlashPlan &plan, StringRef name);
 
 /// The combine kernel: merges the splits of `rows` batch rows of one
 /// (token, output head), normalises, applies the value epilogue and stores

@@ -45,6 +45,8 @@ FlashOptions::verify(function_ref<InFlightDiagnostic()> emitError) const {
     return needs("warpgroup-mma", "tensor-cores");
   if (tensorMapCopies && !warpgroupMma)
     return needs("tensor-map-copies", "warpgroup-mma");
+  if (narrowQuery && !warpgroupMma)
+    return needs("narrow-query", "warpgroup-mma");
   if (seesaw && !tensorMapCopies)
     return needs("seesaw", "tensor-map-copies");
   return success();
@@ -127,6 +129,32 @@ FlashPlan::MmaLayout FlashPlan::mmaLayout() const {
   l.v = align16(l.k + stages * N * l.kPitch * eb);
   l.s = separate() ? align16(l.v + stages * N * l.vPitch * eb) : l.v;
   l.oPitch = valueWidth + 4;
+  auto align1k = [](int64_t bytes) { return (bytes + 1023) / 1024 * 1024; };
+  if (narrow) {
+    // Every operand in 64-column blocks of the 128-byte swizzle, each
+    // starting on a 1024-byte boundary: the query rows (R rows, the
+    // scores' B), the tiles (A of both products), P^T (R rows of the
+    // tile's 64 cache rows, the values' B). Then 4 warps' row maxima (and
+    // after the loop sums), and each row's max and sum.
+    l.qPitch = llvm::alignTo(keyWidth, 64);
+    l.kPitch = llvm::alignTo(tileWidth(), 64);
+    l.vPitch = separate() ? llvm::alignTo(valueWidth, 64) : l.kPitch;
+    l.pPitch = 64;
+    l.q = 0;
+    l.k = align1k(R * l.qPitch * eb);
+    l.v = align1k(l.k + stages * N * l.kPitch * eb);
+    l.p = align1k(separate() ? l.v + stages * N * l.vPitch * eb : l.v);
+    l.ml = align16(l.p + R * l.pPitch * eb);
+    l.barriers = align16(l.ml + (4 + 2) * R * 4);
+    l.total = l.barriers + (tensorMaps ? 8 * tileBarriers() : 0) + 1024 - 16;
+    // After the loop, the f32 outputs staged for whole-row stores, R rows
+    // padded so a warp's stores meet every bank once, over the tiles.
+    l.oPitch = valueWidth + 8;
+    l.o = l.k;
+    l.total = std::max(l.total, l.o + R * l.oPitch * 4 + 1024);
+    l.s = l.alpha = l.transform = 0;
+    return l;
+  }
   if (warpgroup) {
     // Core matrices need no padding: each 8-row group of a buffer is one
     // run of 16-byte columns, read by wgmma through descriptors.
@@ -139,7 +167,6 @@ FlashPlan::MmaLayout FlashPlan::mmaLayout() const {
     // The tiles' 128-byte swizzle repeats every 1024 bytes: they start on
     // such a boundary, and the kernel aligns the allocation at run time
     // (up to 1008 bytes more).
-    auto align1k = [](int64_t bytes) { return (bytes + 1023) / 1024 * 1024; };
     l.k = align1k(l.q + R * l.qPitch * eb);
     l.v = align1k(l.k + stages * N * l.kPitch * eb);
     l.s = l.alpha = l.o = 0; // no scores, merge or rescale buffers
@@ -460,7 +487,11 @@ static std::optional<FlashPlan> planRegisterMma(FlashPlan p, int64_t rows,
 /// on those reads as on DRAM; docs/performance.md step 29). Padded rows
 /// cost tensor-core work only, well under the wgmma ridge: measured faster
 /// than mma.sync from 16 rows up, not below (steps 34 and 36).
+static std::optional<FlashPlan> planNarrowMma(FlashPlan p, int64_t rows,
+                                              const FlashOptions &o);
+
 static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
+                                                 bool decode,
                                                  const FlashOptions &o) {
   if (!o.warpgroupMma || !takeMma(p) || p.valueWidth > 512 ||
       (o.mmaRows && o.mmaRows != 64) || (!o.mmaRows && rows < 16))
@@ -474,6 +505,9 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
       return std::nullopt;
   p.registerSoftmax = true;
   p.warpgroup = true;
+  if (decode && o.narrowQuery && !o.mmaRows && !o.mmaTile)
+    if (std::optional<FlashPlan> n = planNarrowMma(p, rows, o))
+      return n;
   p.rowsPerBlock = 64;
   p.warpgroups = p.valueWidth > 256 ? 2 : 1;
   if ((p.valueWidth / p.warpgroups) % 64)
@@ -548,6 +582,54 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
     if (c.seesawScoreBlock() >= 0 &&
         FlashPlan::residentBlocks(c.mmaLayout().total) >= c.blocksPerSM)
       best = c;
+  }
+  return best;
+}
+
+/// The narrow warpgroup form (MmaNarrowKernel.cpp) for a decode step's 16
+/// to 32 query rows per cache group, which the 64-row form pads 2-4x: one
+/// warpgroup, 64-row tiles (wgmma's M), the rows rounded up to 8 as N.
+/// Its accumulators are small (MLA-16: 64 a thread for the 512 values,
+/// against 128 in each of two warpgroups), so the choice is the stages:
+/// the loop takes one tile at a time and keeps the other ST - 1 in flight.
+/// One block an SM, with the fewest stages whose tiles ahead reach
+/// kNarrowBytesAhead, or as many as fit: MQA (32 KB tiles) measured
+/// fastest at 4 stages, ahead of 6 at every batch but one and of two
+/// blocks of 3 stages at B >= 16 (docs/performance.md step 68); the
+/// latent tiles (72 KB) fit 2. Tiles by TMA where the streams allow, at
+/// any depth (by cp.async MLA-16 and MTLA were 4-12% slower at B >= 64).
+static constexpr int64_t kNarrowBytesAhead = 96 * 1024;
+static std::optional<FlashPlan> planNarrowMma(FlashPlan p, int64_t rows,
+                                              const FlashOptions &o) {
+  if (rows < 16 || rows > 32 || p.valueWidth % 64 || p.forwardEpilogue)
+    return std::nullopt;
+  p.narrow = true;
+  p.warpgroups = 1;
+  p.threads = 128;
+  p.rowsPerBlock = llvm::alignTo(rows, 8);
+  p.tileRows = 64;
+  int64_t R = p.rowsPerBlock;
+  // Outputs (valueWidth / 64 blocks of R / 2), scores, ~64 for the rest.
+  int64_t regs = p.valueWidth / 64 * R / 2 + R / 2 + 64;
+  int64_t tileBytes = p.tileRows *
+                      (p.tileWidth() + (p.separate() ? p.valueWidth : 0)) *
+                      int64_t(p.elementBytes());
+  if (65536 / (p.threads * regs) < 1)
+    return std::nullopt;
+  p.blocksPerSM = 1;
+  std::optional<FlashPlan> best;
+  for (int64_t st = 2; st <= 8; ++st) {
+    FlashPlan c = p;
+    c.stages = o.mmaStages ? o.mmaStages : st;
+    c.tensorMaps = o.tensorMapCopies;
+    for (const FlashPlan::TileStream &s : c.tileStreams())
+      c.tensorMaps &=
+          s.column % FlashPlan::kTileBlockColumns == 0 && s.width % 8 == 0;
+    if (FlashPlan::residentBlocks(c.mmaLayout().total) < 1)
+      break;
+    best = c;
+    if (o.mmaStages || (c.stages - 1) * tileBytes >= kNarrowBytesAhead)
+      break;
   }
   return best;
 }
@@ -725,7 +807,8 @@ FailureOr<FlashPlan> FlashPlan::get(AttentionOp op, bool forAnalysis,
       // 1.6-2.3x faster on tensor cores (docs/performance.md, step 15).
       bool issueBound = !(s.separate() && s.butterfly);
       if (options.tensorCores && issueBound) {
-        if (std::optional<FlashPlan> m = planWarpgroupMma(p, rows, options))
+        if (std::optional<FlashPlan> m =
+                planWarpgroupMma(p, rows, /*decode=*/true, options))
           return *m;
         if (std::optional<FlashPlan> m = planRegisterMma(p, rows, options))
           return *m;
@@ -741,7 +824,8 @@ FailureOr<FlashPlan> FlashPlan::get(AttentionOp op, bool forAnalysis,
     }
   }
   if (options.tensorCores) {
-    if (std::optional<FlashPlan> m = planWarpgroupMma(p, rows, options))
+    if (std::optional<FlashPlan> m =
+            planWarpgroupMma(p, rows, !ShapedType::isDynamic(tq), options))
       return *m;
     if (!options.mmaSharedSoftmax)
       if (std::optional<FlashPlan> m = planRegisterMma(p, rows, options))

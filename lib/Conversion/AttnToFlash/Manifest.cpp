@@ -256,11 +256,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
                      str(p.forwardEpilogue                   ? "fwd"
                          : p.epilogue == ValueEpilogue::None ? "-"
                                                              : "combine")),
-      b.getNamedAttr("schedule", str(p.warpgroup   ? "wgmma"
-                                     : p.mma       ? "mma"
-                                     : p.streamMma ? "mma-stream"
-                                     : p.streaming ? "streaming"
-                                                   : "tiled")),
+      b.getNamedAttr("schedule", str(p.scheduleName())),
       b.getNamedAttr("softmax", str(p.registerSoftmax ? "registers"
                                     : p.mma           ? "workgroup"
                                                       : "-")),

@@ -219,8 +219,11 @@ void MmaStaging::loadQuery() {
     auto [r, c] = chunkAt(i, qChunks, R);
     Value rho = k.add(f.rho0, r);
     Value rhoC = k.min(rho, k.sub(f.rowsTotal, one));
-    copy(f.q, k.add(k.mul(f.queryRow(rhoC), k.idx(DK)), c), qs,
-         at(r, c, lay.qPitch), k.lt(rho, f.rowsTotal));
+    // The narrow kernel reads the query rows as a K-major B operand, in
+    // the tiles' swizzle.
+    Value to = p.narrow ? swizzledAt(r, c, R) : at(r, c, lay.qPitch);
+    copy(f.q, k.add(k.mul(f.queryRow(rhoC), k.idx(DK)), c), qs, to,
+         k.lt(rho, f.rowsTotal));
   });
 }
 

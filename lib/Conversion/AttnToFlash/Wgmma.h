@@ -45,9 +45,10 @@ struct Warpgroup {
     assert(bytes % 16 == 0 && "16-byte aligned operands");
     return bytes ? arith::AddIOp::create(b, desc, i64(bytes >> 4)) : desc;
   }
-  /// D = A B (+ D unless `zero`) for an m64 x n x k16 step.
+  /// D = A B (+ D unless `zero`) for an m64 x n x k16 step: A and B read
+  /// K-major unless transposed (then M- or N-major).
   SmallVector<Value> mma(Value a, Value bDesc, ArrayRef<Value> d, bool zero,
-                         bool transB) {
+                         bool transB, bool transA = false) {
     MLIRContext *ctx = b.getContext();
     int64_t n = 2 * int64_t(d.size());
     SmallVector<Type> fields(d.size(), b.getF32Type());
@@ -63,7 +64,9 @@ struct Warpgroup {
         NVVM::WGMMATypesAttr::get(ctx, NVVM::WGMMATypes::f32),
         NVVM::WGMMAScaleOutAttr::get(ctx, zero ? NVVM::WGMMAScaleOut::zero
                                                : NVVM::WGMMAScaleOut::one),
-        one, one, NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::row),
+        one, one,
+        NVVM::MMALayoutAttr::get(ctx, transA ? NVVM::MMALayout::col
+                                             : NVVM::MMALayout::row),
         NVVM::MMALayoutAttr::get(ctx, transB ? NVVM::MMALayout::row
                                              : NVVM::MMALayout::col),
         NVVM::MMAIntOverflowAttr());

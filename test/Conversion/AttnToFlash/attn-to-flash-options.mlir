@@ -24,6 +24,8 @@
 // TMA: error: attn-to-flash: tensor-map-copies needs warpgroup-mma
 // RUN: not attn-opt %s --attn-to-flash="tensor-cores=true warpgroup-mma=true seesaw=true" 2>&1 | FileCheck %s --check-prefix=SEESAW
 // SEESAW: error: attn-to-flash: seesaw needs tensor-map-copies
+// RUN: not attn-opt %s --attn-to-flash="tensor-cores=true narrow-query=true" 2>&1 | FileCheck %s --check-prefix=NARROW
+// NARROW: error: attn-to-flash: narrow-query needs warpgroup-mma
 //
 // Fixed knobs: MQA's 32 rows as 2 row warps of 16 over 2 key slices (the
 // plan's own choice is 1 row warp of 32 rows over 4 key slices), and the

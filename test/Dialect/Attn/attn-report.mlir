@@ -19,7 +19,7 @@
 // MHA: mha_prefill{{.*}}wgmma{{.*}}query tokens not static (prefill): 1.0 FLOP/B, past the CUDA-core ridge (22), tensor cores (wgmma), 1 warpgroup per 64-row block (128 value columns each), 64-row tiles, 6 stages, pipelined
 // MHA: mha_decode{{ +}}separate{{ +}}32{{ +}}32{{ +}}32{{ +}}8192.0{{ +}}16384.0{{ +}}1.0000{{ +}}1.00
 // RUN: attn-opt --attn-report -o /dev/null %examples/mqa.mlir | FileCheck %s --check-prefix=MQA
-// MQA: mqa_decode{{ +}}separate{{ +}}32{{ +}}1{{ +}}32{{ +}}256.0{{ +}}512.0{{ +}}0.0312{{ +}}32.00{{ +}}wgmma{{ +}}64{{ +}}1{{ +}}30.4{{ +}}32 query rows per cache group: 32.0 FLOP/B, past the CUDA-core ridge (22), tensor cores (wgmma), 1 warpgroup per 64-row block (128 value columns each), 64-row tiles, 6 stages, pipelined
+// MQA: mqa_decode{{ +}}separate{{ +}}32{{ +}}1{{ +}}32{{ +}}256.0{{ +}}512.0{{ +}}0.0312{{ +}}32.00{{ +}}wgmma-narrow{{ +}}32{{ +}}1{{ +}}30.4{{ +}}32 query rows per cache group: 32.0 FLOP/B, past the CUDA-core ridge (22), tensor cores (wgmma), the narrow form: 1 warpgroup, the 32 rows as wgmma's N (K Q^T, V^T P^T), 64-row tiles, 4 stages, tiles copied by TMA{{$}}
 // RUN: attn-opt --attn-report -o /dev/null %examples/gqa.mlir | FileCheck %s --check-prefix=GQA
 // GQA: gqa_decode{{ +}}separate{{ +}}32{{ +}}8{{ +}}32{{ +}}2048.0{{ +}}4096.0{{ +}}0.2500{{ +}}4.00{{ +}}mma-stream{{ +}}4{{ +}}2{{ +}}187.0{{ +}}4 query rows per cache group <= 8: stream rows from memory straight into mma.sync fragments (rows padded to 16; on CUDA cores the ~100 instructions per cache row would bound it)
 // RUN: attn-opt --attn-report="tensor-cores=false" -o /dev/null %examples/gqa.mlir | FileCheck %s --check-prefix=GQA-CUDA
@@ -41,4 +41,4 @@
 // RUN: attn-opt --attn-report -o /dev/null %examples/gta_sun.mlir | FileCheck %s --check-prefix=SUN
 // SUN: gta_sun_decode{{ +}}separate{{ +}}5{{ +}}1{{ +}}20{{ +}}192.0{{ +}}384.0{{ +}}0.0750{{ +}}5.00{{ +}}mma{{ +}}16{{ +}}{{.*}}5 query rows per cache group, not a power of two: streaming would be issue-bound
 // RUN: attn-opt --attn-report -o /dev/null %examples/mtla.mlir | FileCheck %s --check-prefix=MTLA
-// MTLA: mtla_decode{{ +}}latent{{ +}}32{{ +}}1{{ +}}32{{ +}}288.0{{ +}}576.0{{ +}}0.0352{{ +}}60.44{{ +}}wgmma{{ +}}64{{ +}}1{{ +}}33.2{{ +}}32 query rows per cache group: 60.4 FLOP/B, past the CUDA-core ridge (22), tensor cores (wgmma), 2 warpgroups per 64-row block (256 value columns each), 64-row tiles, 2 stages, tiles copied by TMA{{$}}
+// MTLA: mtla_decode{{ +}}latent{{ +}}32{{ +}}1{{ +}}32{{ +}}288.0{{ +}}576.0{{ +}}0.0352{{ +}}60.44{{ +}}wgmma-narrow{{ +}}32{{ +}}1{{ +}}33.2{{ +}}32 query rows per cache group: 60.4 FLOP/B, past the CUDA-core ridge (22), tensor cores (wgmma), the narrow form: 1 warpgroup, the 32 rows as wgmma's N (K Q^T, V^T P^T), 64-row tiles, 2 stages, tiles copied by TMA{{$}}

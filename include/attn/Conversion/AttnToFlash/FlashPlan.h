@@ -33,6 +33,7 @@ struct FlashOptions {
   int64_t streamUnroll = 0;      // streaming on tensor cores: steps in flight
   bool tensorMapCopies = false;  // wgmma tiles by TMA (NVIDIA sm_90a)
   bool seesaw = false;           // MLA's seesaw where the TMA loop allows
+  bool narrowQuery = false;      // wgmma with a token's heads as N
 
   /// Checks each fixed knob against the values the kernels can take (the
   /// message names the pass option). A knob that fits no form of a given op
@@ -137,6 +138,23 @@ struct FlashPlan {
   // that only the scores read (seesawScoreBlock), tile 1's the
   // probability buffer.
   bool seesaw = false;
+  // The warpgroup form's narrow variant (MmaNarrowKernel.cpp), for decode
+  // with few query rows per cache group (8 to 32: MQA, MLA-16, MTLA): one
+  // warpgroup computes scores^T = K Q^T (m64, the tile's 64 cache rows,
+  // by n = rowsPerBlock, the group's rows rounded up to 8) and O^T = V^T
+  // P^T (m64 per 64 value columns), so the rows are wgmma's N dimension
+  // instead of being padded to its 64-row M; the softmax runs down the
+  // accumulators' columns (a row max through workgroup memory per tile).
+  bool narrow = false;
+  /// The forward kernel's name in the report and the manifest.
+  StringRef scheduleName() const {
+    return narrow      ? "wgmma-narrow"
+           : warpgroup ? "wgmma"
+           : mma       ? "mma"
+           : streamMma ? "mma-stream"
+           : streaming ? "streaming"
+                       : "tiled";
+  }
   /// The tile's 64-column blocks (of the 128-byte swizzle).
   int64_t tileBlocks() const {
     return llvm::divideCeil(tileWidth(), kTileBlockColumns);

@@ -56,6 +56,7 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
       options.warpgroupMma = warpgroupMma; // taken with tensor cores only
       options.tensorMapCopies = warpgroupMma;
       options.seesaw = warpgroupMma;
+      options.narrowQuery = warpgroupMma;
       FailureOr<FlashPlan> plan =
           FlashPlan::get(op, /*forAnalysis=*/true, options);
       if (failed(plan)) {
@@ -87,7 +88,14 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
                             plan->warpgroup ? "wgmma" : "mma.sync")
                   .str();
       }
-      if (plan->warpgroup) {
+      if (plan->narrow) {
+        why += llvm::formatv("the narrow form: 1 warpgroup, the {0} rows as "
+                             "wgmma's N (K Q^T, V^T P^T), 64-row tiles, {1} "
+                             "stages{2}",
+                             plan->rowsPerBlock, plan->stages,
+                             plan->tensorMaps ? ", tiles copied by TMA" : "")
+                   .str();
+      } else if (plan->warpgroup) {
         why += llvm::formatv("{0} warpgroup{1} per 64-row block ({2} value "
                              "columns each), {3}-row tiles, {4} stages{5}",
                              plan->warpgroups,
@@ -121,8 +129,7 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
                                    "leave one block per SM)",
                                    plan->tileRows, FlashPlan::kValueWarpIntensity)
                          .str();
-      }
-      else if (ShapedType::isDynamic(tq))
+      } else if (ShapedType::isDynamic(tq))
         why = "query tokens not static (prefill): stage tiles in workgroup "
               "memory";
       else if (plan->streamMma)
@@ -138,12 +145,8 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
         why = std::to_string(plan->group * tq) +
               " query rows per cache group: too many for registers, stage "
               "tiles in workgroup memory";
-      os << llvm::format("  %-10s %4lld %6lld %14.1f  %s\n",
-                         plan->warpgroup   ? "wgmma"
-                         : plan->mma       ? "mma"
-                         : plan->streamMma ? "mma-stream"
-                         : plan->streaming ? "streaming"
-                                           : "tiled",
+      os << llvm::format("  %-12s %4lld %6lld %14.1f  %s\n",
+                         plan->scheduleName().data(),
                          static_cast<long long>(plan->rowsPerBlock),
                          static_cast<long long>(plan->unroll),
                          plan->predictDecodeMicros(op, 16, 8192), why.c_str());

@@ -1,0 +1,111 @@
+// RUN: attn-opt %s -split-input-file --attn-to-flash="tensor-cores=true warpgroup-mma=true tensor-map-copies=true narrow-query=true" | FileCheck %s
+// RUN: attn-opt %s -split-input-file --attn-to-flash="tensor-cores=true warpgroup-mma=true tensor-map-copies=true" | FileCheck %s --check-prefix=OFF
+
+// MLA with 16 heads, decode: the narrow kernel. One warpgroup (128
+// threads), 16-row blocks, 64-row tiles by TMA (8 latent blocks and the
+// rotary key's, 73728 bytes a slot). Scores^T = K Q^T: 36 m64n16k16 steps,
+// both operands K-major. The softmax runs down the accumulator columns:
+// each column's max over its 8 lanes by xor shuffles (4, 8, 16), then over
+// the 4 warps through workgroup memory behind a barrier; the rescale only
+// where some column grew. P^T is stored in the storage type, then O^T += V^T
+// P^T: 8 blocks of 64 value columns times 4 k steps, the value tile read
+// M-major (A transposed). After the loop the outputs go through workgroup
+// memory as whole rows (16-byte stores).
+// CHECK-LABEL: gpu.module @mla16_decode_attn0
+// CHECK-SAME: block = [128, 1, 1]
+// CHECK-SAME: grid = ["ceildiv(16*Tq,16)", "B*1", "S"], name = "fwd"
+// CHECK-SAME: rows_per_block = 16 : i64
+// CHECK-SAME: schedule = "wgmma-narrow"
+// CHECK-SAME: tile_rows = 64 : i64
+// CHECK: gpu.func @fwd(
+// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// CHECK: nvvm.mbarrier.arrive.expect_tx %{{.+}}, %c73728_i32
+// CHECK-COUNT-9: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// CHECK: scf.for
+// CHECK: nvvm.mbarrier.try_wait.parity
+// CHECK: nvvm.fence.proxy
+// CHECK-NEXT: gpu.barrier
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 16, k = 16>, D[<f32>, <zero>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// CHECK-COUNT-35: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 16, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// CHECK-NEXT: llvm.extract
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: gpu.shuffle  xor %{{.+}}, %c4_i32
+// CHECK: gpu.shuffle  xor %{{.+}}, %c8_i32
+// CHECK: gpu.shuffle  xor %{{.+}}, %c16_i32
+// CHECK: memref.store {{.+}} : memref<96xf32, #gpu.address_space<workgroup>>
+// CHECK: gpu.barrier
+// CHECK: math.exp2
+// CHECK: nvvm.vote.sync any
+// CHECK: memref.store {{.+}} : memref<1024xbf16, #gpu.address_space<workgroup>>
+// CHECK: nvvm.fence.proxy
+// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: nvvm.wgmma.fence.aligned
+// CHECK-COUNT-32: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 16, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <col>], B[<bf16>, <one>, <col>]
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: scf.yield
+// CHECK: vector.load {{.+}} : memref<{{[0-9]+}}xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// CHECK: vector.store {{.+}} : memref<?xf32>, vector<4xf32>
+// CHECK: gpu.func @combine
+// Without narrow-query: two warpgroups on 64-row blocks.
+// OFF-LABEL: gpu.module @mla16_decode_attn0
+// OFF-SAME: block = [256, 1, 1]
+// OFF-SAME: schedule = "wgmma"
+#mla16 = #attn.variant<kv_form = latent, num_q_heads = 16, num_kv_heads = 1,
+                       qk_head_dim = 192, v_head_dim = 128, latent_dim = 512,
+                       rope = #attn.rope<placement = decoupled_shared_key, dim = 64>,
+                       softmax_scale = 0.07216878364870322,
+                       latent_norm = rms, value_epilogue = latent_up>
+func.func @mla16_decode(%q: tensor<?x1x16x576xbf16>, %c: tensor<?x?x1x512xbf16>,
+                        %kr: tensor<?x?x64xbf16>, %uv: tensor<16x512x128xbf16>,
+                        %valid: tensor<?xi32>) -> tensor<?x1x16x128xbf16> {
+  %o = attn.attention #mla16 query(%q : tensor<?x1x16x576xbf16>)
+         rows(%c : tensor<?x?x1x512xbf16>) rope_keys(%kr : tensor<?x?x64xbf16>)
+         up_v(%uv : tensor<16x512x128xbf16>) seq_lens(%valid : tensor<?xi32>)
+         absorbed -> tensor<?x1x16x128xbf16>
+  return %o : tensor<?x1x16x128xbf16>
+}
+
+// -----
+
+// MQA decode (32 rows): 32-wide products, separate key and value tiles of
+// 32 KB a slot, 4 stages (3 tiles ahead, 96 KB: the fewest that reach it).
+// With one split the forward stores the normalised result itself, and it
+// keeps the grid merge.
+// CHECK-LABEL: gpu.module @mqa_decode_attn0
+// CHECK-SAME: grid_merge = true
+// CHECK-SAME: rows_per_block = 32 : i64
+// CHECK-SAME: schedule = "wgmma-narrow"
+// CHECK: gpu.func @fwd(
+// CHECK: nvvm.mbarrier.arrive.expect_tx %{{.+}}, %c32768_i32
+// CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 32, k = 16>, D[<f32>, <zero>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 32, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <col>], B[<bf16>, <one>, <col>]
+// CHECK: arith.truncf {{.+}} : vector<8xf32> to vector<8xbf16>
+// CHECK: vector.store {{.+}} : memref<?xbf16>, vector<8xbf16>
+// CHECK: llvm.atomicrmw uinc_wrap
+// The prefill (query tokens not static) keeps the 64-row form.
+// CHECK-LABEL: gpu.module @mqa_prefill_attn0
+// CHECK-SAME: schedule = "wgmma"
+// OFF-LABEL: gpu.module @mqa_decode_attn0
+// OFF-SAME: schedule = "wgmma"
+#mqa = #attn.variant<kv_form = separate, num_q_heads = 32, num_kv_heads = 1,
+                     qk_head_dim = 128, v_head_dim = 128,
+                     rope = #attn.rope<placement = full_head, dim = 128, theta = 5.0e5>,
+                     softmax_scale = 0.088388347648318433>
+func.func @mqa_decode(%q: tensor<?x1x32x128xbf16>, %kc: tensor<?x?x1x128xbf16>,
+                      %vc: tensor<?x?x1x128xbf16>, %valid: tensor<?xi32>)
+    -> tensor<?x1x32x128xbf16> {
+  %o = attn.attention #mqa query(%q : tensor<?x1x32x128xbf16>)
+         keys(%kc : tensor<?x?x1x128xbf16>) values(%vc : tensor<?x?x1x128xbf16>)
+         seq_lens(%valid : tensor<?xi32>) -> tensor<?x1x32x128xbf16>
+  return %o : tensor<?x1x32x128xbf16>
+}
+func.func @mqa_prefill(%q: tensor<?x?x32x128xbf16>, %kc: tensor<?x?x1x128xbf16>,
+                       %vc: tensor<?x?x1x128xbf16>) -> tensor<?x?x32x128xbf16> {
+  %o = attn.attention #mqa query(%q : tensor<?x?x32x128xbf16>)
+         keys(%kc : tensor<?x?x1x128xbf16>) values(%vc : tensor<?x?x1x128xbf16>)
+         -> tensor<?x?x32x128xbf16>
+  return %o : tensor<?x?x32x128xbf16>
+}
