@@ -73,7 +73,7 @@
 // 64-row tensor-core blocks, here holding 16 rows each, pay off).
 // B16: mla16_decode_attn0 B=16 Tq=1 L=8192 S=8
 // B16-NEXT: fwd          grid 1 16 8  block 128
-// B16-NEXT: combine      grid 16 1 16  block 128  dynamic shared 0
+// B16-NEXT: combine      grid 16 1 16  block 256  dynamic shared 0
 
 // 64 sequences fill the tensor-core combine's 64-row blocks; each of the
 // 16 heads' 128 output columns is split over 8 blocks (16 columns each,
@@ -103,7 +103,7 @@
 // B128-NEXT: project_rows grid 128 1 2  block 256  dynamic shared 95232  early
 // B128ROW: mla16_decode_attn0 B=128 Tq=1 L=8192 S=1
 // B128ROW-NEXT: fwd          grid 1 128 1  block 128  dynamic shared 169344  normalise=0
-// B128ROW-NEXT: combine      grid 16 1 128  block 128
+// B128ROW-NEXT: combine      grid 16 1 128  block 256
 
 // MFA-KR (64 heads): the forward kernel applies the post-transform, so
 // the splits only need merging, which the forward kernel does itself when
@@ -151,7 +151,7 @@
 // Forced choices.
 // WIDE: combine_wide grid 16 1 64  block 512
 // SLICES: combine_slices grid 128 1 4  block 512
-// ROW: combine      grid 16 1 1  block 128
+// ROW: combine      grid 16 1 1  block 256
 // MANY: attn-run: mla16_decode_attn0: combine_rows merges at most 16 splits, 17 requested
 // SMS: attn-run: --dry-run takes the multiprocessors of the GPU to plan for
 

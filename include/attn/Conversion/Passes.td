@@ -80,9 +80,11 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     split's unnormalised outputs (one more wgmma product per block), and
     its combine only merges.
 
-    With `narrow-query` as well, a decode step's 16 to 32 query rows per
-    cache group (MQA, MLA-16, MTLA) get the narrow variant of that form
-    instead: one warpgroup computes scores^T = K Q^T and O^T = V^T P^T, the
+    With `narrow-query` as well, a decode step's 5 to 32 query rows per
+    cache group (MQA, MLA-16, MTLA, Sun's GTA; on sm_90a these take it
+    over the 64-row form, which pads them to 64, and over the mma.sync
+    register form, which pads fewer than 16 to 16) get the narrow variant:
+    one warpgroup computes scores^T = K Q^T and O^T = V^T P^T, the
     rows (rounded up to 8) as wgmma's N dimension and a tile's 64 cache rows
     as its M, so no rows are padded to 64; the softmax runs down the
     accumulators' columns (the 4 warps meet their column maxima in
@@ -138,7 +140,7 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
            "while the other multiplies values (FlashMLA's seesaw), where "
            "the TMA loop takes 64-row tiles (needs tensor-map-copies)">,
     Option<"narrowQuery", "narrow-query", "bool", /*default=*/"false",
-           "Decode with 8 to 32 query rows per cache group on the narrow "
+           "Decode with 5 to 32 query rows per cache group on the narrow "
            "wgmma kernel: the rows as wgmma's N dimension, not padded to "
            "64 (needs warpgroup-mma)">
   ];

@@ -56,7 +56,7 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
       else
         buildForwardKernel(inner, op.getLoc(), *plan, "fwd");
       buildCombineKernel(inner, op.getLoc(), *plan, "combine", 1,
-                         plan->threads);
+                         plan->combineThreads());
       if (int64_t wide = plan->combineWideThreads())
         buildCombineKernel(inner, op.getLoc(), *plan, "combine_wide", 1, wide);
       if (int64_t slices = plan->combineSlices(); slices > 1)

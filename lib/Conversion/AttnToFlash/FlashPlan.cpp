@@ -283,10 +283,11 @@ int64_t FlashPlan::combineRows() const {
   // A plain merge: rows per block only make the blocks fewer and longer.
   if (combineEpilogue() == ValueEpilogue::None)
     return kCombineRows;
-  int64_t vec = combineVector(threads);
+  int64_t nt = combineThreads();
+  int64_t vec = combineVector(nt);
   if (!vec)
     return 0;
-  int64_t groups = threads / (outWidth / vec); // threads sharing a column
+  int64_t groups = nt / (outWidth / vec); // threads sharing a column
   return llvm::isPowerOf2_64(groups) && groups <= 32 ? kCombineRows : 0;
 }
 
@@ -493,8 +494,7 @@ static std::optional<FlashPlan> planNarrowMma(FlashPlan p, int64_t rows,
 static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
                                                  bool decode,
                                                  const FlashOptions &o) {
-  if (!o.warpgroupMma || !takeMma(p) || p.valueWidth > 512 ||
-      (o.mmaRows && o.mmaRows != 64) || (!o.mmaRows && rows < 16))
+  if (!o.warpgroupMma || !takeMma(p) || p.valueWidth > 512)
     return std::nullopt;
   // Tiles in 64-column blocks (128-byte swizzle): every 16-column step of
   // the key view inside one block, the value view starting on one.
@@ -508,6 +508,8 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
   if (decode && o.narrowQuery && !o.mmaRows && !o.mmaTile)
     if (std::optional<FlashPlan> n = planNarrowMma(p, rows, o))
       return n;
+  if ((o.mmaRows && o.mmaRows != 64) || (!o.mmaRows && rows < 16))
+    return std::nullopt;
   p.rowsPerBlock = 64;
   p.warpgroups = p.valueWidth > 256 ? 2 : 1;
   if ((p.valueWidth / p.warpgroups) % 64)
@@ -586,9 +588,13 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
   return best;
 }
 
-/// The narrow warpgroup form (MmaNarrowKernel.cpp) for a decode step's 16
-/// to 32 query rows per cache group, which the 64-row form pads 2-4x: one
-/// warpgroup, 64-row tiles (wgmma's M), the rows rounded up to 8 as N.
+/// The narrow warpgroup form (MmaNarrowKernel.cpp) for a decode step's 5
+/// to 32 query rows per cache group, which the 64-row form pads 2-4x and
+/// the mma.sync register form pads to 16: one warpgroup, 64-row tiles
+/// (wgmma's M), the rows rounded up to 8 as N. From 5 rows: Sun's GTA (5)
+/// measured 3-10% faster on it than on the register form at every shape
+/// but B=1 L=32k (+4%), GTA (4 rows of a tied row) 4-6% slower at every
+/// shape (docs/performance.md step 68).
 /// Its accumulators are small (MLA-16: 64 a thread for the 512 values,
 /// against 128 in each of two warpgroups), so the choice is the stages:
 /// the loop takes one tile at a time and keeps the other ST - 1 in flight.
@@ -599,9 +605,11 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
 /// latent tiles (72 KB) fit 2. Tiles by TMA where the streams allow, at
 /// any depth (by cp.async MLA-16 and MTLA were 4-12% slower at B >= 64).
 static constexpr int64_t kNarrowBytesAhead = 96 * 1024;
+static constexpr int64_t kNarrowMinRows = 5;
 static std::optional<FlashPlan> planNarrowMma(FlashPlan p, int64_t rows,
                                               const FlashOptions &o) {
-  if (rows < 16 || rows > 32 || p.valueWidth % 64 || p.forwardEpilogue)
+  if (rows < kNarrowMinRows || rows > 32 || p.valueWidth % 64 ||
+      p.forwardEpilogue)
     return std::nullopt;
   p.narrow = true;
   p.warpgroups = 1;

@@ -202,8 +202,8 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
              {"ceildiv(" + rows + "," + n(p.rowsPerBlock) + ")",
               "B*" + n(p.kvHeads), "S"},
              p.threads, p.sharedBytes(), p.mma ? p.sharedBytes() : 0),
-      kernel("combine", comb, {n(p.outHeads), "Tq", "B"}, p.threads,
-             p.combineSharedBytes(1, p.threads), 0)};
+      kernel("combine", comb, {n(p.outHeads), "Tq", "B"}, p.combineThreads(),
+             p.combineSharedBytes(1, p.combineThreads()), 0)};
   if (int64_t wide = p.combineWideThreads())
     kernels.push_back(kernel("combine_wide", comb, {n(p.outHeads), "Tq", "B"},
                              wide, p.combineSharedBytes(1, wide), 0));
@@ -219,7 +219,8 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
                                      "Tq", "ceildiv(B," + n(rows) + ")"};
     kernels.push_back(kernel(
         "combine_rows", comb, grid, p.combineRowsThreads(),
-        dynamic ? dynamic : p.combineSharedBytes(rows, p.threads), dynamic));
+        dynamic ? dynamic : p.combineSharedBytes(rows, p.combineThreads()),
+        dynamic));
     if (p.normalisedRows())
       kernels.push_back(kernel("project_rows", project, grid,
                                p.combineRowsThreads(), dynamic, dynamic));

@@ -48,7 +48,9 @@
 // CHECK: scf.yield
 // CHECK: vector.load {{.+}} : memref<{{[0-9]+}}xf32, #gpu.address_space<workgroup>>, vector<4xf32>
 // CHECK: vector.store {{.+}} : memref<?xf32>, vector<4xf32>
-// CHECK: gpu.func @combine
+// The one-row combine keeps a thread per two of the 512 merged values.
+// CHECK: gpu.func @combine(
+// CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
 // Without narrow-query: two warpgroups on 64-row blocks.
 // OFF-LABEL: gpu.module @mla16_decode_attn0
 // OFF-SAME: block = [256, 1, 1]

@@ -139,8 +139,8 @@ struct FlashPlan {
   // probability buffer.
   bool seesaw = false;
   // The warpgroup form's narrow variant (MmaNarrowKernel.cpp), for decode
-  // with few query rows per cache group (8 to 32: MQA, MLA-16, MTLA): one
-  // warpgroup computes scores^T = K Q^T (m64, the tile's 64 cache rows,
+  // with few query rows per cache group (5 to 32: MQA, MLA-16, MTLA, Sun's
+  // GTA): one warpgroup computes scores^T = K Q^T (m64, the tile's 64 cache rows,
   // by n = rowsPerBlock, the group's rows rounded up to 8) and O^T = V^T
   // P^T (m64 per 64 value columns), so the rows are wgmma's N dimension
   // instead of being padded to its 64-row M; the softmax runs down the
@@ -308,7 +308,15 @@ struct FlashPlan {
   /// step 38). 0 where the plan's threads are as many (no wide form).
   static constexpr int64_t kCombineWideThreads = 512;
   int64_t combineWideThreads() const {
-    return threads < kCombineWideThreads ? kCombineWideThreads : 0;
+    return combineThreads() < kCombineWideThreads ? kCombineWideThreads : 0;
+  }
+  /// Threads of the one-row combine, and of combine_rows off the tensor
+  /// cores: the forward kernel's, or behind the narrow form (one
+  /// warpgroup) one per two values of a merged row, as the 64-row form's
+  /// two warpgroups gave MLA's 512 (MLA-16 B=16: 12.1 us on 128 threads,
+  /// 9.2 on 256; ncu, docs/performance.md step 68).
+  int64_t combineThreads() const {
+    return narrow ? std::max<int64_t>(threads, valueWidth / 2) : threads;
   }
   /// Outputs each of `nt` combine threads' mat-vec step covers (one 16-byte
   /// load of the epilogue weights per cached value element); 0 without a
@@ -412,7 +420,7 @@ struct FlashPlan {
   }
   /// Threads of combine_rows, of either kind.
   int64_t combineRowsThreads() const {
-    return combinesOnTensorCores() ? kCombineMmaThreads : threads;
+    return combinesOnTensorCores() ? kCombineMmaThreads : combineThreads();
   }
   /// Its dynamic workgroup memory: the merged rows (storage type), the
   /// block's slice of the head's up-projection (padded rows), the rows'

@@ -74,8 +74,9 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
               (plan->separate() ? std::string(", not a power of two")
                                 : std::string(", tied row (two views of each "
                                               "element)")) +
-              ": streaming would be issue-bound; tensor cores (mma.sync) on "
-              "rows padded to 16, ";
+              ": streaming would be issue-bound; " +
+              (plan->narrow ? "tensor cores (wgmma), "
+                            : "tensor cores (mma.sync) on rows padded to 16, ");
       } else if (plan->mma) {
         why = (ShapedType::isDynamic(tq)
                    ? std::string("query tokens not static (prefill)")
