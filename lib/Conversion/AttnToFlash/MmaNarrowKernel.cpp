@@ -178,8 +178,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
         stage.waitTile(j0, t, ST - 2);
         // Copies visible to wgmma's proxy, then to every warp; every warp
         // is done with tile t - 1, whose slot takes tile t + ST - 1.
-        wg.fenceProxy();
-        k.barrier();
+        wg.handOff();
         Value ahead = k.add(j0, k.idx((ST - 1) * N));
         k.ifThen(k.lt(ahead, f.jEnd), [&] {
           loadTile(ahead, k.rem(k.add(t, k.idx(ST - 1)), k.idx(ST)));
@@ -241,12 +240,9 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
             memref::StoreOp::create(
                 b, arith::TruncFOp::create(b, p.storage, s[accOf(c, h)]), ps,
                 ValueRange{stage.swizzledAt(col[c], accRow(h), R)});
-        wg.fenceProxy();
-        k.barrier();
-        wg.fence();
-        SmallVector<Value> o =
-            issueValues(slot, ArrayRef<Value>(out).take_front(nO));
-        wg.wait(0);
+        SmallVector<Value> o = wg.handOffAndWait([&] {
+          return issueValues(slot, ArrayRef<Value>(out).take_front(nO));
+        });
         std::copy(o.begin(), o.end(), out.begin());
         return out;
       });

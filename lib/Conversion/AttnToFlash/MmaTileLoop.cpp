@@ -199,16 +199,14 @@ SmallVector<Value> WarpgroupFrame::tileLoop(Value jBegin) {
         // P (and, pipelined, tile t + 1) visible to every warpgroup's
         // wgmma; then, pipelined, the copies of tile t + ST - 1 into
         // tile t - 1's slot.
-        wg.fenceProxy();
         if (!pipelined) {
-          k.barrier();
-          wg.fence();
-          SmallVector<Value> o =
-              issueValues(slot, ArrayRef<Value>(out).take_front(nO));
-          wg.wait(0);
+          SmallVector<Value> o = wg.handOffAndWait([&] {
+            return issueValues(slot, ArrayRef<Value>(out).take_front(nO));
+          });
           std::copy(o.begin(), o.end(), out.begin());
           return out;
         }
+        wg.fenceProxy();
         stage.wait(ST - 3);
         handOff();
         fillAhead(j0, t);

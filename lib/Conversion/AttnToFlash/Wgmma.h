@@ -88,6 +88,21 @@ struct Warpgroup {
         NVVM::SharedSpaceAttr::get(b.getContext(),
                                    NVVM::SharedSpace::shared_cta));
   }
+  /// The block's writes of workgroup memory (copies, stores) visible to
+  /// wgmma's proxy, then to every warp.
+  void handOff() {
+    fenceProxy();
+    gpu::BarrierOp::create(b);
+  }
+  /// After handOff, the products `issue` issues (one commit group), waited
+  /// for: a tile's value product once its probabilities are written.
+  SmallVector<Value> handOffAndWait(function_ref<SmallVector<Value>()> issue) {
+    handOff();
+    fence();
+    SmallVector<Value> out = issue();
+    wait(0);
+    return out;
+  }
 };
 
 /// The warpgroup kernel's frame: its lanes, buffers and rows.
@@ -118,10 +133,7 @@ struct WarpgroupFrame {
     return 8 * pitch * int64_t(p.elementBytes());
   }
   /// Copies land, become visible to wgmma's proxy, then to every warp.
-  void handOff() {
-    wg.fenceProxy();
-    k.barrier();
-  }
+  void handOff() { wg.handOff(); }
   /// Masks and scales (to base 2) the lane's scores of row half h in place,
   /// `s[ns * 4 + 2 * h + e]` at cache row col0 + 8 ns + e, and returns
   /// their row max with `prev` over the lane's quad.
