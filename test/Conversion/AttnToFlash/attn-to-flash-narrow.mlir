@@ -111,3 +111,47 @@ func.func @mqa_prefill(%q: tensor<?x?x32x128xbf16>, %kc: tensor<?x?x1x128xbf16>,
          -> tensor<?x?x32x128xbf16>
   return %o : tensor<?x?x32x128xbf16>
 }
+
+// -----
+
+// Sun's GTA (5 query rows a group): 8-wide products (the 3 rows past
+// the group score -inf, as rows past a block's last do); 64-
+// wide keys (4 k steps), 128 value columns (2 m64 blocks). Its gated
+// decoder stays in the combine. GTA's 4 rows of a tied row keep the
+// mma.sync register form (measured faster there).
+// CHECK-LABEL: gpu.module @gta_sun_decode_attn0
+// CHECK-SAME: rows_per_block = 8 : i64
+// CHECK-SAME: schedule = "wgmma-narrow"
+// CHECK: gpu.func @fwd(
+// CHECK-COUNT-4: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 8, k = 16>, D[<f32>, <{{zero|one}}>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// CHECK-COUNT-8: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 8, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <col>], B[<bf16>, <one>, <col>]
+// CHECK: gpu.func @combine(
+// CHECK-LABEL: gpu.module @gta_decode_attn0
+// CHECK-SAME: schedule = "mma"
+#gta_sun = #attn.variant<kv_form = separate, num_q_heads = 5, num_out_heads = 20,
+                         num_kv_heads = 1, num_v_heads = 1,
+                         qk_head_dim = 64, v_head_dim = 64, latent_dim = 128,
+                         rope = #attn.rope<placement = full_head, dim = 64>,
+                         softmax_scale = 0.125, value_epilogue = gated_latent_decoder>
+func.func @gta_sun_decode(%q: tensor<?x1x5x64xbf16>, %kc: tensor<?x?x1x64xbf16>,
+                          %vc: tensor<?x?x1x128xbf16>, %gate: tensor<?x1x1280xbf16>,
+                          %dec: tensor<20x128x64xbf16>, %valid: tensor<?xi32>)
+    -> tensor<?x1x20x64xbf16> {
+  %o = attn.attention #gta_sun query(%q : tensor<?x1x5x64xbf16>)
+         keys(%kc : tensor<?x?x1x64xbf16>) values(%vc : tensor<?x?x1x128xbf16>)
+         seq_lens(%valid : tensor<?xi32>)
+         gate(%gate : tensor<?x1x1280xbf16>) decoder(%dec : tensor<20x128x64xbf16>)
+         -> tensor<?x1x20x64xbf16>
+  return %o : tensor<?x1x20x64xbf16>
+}
+#gta = #attn.variant<kv_form = tied, num_q_heads = 32, num_kv_heads = 8,
+                     qk_head_dim = 128, v_head_dim = 128,
+                     rope = #attn.rope<placement = q_suffix_shared_key, dim = 64>,
+                     tie = #attn.tie<row = 128, key = 0 : 64, value = 0 : 128>,
+                     softmax_scale = 0.088388347648318433>
+func.func @gta_decode(%q: tensor<?x1x32x128xbf16>, %r: tensor<?x?x8x128xbf16>,
+                      %kr: tensor<?x?x64xbf16>) -> tensor<?x1x32x128xbf16> {
+  %o = attn.attention #gta query(%q : tensor<?x1x32x128xbf16>) rows(%r : tensor<?x?x8x128xbf16>)
+         rope_keys(%kr : tensor<?x?x64xbf16>) -> tensor<?x1x32x128xbf16>
+  return %o : tensor<?x1x32x128xbf16>
+}
