@@ -480,6 +480,71 @@ static std::optional<FlashPlan> planRegisterMma(FlashPlan p, int64_t rows,
   return std::nullopt;
 }
 
+/// The cache bytes one tile of `p` stages (its rows of the key or tied
+/// stream, with the rotary key, and of a separate value stream).
+static int64_t cacheTileBytes(const FlashPlan &p) {
+  return p.tileRows * (p.tileWidth() + (p.separate() ? p.valueWidth : 0)) *
+         int64_t(p.elementBytes());
+}
+
+/// Whether tensor maps can copy `p`'s tiles: every stream starts on a
+/// 64-column block of the tile (MTLA's rope at 256 of 256 + 32; the last
+/// 32 columns of its block are zero-filled) and is whole 16-byte rows.
+static bool tensorMapsFit(const FlashPlan &p) {
+  return llvm::all_of(p.tileStreams(), [](const FlashPlan::TileStream &s) {
+    return s.column % FlashPlan::kTileBlockColumns == 0 && s.width % 8 == 0;
+  });
+}
+
+/// The narrow warpgroup form (MmaNarrowKernel.cpp) for a decode step's 5
+/// to 32 query rows per cache group, which the 64-row form pads 2-4x and
+/// the mma.sync register form pads to 16: one warpgroup, 64-row tiles
+/// (wgmma's M), the rows rounded up to 8 as N. From 5 rows: Sun's GTA (5)
+/// measured 3-10% faster on it than on the register form at every shape
+/// but B=1 L=32k (+4%), GTA (4 rows of a tied row) 4-6% slower at every
+/// shape (docs/performance.md step 68).
+/// Its accumulators are small (MLA-16: 64 a thread for the 512 values,
+/// against 128 in each of two warpgroups), so the choice is the stages:
+/// the loop takes one tile at a time and keeps the other ST - 1 in flight.
+/// One block an SM, with the fewest stages whose tiles ahead reach
+/// kNarrowBytesAhead, or as many as fit: MQA (32 KB tiles) measured
+/// fastest at 4 stages, ahead of 6 at every batch but one and of two
+/// blocks of 3 stages at B >= 16 (docs/performance.md step 68); the
+/// latent tiles (72 KB) fit 2. Tiles by TMA where the streams allow, at
+/// any depth (by cp.async MLA-16 and MTLA were 4-12% slower at B >= 64).
+static constexpr int64_t kNarrowBytesAhead = 96 * 1024;
+static constexpr int64_t kNarrowMinRows = 5;
+static std::optional<FlashPlan> planNarrowMma(FlashPlan p, int64_t rows,
+                                              const FlashOptions &o) {
+  if (rows < kNarrowMinRows || rows > 32 || p.valueWidth % 64 ||
+      p.forwardEpilogue)
+    return std::nullopt;
+  p.narrow = true;
+  p.warpgroups = 1;
+  p.threads = 128;
+  p.rowsPerBlock = llvm::alignTo(rows, 8);
+  p.tileRows = 64;
+  int64_t R = p.rowsPerBlock;
+  // Outputs (valueWidth / 64 blocks of R / 2), scores, ~64 for the rest.
+  int64_t regs = p.valueWidth / 64 * R / 2 + R / 2 + 64;
+  int64_t tileBytes = cacheTileBytes(p);
+  if (65536 / (p.threads * regs) < 1)
+    return std::nullopt;
+  p.blocksPerSM = 1;
+  std::optional<FlashPlan> best;
+  for (int64_t st = 2; st <= 8; ++st) {
+    FlashPlan c = p;
+    c.stages = o.mmaStages ? o.mmaStages : st;
+    c.tensorMaps = o.tensorMapCopies && tensorMapsFit(c);
+    if (FlashPlan::residentBlocks(c.mmaLayout().total) < 1)
+      break;
+    best = c;
+    if (o.mmaStages || (c.stages - 1) * tileBytes >= kNarrowBytesAhead)
+      break;
+  }
+  return best;
+}
+
 /// The warpgroup form (MmaWarpgroupKernel.cpp, sm_90a) for groups of 16
 /// query rows or more, padded to the 64-row warpgroup tile, with values one
 /// or two warpgroups' accumulators hold (64 x 256 f32 each: 128 a thread).
@@ -488,9 +553,6 @@ static std::optional<FlashPlan> planRegisterMma(FlashPlan p, int64_t rows,
 /// on those reads as on DRAM; docs/performance.md step 29). Padded rows
 /// cost tensor-core work only, well under the wgmma ridge: measured faster
 /// than mma.sync from 16 rows up, not below (steps 34 and 36).
-static std::optional<FlashPlan> planNarrowMma(FlashPlan p, int64_t rows,
-                                              const FlashOptions &o);
-
 static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
                                                  bool decode,
                                                  const FlashOptions &o) {
@@ -543,11 +605,8 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
       int64_t byRegs = 65536 / (c.threads * regs);
       int64_t bySmem = FlashPlan::residentBlocks(c.mmaLayout().total);
       c.blocksPerSM = std::clamp<int64_t>(std::min(byRegs, bySmem), 0, 2);
-      int64_t tileBytes = c.tileRows * (c.tileWidth() +
-                                        (c.separate() ? c.valueWidth : 0)) *
-                          int64_t(c.elementBytes());
       int64_t ahead = c.stages >= 3 ? c.stages - 2 : 1;
-      int64_t inFlight = c.blocksPerSM * ahead * tileBytes;
+      int64_t inFlight = c.blocksPerSM * ahead * cacheTileBytes(c);
       if (c.blocksPerSM >= 1 && inFlight > bestBytes) {
         best = c;
         bestBytes = inFlight;
@@ -556,19 +615,13 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
   // Tile copies by TMA for the two-stage loop, where every warp otherwise
   // issues the next tile's copies between its waits (MLA-128 B=64: 205 ->
   // 197 us); the pipelined loop already hides them and measured 1-2%
-  // slower with TMA (docs/performance.md step 52). Each stream's blocks
-  // must be the tile's: a stream after the first starts on a 64-column
-  // block (MTLA's rope at 256 of 256 + 32; the last 32 columns of its block
-  // are zero-filled). The schedule is chosen first: its mbarriers must fit
+  // slower with TMA (docs/performance.md step 52), where the streams fit
+  // (tensorMapsFit). The schedule is chosen first: its mbarriers must fit
   // beside it.
-  if (best && o.tensorMapCopies && best->stages == 2) {
+  if (best && o.tensorMapCopies && best->stages == 2 && tensorMapsFit(*best)) {
     FlashPlan c = *best;
     c.tensorMaps = true;
-    for (const FlashPlan::TileStream &s : c.tileStreams())
-      c.tensorMaps &=
-          s.column % FlashPlan::kTileBlockColumns == 0 && s.width % 8 == 0;
-    if (c.tensorMaps &&
-        FlashPlan::residentBlocks(c.mmaLayout().total) >= c.blocksPerSM)
+    if (FlashPlan::residentBlocks(c.mmaLayout().total) >= c.blocksPerSM)
       best = c;
   }
   // The seesaw, where every 64-row block is full (the tensor cores are then
@@ -584,60 +637,6 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
     if (c.seesawScoreBlock() >= 0 &&
         FlashPlan::residentBlocks(c.mmaLayout().total) >= c.blocksPerSM)
       best = c;
-  }
-  return best;
-}
-
-/// The narrow warpgroup form (MmaNarrowKernel.cpp) for a decode step's 5
-/// to 32 query rows per cache group, which the 64-row form pads 2-4x and
-/// the mma.sync register form pads to 16: one warpgroup, 64-row tiles
-/// (wgmma's M), the rows rounded up to 8 as N. From 5 rows: Sun's GTA (5)
-/// measured 3-10% faster on it than on the register form at every shape
-/// but B=1 L=32k (+4%), GTA (4 rows of a tied row) 4-6% slower at every
-/// shape (docs/performance.md step 68).
-/// Its accumulators are small (MLA-16: 64 a thread for the 512 values,
-/// against 128 in each of two warpgroups), so the choice is the stages:
-/// the loop takes one tile at a time and keeps the other ST - 1 in flight.
-/// One block an SM, with the fewest stages whose tiles ahead reach
-/// kNarrowBytesAhead, or as many as fit: MQA (32 KB tiles) measured
-/// fastest at 4 stages, ahead of 6 at every batch but one and of two
-/// blocks of 3 stages at B >= 16 (docs/performance.md step 68); the
-/// latent tiles (72 KB) fit 2. Tiles by TMA where the streams allow, at
-/// any depth (by cp.async MLA-16 and MTLA were 4-12% slower at B >= 64).
-static constexpr int64_t kNarrowBytesAhead = 96 * 1024;
-static constexpr int64_t kNarrowMinRows = 5;
-static std::optional<FlashPlan> planNarrowMma(FlashPlan p, int64_t rows,
-                                              const FlashOptions &o) {
-  if (rows < kNarrowMinRows || rows > 32 || p.valueWidth % 64 ||
-      p.forwardEpilogue)
-    return std::nullopt;
-  p.narrow = true;
-  p.warpgroups = 1;
-  p.threads = 128;
-  p.rowsPerBlock = llvm::alignTo(rows, 8);
-  p.tileRows = 64;
-  int64_t R = p.rowsPerBlock;
-  // Outputs (valueWidth / 64 blocks of R / 2), scores, ~64 for the rest.
-  int64_t regs = p.valueWidth / 64 * R / 2 + R / 2 + 64;
-  int64_t tileBytes = p.tileRows *
-                      (p.tileWidth() + (p.separate() ? p.valueWidth : 0)) *
-                      int64_t(p.elementBytes());
-  if (65536 / (p.threads * regs) < 1)
-    return std::nullopt;
-  p.blocksPerSM = 1;
-  std::optional<FlashPlan> best;
-  for (int64_t st = 2; st <= 8; ++st) {
-    FlashPlan c = p;
-    c.stages = o.mmaStages ? o.mmaStages : st;
-    c.tensorMaps = o.tensorMapCopies;
-    for (const FlashPlan::TileStream &s : c.tileStreams())
-      c.tensorMaps &=
-          s.column % FlashPlan::kTileBlockColumns == 0 && s.width % 8 == 0;
-    if (FlashPlan::residentBlocks(c.mmaLayout().total) < 1)
-      break;
-    best = c;
-    if (o.mmaStages || (c.stages - 1) * tileBytes >= kNarrowBytesAhead)
-      break;
   }
   return best;
 }
