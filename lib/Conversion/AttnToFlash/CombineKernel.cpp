@@ -189,6 +189,79 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
     }
     return acc;
   };
+  // The epilogue's mat-vec weights, set up before the merge: its first
+  // step's loads depend on no merged value.
+  Value head = epi == ValueEpilogue::KeyReusePost ? zero : i;
+  Value w = epi == ValueEpilogue::LatentUp ? w0 : w1;
+  // The weight of the slice's merged column c for output e.
+  auto weightAt = [&](Value c, Value e) {
+    if (slices > 1)
+      c = k.add(c, sliceCol);
+    return k.add(k.mul(k.add(k.mul(head, k.idx(DV)), c), k.idx(DO)), e);
+  };
+  // Rows share a thread's weight loads: one row keeps the column groups
+  // apart (cg = tid / columns) so a warp's loads cover two whole weight rows;
+  // several rows put the groups in adjacent lanes for the shuffles.
+  const int64_t VEC = p.combineVector(NT);
+  const int64_t cGroups = VEC ? NT / (DO / VEC) : 1;
+  const bool vecMatVec = epi != ValueEpilogue::None && VEC;
+  Value cg, col;
+  Type elem;
+  int64_t bytes = 0, UC = 1;
+  bool exact = true;
+  if (vecMatVec) {
+    cg = BB == 1 ? k.div(tid, k.idx(DO / VEC)) : k.rem(tid, k.idx(cGroups));
+    col = k.mul(BB == 1 ? k.rem(tid, k.idx(DO / VEC))
+                        : k.div(tid, k.idx(cGroups)),
+                k.idx(VEC));
+    elem = cast<MemRefType>(w.getType()).getElementType();
+    bytes = VEC * cast<FloatType>(elem).getWidth() / 8;
+    const int64_t perThread = llvm::divideCeil(DVS, cGroups);
+    UC = std::min<int64_t>(BB == 1 ? 8 : 4, perThread);
+    exact = DVS % cGroups == 0 && perThread % UC == 0;
+  }
+  // One step's weight vectors: columns c0 + u cGroups, u < UC (clamped).
+  auto loadWeights = [&](Value c0) {
+    SmallVector<Value> vs;
+    auto vt = VectorType::get({VEC}, elem);
+    for (int64_t u = 0; u < UC; ++u) {
+      Value c = k.add(c0, k.idx(u * cGroups));
+      vs.push_back(vector::LoadOp::create(
+          b, vt, w,
+          ValueRange{weightAt(exact ? c : k.min(c, k.idx(DVS - 1)), col)},
+          /*nontemporal=*/false, llvm::MaybeAlign(bytes)));
+    }
+    return vs;
+  };
+  // A step's FMAs into every row's outputs (columns past DVS weighted 0).
+  auto matVecStep = [&](Value c0, ArrayRef<Value> vs, ValueRange in) {
+    SmallVector<Value> outs(in);
+    for (int64_t u = 0; u < UC; ++u) {
+      Value c = k.add(c0, k.idx(u * cGroups));
+      Value cIn = exact ? c : k.min(c, k.idx(DVS - 1));
+      SmallVector<Value> we;
+      for (int64_t e = 0; e < VEC; ++e) {
+        Value x = vector::ExtractOp::create(b, vs[u], e);
+        if (cast<FloatType>(elem).getWidth() < 32)
+          x = arith::ExtFOp::create(b, k.f32(), x);
+        we.push_back(x);
+      }
+      Value valid = k.lt(c, k.idx(DVS));
+      for (int64_t r = 0; r < BB; ++r) {
+        Value x = memref::LoadOp::create(b, obar, k.add(k.idx(r * DVS), cIn));
+        if (!exact)
+          x = k.select(valid, x, k.f(0.0));
+        for (int64_t e = 0; e < VEC; ++e)
+          outs[r * VEC + e] = k.fma(x, we[e], outs[r * VEC + e]);
+      }
+    }
+    return outs;
+  };
+  // The mat-vec's first weights go out now, before the merge, so that their
+  // latency overlaps that of the split loads (docs/performance.md, step 72).
+  SmallVector<Value> firstWeights;
+  if (vecMatVec)
+    firstWeights = loadWeights(cg);
   SmallVector<Value> first = loadParts(group, U);
   Value accZero =
       W == 1
@@ -279,14 +352,6 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   }
   k.barrier();
 
-  Value head = epi == ValueEpilogue::KeyReusePost ? zero : i;
-  Value w = epi == ValueEpilogue::LatentUp ? w0 : w1;
-  // The weight of the slice's merged column c for output e.
-  auto weightAt = [&](Value c, Value e) {
-    if (slices > 1)
-      c = k.add(c, sliceCol);
-    return k.add(k.mul(k.add(k.mul(head, k.idx(DV)), c), k.idx(DO)), e);
-  };
   // The stored value of output e of row r, given the mat-vec's sum.
   auto finish = [&](Value r, Value bIdx, Value e, Value sum) {
     Value val;
@@ -361,8 +426,6 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   // cGroups-th c, UC of them per step; the cGroups partial sums of an
   // output are added through workgroup memory (one row) or by shuffles
   // (several rows: the groups are adjacent lanes).
-  const int64_t VEC = p.combineVector(NT);
-  const int64_t cGroups = VEC ? NT / (DO / VEC) : 1;
   if (epi != ValueEpilogue::None && !VEC) {
     // One thread per output, eight independent loads per step.
     Value red = func.getWorkgroupAttributions()[2];
@@ -404,53 +467,13 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
     gpu::ReturnOp::create(b);
     return func;
   }
-  // Rows share a thread's weight loads: one row keeps the column groups
-  // apart (cg = tid / columns) so a warp's loads cover two whole weight rows;
-  // several rows put the groups in adjacent lanes for the shuffles.
-  Value cg = BB == 1 ? k.div(tid, k.idx(DO / VEC)) : k.rem(tid, k.idx(cGroups));
-  Value col = k.mul(BB == 1 ? k.rem(tid, k.idx(DO / VEC))
-                            : k.div(tid, k.idx(cGroups)),
-                    k.idx(VEC));
-  Type elem = cast<MemRefType>(w.getType()).getElementType();
-  auto vt = VectorType::get({VEC}, elem);
-  int64_t bytes = VEC * cast<FloatType>(elem).getWidth() / 8;
-  const int64_t perThread = llvm::divideCeil(DVS, cGroups);
-  const int64_t UC = std::min<int64_t>(BB == 1 ? 8 : 4, perThread);
-  const bool exact = DVS % cGroups == 0 && perThread % UC == 0;
   SmallVector<Value> zeros(BB * VEC, k.f(0.0));
-  SmallVector<Value> acc = k.loop(
-      cg, k.idx(DVS), k.idx(cGroups * UC), zeros,
-      [&](Value c0, ValueRange in) -> SmallVector<Value> {
-        SmallVector<Value> cs, vs;
-        for (int64_t u = 0; u < UC; ++u) {
-          Value c = k.add(c0, k.idx(u * cGroups));
-          cs.push_back(exact ? c : k.min(c, k.idx(DVS - 1)));
-          vs.push_back(vector::LoadOp::create(b, vt, w,
-                                              ValueRange{weightAt(cs[u], col)},
-                                              /*nontemporal=*/false,
-                                              llvm::MaybeAlign(bytes)));
-        }
-        SmallVector<Value> outs(in);
-        for (int64_t u = 0; u < UC; ++u) {
-          SmallVector<Value> we;
-          for (int64_t e = 0; e < VEC; ++e) {
-            Value x = vector::ExtractOp::create(b, vs[u], e);
-            if (cast<FloatType>(elem).getWidth() < 32)
-              x = arith::ExtFOp::create(b, k.f32(), x);
-            we.push_back(x);
-          }
-          Value valid = k.lt(k.add(c0, k.idx(u * cGroups)), k.idx(DVS));
-          for (int64_t r = 0; r < BB; ++r) {
-            Value x =
-                memref::LoadOp::create(b, obar, k.add(k.idx(r * DVS), cs[u]));
-            if (!exact)
-              x = k.select(valid, x, k.f(0.0));
-            for (int64_t e = 0; e < VEC; ++e)
-              outs[r * VEC + e] = k.fma(x, we[e], outs[r * VEC + e]);
-          }
-        }
-        return outs;
-      });
+  // The first step's weights were loaded with the first partial outputs.
+  SmallVector<Value> acc = matVecStep(cg, firstWeights, zeros);
+  acc = k.loop(k.add(cg, k.idx(cGroups * UC)), k.idx(DVS), k.idx(cGroups * UC),
+               acc, [&](Value c0, ValueRange in) -> SmallVector<Value> {
+                 return matVecStep(c0, loadWeights(c0), in);
+               });
   if (BB == 1) {
     Value red = func.getWorkgroupAttributions()[2];
     for (int64_t u = 0; u < VEC; ++u)
