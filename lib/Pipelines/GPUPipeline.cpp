@@ -62,6 +62,11 @@ struct CompileOptions : public PassPipelineOptions<CompileOptions> {
       llvm::cl::desc("Never the narrow wgmma kernel (a token's 5 to 32 "
                      "query rows per group as wgmma's N)"),
       llvm::cl::init(false)};
+  Option<bool> traceBlocks{
+      *this, "trace-blocks",
+      llvm::cl::desc("For timing studies: blocks print %globaltimer stamps "
+                     "(attn-to-flash's trace-blocks)"),
+      llvm::cl::init(false)};
   Option<bool> mmaSmallGroups{*this, "mma-small-groups",
                               llvm::cl::desc("Use the mma kernel also for <= 8 query rows per group"),
                               llvm::cl::init(false)};
@@ -161,6 +166,7 @@ void mlir::attn::registerAttnGPUPipelines() {
         extra.schedule.mmaSmallGroups = o.mmaSmallGroups;
         extra.schedule.noStreamMma = o.noStreamMma;
         extra.schedule.streamUnroll = o.streamUnroll;
+        extra.schedule.traceBlocks = o.traceBlocks;
         extra.noWgmma = o.noWgmma;
         extra.noTensorMaps = o.noTma;
         extra.noSeesaw = o.noSeesaw;

@@ -142,7 +142,12 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     Option<"narrowQuery", "narrow-query", "bool", /*default=*/"false",
            "Decode with 5 to 32 query rows per cache group on the narrow "
            "wgmma kernel: the rows as wgmma's N dimension, not padded to "
-           "64 (needs warpgroup-mma)">
+           "64 (needs warpgroup-mma)">,
+    Option<"traceBlocks", "trace-blocks", "bool", /*default=*/"false",
+           "For timing studies, not for use: each block of the wgmma "
+           "forward kernels and of the CUDA-core combines prints its SM and "
+           "%globaltimer stamps through printf (bench/trace_blocks.py reads "
+           "them)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",

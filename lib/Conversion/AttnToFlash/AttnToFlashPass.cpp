@@ -16,11 +16,11 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
   using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    FlashOptions options{tensorCores,     mmaWarps,         mmaRows,
-                         mmaTile,         mmaStages,        mmaValueWarps,
-                         mmaRowWarps,     mmaSharedSoftmax, mmaSmallGroups,
-                         warpgroupMma,    noStreamMma,      streamUnroll,
-                         tensorMapCopies, seesaw,           narrowQuery};
+    FlashOptions options{
+        tensorCores,     mmaWarps,      mmaRows,     mmaTile,
+        mmaStages,       mmaValueWarps, mmaRowWarps, mmaSharedSoftmax,
+        mmaSmallGroups,  warpgroupMma,  noStreamMma, streamUnroll,
+        tensorMapCopies, seesaw,        narrowQuery, traceBlocks};
     if (mlir::failed(options.verify([&] { return module.emitError(); })))
       return signalPassFailure();
     SmallVector<AttentionOp> ops;

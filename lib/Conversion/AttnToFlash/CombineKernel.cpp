@@ -72,6 +72,12 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   ImplicitLocOpBuilder b(loc, ob);
   b.setInsertionPointToStart(&entry);
   KernelBuilder k(b);
+  // Traced (plan.traceBlocks): the block's entry and exit stamps.
+  Value tEntry = p.traceBlocks ? k.timer() : Value();
+  auto traceExit = [&] {
+    if (p.traceBlocks)
+      k.traceBlock(name, {tEntry, k.timer()});
+  };
   unsigned a = 0;
   Value oPart = entry.getArgument(a++), mlPart = entry.getArgument(a++);
   Value w0, w1;
@@ -451,6 +457,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
     k.loop(tid, k.idx(DO), k.idx(NT),
            [&](Value e) { finishRow(e, memref::LoadOp::create(b, red, e)); });
     lastSliceFinishes();
+    traceExit();
     gpu::ReturnOp::create(b);
     return func;
   }
@@ -464,6 +471,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
         k.ifThen(k.lt(bIdx, B),
                  [&] { finish(r, bIdx, k.rem(e, k.idx(DO)), Value()); });
       });
+    traceExit();
     gpu::ReturnOp::create(b);
     return func;
   }
@@ -487,6 +495,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
       finishRow(e, sum);
     });
     lastSliceFinishes();
+    traceExit();
     gpu::ReturnOp::create(b);
     return func;
   }
@@ -500,6 +509,7 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
         finish(k.idx(r), bIdx, k.add(col, k.idx(e)), acc[r * VEC + e]);
     });
   }
+  traceExit();
   gpu::ReturnOp::create(b);
   return func;
 }

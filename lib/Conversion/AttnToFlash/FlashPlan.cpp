@@ -712,6 +712,7 @@ FailureOr<FlashPlan> FlashPlan::get(AttentionOp op, bool forAnalysis,
   p.outHeads = v.getNumOutputHeads();
   p.outWidth = v.getVHeadDim();
   p.ropeDim = v.hasSharedRopeKey() ? v.getRopeDim() : 0;
+  p.traceBlocks = options.traceBlocks;
   switch (p.form) {
   case KvForm::Separate:
     if (v.getNumValueHeads() != p.kvHeads)

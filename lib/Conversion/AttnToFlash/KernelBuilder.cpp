@@ -30,6 +30,28 @@ Value KernelBuilder::counterPointer(Value counters, Value i) {
       arith::IndexCastOp::create(b, b.getI64Type(), addr).getResult());
 }
 
+Value KernelBuilder::timer() {
+  return NVVM::GlobalTimerOp::create(b, b.getI64Type());
+}
+
+void KernelBuilder::traceBlock(StringRef tag, ArrayRef<Value> stamps) {
+  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  ifThen(eq(tid, idx(0)), [&] {
+    SmallVector<Value> args;
+    for (gpu::Dimension d :
+         {gpu::Dimension::x, gpu::Dimension::y, gpu::Dimension::z})
+      args.push_back(arith::IndexCastOp::create(b, b.getI32Type(),
+                                                gpu::BlockIdOp::create(b, d)));
+    args.push_back(NVVM::SmIdOp::create(b, b.getI32Type()));
+    std::string format = (tag + " %d %d %d %d").str();
+    for (Value s : stamps) {
+      args.push_back(s);
+      format += " %lld";
+    }
+    gpu::PrintfOp::create(b, format + "\n", args);
+  });
+}
+
 void KernelBuilder::deviceFence() {
   NVVM::MembarOp::create(b, NVVM::MemScopeKind::GPU);
 }

@@ -126,6 +126,11 @@ public:
   /// the count before.
   Value counterPointer(Value counters, Value i);
   void deviceFence();
+  /// Timing studies (plan.traceBlocks): the global nanosecond timer, and a
+  /// line printed by thread 0 (vprintf): `tag`, the block's x, y, z and SM,
+  /// then the stamps (bench/trace_blocks.py reads them).
+  Value timer();
+  void traceBlock(StringRef tag, ArrayRef<Value> stamps);
   Value arrive(Value counter, Value last);
   /// The kernel's dynamic workgroup memory, as bytes (its size is given at
   /// launch), and a view of `n` elements of `elem` at byte `offset` of it.

@@ -50,6 +50,8 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
   ImplicitLocOpBuilder b(loc, ob);
   b.setInsertionPointToStart(&entry);
   KernelBuilder k(b);
+  const bool trace = p.traceBlocks;
+  Value tEntry = trace ? k.timer() : Value();
   ForwardFrame f(k, entry, p);
   MmaStaging stage(k, f, p);
   const FlashPlan::MmaLayout &lay = stage.lay;
@@ -170,12 +172,19 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
   SmallVector<Value> init(nO, k.f(0.0));
   init.append(nCol, k.negInf());
   init.append(nCol, k.f(0.0));
+  // Traced: the loop's start, and when its first and last tiles landed.
+  Value tLoop;
+  if (trace) {
+    tLoop = k.timer();
+    init.append({tLoop, tLoop});
+  }
   SmallVector<Value> state = k.loop(
       jBegin, f.jEnd, k.idx(N), init,
       [&](Value j0, ValueRange in) -> SmallVector<Value> {
         Value t = k.div(k.sub(j0, jBegin), k.idx(N));
         Value slot = k.rem(t, k.idx(ST));
         stage.waitTile(j0, t, ST - 2);
+        Value landed = trace ? k.timer() : Value();
         // Copies visible to wgmma's proxy, then to every warp; every warp
         // is done with tile t - 1, whose slot takes tile t + ST - 1.
         wg.handOff();
@@ -206,6 +215,11 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
         tileMax = columnReduce(tileMax, /*max=*/true);
 
         SmallVector<Value> out(in.begin(), in.end());
+        if (trace) {
+          out[out.size() - 2] = arith::SelectOp::create(
+              b, k.eq(t, k.idx(0)), landed, out[out.size() - 2]);
+          out.back() = landed;
+        }
         SmallVector<Value> alpha;
         Value grew = arith::ConstantIntOp::create(b, b.getI1Type(), 0);
         for (int64_t c = 0; c < nCol; ++c) {
@@ -248,6 +262,11 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
       });
   wg.wait(0);
   stage.wait(0);
+  SmallVector<Value> stamps;
+  if (trace) {
+    Value last = state.pop_back_val(), first = state.pop_back_val();
+    stamps = {tEntry, tLoop, first, last, k.timer()};
+  }
   stage.releaseTileBarriers();
 
   // Each row's sum over the block, and its (max, sum) in workgroup memory
@@ -343,10 +362,17 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
   } else {
     storePartials();
   }
+  if (trace)
+    stamps.push_back(k.timer());
   if (p.gridMerge())
     k.ifThen(f.mergesInGrid(), [&] {
       f.mergeInGrid(stage.view(0, p.gridMergeLayout().total, f32), p.threads);
     });
+  // Entry, loop start, first and last tile landed, loop end, stored, exit.
+  if (trace) {
+    stamps.push_back(k.timer());
+    k.traceBlock("fwd", stamps);
+  }
   gpu::ReturnOp::create(b);
   return func;
 }

@@ -110,6 +110,10 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
   ImplicitLocOpBuilder b(loc, ob);
   b.setInsertionPointToStart(&entry);
   KernelBuilder k(b);
+  const bool trace = p.traceBlocks;
+  SmallVector<Value> stamps;
+  if (trace)
+    stamps.push_back(k.timer());
   ForwardFrame f(k, entry, p);
   MmaStaging stage(k, f, p);
   const FlashPlan::MmaLayout &lay = stage.lay;
@@ -151,10 +155,14 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
   Value group = w.group, valueCol0 = w.valueCol0, mlBuf = w.mlBuf;
   auto rowOf = [&](int64_t h) { return w.rowOf(h); };
   int64_t nO = NV * 4;
+  if (trace)
+    stamps.push_back(k.timer());
   SmallVector<Value> state =
       p.seesaw ? w.seesawLoop(jBegin) : w.tileLoop(jBegin);
   wg.wait(0);
   stage.wait(0);
+  if (trace)
+    stamps.push_back(k.timer());
   stage.releaseTileBarriers();
 
   // Each row's sum: this lane's share, its quad's, then with two
@@ -352,10 +360,17 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
   } else {
     storePartials();
   }
+  if (trace)
+    stamps.push_back(k.timer());
   if (p.gridMerge())
     k.ifThen(f.mergesInGrid(), [&] {
       f.mergeInGrid(stage.view(0, p.gridMergeLayout().total, f32), p.threads);
     });
+  // Entry, loop start, loop end, stored, exit.
+  if (trace) {
+    stamps.push_back(k.timer());
+    k.traceBlock("fwd", stamps);
+  }
   gpu::ReturnOp::create(b);
   return func;
 }

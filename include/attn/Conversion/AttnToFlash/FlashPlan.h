@@ -34,6 +34,7 @@ struct FlashOptions {
   bool tensorMapCopies = false;  // wgmma tiles by TMA (NVIDIA sm_90a)
   bool seesaw = false;           // MLA's seesaw where the TMA loop allows
   bool narrowQuery = false;      // wgmma with a token's heads as N
+  bool traceBlocks = false;      // print each block's timer stamps
 
   /// Checks each fixed knob against the values the kernels can take (the
   /// message names the pass option). A knob that fits no form of a given op
@@ -146,6 +147,10 @@ struct FlashPlan {
   // instead of being padded to its 64-row M; the softmax runs down the
   // accumulators' columns (a row max through workgroup memory per tile).
   bool narrow = false;
+  // A timing study's build (option trace-blocks): the warpgroup forward
+  // kernels and the CUDA-core combines print each block's %globaltimer
+  // stamps (KernelBuilder::traceBlock).
+  bool traceBlocks = false;
   /// The forward kernel's name in the report and the manifest.
   StringRef scheduleName() const {
     return narrow      ? "wgmma-narrow"

@@ -1,0 +1,140 @@
+"""Where a decode step's time goes, block by block (a timing study).
+
+Runs artifacts compiled with attn-compile's `trace-blocks` (each block of the
+wgmma forward kernels and of the CUDA-core combines prints its SM and
+%globaltimer stamps) at the given shapes, as the bench runs them (rotating
+caches past L2, launches back to back), and tabulates the last launch: per
+phase of the forward kernel and per combine, the min / median / max over
+blocks, in microseconds.
+
+  python3 bench/trace_blocks.py --runtime libattn_runtime.so \
+      --artifacts gpu-artifacts/trace --shapes mla16:16:8192,mqa:1:32768
+
+The stamps are read within each kernel only: the printf buffer is drained
+when a kernel ends, which stretches the gaps between kernels (hundreds of
+microseconds), so those gaps are not reported, and a kernel that follows
+such a gap may start at lower clocks than in the bench.
+"""
+import argparse
+import ctypes
+import math
+import os
+import statistics
+import sys
+import tempfile
+
+import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+import bench_decode as bd  # noqa: E402
+from attn.runtime import Artifact  # noqa: E402
+
+# Stamps a forward line carries, by count: the narrow kernel's seven, the
+# 64-row warpgroup kernel's five (no per-tile stamps).
+FWD_PHASES = {
+    7: [("prologue", 0, 1), ("first tile wait", 1, 2), ("tiles 2..n", 2, 3),
+        ("last tile compute", 3, 4), ("stores", 4, 5), ("grid merge", 5, 6)],
+    5: [("prologue", 0, 1), ("loop", 1, 2), ("stores", 2, 3), ("grid merge", 3, 4)],
+}
+
+
+def run_traced(mod, info, B, L, launches):
+    """The printed lines of `launches` back-to-back launches (after warm-up)."""
+    shapes = bd.shapes_of(info, B, L)
+    cache_bytes = sum(math.prod(shapes[n]) * 2 for n in mod.inputs if n in bd.CACHE)
+    copies = max(1, math.ceil(200e6 / cache_bytes))
+    t = {}
+    for n in mod.inputs:
+        if n == "seq_lens":
+            t[n] = [torch.full((B,), L, dtype=torch.int32, device="cuda")]
+        elif n == "out":
+            t[n] = [torch.empty(shapes[n], dtype=torch.bfloat16, device="cuda")]
+        else:
+            k = copies if n in bd.CACHE else 1
+            t[n] = [torch.randn(shapes[n], dtype=torch.bfloat16, device="cuda") for _ in range(k)]
+
+    def ours(i):
+        mod.run({n: v[i % len(v)].data_ptr() for n, v in t.items()}, B, 1, L, 0,
+                torch.cuda.current_stream().cuda_stream)
+
+    # The device's printf goes to the C library's stdout as kernels end:
+    # send file descriptor 1 to a file for the warm-up and the traced
+    # launches, and read back what the traced ones printed.
+    libc = ctypes.CDLL(None)
+    with tempfile.TemporaryFile() as f:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        os.dup2(f.fileno(), 1)
+        try:
+            for i in range(4):
+                ours(i)
+            torch.cuda.synchronize()
+            libc.fflush(None)
+            start = os.lseek(1, 0, os.SEEK_CUR)
+            for i in range(launches):
+                ours(i)
+            torch.cuda.synchronize()
+            libc.fflush(None)
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        f.seek(start)
+        return [line.decode().split() for line in f if line.strip()]
+
+
+def summary(name, xs):
+    xs = sorted(xs)
+    return (f"  {name:20} {xs[0]:7.2f} {statistics.median(xs):7.2f} {xs[-1]:7.2f}")
+
+
+def report(lines, launches):
+    fwd = [list(map(int, r[1:])) for r in lines if r[0] == "fwd"]
+    comb = {}
+    for r in lines:
+        if r[0].startswith("combine"):
+            comb.setdefault(r[0], []).append(list(map(int, r[1:])))
+    if not fwd or len(fwd) % launches:
+        print(f"  {len(fwd)} forward lines for {launches} launches: not a trace-blocks build?")
+        return
+    last = fwd[-len(fwd) // launches:]  # the last launch's blocks
+    us = 1e-3
+    t0 = min(r[4] for r in last)
+    stamps = len(last[0]) - 4
+    print(f"  forward: {len(last)} blocks on {len(set(r[3] for r in last))} SMs, "
+          f"first entry to last exit {(max(r[-1] for r in last) - t0) * us:.2f} us")
+    print(f"  {'(us, over blocks)':20} {'min':>7} {'median':>7} {'max':>7}")
+    print(summary("entry after first", [(r[4] - t0) * us for r in last]))
+    for name, a, b in FWD_PHASES.get(stamps, []):
+        print(summary(name, [(r[4 + b] - r[4 + a]) * us for r in last]))
+    print(summary("exit after first", [(r[-1] - t0) * us for r in last]))
+    for kname, rows in comb.items():
+        rows = rows[-len(rows) // launches:]
+        c0 = min(r[4] for r in rows)
+        print(f"  {kname}: {len(rows)} blocks, first entry to last exit "
+              f"{(max(r[5] for r in rows) - c0) * us:.2f} us")
+        print(summary("entry after first", [(r[4] - c0) * us for r in rows]))
+        print(summary("block", [(r[5] - r[4]) * us for r in rows]))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--artifacts", required=True, help="a trace-blocks build")
+    ap.add_argument("--runtime", required=True)
+    ap.add_argument("--shapes", required=True, help="comma-separated variant:B:L")
+    ap.add_argument("--launches", type=int, default=4)
+    args = ap.parse_args()
+    torch.zeros(1, device="cuda")
+    # Room for every block's line of every launch (CU_LIMIT_PRINTF_FIFO_SIZE).
+    cuda = ctypes.CDLL("libcuda.so.1")
+    if cuda.cuCtxSetLimit(ctypes.c_int(1), ctypes.c_size_t(64 << 20)) != 0:
+        sys.exit("trace_blocks: cannot size the printf buffer")
+    for s in args.shapes.split(","):
+        name, B, L = s.split(":")
+        art = Artifact(os.path.join(args.artifacts, f"{name}-bf16"), args.runtime)
+        mod = art.module(f"{name}_decode_attn0")
+        print(f"{name} B={B} L={L} ({mod.info['schedule']})")
+        report(run_traced(mod, mod.info, int(B), int(L), args.launches), args.launches)
+
+
+if __name__ == "__main__":
+    main()

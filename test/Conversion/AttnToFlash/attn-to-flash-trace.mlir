@@ -1,0 +1,63 @@
+// RUN: attn-opt %s -split-input-file --attn-to-flash="tensor-cores=true warpgroup-mma=true tensor-map-copies=true narrow-query=true trace-blocks=true" | FileCheck %s
+// RUN: attn-opt %s -split-input-file --attn-to-flash="tensor-cores=true warpgroup-mma=true tensor-map-copies=true narrow-query=true" | FileCheck %s --check-prefix=OFF
+
+// trace-blocks (timing studies): the narrow forward kernel reads the global
+// timer at its entry, its loop's start, as each tile lands (the first and
+// the last carried through the loop), after its loop, after its stores and
+// at its exit; thread 0 prints them after the block's SM and coordinates.
+// The CUDA-core combines print their entry and exit. Without the option
+// no kernel reads the timer.
+// CHECK-LABEL: gpu.module @mla16_decode_attn0
+// CHECK: gpu.func @fwd(
+// CHECK-NEXT: nvvm.read.ptx.sreg.globaltimer : i64
+// CHECK: %[[LOOP:.+]] = nvvm.read.ptx.sreg.globaltimer : i64
+// CHECK: scf.for {{.+}} iter_args({{.+}}, %[[FIRST:.+]] = %[[LOOP]], %[[LAST:.+]] = %[[LOOP]]) -> ({{.+}}, i64, i64)
+// CHECK: nvvm.mbarrier.try_wait.parity
+// CHECK: %[[LANDED:.+]] = nvvm.read.ptx.sreg.globaltimer : i64
+// CHECK: arith.select %{{.+}}, %[[LANDED]], %[[FIRST]] : i64
+// CHECK: nvvm.read.ptx.sreg.globaltimer : i64
+// CHECK: nvvm.read.ptx.sreg.smid : i32
+// CHECK-NEXT: gpu.printf "fwd %d %d %d %d %lld %lld %lld %lld %lld %lld %lld\0A"
+// CHECK: gpu.func @combine(
+// CHECK-NEXT: nvvm.read.ptx.sreg.globaltimer : i64
+// CHECK: gpu.printf "combine %d %d %d %d %lld %lld\0A"
+// CHECK: gpu.func @combine_slices(
+// CHECK: gpu.printf "combine_slices %d %d %d %d %lld %lld\0A"
+// OFF-LABEL: gpu.module @mla16_decode_attn0
+// OFF-NOT: globaltimer
+// OFF-NOT: gpu.printf
+#mla16 = #attn.variant<kv_form = latent, num_q_heads = 16, num_kv_heads = 1,
+                       qk_head_dim = 192, v_head_dim = 128, latent_dim = 512,
+                       rope = #attn.rope<placement = decoupled_shared_key, dim = 64>,
+                       softmax_scale = 0.07216878364870322,
+                       latent_norm = rms, value_epilogue = latent_up>
+func.func @mla16_decode(%q: tensor<?x1x16x576xbf16>, %c: tensor<?x?x1x512xbf16>,
+                        %kr: tensor<?x?x64xbf16>, %uv: tensor<16x512x128xbf16>,
+                        %valid: tensor<?xi32>) -> tensor<?x1x16x128xbf16> {
+  %o = attn.attention #mla16 query(%q : tensor<?x1x16x576xbf16>)
+         rows(%c : tensor<?x?x1x512xbf16>) rope_keys(%kr : tensor<?x?x64xbf16>)
+         up_v(%uv : tensor<16x512x128xbf16>) seq_lens(%valid : tensor<?xi32>)
+         absorbed -> tensor<?x1x16x128xbf16>
+  return %o : tensor<?x1x16x128xbf16>
+}
+
+// -----
+
+// The 64-row warpgroup kernel (MFA) prints entry, loop start, loop end,
+// stored and exit.
+// CHECK-LABEL: gpu.module @mfa_decode_attn0
+// CHECK: gpu.func @fwd(
+// CHECK-NEXT: nvvm.read.ptx.sreg.globaltimer : i64
+// CHECK: gpu.printf "fwd %d %d %d %d %lld %lld %lld %lld %lld\0A"
+#mfa = #attn.variant<kv_form = separate, num_q_heads = 64, num_kv_heads = 1,
+                     qk_head_dim = 256, v_head_dim = 256,
+                     rope = #attn.rope<placement = full_head, dim = 256>,
+                     softmax_scale = 0.0625>
+func.func @mfa_decode(%q: tensor<?x1x64x256xbf16>, %k: tensor<?x?x1x256xbf16>,
+                      %v: tensor<?x?x1x256xbf16>,
+                      %valid: tensor<?xi32>) -> tensor<?x1x64x256xbf16> {
+  %o = attn.attention #mfa query(%q : tensor<?x1x64x256xbf16>)
+         keys(%k : tensor<?x?x1x256xbf16>) values(%v : tensor<?x?x1x256xbf16>)
+         seq_lens(%valid : tensor<?xi32>) -> tensor<?x1x64x256xbf16>
+  return %o : tensor<?x1x64x256xbf16>
+}
