@@ -147,7 +147,7 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
            "For timing studies, not for use: each block of the wgmma "
            "forward kernels and of the CUDA-core combines prints its SM and "
            "%globaltimer stamps through printf (bench/trace_blocks.py reads "
-           "them)">
+           "them; needs warpgroup-mma)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",

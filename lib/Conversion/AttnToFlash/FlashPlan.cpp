@@ -49,6 +49,9 @@ FlashOptions::verify(function_ref<InFlightDiagnostic()> emitError) const {
     return needs("narrow-query", "warpgroup-mma");
   if (seesaw && !tensorMapCopies)
     return needs("seesaw", "tensor-map-copies");
+  // The stamps read NVIDIA's timer, in the wgmma kernels they study.
+  if (traceBlocks && !warpgroupMma)
+    return needs("trace-blocks", "warpgroup-mma");
   return success();
 }
 

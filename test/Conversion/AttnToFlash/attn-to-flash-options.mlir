@@ -26,6 +26,8 @@
 // SEESAW: error: attn-to-flash: seesaw needs tensor-map-copies
 // RUN: not attn-opt %s --attn-to-flash="tensor-cores=true narrow-query=true" 2>&1 | FileCheck %s --check-prefix=NARROW
 // NARROW: error: attn-to-flash: narrow-query needs warpgroup-mma
+// RUN: not attn-opt %s --attn-to-flash="tensor-cores=true trace-blocks=true" 2>&1 | FileCheck %s --check-prefix=TRACE
+// TRACE: error: attn-to-flash: trace-blocks needs warpgroup-mma
 //
 // Fixed knobs: MQA's 32 rows as 2 row warps of 16 over 2 key slices (the
 // plan's own choice is 1 row warp of 32 rows over 4 key slices), and the
