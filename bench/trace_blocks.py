@@ -29,13 +29,18 @@ sys.path.insert(0, os.path.dirname(__file__))
 import bench_decode as bd  # noqa: E402
 from attn.runtime import Artifact  # noqa: E402
 
-# Stamps a forward line carries, by count: the narrow kernel's seven, the
-# 64-row warpgroup kernel's five (no per-tile stamps).
+# Stamps a forward line carries, by count: the narrow kernel's twelve (seven
+# times, then its loop's sums over tiles and the tiles), the 64-row warpgroup
+# kernel's five (no per-tile stamps).
 FWD_PHASES = {
-    7: [("prologue", 0, 1), ("first tile wait", 1, 2), ("tiles 2..n", 2, 3),
-        ("last tile compute", 3, 4), ("stores", 4, 5), ("grid merge", 5, 6)],
+    12: [("prologue", 0, 1), ("first tile wait", 1, 2), ("tiles 2..n", 2, 3),
+         ("last tile compute", 3, 4), ("stores", 4, 5), ("grid merge", 5, 6)],
     5: [("prologue", 0, 1), ("loop", 1, 2), ("stores", 2, 3), ("grid merge", 3, 4)],
 }
+# The narrow loop's per-tile phases: index of the sum among the stamps, and
+# whether the first tile is left out (its wait is "first tile wait").
+TILE_PHASES = [("a tile's wait", 7, True), ("scores", 8, False),
+               ("softmax, P^T stored", 9, False), ("value product", 10, False)]
 
 
 def run_traced(mod, info, B, L, launches):
@@ -100,13 +105,21 @@ def report(lines, launches):
     us = 1e-3
     t0 = min(r[4] for r in last)
     stamps = len(last[0]) - 4
+    if stamps not in FWD_PHASES:
+        print(f"  forward lines of {stamps} stamps: not this tool's build")
+        return
+    exit_at = 4 + FWD_PHASES[stamps][-1][2]  # the grid merge ends at the exit
     print(f"  forward: {len(last)} blocks on {len(set(r[3] for r in last))} SMs, "
-          f"first entry to last exit {(max(r[-1] for r in last) - t0) * us:.2f} us")
+          f"first entry to last exit {(max(r[exit_at] for r in last) - t0) * us:.2f} us")
     print(f"  {'(us, over blocks)':20} {'min':>7} {'median':>7} {'max':>7}")
     print(summary("entry after first", [(r[4] - t0) * us for r in last]))
-    for name, a, b in FWD_PHASES.get(stamps, []):
+    for name, a, b in FWD_PHASES[stamps]:
         print(summary(name, [(r[4 + b] - r[4 + a]) * us for r in last]))
-    print(summary("exit after first", [(r[-1] - t0) * us for r in last]))
+    if stamps == 12:
+        print(f"  per tile (mean over the block's {last[0][-1]} tiles):")
+        for name, at, skip_first in TILE_PHASES:
+            print(summary(name, [r[4 + at] * us / max(1, r[-1] - skip_first) for r in last]))
+    print(summary("exit after first", [(r[exit_at] - t0) * us for r in last]))
     for kname, rows in comb.items():
         rows = rows[-len(rows) // launches:]
         c0 = min(r[4] for r in rows)

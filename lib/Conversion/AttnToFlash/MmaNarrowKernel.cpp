@@ -172,11 +172,19 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
   SmallVector<Value> init(nO, k.f(0.0));
   init.append(nCol, k.negInf());
   init.append(nCol, k.f(0.0));
-  // Traced: the loop's start, and when its first and last tiles landed.
+  // Traced, carried after the state (kTraceCarried i64): when the first
+  // and the last tile landed, when the last iteration ended, then the sums
+  // over tiles of the wait for a tile (past the first), its scores, its
+  // softmax up to P^T's stores and its value product, and the tiles.
+  constexpr int64_t kTraceCarried = 8;
+  auto i64c = [&](int64_t v) {
+    return arith::ConstantIntOp::create(b, i64, v).getResult();
+  };
   Value tLoop;
   if (trace) {
     tLoop = k.timer();
-    init.append({tLoop, tLoop});
+    init.append(
+        {tLoop, tLoop, tLoop, i64c(0), i64c(0), i64c(0), i64c(0), i64c(0)});
   }
   SmallVector<Value> state = k.loop(
       jBegin, f.jEnd, k.idx(N), init,
@@ -196,6 +204,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
         wg.fence();
         SmallVector<Value> s = issueScores(slot);
         wg.wait(0);
+        Value scored = trace ? k.timer() : Value();
 
         // Masked, scaled (base 2) scores; each column's max over the tile.
         SmallVector<Value> j;
@@ -215,11 +224,6 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
         tileMax = columnReduce(tileMax, /*max=*/true);
 
         SmallVector<Value> out(in.begin(), in.end());
-        if (trace) {
-          out[out.size() - 2] = arith::SelectOp::create(
-              b, k.eq(t, k.idx(0)), landed, out[out.size() - 2]);
-          out.back() = landed;
-        }
         SmallVector<Value> alpha;
         Value grew = arith::ConstantIntOp::create(b, b.getI1Type(), 0);
         for (int64_t c = 0; c < nCol; ++c) {
@@ -254,18 +258,42 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
             memref::StoreOp::create(
                 b, arith::TruncFOp::create(b, p.storage, s[accOf(c, h)]), ps,
                 ValueRange{stage.swizzledAt(col[c], accRow(h), R)});
+        Value softmaxed = trace ? k.timer() : Value();
         SmallVector<Value> o = wg.handOffAndWait([&] {
           return issueValues(slot, ArrayRef<Value>(out).take_front(nO));
         });
         std::copy(o.begin(), o.end(), out.begin());
+        if (trace) {
+          Value valued = k.timer();
+          size_t at = out.size() - kTraceCarried;
+          auto add = [&](Value x, Value y) {
+            return arith::AddIOp::create(b, x, y).getResult();
+          };
+          auto since = [&](Value x, Value y) {
+            return arith::SubIOp::create(b, x, y).getResult();
+          };
+          Value first = k.eq(t, k.idx(0));
+          out[at] = arith::SelectOp::create(b, first, landed, in[at]);
+          out[at + 1] = landed;
+          out[at + 2] = valued;
+          out[at + 3] = add(in[at + 3],
+                            arith::SelectOp::create(b, first, i64c(0),
+                                                    since(landed, in[at + 2])));
+          out[at + 4] = add(in[at + 4], since(scored, landed));
+          out[at + 5] = add(in[at + 5], since(softmaxed, scored));
+          out[at + 6] = add(in[at + 6], since(valued, softmaxed));
+          out[at + 7] = add(in[at + 7], i64c(1));
+        }
         return out;
       });
   wg.wait(0);
   stage.wait(0);
-  SmallVector<Value> stamps;
+  SmallVector<Value> stamps, tileSums;
   if (trace) {
-    Value last = state.pop_back_val(), first = state.pop_back_val();
-    stamps = {tEntry, tLoop, first, last, k.timer()};
+    SmallVector<Value> carried(state.end() - kTraceCarried, state.end());
+    state.resize(state.size() - kTraceCarried);
+    stamps = {tEntry, tLoop, carried[0], carried[1], k.timer()};
+    tileSums.assign(carried.begin() + 3, carried.end());
   }
   stage.releaseTileBarriers();
 
@@ -368,9 +396,11 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
     k.ifThen(f.mergesInGrid(), [&] {
       f.mergeInGrid(stage.view(0, p.gridMergeLayout().total, f32), p.threads);
     });
-  // Entry, loop start, first and last tile landed, loop end, stored, exit.
+  // Entry, loop start, first and last tile landed, loop end, stored, exit,
+  // then the per-tile sums and the tiles.
   if (trace) {
     stamps.push_back(k.timer());
+    stamps.append(tileSums);
     k.traceBlock("fwd", stamps);
   }
   gpu::ReturnOp::create(b);

@@ -2,22 +2,30 @@
 // RUN: attn-opt %s -split-input-file --attn-to-flash="tensor-cores=true warpgroup-mma=true tensor-map-copies=true narrow-query=true" | FileCheck %s --check-prefix=OFF
 
 // trace-blocks (timing studies): the narrow forward kernel reads the global
-// timer at its entry, its loop's start, as each tile lands (the first and
-// the last carried through the loop), after its loop, after its stores and
-// at its exit; thread 0 prints them after the block's SM and coordinates.
+// timer at its entry, its loop's start, after its loop, after its stores and
+// at its exit; in the loop as each tile lands, after its scores, after P^T's
+// stores and after its value product, carrying when the first and last tiles
+// landed, when the last iteration ended, and the sums over tiles of the
+// wait, scores, softmax and value phases, and the tiles. Thread 0 prints
+// them after the block's coordinates and SM.
 // The CUDA-core combines print their entry and exit. Without the option
 // no kernel reads the timer.
 // CHECK-LABEL: gpu.module @mla16_decode_attn0
 // CHECK: gpu.func @fwd(
 // CHECK-NEXT: nvvm.read.ptx.sreg.globaltimer : i64
 // CHECK: %[[LOOP:.+]] = nvvm.read.ptx.sreg.globaltimer : i64
-// CHECK: scf.for {{.+}} iter_args({{.+}}, %[[FIRST:.+]] = %[[LOOP]], %[[LAST:.+]] = %[[LOOP]]) -> ({{.+}}, i64, i64)
+// CHECK: scf.for {{.+}} iter_args({{.+}}, %[[FIRST:[^ ]+]] = %[[LOOP]], %{{[^ ]+}} = %[[LOOP]], %[[PREV:[^ ]+]] = %[[LOOP]], {{.+}}) -> ({{.+}}, i64, i64, i64, i64, i64, i64, i64, i64)
 // CHECK: nvvm.mbarrier.try_wait.parity
 // CHECK: %[[LANDED:.+]] = nvvm.read.ptx.sreg.globaltimer : i64
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-NEXT: %[[SCORED:.+]] = nvvm.read.ptx.sreg.globaltimer : i64
 // CHECK: arith.select %{{.+}}, %[[LANDED]], %[[FIRST]] : i64
+// CHECK: arith.subi %[[LANDED]], %[[PREV]] : i64
+// CHECK: arith.subi %[[SCORED]], %[[LANDED]] : i64
+// CHECK: scf.yield
 // CHECK: nvvm.read.ptx.sreg.globaltimer : i64
 // CHECK: nvvm.read.ptx.sreg.smid : i32
-// CHECK-NEXT: gpu.printf "fwd %d %d %d %d %lld %lld %lld %lld %lld %lld %lld\0A"
+// CHECK-NEXT: gpu.printf "fwd %d %d %d %d %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld\0A"
 // CHECK: gpu.func @combine(
 // CHECK-NEXT: nvvm.read.ptx.sreg.globaltimer : i64
 // CHECK: gpu.printf "combine %d %d %d %d %lld %lld\0A"
