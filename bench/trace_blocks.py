@@ -99,7 +99,8 @@ def report(lines, launches):
         if r[0].startswith("combine"):
             comb.setdefault(r[0], []).append(list(map(int, r[1:])))
     if not fwd or len(fwd) % launches:
-        print(f"  {len(fwd)} forward lines for {launches} launches: not a trace-blocks build?")
+        print(f"  {len(fwd)} forward lines for {launches} launches: a trace-blocks build traces "
+              "the wgmma forward kernels only (this variant's may be another)")
         return
     last = fwd[-len(fwd) // launches:]  # the last launch's blocks
     us = 1e-3
