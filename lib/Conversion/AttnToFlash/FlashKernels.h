@@ -65,6 +65,12 @@ struct ForwardFrame {
   /// `out`. `scratch`: f32 workgroup memory of plan.gridMergeLayout().total
   /// elements, free by now; `threads`: the block's.
   void mergeInGrid(Value scratch, int64_t threads);
+  /// The warpgroup kernels' end, once the block's outputs are stored: the
+  /// grid merge where this launch merges (`scratch` builds mergeInGrid's
+  /// workgroup memory there); with plan.traceBlocks, `stamps` then the
+  /// stores' end and the exit, then `after`, printed (traceBlock "fwd").
+  void finishBlock(function_ref<Value()> scratch, int64_t threads,
+                   SmallVector<Value> stamps, ArrayRef<Value> after = {});
 
 private:
   KernelBuilder &k;

@@ -176,6 +176,20 @@ Value ForwardFrame::storesNormalisedRows() {
   return k.eq(normalise, k.idx(1));
 }
 
+void ForwardFrame::finishBlock(function_ref<Value()> scratch, int64_t threads,
+                               SmallVector<Value> stamps,
+                               ArrayRef<Value> after) {
+  if (p.traceBlocks)
+    stamps.push_back(k.timer());
+  if (p.gridMerge())
+    k.ifThen(mergesInGrid(), [&] { mergeInGrid(scratch(), threads); });
+  if (p.traceBlocks) {
+    stamps.push_back(k.timer());
+    stamps.append(after.begin(), after.end());
+    k.traceBlock("fwd", stamps);
+  }
+}
+
 Value ForwardFrame::mergesInGrid() {
   if (!p.gridMerge())
     return arith::ConstantIntOp::create(k.b, k.b.getI1Type(), 0);

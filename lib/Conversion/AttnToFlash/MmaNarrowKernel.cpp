@@ -390,19 +390,10 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
   } else {
     storePartials();
   }
-  if (trace)
-    stamps.push_back(k.timer());
-  if (p.gridMerge())
-    k.ifThen(f.mergesInGrid(), [&] {
-      f.mergeInGrid(stage.view(0, p.gridMergeLayout().total, f32), p.threads);
-    });
-  // Entry, loop start, first and last tile landed, loop end, stored, exit,
-  // then the per-tile sums and the tiles.
-  if (trace) {
-    stamps.push_back(k.timer());
-    stamps.append(tileSums);
-    k.traceBlock("fwd", stamps);
-  }
+  // Traced: entry, loop start, first and last tile landed, loop end, stored,
+  // exit, then the per-tile sums and the tiles.
+  f.finishBlock([&] { return stage.view(0, p.gridMergeLayout().total, f32); },
+                p.threads, stamps, tileSums);
   gpu::ReturnOp::create(b);
   return func;
 }

@@ -360,17 +360,9 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
   } else {
     storePartials();
   }
-  if (trace)
-    stamps.push_back(k.timer());
-  if (p.gridMerge())
-    k.ifThen(f.mergesInGrid(), [&] {
-      f.mergeInGrid(stage.view(0, p.gridMergeLayout().total, f32), p.threads);
-    });
-  // Entry, loop start, loop end, stored, exit.
-  if (trace) {
-    stamps.push_back(k.timer());
-    k.traceBlock("fwd", stamps);
-  }
+  // Traced: entry, loop start, loop end, stored, exit.
+  f.finishBlock([&] { return stage.view(0, p.gridMergeLayout().total, f32); },
+                p.threads, stamps);
   gpu::ReturnOp::create(b);
   return func;
 }
