@@ -5,7 +5,8 @@
 # their SASS, address and share, and the sampled stall reasons of each
 # where the report has them. scripts/gpu-stall-sites.sh mla:64:4096 [TOP]
 # [ARTIFACTS] (default gpu-artifacts/sm_90a); STALL_DUMP=FILE also writes
-# every instruction (address, samples, SASS) there.
+# every instruction (address, samples, SASS) there; SPLITS=S runs the shape
+# at S splits (few blocks at a small batch: a compute-bound loop).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHAPE=${1:?variant:B:L}
@@ -17,7 +18,7 @@ ncu -k "${KERNEL:-fwd}" --launch-skip 3 --launch-count 1 \
   --section SourceCounters --section WarpStateStats -o "$REP" \
   python3 "$ROOT/bench/bench_decode.py" --artifacts "$ARTIFACTS" \
   --runtime "$BUILD/lib/libattn_runtime.so" --shapes "$SHAPE" \
-  --json /dev/null >/dev/null 2>&1
+  ${SPLITS:+--splits $SPLITS} --json /dev/null >/dev/null 2>&1
 ncu -i "$REP.ncu-rep" --page source --csv --print-source sass >"$REP.csv"
 python3 - "$REP.csv" "$TOP" "${STALL_DUMP:-}" <<'PY'
 import csv, sys
