@@ -8,7 +8,8 @@ copy bandwidth, ratio to the best peer) and writes bench/results.json (or
 of the same attention first. Each side (ours and every peer) is timed as
 eager calls and as CUDA-graph replays and reported at the faster of the two
 (--eager: eager calls only); --sweep runs every variant over batch
-1/16/64/128 x cache 2k/8k/32k.
+1/16/64/128 x cache 2k/8k/32k. A shape's L counts cache rows: for MTLA
+(time_stride 2) its slots, each two tokens.
 """
 import argparse
 import json
@@ -219,8 +220,9 @@ def bench_variant(art, name, B, L, copy_gbs, peers):
     # The compiler's roofline (FlashPlan::predictDecodeMicros, attn-report),
     # with this run's copy bandwidth: cache bytes or FLOPs (CUDA cores at
     # 67 TFLOP/s, mma.sync at 490 (mma, mma-stream), wgmma at 770), whichever is slower, plus
-    # 8 us for the two launches.
-    tokens = B * L
+    # 8 us for the two launches. L counts cache rows: MTLA's slots hold
+    # time_stride tokens each, and the manifest's costs are per token.
+    tokens = B * L * int(info.get("time_stride", 1))
     rate = {"mma": 490e12, "mma-stream": 490e12, "wgmma": 770e12,
             "wgmma-narrow": 770e12}.get(info["schedule"], 67e12)
     row["schedule"] = info["schedule"]
