@@ -13,7 +13,11 @@ blocks, in microseconds.
 The stamps are read within each kernel only: the printf buffer is drained
 when a kernel ends, which stretches the gaps between kernels (hundreds of
 microseconds), so those gaps are not reported, and a kernel that follows
-such a gap may start at lower clocks than in the bench.
+such a gap may start at lower clocks than in the bench (kernel_times.py
+gives each kernel's time and the gaps from the profiler instead). The
+stamps inside a loop also slow it where it is bound by its compute: the
+narrow kernel's per-tile phases summed to 2.75 us a tile at MLA-16 where
+the untraced loop computes one in 1.6 (docs/performance.md, session 13).
 """
 import argparse
 import ctypes
