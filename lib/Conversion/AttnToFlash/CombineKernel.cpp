@@ -133,11 +133,16 @@ gpu::GPUFuncOp mlir::attn::buildCombineKernel(OpBuilder &ob, Location loc,
   // thread tid owns vectors tid + j NT. U splits per step, their loads
   // independent, the splits past S weighted 0. The first step's loads are
   // issued before the split weights, so their L2 latency overlaps that of
-  // the (max, sum) loads.
+  // the (max, sum) loads. The runtime takes combine_slices only where its
+  // blocks fit one an SM (KernelModule::combinesInSlices), so registers are
+  // free there: twice the loads, 16 groups of 8 take 128 splits in one
+  // round (MLA-16 B=1 L=32k's combine 7.2 -> 6.9 us, docs/performance.md
+  // step 82).
   const FlashPlan::CombineMerge mg = p.combineMerge(BB, NT, slices);
   const int64_t W = mg.width, V = mg.vectors, G = mg.groups;
   const int64_t J = llvm::divideCeil(V, NT);
-  const int64_t U = std::clamp<int64_t>(kLoadsInFlight / (J * W), 1, 8);
+  const int64_t inFlight = slices > 1 ? 2 * kLoadsInFlight : kLoadsInFlight;
+  const int64_t U = std::clamp<int64_t>(inFlight / (J * W), 1, 8);
   Value lastSplit = k.sub(S, one);
   Value GS = one, group = zero, active;
   if (G > 1) {
