@@ -161,7 +161,8 @@ func.func @mla128_decode(%q: tensor<?x1x128x576xbf16>, %c: tensor<?x?x1x512xbf16
 // rows of the head's up-projection; the 8 partial sums meet in
 // combine_part, and the row's last block to arrive (a counter in
 // combine_sync that wraps at 7, behind a device fence) adds them in slice
-// order and stores the row.
+// order and stores the row. One block an SM, so its 16 groups of threads
+// take 8 splits each per step: the 128 splits in one round of loads.
 // CHECK-LABEL: gpu.module @mla16_decode_attn0
 // CHECK-SAME: combine_slices = 8 : i64
 // CHECK-SAME: grid = ["16", "Tq", "B"], name = "combine_wide"
@@ -170,13 +171,31 @@ func.func @mla128_decode(%q: tensor<?x1x128x576xbf16>, %c: tensor<?x?x1x512xbf16
 // CHECK-SAME: grid = ["128", "Tq", "B"], name = "combine_slices"
 // CHECK: gpu.func @combine_wide(%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xbf16>, %{{.+}}: index,
 // CHECK-NOT: atomicrmw
-// CHECK: gpu.func @combine_slices(%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %[[UV:[a-z0-9]+]]: memref<?xbf16>, %[[OUT:[a-z0-9]+]]: memref<?xbf16>, %[[PART:[a-z0-9]+]]: memref<?xf32>, %[[SYNC:[a-z0-9]+]]: memref<?xi32>,
+// CHECK: gpu.func @combine_slices(%[[OPART:[a-z0-9]+]]: memref<?xf32>, %[[ML:[a-z0-9]+]]: memref<?xf32>, %[[UV:[a-z0-9]+]]: memref<?xbf16>, %[[OUT:[a-z0-9]+]]: memref<?xbf16>, %[[PART:[a-z0-9]+]]: memref<?xf32>, %[[SYNC:[a-z0-9]+]]: memref<?xi32>,
 // CHECK: %[[SLICE:.+]] = arith.remui %block_id_x, %c8
 // CHECK: %[[COL:.+]] = arith.muli %[[SLICE]], %c64
 // CHECK: arith.divui %block_id_x, %c8
 // The slice's rows of the up-projection: head * 512 + COL + c.
 // CHECK: arith.addi %{{.+}}, %[[COL]]
 // CHECK: vector.load %[[UV]]
+// CHECK-NOT: memref.load %[[ML]]
+// CHECK: vector.load %[[OPART]]{{.+}} vector<4xf32>
+// CHECK-NOT: memref.load %[[ML]]
+// CHECK: vector.load %[[OPART]]{{.+}} vector<4xf32>
+// CHECK-NOT: memref.load %[[ML]]
+// CHECK: vector.load %[[OPART]]{{.+}} vector<4xf32>
+// CHECK-NOT: memref.load %[[ML]]
+// CHECK: vector.load %[[OPART]]{{.+}} vector<4xf32>
+// CHECK-NOT: memref.load %[[ML]]
+// CHECK: vector.load %[[OPART]]{{.+}} vector<4xf32>
+// CHECK-NOT: memref.load %[[ML]]
+// CHECK: vector.load %[[OPART]]{{.+}} vector<4xf32>
+// CHECK-NOT: memref.load %[[ML]]
+// CHECK: vector.load %[[OPART]]{{.+}} vector<4xf32>
+// CHECK-NOT: memref.load %[[ML]]
+// CHECK: vector.load %[[OPART]]{{.+}} vector<4xf32>
+// CHECK-NOT: vector.load %[[OPART]]
+// CHECK: memref.load %[[ML]]
 // CHECK: memref.store %{{.+}}, %[[PART]]
 // CHECK: gpu.barrier
 // CHECK: memref.extract_aligned_pointer_as_index %[[SYNC]]
