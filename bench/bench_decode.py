@@ -161,7 +161,7 @@ def torch_attention(info, t, i=0):
 def decode_inputs(mod, B, L):
     """The decode module's inputs at (B, L), the cache rotated over enough
     copies to pass the 50 MB L2, and ours(i) running it on copy i:
-    (tensors by input name, ours, cache bytes of one copy)."""
+    (tensors by input name, ours, cache bytes of one copy, copies)."""
     info = mod.info
     if COMBINE != "auto":
         try:
@@ -186,14 +186,13 @@ def decode_inputs(mod, B, L):
         bufs = {n: v[i % len(v)].data_ptr() for n, v in t.items()}
         mod.run(bufs, B, 1, L, SPLITS, torch.cuda.current_stream().cuda_stream)
 
-    return t, ours, cache_bytes
+    return t, ours, cache_bytes, copies
 
 
 def bench_variant(art, name, B, L, copy_gbs, peers):
     mod = art.module(f"{name}_decode_attn0")
     info = mod.info
-    t, ours, cache_bytes = decode_inputs(mod, B, L)
-    copies = len(t[next(n for n in mod.inputs if n in CACHE)])
+    t, ours, cache_bytes, copies = decode_inputs(mod, B, L)
     ours()
     torch.cuda.synchronize()
     want = torch_attention(info, t)

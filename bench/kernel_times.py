@@ -50,8 +50,7 @@ def steps_of(records, first):
 
 def measure(art, name, B, L, iters):
     mod = art.module(f"{name}_decode_attn0")
-    t, ours, cache_bytes = bd.decode_inputs(mod, B, L)
-    copies = len(t[next(n for n in mod.inputs if n in bd.CACHE)])
+    _, ours, cache_bytes, copies = bd.decode_inputs(mod, B, L)
     replay = bd.graphed(ours, copies)
     step_us = bd.timed(replay)
     for i in range(copies):  # warm

@@ -21,7 +21,6 @@ the untraced loop computes one in 1.6 (docs/performance.md, session 13).
 """
 import argparse
 import ctypes
-import math
 import os
 import statistics
 import sys
@@ -47,25 +46,9 @@ TILE_PHASES = [("a tile's wait", 7, True), ("scores", 8, False),
                ("softmax, P^T stored", 9, False), ("value product", 10, False)]
 
 
-def run_traced(mod, info, B, L, launches):
+def run_traced(mod, B, L, launches):
     """The printed lines of `launches` back-to-back launches (after warm-up)."""
-    shapes = bd.shapes_of(info, B, L)
-    cache_bytes = sum(math.prod(shapes[n]) * 2 for n in mod.inputs if n in bd.CACHE)
-    copies = max(1, math.ceil(200e6 / cache_bytes))
-    t = {}
-    for n in mod.inputs:
-        if n == "seq_lens":
-            t[n] = [torch.full((B,), L, dtype=torch.int32, device="cuda")]
-        elif n == "out":
-            t[n] = [torch.empty(shapes[n], dtype=torch.bfloat16, device="cuda")]
-        else:
-            k = copies if n in bd.CACHE else 1
-            t[n] = [torch.randn(shapes[n], dtype=torch.bfloat16, device="cuda") for _ in range(k)]
-
-    def ours(i):
-        mod.run({n: v[i % len(v)].data_ptr() for n, v in t.items()}, B, 1, L, 0,
-                torch.cuda.current_stream().cuda_stream)
-
+    _, ours, _, _ = bd.decode_inputs(mod, B, L)
     # The device's printf goes to the C library's stdout as kernels end:
     # send file descriptor 1 to a file for the warm-up and the traced
     # launches, and read back what the traced ones printed.
@@ -151,7 +134,7 @@ def main():
         art = Artifact(os.path.join(args.artifacts, f"{name}-bf16"), args.runtime)
         mod = art.module(f"{name}_decode_attn0")
         print(f"{name} B={B} L={L} ({mod.info['schedule']})")
-        report(run_traced(mod, mod.info, int(B), int(L), args.launches), args.launches)
+        report(run_traced(mod, int(B), int(L), args.launches), args.launches)
 
 
 if __name__ == "__main__":

@@ -63,6 +63,11 @@ public:
   MmaStaging(KernelBuilder &k, ForwardFrame &f, const FlashPlan &p);
   /// A view of `n` elements of `elem` at byte `offset`.
   Value view(int64_t offset, int64_t n, Type elem);
+  /// The grid merge's f32 scratch (plan.gridMergeLayout()): the whole of
+  /// the workgroup memory, free once the block's outputs are stored.
+  Value gridMergeScratch() {
+    return view(0, p.gridMergeLayout().total, k.f32());
+  }
   /// The block's query rows (zeros past the last row) into `qs`.
   void loadQuery();
   /// Cache rows j0 .. j0 + N into tile buffer `slot`: each stream's row

@@ -392,8 +392,8 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
   }
   // Traced: entry, loop start, first and last tile landed, loop end, stored,
   // exit, then the per-tile sums and the tiles.
-  f.finishBlock([&] { return stage.view(0, p.gridMergeLayout().total, f32); },
-                p.threads, stamps, tileSums);
+  f.finishBlock([&] { return stage.gridMergeScratch(); }, p.threads, stamps,
+                tileSums);
   gpu::ReturnOp::create(b);
   return func;
 }

@@ -361,8 +361,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     storePartials();
   }
   // Traced: entry, loop start, loop end, stored, exit.
-  f.finishBlock([&] { return stage.view(0, p.gridMergeLayout().total, f32); },
-                p.threads, stamps);
+  f.finishBlock([&] { return stage.gridMergeScratch(); }, p.threads, stamps);
   gpu::ReturnOp::create(b);
   return func;
 }
