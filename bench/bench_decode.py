@@ -302,7 +302,7 @@ def main():
                     help="comma-separated variant:B:L to run instead of the plan, e.g. gqa:16:8192")
     ap.add_argument("--splits", type=int, default=0,
                     help="fix the split count (0: the runtime's choice)")
-    ap.add_argument("--combine", default="auto", choices=["auto", "row", "rows", "wide", "slices", "grid"],
+    ap.add_argument("--combine", default="auto", choices=["auto", "row", "rows", "wide", "slices", "latent-slices", "grid"],
                     help="fix the combine kernel: one batch row per block, the same on more threads, "
                          "several rows (where a module has it), or none: the forward kernel merges (grid)")
     ap.add_argument("--eager", action="store_true",

@@ -44,6 +44,12 @@ FWD_PHASES = {
 # whether the first tile is left out (its wait is "first tile wait").
 TILE_PHASES = [("a tile's wait", 7, True), ("scores", 8, False),
                ("softmax, P^T stored", 9, False), ("value product", 10, False)]
+# The phases of a second kernel's blocks, by its name (consecutive stamps);
+# one not named here has two stamps, entry and exit.
+KERNEL_PHASES = {
+    "project_slices": ["wait for the forward", "merge", "product, cluster barrier",
+                       "slice sums stored", "last cluster barrier"],
+}
 
 
 def run_traced(mod, B, L, launches):
@@ -83,7 +89,7 @@ def report(lines, launches):
     fwd = [list(map(int, r[1:])) for r in lines if r[0] == "fwd"]
     comb = {}
     for r in lines:
-        if r[0].startswith("combine"):
+        if r[0].startswith("combine") or r[0] in KERNEL_PHASES:
             comb.setdefault(r[0], []).append(list(map(int, r[1:])))
     if not fwd or len(fwd) % launches:
         print(f"  {len(fwd)} forward lines for {launches} launches: a trace-blocks build traces "
@@ -108,13 +114,19 @@ def report(lines, launches):
         for name, at, skip_first in TILE_PHASES:
             print(summary(name, [r[4 + at] * us / max(1, r[-1] - skip_first) for r in last]))
     print(summary("exit after first", [(r[exit_at] - t0) * us for r in last]))
+    fwd_end = max(r[exit_at] for r in last)
     for kname, rows in comb.items():
         rows = rows[-len(rows) // launches:]
         c0 = min(r[4] for r in rows)
         print(f"  {kname}: {len(rows)} blocks, first entry to last exit "
-              f"{(max(r[5] for r in rows) - c0) * us:.2f} us")
+              f"{(max(r[-1] for r in rows) - c0) * us:.2f} us, last exit "
+              f"{(max(r[-1] for r in rows) - fwd_end) * us:.2f} us after the forward's")
         print(summary("entry after first", [(r[4] - c0) * us for r in rows]))
-        print(summary("block", [(r[5] - r[4]) * us for r in rows]))
+        phases = KERNEL_PHASES.get(kname, ["block"])
+        for i, name in enumerate(phases):
+            print(summary(name, [(r[5 + i] - r[4 + i]) * us for r in rows]))
+        if kname in KERNEL_PHASES:  # launched early: when the wait let go
+            print(summary("past the wait - fwd end", [(r[5] - fwd_end) * us for r in rows]))
 
 
 def main():

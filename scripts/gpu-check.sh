@@ -91,6 +91,20 @@ for dir in "${dirs[@]}"; do
       check --module "$fn" $args --combine slices --iters 3
     done
   done
+  # project_slices (16 batch rows and one latent slice of a head a block),
+  # forced beyond the batches auto gives it: a partial block of rows, three
+  # blocks and two tokens, mixed lengths; one split (normalised rows copied
+  # in) and 2, 3, 5 and 8 merged; three launches each, so a counter left
+  # short of zero would show.
+  for fn in $(decode_modules "m.get('project_slices', 1) > 1"); do
+    for args in "--batch 3 --tokens 1 --cache 77 --mixed-lengths --splits 2" \
+                "--batch 37 --tokens 2 --cache 300 --mixed-lengths --splits 3" \
+                "--batch 16 --tokens 1 --cache 2000 --splits 8" \
+                "--batch 20 --tokens 1 --cache 900 --mixed-lengths --splits 5" \
+                "--batch 33 --tokens 1 --cache 300 --splits 1"; do
+      check --module "$fn" $args --combine latent-slices --iters 3
+    done
+  done
   # The splits merged by the forward kernel itself (grid_merge), forced; and
   # the combine kernel where auto would take that merge.
   for fn in $(decode_modules "m.get('grid_merge')"); do

@@ -107,10 +107,10 @@ int attn_module_set_combine(attn_artifact *a, int i, int mode, char *err,
   KernelModule *m = moduleAt(a, i);
   if (!m)
     return report(Status::error("no module #" + std::to_string(i)), err, len);
-  if (mode < 0 || mode > 5)
+  if (mode < 0 || mode > 6)
     return report(Status::error("combine mode must be 0 (auto), 1 (per row), "
-                                "2 (rows), 3 (wide), 4 (grid) or 5 "
-                                "(slices), got " +
+                                "2 (rows), 3 (wide), 4 (grid), 5 (slices) "
+                                "or 6 (latent slices), got " +
                                 std::to_string(mode)),
                   err, len);
   return report(m->setCombine(KernelModule::Combine(mode)), err, len);

@@ -187,6 +187,7 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out,
        : kn == "combine_wide"   ? mod->combineWide_
        : kn == "combine_slices" ? mod->combineSlices_
        : kn == "project_rows"   ? mod->projectRows_
+       : kn == "project_slices" ? mod->projectSlices_
                                 : mod->fwd_) = kernelSpec(ks[k]);
     }
     for (const TensorSpec &t : mod->fwd_.tensors)
@@ -227,6 +228,9 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out,
         return s;
     if (!mod->projectRows_.name.empty())
       if (Status s = loadKernel(mod->projectRows_, mod->projectRowsFn_); !s)
+        return s;
+    if (!mod->projectSlices_.name.empty())
+      if (Status s = loadKernel(mod->projectSlices_, mod->projectSlicesFn_); !s)
         return s;
     if (!mod->combineWide_.name.empty())
       if (Status s = loadKernel(mod->combineWide_, mod->combineWideFn_); !s)
@@ -307,6 +311,10 @@ Status KernelModule::setCombine(Combine c) {
     return Status::error(name_ + ": no combine_slices kernel (only a latent "
                                  "up-projection behind a tensor-core forward "
                                  "kernel has one)");
+  if (c == Combine::LatentSlices && !projectSlicesFn_)
+    return Status::error(name_ + ": no project_slices kernel (only a latent "
+                                 "up-projection of few heads behind a "
+                                 "warpgroup forward kernel has one)");
   if (c == Combine::Grid && !flag("grid_merge"))
     return Status::error(name_ + ": its forward kernel cannot merge the "
                                  "splits (no grid_merge in the manifest)");
@@ -486,6 +494,18 @@ bool KernelModule::combinesInSlices(int64_t B, int64_t Tq, int64_t S) const {
          int64_t(device_->multiprocessors());
 }
 
+bool KernelModule::projectsInSlices(int64_t B, int64_t Tq, int64_t S) const {
+  if (!projectSlicesFn_ || S > info_["project_rows_max_splits"].i64())
+    return false;
+  if (combineChoice_ == Combine::LatentSlices)
+    return true;
+  if (combineChoice_ != Combine::Auto)
+    return false;
+  // Batches of up to 32 rows (one or two row blocks; combine_slices keeps
+  // one row, where its 128 blocks are as many).
+  return B * Tq > 1 && B * Tq <= 32;
+}
+
 Status KernelModule::launch(const KernelSpec &k, void *fn,
                             const int64_t grid[3],
                             std::map<std::string, void *> &named,
@@ -625,7 +645,13 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
   int64_t projectMax = info_.has("project_rows_max_splits")
                            ? info_["project_rows_max_splits"].i64()
                            : 1;
-  bool projecting = projectRowsFn_ && S <= projectMax && combinesRows(B, Tq, S);
+  bool inSlices = projectsInSlices(B, Tq, S);
+  if (combineChoice_ == Combine::LatentSlices && S > 1 && !inSlices)
+    return Status::error(name_ + ": project_slices merges at most " +
+                         std::to_string(projectMax) + " splits, " +
+                         std::to_string(S) + " requested");
+  bool projecting =
+      inSlices || (projectRowsFn_ && S <= projectMax && combinesRows(B, Tq, S));
   sizes["normalise"] = projecting ? 1 : 0;
   // The counters (the forward's grid merge, combine_slices' rows), zeroed
   // when (re)allocated; every launch that counts leaves them at zero, so
@@ -647,6 +673,15 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
   // With one split such a forward kernel has stored the result itself.
   if (S == 1 && flag("direct_output"))
     return Status::success();
+  if (inSlices) {
+    int64_t rows = 16; // kProjectSliceRows: the grid's formula
+    int64_t grid[3] = {info_["num_out_heads"].i64() *
+                           info_["project_slices"].i64(),
+                       Tq, (B + rows - 1) / rows};
+    return launch(projectSlices_, projectSlicesFn_, grid, named, sizes, stream,
+                  overlapsCombineRows(B, Tq, S) ? LaunchKind::Early
+                                                : LaunchKind::Ordinary);
+  }
   if (combinesRows(B, Tq, S)) {
     if (S > combineRowsMaxSplits())
       return Status::error(name_ + ": combine_rows merges at most " +

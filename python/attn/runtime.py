@@ -60,14 +60,16 @@ class Module:
         info = L.attn_module_manifest(art._h, index).decode()
         self.info = dict(kv.split("=", 1) for kv in info.split(";") if kv)
 
-    COMBINE = {"auto": 0, "row": 1, "rows": 2, "wide": 3, "grid": 4, "slices": 5}
+    COMBINE = {"auto": 0, "row": 1, "rows": 2, "wide": 3, "grid": 4, "slices": 5,
+               "latent-slices": 6}
 
     def set_combine(self, mode):
         """Which combine kernel run() launches: "auto" (by size), "row" (one
         batch row per block), "wide" (the same on more threads,
         combine_wide), "slices" (that in column slices, combine_slices),
-        "rows" (combine_rows) or "grid" (none: the forward kernel merges the
-        splits, grid_merge), each where the module has it."""
+        "rows" (combine_rows), "latent-slices" (project_slices) or "grid"
+        (none: the forward kernel merges the splits, grid_merge), each where
+        the module has it."""
         if mode not in self.COMBINE:
             raise ValueError(f"combine mode must be one of {sorted(self.COMBINE)}, got {mode!r}")
         a = self._a

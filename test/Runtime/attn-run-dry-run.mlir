@@ -11,6 +11,8 @@
 // RUN: rm -rf %t.mla && attn-opt %examples/mla.mlir --attn-compile="target=sm_90a output=%t.mla formats=isa" -o /dev/null
 // RUN: attn-run %t.mla --module mla_decode --dry-run 132 --batch 1 --cache 8192 | FileCheck %s --check-prefix=MLA128
 // RUN: attn-run %t --dry-run 132 --batch 16 --cache 8192 | FileCheck %s --check-prefix=B16
+// RUN: attn-run %t --dry-run 132 --batch 32 --cache 8192 | FileCheck %s --check-prefix=B32
+// RUN: not attn-run %t --dry-run 132 --batch 16 --cache 8192 --splits 12 --combine latent-slices 2>&1 | FileCheck %s --check-prefix=LSMANY
 // RUN: attn-run %t --dry-run 132 --batch 64 --cache 8192 | FileCheck %s --check-prefix=B64
 // RUN: attn-run %t --dry-run 132 --batch 64 --cache 8192 --splits 3 | FileCheck %s --check-prefix=B64S3
 // RUN: attn-run %t --dry-run 132 --batch 128 --cache 8192 | FileCheck %s --check-prefix=B128
@@ -68,12 +70,19 @@
 // MLA128: mla_decode_attn0 B=1 Tq=1 L=8192 S=32
 // MLA128-NEXT: fwd          grid 2 1 32
 
-// 16 sequences: 8 splits; 256 one-row blocks on the plan's threads (they
-// read the heads' up-projections for 34 MB, under the 64 MB from which the
-// 64-row tensor-core blocks, here holding 16 rows each, pay off).
+// 16 sequences: 8 splits, so the forward stores normalised rows and
+// project_slices merges and multiplies them: one block per head and slice
+// of 64 latent columns (the 16 rows in one block), launched early; the
+// one-row combine read the heads' up-projections once per row (34 MB).
+// With 32 sequences two blocks of 16 rows; more than 8 splits (forced) the
+// kernel cannot take.
 // B16: mla16_decode_attn0 B=16 Tq=1 L=8192 S=8
-// B16-NEXT: fwd          grid 1 16 8  block 128
-// B16-NEXT: combine      grid 16 1 16  block 256  dynamic shared 0
+// B16-NEXT: fwd          grid 1 16 8  block 128  dynamic shared 169344  normalise=1
+// B16-NEXT: project_slices grid 128 1 1  block 256  dynamic shared 62096  early
+// B32: mla16_decode_attn0 B=32 Tq=1 L=8192 S=4
+// B32-NEXT: fwd          grid 1 32 4  block 128  dynamic shared 169344  normalise=1
+// B32-NEXT: project_slices grid 128 1 2  block 256  dynamic shared 62096  early
+// LSMANY: attn-run: mla16_decode_attn0: project_slices merges at most 8 splits, 12 requested
 
 // 64 sequences fill the tensor-core combine's 64-row blocks; each of the
 // 16 heads' 128 output columns is split over 8 blocks (16 columns each,

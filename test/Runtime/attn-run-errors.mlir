@@ -17,4 +17,4 @@
 // RUN: not attn-run %t/old --frobnicate 2>&1 | FileCheck %s --check-prefix=OPTION
 // OPTION: attn-run: unknown option --frobnicate
 // RUN: not attn-run %t/old --combine some 2>&1 | FileCheck %s --check-prefix=COMBINE
-// COMBINE: attn-run: --combine takes auto, row, rows, wide, slices or grid, got 'some'
+// COMBINE: attn-run: --combine takes auto, row, rows, wide, slices, latent-slices or grid, got 'some'

@@ -2,7 +2,7 @@
 //
 // attn-run DIR [--module NAME] [--batch B] [--tokens T] [--cache L]
 //              [--mixed-lengths] [--splits S] [--combine
-//              auto|row|rows|wide|slices|grid]
+//              auto|row|rows|wide|slices|latent-slices|grid]
 //              [--iters N] [--seed N] [--dry-run SMS]
 //
 // Loads an artifact written by `attn-opt --attn-compile`, fills every input
@@ -46,7 +46,8 @@ struct Options {
       stderr,
       "attn-run: %s\nusage: attn-run DIR [--module NAME] [--batch B] "
       "[--tokens T] [--cache L] [--mixed-lengths] [--splits S] "
-      "[--combine auto|row|rows|wide|slices|grid] [--iters N] [--seed N] "
+      "[--combine auto|row|rows|wide|slices|latent-slices|grid] [--iters N] "
+      "[--seed N] "
       "[--dry-run SMS]\n",
       msg);
   std::exit(2);
@@ -94,8 +95,11 @@ Options parse(int argc, char **argv) {
         o.combine = C::Slices;
       else if (v == "grid")
         o.combine = C::Grid;
+      else if (v == "latent-slices")
+        o.combine = C::LatentSlices;
       else
-        usage(("--combine takes auto, row, rows, wide, slices or grid, got '" +
+        usage(("--combine takes auto, row, rows, wide, slices, latent-slices "
+               "or grid, got '" +
                v + "'")
                   .c_str());
     } else if (a == "--iters")

@@ -101,7 +101,10 @@ public:
   /// merges the splits itself (manifest grid_merge).
   /// Slices: each batch row's one-row combine in column slices on
   /// combine_wide's threads (combine_slices, where the manifest has it).
-  enum class Combine { Auto, PerRow, Rows, Wide, Grid, Slices };
+  /// LatentSlices: project_slices (16 batch rows and one latent slice of
+  /// one head a block, where the manifest has it), the forward storing
+  /// normalised rows.
+  enum class Combine { Auto, PerRow, Rows, Wide, Grid, Slices, LatentSlices };
   /// Fixes the choice (tests, benchmarks); Rows needs combine_rows, Wide
   /// combine_wide, Slices combine_slices, Grid grid_merge and a driver with
   /// cooperative launches.
@@ -115,6 +118,9 @@ public:
   /// that, combine_slices, after S splits.
   bool combinesWide(int64_t B, int64_t Tq, int64_t S) const;
   bool combinesInSlices(int64_t B, int64_t Tq, int64_t S) const;
+  /// Whether `run` launches project_slices after S splits (in place of any
+  /// other combine).
+  bool projectsInSlices(int64_t B, int64_t Tq, int64_t S) const;
   /// The bytes a row's merge and mat-vec read from which combine_wide pays
   /// off.
   static constexpr int64_t kWideRowBytes = 64 * 1024;
@@ -156,13 +162,14 @@ private:
                 LaunchKind kind = LaunchKind::Ordinary);
   std::string op_, name_, function_;
   KernelSpec fwd_, combine_, combineRows_, combineWide_, combineSlices_,
-      projectRows_;
+      projectRows_, projectSlices_;
   Combine combineChoice_ = Combine::Auto;
   std::vector<TensorSpec> inputs_;
   Device *device_ = nullptr;
   void *module_ = nullptr, *fwdFn_ = nullptr, *combineFn_ = nullptr,
        *combineRowsFn_ = nullptr, *combineWideFn_ = nullptr,
-       *combineSlicesFn_ = nullptr, *projectRowsFn_ = nullptr;
+       *combineSlicesFn_ = nullptr, *projectRowsFn_ = nullptr,
+       *projectSlicesFn_ = nullptr;
   void *workspace_ = nullptr;
   size_t workspaceBytes_ = 0;
   // The arrival counters of grid_merge and combine_slices: zeroed once,

@@ -38,7 +38,9 @@ int attn_module_run(attn_artifact *a, int module, void *const *buffers,
    cooperatively, merges the splits (grid_merge; an error where the module
    or the driver cannot, or the grid is larger than what is resident), 5 one
    batch row per block in column slices on combine_wide's threads
-   (combine_slices; an error where the module has none). */
+   (combine_slices; an error where the module has none), 6 project_slices
+   (16 batch rows and one latent slice of one head a block; an error where
+   the module has none). */
 int attn_module_set_combine(attn_artifact *a, int module, int mode, char *err,
                             size_t err_len);
 

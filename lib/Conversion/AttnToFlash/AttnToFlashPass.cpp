@@ -70,6 +70,8 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
       if (plan->normalisedRows())
         buildCombineMmaKernel(inner, op.getLoc(), *plan, "project_rows",
                               /*projectRows=*/true);
+      if (plan->projectSlices() > 1)
+        buildProjectSlicesKernel(inner, op.getLoc(), *plan, "project_slices");
       gpuModule->setAttr("attn.manifest",
                          buildManifestEntry(op, *plan, name, base));
     }

@@ -280,6 +280,34 @@ FlashPlan::CombineMmaLayout FlashPlan::combineMmaLayout() const {
   return l;
 }
 
+int64_t FlashPlan::projectSlices() const {
+  if (!normalisedRows())
+    return 1;
+  int64_t s = 1;
+  while (outHeads * 2 * s <= kCombineSliceBlocks &&
+         2 * s <= kMaxClusterBlocks && valueWidth % (2 * s * 16) == 0 &&
+         outWidth % (2 * s * 4) == 0)
+    s *= 2;
+  return s;
+}
+
+FlashPlan::ProjectSlicesLayout FlashPlan::projectSlicesLayout() const {
+  ProjectSlicesLayout l;
+  int64_t eb = int64_t(elementBytes());
+  int64_t width = valueWidth / projectSlices();
+  l.mergedPitch = mmaPitch(width);
+  l.weightPitch = mmaPitch(outWidth);
+  l.merged = 0;
+  l.weights = align16(kProjectSliceRows * l.mergedPitch * eb);
+  l.sums = align16(l.weights + width * l.weightPitch * eb);
+  l.total = l.sums + kProjectSliceRows * outWidth * 4;
+  l.dynamic = combineRowsOverlaps()
+                  ? std::max(l.total, align16(kSharedPerSM - sharedBytes() -
+                                              2 * kSharedReservedPerBlock + 1))
+                  : l.total;
+  return l;
+}
+
 int64_t FlashPlan::combineRows() const {
   if (combinesOnTensorCores())
     return kCombineMmaRows;

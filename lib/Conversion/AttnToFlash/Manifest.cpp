@@ -181,6 +181,8 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
   result(project);
   for (StringRef s : {"B", "Tq", "S"})
     project.size(s);
+  // project_slices takes project_rows' arguments.
+  const int64_t latentSlices = p.projectSlices();
 
   std::string rows = n(p.group) + "*Tq";
   auto kernel = [&](StringRef name, ArgList &args, ArrayRef<std::string> grid,
@@ -224,6 +226,14 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
     if (p.normalisedRows())
       kernels.push_back(kernel("project_rows", project, grid,
                                p.combineRowsThreads(), dynamic, dynamic));
+  }
+  if (latentSlices > 1) {
+    int64_t dynamic = p.projectSlicesLayout().dynamic;
+    kernels.push_back(
+        kernel("project_slices", project,
+               {n(p.outHeads * latentSlices), "Tq",
+                "ceildiv(B," + n(FlashPlan::kProjectSliceRows) + ")"},
+               FlashPlan::kCombineMmaThreads, dynamic, dynamic));
   }
 
   DecodeCost cost = computeDecodeCost(op.getVariant());
@@ -286,6 +296,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
                      b.getBoolAttr(p.combinesOnTensorCores())),
       b.getNamedAttr("combine_rows_slices", i64(p.combineRowsSlices())),
       b.getNamedAttr("combine_slices", i64(slices)),
+      b.getNamedAttr("project_slices", i64(latentSlices)),
       b.getNamedAttr("tile_rows", i64(p.tileRows)),
       b.getNamedAttr("kernels", b.getArrayAttr(kernels)),
   });

@@ -14,6 +14,11 @@
 // CHECK-LABEL: gpu.module @mla16_decode_attn0
 // CHECK-SAME: block = [128, 1, 1]
 // CHECK-SAME: grid = ["ceildiv(16*Tq,16)", "B*1", "S"], name = "fwd"
+// project_slices: 16 batch rows and one of 8 slices of 64 latent columns
+// of a head a block; its workgroup memory padded so that no block shares
+// an SM with the forward's 169344 bytes.
+// CHECK-SAME: dynamic_shared_bytes = 62096 : i64, grid = ["128", "Tq", "ceildiv(B,16)"], name = "project_slices"
+// CHECK-SAME: project_slices = 8 : i64
 // CHECK-SAME: rows_per_block = 16 : i64
 // CHECK-SAME: schedule = "wgmma-narrow"
 // CHECK-SAME: tile_rows = 64 : i64
@@ -51,6 +56,29 @@
 // The one-row combine keeps a thread per two of the 512 merged values.
 // CHECK: gpu.func @combine(
 // CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
+// project_slices: a head's 8 slices are one cluster. It stages its 64 rows
+// of the head's up-projection, waits for the forward grid (launched early),
+// merges its rows' splits over its 64 columns, multiplies (m16n8k16: 4 k
+// steps, 2 n tiles a warp), and after a cluster barrier adds the 8 blocks'
+// products of its 16 output columns in slice order through distributed
+// workgroup memory; a second barrier, split around its stores, keeps every
+// block's products until the others have read them.
+// CHECK: gpu.func @project_slices(%arg0: memref<?xbf16>, %arg1: memref<?xf32>, %arg2: memref<?xbf16>, %arg3: memref<?xbf16>, %arg4: index, %arg5: index, %arg6: index)
+// CHECK-SAME: nvvm.cluster_dim = array<i32: 8, 1, 1>
+// CHECK: nvgpu.device_async_copy %arg2
+// CHECK: nvvm.griddepcontrol wait
+// CHECK: scf.for %{{.+}} = %{{.+}} to %c4{{.*}} step %c1 iter_args
+// CHECK-COUNT-2: nvvm.mma.sync
+// CHECK-NOT: nvvm.mma.sync
+// CHECK: nvvm.cluster.arrive {aligned}
+// CHECK-NEXT: nvvm.cluster.wait {aligned}
+// CHECK: nvvm.mapa %[[LOCAL:.+]], %c0_i32 : !llvm.ptr<3> -> !llvm.ptr<7>
+// CHECK-NEXT: llvm.load {{.+}} : !llvm.ptr<7> -> vector<4xf32>
+// CHECK-COUNT-7: nvvm.mapa %[[LOCAL]]
+// CHECK: nvvm.cluster.arrive {aligned}
+// CHECK: vector.store {{.+}} : memref<?xbf16>, vector<2xbf16>
+// CHECK: nvvm.cluster.wait {aligned}
+// CHECK-NEXT: gpu.return
 // Without narrow-query: two warpgroups on 64-row blocks.
 // OFF-LABEL: gpu.module @mla16_decode_attn0
 // OFF-SAME: block = [256, 1, 1]

@@ -435,6 +435,31 @@ struct FlashPlan {
     int64_t merged, weights, splits, total; // byte offsets, size
   };
   CombineMmaLayout combineMmaLayout() const;
+  /// Latent slices per head of project_slices (ProjectSlicesKernel.cpp), 1
+  /// where there is no such kernel: with normalised rows (project_rows'
+  /// forward form) and few heads, a block takes kProjectSliceRows batch
+  /// rows of one head and one slice of the latent columns (the merge's
+  /// columns and the up-projection's rows), so that the blocks read each
+  /// split's rows and the head's weights once between them, where
+  /// project_rows' column slices each read all of a row's latent values and
+  /// the one-row combine the weights once per row. The slices of a head
+  /// are one thread-block cluster, whose blocks add their partial products
+  /// through distributed workgroup memory, so at most kMaxClusterBlocks.
+  /// About kCombineSliceBlocks blocks per row block (MLA-16: 8 slices of
+  /// 64 latent columns; MTLA: 4 of 128).
+  static constexpr int64_t kProjectSliceRows = 16, kMaxClusterBlocks = 8;
+  int64_t projectSlices() const;
+  /// Its dynamic workgroup memory: the merged rows (storage type), the
+  /// slice of the head's up-projection (padded rows), the block's partial
+  /// product (f32); padded (`dynamic`) so that its blocks and the forward's
+  /// cannot share an SM (it launches early, as combine_rows does, and its
+  /// waiting blocks would otherwise sit beside the forward's: steps 28 and
+  /// 67 measured that slower).
+  struct ProjectSlicesLayout {
+    int64_t mergedPitch, weightPitch;              // elements
+    int64_t merged, weights, sums, total, dynamic; // byte offsets, sizes
+  };
+  ProjectSlicesLayout projectSlicesLayout() const;
   /// The f32 workgroup buffers of the combine kernel over `rows` batch
   /// rows on `nt` threads: the merged values (per group of threads) and one
   /// weight per split of each row, and for

@@ -1,0 +1,271 @@
+//===- ProjectSlicesKernel.cpp - latent up-projection in latent slices ----===//
+//
+// project_slices (plan.projectSlices() > 1): behind a forward kernel that
+// stored each split's rows normalised (plan.normalisedRows()), a block takes
+// kProjectSliceRows batch rows of one (output head, token) and one slice of
+// KW latent columns. It stages the slice's rows of the head's up-projection
+// (KW x DO) by cp.async, merges its rows' splits over those columns into
+// 16-bit rows beside them (SplitMerge.cpp; at one split copied in), and
+// multiplies the two on mma.sync (m16: the block's rows):
+//
+//   part[ks][16 x DO] = merged[16 x KW] up_v[head][ks KW .. + KW][DO]
+//
+// The KS slices of a (head, token, row block) are one thread-block cluster:
+// each block keeps its partial product in its workgroup memory, and after a
+// cluster barrier block ks adds the KS products of its DO / KS output
+// columns, in slice order (the same result every run), reading the others'
+// through distributed workgroup memory, and stores them. Between them the
+// blocks read each split's rows and the head's weights once: the one-row
+// combine read the weights once per batch row (MLA-16 B=16: 32 MB from
+// L2), project_rows' column slices each read all of their rows' latent
+// values.
+//
+//===----------------------------------------------------------------------===//
+#include "MmaFragments.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+gpu::GPUFuncOp mlir::attn::buildProjectSlicesKernel(OpBuilder &ob, Location loc,
+                                                    const FlashPlan &p,
+                                                    StringRef name) {
+  MLIRContext *ctx = ob.getContext();
+  const int64_t KS = p.projectSlices();
+  assert(KS > 1 && p.normalisedRows() && "no latent slices");
+  const int64_t DV = p.valueWidth, DO = p.outWidth, KW = DV / KS;
+  const int64_t R = FlashPlan::kProjectSliceRows,
+                NT = FlashPlan::kCombineMmaThreads;
+  static_assert(FlashPlan::kProjectSliceRows == 16, "one m16 tile of rows");
+  static_assert(FlashPlan::kProjectRowsMaxSplits <= kMaxFewSplits,
+                "project_slices merges in one step");
+  const FlashPlan::ProjectSlicesLayout lay = p.projectSlicesLayout();
+  Type f32 = ob.getF32Type(), idxT = ob.getIndexType();
+  // o_rows, ml_part, up_v, out, B, Tq, S.
+  SmallVector<Type> args = {flatMemRef(p.storage),
+                            flatMemRef(f32),
+                            flatMemRef(p.storage),
+                            flatMemRef(p.storage),
+                            idxT,
+                            idxT,
+                            idxT};
+  gpu::GPUFuncOp func = makeKernel(ob, loc, name, args, {}, NT);
+  // Grid x's KS blocks of a head form a cluster (.reqnctapercluster).
+  func->setAttr(NVVM::NVVMDialect::getClusterDimAttrName(),
+                ob.getDenseI32ArrayAttr({int32_t(KS), 1, 1}));
+  Block &entry = func.getBody().front();
+  ImplicitLocOpBuilder b(loc, ob);
+  b.setInsertionPointToStart(&entry);
+  KernelBuilder k(b);
+  MmaFragments mma{k, p.storage};
+  // Traced (plan.traceBlocks): entry, past the wait, merged, multiplied
+  // (past the cluster barrier), added and stored, exit.
+  SmallVector<Value> stamps;
+  auto stamp = [&] {
+    if (p.traceBlocks)
+      stamps.push_back(k.timer());
+  };
+  stamp();
+  unsigned a = 0;
+  Value oRows = entry.getArgument(a++), mlPart = entry.getArgument(a++);
+  Value upV = entry.getArgument(a++), out = entry.getArgument(a++);
+  Value B = entry.getArgument(a++), Tq = entry.getArgument(a++),
+        S = entry.getArgument(a++);
+
+  Value smem = k.dynamicWorkgroupMemory();
+  Value as =
+      k.workgroupView(smem, k.idx(lay.merged), R * lay.mergedPitch, p.storage);
+  Value ws = k.workgroupView(smem, k.idx(lay.weights), KW * lay.weightPitch,
+                             p.storage);
+  Value sums = k.workgroupView(smem, k.idx(lay.sums), R * DO, f32);
+
+  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value bx = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  Value head = k.div(bx, k.idx(KS)), ks = k.rem(bx, k.idx(KS));
+  Value kc0 = k.mul(ks, k.idx(KW)); // the slice's first latent column
+  Value t = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+  Value rb = gpu::BlockIdOp::create(b, gpu::Dimension::z);
+  Value b0 = k.mul(rb, k.idx(R));
+  Value zero = k.idx(0), one = k.idx(1);
+  Value Hq = k.idx(p.qHeads), Hout = k.idx(p.outHeads);
+  Value qHead = k.div(head, k.idx(p.outHeads / p.qHeads));
+  auto partRow = [&](Value s, Value bIdx) {
+    return k.add(k.mul(k.add(k.mul(k.add(k.mul(s, B), bIdx), Tq), t), Hq),
+                 qHead);
+  };
+  // The output row (b, t, head) of batch row bIdx.
+  auto outRow = [&](Value bIdx) {
+    return k.add(k.mul(k.add(k.mul(bIdx, Tq), t), Hout), head);
+  };
+
+  // The slice's KW rows of the head's up-projection, 16 bytes a copy.
+  const int64_t chunk = 8, perRow = DO / chunk;
+  k.loop(tid, k.idx(KW * perRow), k.idx(NT), [&](Value c) {
+    Value row = k.div(c, k.idx(perRow));
+    Value col = k.mul(k.rem(c, k.idx(perRow)), k.idx(chunk));
+    Value src = k.add(
+        k.mul(k.add(k.add(k.mul(head, k.idx(DV)), kc0), row), k.idx(DO)), col);
+    nvgpu::DeviceAsyncCopyOp::create(
+        b, nvgpu::DeviceAsyncTokenType::get(ctx), ws,
+        ValueRange{k.add(k.mul(row, k.idx(lay.weightPitch)), col)}, upV,
+        ValueRange{src}, b.getIndexAttr(chunk), Value(), b.getUnitAttr());
+  });
+  NVVM::CpAsyncCommitGroupOp::create(b);
+  // Launched early (as combine_rows): the weights are on their way; the
+  // forward grid's rows are complete and visible past this point.
+  if (p.combineRowsOverlaps())
+    NVVM::GriddepcontrolOp::create(b, NVVM::GridDepActionKind::wait);
+  stamp();
+
+  // Items of 8 latent values (16 bytes) of the block's rows that exist:
+  // rows past B are never read back (their outputs are not stored).
+  Value rows = k.min(k.idx(R), k.sub(B, b0));
+  Value items = k.mul(rows, k.idx(KW / chunk));
+  auto itemRow = [&](Value i) { return k.div(i, k.idx(KW / chunk)); };
+  auto itemCol = [&](Value i) {
+    return k.mul(k.rem(i, k.idx(KW / chunk)), k.idx(chunk));
+  };
+  auto mergedAt = [&](Value i) {
+    return k.add(k.mul(itemRow(i), k.idx(lay.mergedPitch)), itemCol(i));
+  };
+  k.ifThenElse(
+      k.eq(S, one),
+      [&] {
+        k.loop(tid, items, k.idx(NT), [&](Value i) {
+          Value src =
+              k.add(k.mul(partRow(zero, k.add(b0, itemRow(i))), k.idx(DV)),
+                    k.add(kc0, itemCol(i)));
+          nvgpu::DeviceAsyncCopyOp::create(
+              b, nvgpu::DeviceAsyncTokenType::get(ctx), as,
+              ValueRange{mergedAt(i)}, oRows, ValueRange{src},
+              b.getIndexAttr(chunk), Value(), b.getUnitAttr());
+        });
+        NVVM::CpAsyncCommitGroupOp::create(b);
+      },
+      [&] {
+        auto sv = VectorType::get({chunk}, p.storage);
+        mergeFewSplits(
+            k, oRows, mlPart, DV, S, tid, NT, items,
+            [&](Value s, Value i) { return partRow(s, k.add(b0, itemRow(i))); },
+            [&](Value i) { return k.add(kc0, itemCol(i)); },
+            [&](Value i, Value sum) {
+              vector::StoreOp::create(b, arith::TruncFOp::create(b, sv, sum),
+                                      as, ValueRange{mergedAt(i)});
+            },
+            /*inFlight=*/8, /*normalisedRows=*/true);
+      });
+  NVVM::CpAsyncWaitGroupOp::create(b, 0);
+  k.barrier();
+  stamp();
+
+  // The product: PW warps, each all 16 rows and DW output columns.
+  const int64_t PW = DO % (16 * 8) == 0   ? 8
+                     : DO % (16 * 4) == 0 ? 4
+                     : DO % (16 * 2) == 0 ? 2
+                                          : 1;
+  const int64_t DW = DO / PW, NV = DW / 8;
+  MmaLane ln(k, tid);
+  Value colBase = k.mul(ln.warp, k.idx(DW));
+  auto product = scf::IfOp::create(b, k.lt(ln.warp, k.idx(PW)),
+                                   /*withElseRegion=*/false);
+  b.setInsertionPointToStart(&product.getThenRegion().front());
+  SmallVector<Value> zeros(NV * 4, k.f(0.0));
+  SmallVector<Value> c = k.loop(
+      zero, k.idx(KW / 16), one, zeros,
+      [&](Value kstep, ValueRange in) -> SmallVector<Value> {
+        SmallVector<Value> acc(in.begin(), in.end());
+        Value kk = k.mul(kstep, k.idx(16));
+        SmallVector<Value> af = mma.load(
+            as,
+            k.add(k.mul(ln.aRow, k.idx(lay.mergedPitch)), k.add(kk, ln.aCol)),
+            4, false);
+        Value wRow = k.mul(k.add(kk, ln.aRow), k.idx(lay.weightPitch));
+        for (int64_t nv = 0; nv < NV; nv += 2) {
+          Value col =
+              k.add(colBase, k.add(k.mul(ln.upper, k.idx(8)), k.idx(8 * nv)));
+          SmallVector<Value> bf = mma.load(ws, k.add(wRow, col), 4, true);
+          for (int64_t h = 0; h < 2; ++h) {
+            auto first = acc.begin() + (nv + h) * 4;
+            SmallVector<Value> cIn(first, first + 4);
+            SmallVector<Value> d = mma.mma(af, {bf[2 * h], bf[2 * h + 1]}, cIn);
+            std::copy(d.begin(), d.end(), first);
+          }
+        }
+        return acc;
+      });
+  // Rows g and g + 8 of the tile, columns 8 nv + 2 t4, + 1: the slice's
+  // partial product into the block's sums.
+  auto v2 = VectorType::get({2}, f32);
+  for (int64_t h = 0; h < 2; ++h) {
+    Value row = k.add(k.idx(8 * h), ln.g);
+    for (int64_t nv = 0; nv < NV; ++nv) {
+      Value col = k.add(colBase, k.add(k.idx(8 * nv), k.mul(ln.t4, k.idx(2))));
+      Value pair = vector::FromElementsOp::create(
+          b, v2, ValueRange{c[nv * 4 + 2 * h], c[nv * 4 + 2 * h + 1]});
+      vector::StoreOp::create(b, pair, sums,
+                              ValueRange{k.add(k.mul(row, k.idx(DO)), col)});
+    }
+  }
+  b.setInsertionPointAfter(product);
+
+  // Every block's products are in its workgroup memory past this barrier
+  // (arrive has release, wait acquire semantics at cluster scope).
+  NVVM::ClusterArriveOp::create(b, /*aligned=*/b.getUnitAttr());
+  NVVM::ClusterWaitOp::create(b, /*aligned=*/b.getUnitAttr());
+  stamp();
+  // Block ks adds the KS products of output columns ks CW .. + CW of its
+  // rows, 4 a load, every slice's loaded at once: at most one item a
+  // thread (KS >= 2), clamped to a row that exists.
+  const int64_t CW = DO / KS;
+  assert(R * CW / 4 <= NT && "one item of the slice sums a thread");
+  auto v4 = VectorType::get({4}, f32);
+  auto s2 = VectorType::get({2}, p.storage);
+  Value items4 = k.mul(rows, k.idx(CW / 4));
+  Value item = k.min(tid, k.sub(items4, one));
+  Value row = k.div(item, k.idx(CW / 4));
+  Value col =
+      k.add(k.mul(ks, k.idx(CW)), k.mul(k.rem(item, k.idx(CW / 4)), k.idx(4)));
+  Value at =
+      k.add(k.add(memref::ExtractAlignedPointerAsIndexOp::create(b, smem),
+                  k.idx(lay.sums)),
+            k.mul(k.add(k.mul(row, k.idx(DO)), col), k.idx(4)));
+  Value local = LLVM::IntToPtrOp::create(
+      b, LLVM::LLVMPointerType::get(ctx, /*shared=*/3),
+      arith::IndexCastOp::create(b, b.getI64Type(), at).getResult());
+  SmallVector<Value> parts;
+  for (int64_t r = 0; r < KS; ++r) {
+    Value remote = NVVM::MapaOp::create(
+        b, LLVM::LLVMPointerType::get(ctx, /*shared::cluster=*/7), local,
+        arith::ConstantIntOp::create(b, b.getI32Type(), r).getResult());
+    parts.push_back(LLVM::LoadOp::create(b, v4, remote, /*alignment=*/16));
+  }
+  Value sum = parts[0];
+  for (int64_t r = 1; r < KS; ++r)
+    sum = arith::AddFOp::create(b, sum, parts[r]);
+  // A block may leave once every block has arrived here (arrive releases:
+  // its reads of the others' products are performed before), and the
+  // stores go out meanwhile.
+  NVVM::ClusterArriveOp::create(b, /*aligned=*/b.getUnitAttr());
+  k.ifThen(k.lt(tid, items4), [&] {
+    Value o = k.add(k.mul(outRow(k.add(b0, row)), k.idx(DO)), col);
+    // Two 4-byte stores (the runtime checks `out` for pairs only).
+    for (int64_t h = 0; h < 2; ++h) {
+      Value pair = vector::FromElementsOp::create(
+          b, v2,
+          ValueRange{vector::ExtractOp::create(b, sum, 2 * h),
+                     vector::ExtractOp::create(b, sum, 2 * h + 1)});
+      vector::StoreOp::create(b, arith::TruncFOp::create(b, s2, pair), out,
+                              ValueRange{k.add(o, k.idx(2 * h))},
+                              /*nontemporal=*/false, llvm::MaybeAlign(4));
+    }
+  });
+  stamp();
+  NVVM::ClusterWaitOp::create(b, /*aligned=*/b.getUnitAttr());
+  stamp();
+  if (p.traceBlocks)
+    k.traceBlock(name, stamps);
+  gpu::ReturnOp::create(b);
+  return func;
+}
