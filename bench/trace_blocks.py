@@ -1,11 +1,12 @@
 """Where a decode step's time goes, block by block (a timing study).
 
 Runs artifacts compiled with attn-compile's `trace-blocks` (each block of the
-wgmma forward kernels and of the CUDA-core combines prints its SM and
-%globaltimer stamps) at the given shapes, as the bench runs them (rotating
-caches past L2, launches back to back), and tabulates the last launch: per
-phase of the forward kernel and per combine, the min / median / max over
-blocks, in microseconds.
+wgmma forward kernels and of the combines prints its SM and %globaltimer
+stamps) at the given shapes, as the bench runs them (rotating caches past L2,
+launches back to back), and tabulates the last launch: per phase of the
+forward kernel and of the combine after it (KERNEL_PHASES; the CUDA-core
+combines stamp entry and exit only), the min / median / max over blocks, in
+microseconds.
 
   python3 bench/trace_blocks.py --runtime libattn_runtime.so \
       --artifacts gpu-artifacts/trace --shapes mla16:16:8192,mqa:1:32768
@@ -49,6 +50,10 @@ TILE_PHASES = [("a tile's wait", 7, True), ("scores", 8, False),
 KERNEL_PHASES = {
     "project_slices": ["wait for the forward", "merge", "product, cluster barrier",
                        "slice sums stored", "last cluster barrier"],
+    "project_rows": ["matrix copies issued", "wait for the forward", "merge",
+                     "matrix staged", "product, stores"],
+    "combine_rows": ["matrix copies issued", "wait for the forward", "merge",
+                     "matrix staged", "product, stores"],
 }
 
 
@@ -122,11 +127,15 @@ def report(lines, launches):
               f"{(max(r[-1] for r in rows) - c0) * us:.2f} us, last exit "
               f"{(max(r[-1] for r in rows) - fwd_end) * us:.2f} us after the forward's")
         print(summary("entry after first", [(r[4] - c0) * us for r in rows]))
-        phases = KERNEL_PHASES.get(kname, ["block"])
+        # (The CUDA-core combine_rows stamps entry and exit only.)
+        phases = KERNEL_PHASES.get(kname, [])
+        if len(rows[0]) - 4 != len(phases) + 1:
+            phases = ["block"]
         for i, name in enumerate(phases):
             print(summary(name, [(r[5 + i] - r[4 + i]) * us for r in rows]))
-        if kname in KERNEL_PHASES:  # launched early: when the wait let go
-            print(summary("past the wait - fwd end", [(r[5] - fwd_end) * us for r in rows]))
+        if "wait for the forward" in phases:  # launched early: when it let go
+            at = 5 + phases.index("wait for the forward")
+            print(summary("past the wait - fwd end", [(r[at] - fwd_end) * us for r in rows]))
 
 
 def main():

@@ -96,7 +96,7 @@ for dir in "${dirs[@]}"; do
   # blocks and two tokens, mixed lengths; one split (normalised rows copied
   # in) and 2, 3, 5 and 8 merged; three launches each, so a counter left
   # short of zero would show.
-  for fn in $(decode_modules "m.get('project_slices', 1) > 1"); do
+  for fn in $(decode_modules "m.get('project_slices', 0) > 0"); do
     for args in "--batch 3 --tokens 1 --cache 77 --mixed-lengths --splits 2" \
                 "--batch 37 --tokens 2 --cache 300 --mixed-lengths --splits 3" \
                 "--batch 16 --tokens 1 --cache 2000 --splits 8" \

@@ -502,8 +502,13 @@ bool KernelModule::projectsInSlices(int64_t B, int64_t Tq, int64_t S) const {
   if (combineChoice_ != Combine::Auto)
     return false;
   // Batches of up to 32 rows (one or two row blocks; combine_slices keeps
-  // one row, where its 128 blocks are as many).
-  return B * Tq > 1 && B * Tq <= 32;
+  // one row, where its 128 blocks are as many) whose blocks are resident at
+  // once (MLA-128 at B=32, 256 blocks of 152 KB, takes project_rows).
+  int64_t blocks = info_["num_out_heads"].i64() *
+                   info_["project_slices"].i64() * Tq *
+                   ((B + kProjectSliceRows - 1) / kProjectSliceRows);
+  return B * Tq > 1 && B * Tq <= 32 &&
+         blocks <= wave(projectSlices_, projectSlicesFn_);
 }
 
 Status KernelModule::launch(const KernelSpec &k, void *fn,
@@ -674,10 +679,9 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
   if (S == 1 && flag("direct_output"))
     return Status::success();
   if (inSlices) {
-    int64_t rows = 16; // kProjectSliceRows: the grid's formula
     int64_t grid[3] = {info_["num_out_heads"].i64() *
                            info_["project_slices"].i64(),
-                       Tq, (B + rows - 1) / rows};
+                       Tq, (B + kProjectSliceRows - 1) / kProjectSliceRows};
     return launch(projectSlices_, projectSlicesFn_, grid, named, sizes, stream,
                   overlapsCombineRows(B, Tq, S) ? LaunchKind::Early
                                                 : LaunchKind::Ordinary);

@@ -10,6 +10,8 @@
 // RUN: attn-run %t --dry-run 132 --batch 1 --cache 2048 | FileCheck %s --check-prefix=B1L2K
 // RUN: rm -rf %t.mla && attn-opt %examples/mla.mlir --attn-compile="target=sm_90a output=%t.mla formats=isa" -o /dev/null
 // RUN: attn-run %t.mla --module mla_decode --dry-run 132 --batch 1 --cache 8192 | FileCheck %s --check-prefix=MLA128
+// RUN: attn-run %t.mla --module mla_decode --dry-run 132 --batch 16 --cache 4096 | FileCheck %s --check-prefix=MLA128B16
+// RUN: attn-run %t.mla --module mla_decode --dry-run 132 --batch 32 --cache 4096 | FileCheck %s --check-prefix=MLA128B32
 // RUN: attn-run %t --dry-run 132 --batch 16 --cache 8192 | FileCheck %s --check-prefix=B16
 // RUN: attn-run %t --dry-run 132 --batch 32 --cache 8192 | FileCheck %s --check-prefix=B32
 // RUN: not attn-run %t --dry-run 132 --batch 16 --cache 8192 --splits 12 --combine latent-slices 2>&1 | FileCheck %s --check-prefix=LSMANY
@@ -69,6 +71,15 @@
 // split, 32 splits, though 66 blocks of two would fill the SMs.
 // MLA128: mla_decode_attn0 B=1 Tq=1 L=8192 S=32
 // MLA128-NEXT: fwd          grid 2 1 32
+// At B=16, project_slices with one slice: a block per head (its 16 rows),
+// 128 blocks of 152 KB, one wave. At B=32 its 256 blocks would take two
+// waves: project_rows (64-row blocks).
+// MLA128B16: mla_decode_attn0 B=16 Tq=1 L=4096 S=4
+// MLA128B16-NEXT: fwd          grid 2 16 4  block 256  dynamic shared 231040  normalise=1
+// MLA128B16-NEXT: project_slices grid 128 1 1  block 256  dynamic shared 155904  early
+// MLA128B32: mla_decode_attn0 B=32 Tq=1 L=4096 S=2
+// MLA128B32-NEXT: fwd          grid 2 32 2  block 256  dynamic shared 231040  normalise=1
+// MLA128B32-NEXT: project_rows grid 128 1 1  block 256  dynamic shared 209920  early
 
 // 16 sequences: 8 splits, so the forward stores normalised rows and
 // project_slices merges and multiplies them: one block per head and slice

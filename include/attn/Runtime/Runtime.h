@@ -121,6 +121,8 @@ public:
   /// Whether `run` launches project_slices after S splits (in place of any
   /// other combine).
   bool projectsInSlices(int64_t B, int64_t Tq, int64_t S) const;
+  /// Batch rows per project_slices block (its grid's z: ceildiv(B, this)).
+  static constexpr int64_t kProjectSliceRows = 16;
   /// The bytes a row's merge and mat-vec read from which combine_wide pays
   /// off.
   static constexpr int64_t kWideRowBytes = 64 * 1024;

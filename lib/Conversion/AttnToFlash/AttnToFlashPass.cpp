@@ -70,7 +70,7 @@ struct AttnToFlashPass : impl::AttnToFlashBase<AttnToFlashPass> {
       if (plan->normalisedRows())
         buildCombineMmaKernel(inner, op.getLoc(), *plan, "project_rows",
                               /*projectRows=*/true);
-      if (plan->projectSlices() > 1)
+      if (plan->projectSlices())
         buildProjectSlicesKernel(inner, op.getLoc(), *plan, "project_slices");
       gpuModule->setAttr("attn.manifest",
                          buildManifestEntry(op, *plan, name, base));

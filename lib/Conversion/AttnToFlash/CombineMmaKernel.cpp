@@ -78,6 +78,14 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   b.setInsertionPointToStart(&entry);
   KernelBuilder k(b);
   MmaFragments mma{k, p.storage};
+  // Traced (plan.traceBlocks): entry, the matrix's copies issued, past the
+  // wait, merged, the matrix staged, exit.
+  SmallVector<Value> stamps;
+  auto stamp = [&] {
+    if (p.traceBlocks)
+      stamps.push_back(k.timer());
+  };
+  stamp();
   unsigned a = 0;
   Value oPart = entry.getArgument(a++), mlPart = entry.getArgument(a++);
   Value alpha = post ? entry.getArgument(a++) : Value();
@@ -123,10 +131,12 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
         ValueRange{src}, b.getIndexAttr(chunk), Value(), b.getUnitAttr());
   });
   NVVM::CpAsyncCommitGroupOp::create(b);
+  stamp();
   // Launched early (plan.combineRowsOverlaps()): the matrix is on its way;
   // the forward grid's outputs are complete and visible past this point.
   if (p.combineRowsOverlaps())
     NVVM::GriddepcontrolOp::create(b, NVVM::GridDepActionKind::wait);
+  stamp();
 
   // The block's rows that exist as items of `w` adjacent values (rows past
   // B are never read back: their outputs are not stored); an item's row,
@@ -269,8 +279,10 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
     else
       k.ifThenElse(few, fewSplits, splitBySplit);
   }
+  stamp();
   NVVM::CpAsyncWaitGroupOp::create(b, 0);
   k.barrier();
+  stamp();
 
   // The product: warp w < MT / 32 owns rows 16 (w % 4) .. and output
   // columns (w / 4) DW .. of the block's slice; warps past those only
@@ -370,6 +382,11 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
     });
   }
   b.setInsertionPointAfter(product);
+  if (p.traceBlocks) {
+    k.barrier();
+    stamp();
+    k.traceBlock(name, stamps);
+  }
   gpu::ReturnOp::create(b);
   return func;
 }

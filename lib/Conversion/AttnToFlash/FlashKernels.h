@@ -164,11 +164,12 @@ gpu::GPUFuncOp buildCombineKernel(OpBuilder &b, Location loc,
 gpu::GPUFuncOp buildCombineMmaKernel(OpBuilder &b, Location loc,
                                      const FlashPlan &plan, StringRef name,
                                      bool projectRows = false);
-/// project_slices (plan.projectSlices() > 1): project_rows' merge and
+/// project_slices (plan.projectSlices() > 0): project_rows' merge and
 /// up-projection over kProjectSliceRows batch rows and one latent slice of
 /// one head a block (grid: output heads times slices, tokens,
-/// ceildiv(B, rows)), the slices of a head one cluster whose blocks add
-/// their partial products through distributed workgroup memory. Arguments
+/// ceildiv(B, rows)), the slices of a head (where several) one cluster
+/// whose blocks add their partial products through distributed workgroup
+/// memory. Arguments
 /// (project_rows'): o_rows, ml_part, up_v, out, then B, Tq, S; at most
 /// kProjectRowsMaxSplits splits, plan.projectSlicesLayout().dynamic bytes
 /// of dynamic workgroup memory.

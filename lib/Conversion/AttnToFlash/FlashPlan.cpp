@@ -282,13 +282,18 @@ FlashPlan::CombineMmaLayout FlashPlan::combineMmaLayout() const {
 
 int64_t FlashPlan::projectSlices() const {
   if (!normalisedRows())
-    return 1;
+    return 0;
   int64_t s = 1;
   while (outHeads * 2 * s <= kCombineSliceBlocks &&
          2 * s <= kMaxClusterBlocks && valueWidth % (2 * s * 16) == 0 &&
          outWidth % (2 * s * 4) == 0)
     s *= 2;
-  return s;
+  // The whole slice of the head's up-projection must fit beside the rows.
+  int64_t width = valueWidth / s, eb = int64_t(elementBytes());
+  int64_t bytes = align16(kProjectSliceRows * mmaPitch(width) * eb) +
+                  align16(width * mmaPitch(outWidth) * eb) +
+                  (s > 1 ? kProjectSliceRows * outWidth * 4 : 0);
+  return bytes <= kSharedPerBlockMax ? s : 0;
 }
 
 FlashPlan::ProjectSlicesLayout FlashPlan::projectSlicesLayout() const {
@@ -300,7 +305,9 @@ FlashPlan::ProjectSlicesLayout FlashPlan::projectSlicesLayout() const {
   l.merged = 0;
   l.weights = align16(kProjectSliceRows * l.mergedPitch * eb);
   l.sums = align16(l.weights + width * l.weightPitch * eb);
-  l.total = l.sums + kProjectSliceRows * outWidth * 4;
+  // The partial products that the cluster's blocks add (one slice: none).
+  l.total =
+      l.sums + (projectSlices() > 1 ? kProjectSliceRows * outWidth * 4 : 0);
   l.dynamic = combineRowsOverlaps()
                   ? std::max(l.total, align16(kSharedPerSM - sharedBytes() -
                                               2 * kSharedReservedPerBlock + 1))

@@ -227,7 +227,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
       kernels.push_back(kernel("project_rows", project, grid,
                                p.combineRowsThreads(), dynamic, dynamic));
   }
-  if (latentSlices > 1) {
+  if (latentSlices) {
     int64_t dynamic = p.projectSlicesLayout().dynamic;
     kernels.push_back(
         kernel("project_slices", project,

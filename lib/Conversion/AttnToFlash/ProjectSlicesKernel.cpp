@@ -1,6 +1,6 @@
 //===- ProjectSlicesKernel.cpp - latent up-projection in latent slices ----===//
 //
-// project_slices (plan.projectSlices() > 1): behind a forward kernel that
+// project_slices (plan.projectSlices() > 0): behind a forward kernel that
 // stored each split's rows normalised (plan.normalisedRows()), a block takes
 // kProjectSliceRows batch rows of one (output head, token) and one slice of
 // KW latent columns. It stages the slice's rows of the head's up-projection
@@ -10,15 +10,18 @@
 //
 //   part[ks][16 x DO] = merged[16 x KW] up_v[head][ks KW .. + KW][DO]
 //
-// The KS slices of a (head, token, row block) are one thread-block cluster:
-// each block keeps its partial product in its workgroup memory, and after a
-// cluster barrier block ks adds the KS products of its DO / KS output
-// columns, in slice order (the same result every run), reading the others'
-// through distributed workgroup memory, and stores them. Between them the
-// blocks read each split's rows and the head's weights once: the one-row
-// combine read the weights once per batch row (MLA-16 B=16: 32 MB from
-// L2), project_rows' column slices each read all of their rows' latent
-// values.
+// With one slice (128 heads: MLA-128, GLA) the block stores its product as
+// the result. Otherwise the KS slices of a (head, token, row block) are one
+// thread-block cluster: each block keeps its partial product in its
+// workgroup memory, and after a cluster barrier block ks adds the KS
+// products of its DO / KS output columns, in slice order (the same result
+// every run), reading the others' through distributed workgroup memory,
+// and stores them. Between them the blocks read each split's rows and the
+// head's weights once: the one-row combine read the weights once per batch
+// row (MLA-16 B=16: 32 MB from L2), project_rows' column slices each read
+// all of their rows' latent values. Its 8 warps share the one m16 tile's
+// output columns, where project_rows' warps each chain the k steps of 16
+// of 64 rows (steps 84 and 87 in docs/performance.md).
 //
 //===----------------------------------------------------------------------===//
 #include "MmaFragments.h"
@@ -34,7 +37,7 @@ gpu::GPUFuncOp mlir::attn::buildProjectSlicesKernel(OpBuilder &ob, Location loc,
                                                     StringRef name) {
   MLIRContext *ctx = ob.getContext();
   const int64_t KS = p.projectSlices();
-  assert(KS > 1 && p.normalisedRows() && "no latent slices");
+  assert(KS >= 1 && p.normalisedRows() && "no project_slices kernel");
   const int64_t DV = p.valueWidth, DO = p.outWidth, KW = DV / KS;
   const int64_t R = FlashPlan::kProjectSliceRows,
                 NT = FlashPlan::kCombineMmaThreads;
@@ -53,8 +56,9 @@ gpu::GPUFuncOp mlir::attn::buildProjectSlicesKernel(OpBuilder &ob, Location loc,
                             idxT};
   gpu::GPUFuncOp func = makeKernel(ob, loc, name, args, {}, NT);
   // Grid x's KS blocks of a head form a cluster (.reqnctapercluster).
-  func->setAttr(NVVM::NVVMDialect::getClusterDimAttrName(),
-                ob.getDenseI32ArrayAttr({int32_t(KS), 1, 1}));
+  if (KS > 1)
+    func->setAttr(NVVM::NVVMDialect::getClusterDimAttrName(),
+                  ob.getDenseI32ArrayAttr({int32_t(KS), 1, 1}));
   Block &entry = func.getBody().front();
   ImplicitLocOpBuilder b(loc, ob);
   b.setInsertionPointToStart(&entry);
@@ -79,7 +83,8 @@ gpu::GPUFuncOp mlir::attn::buildProjectSlicesKernel(OpBuilder &ob, Location loc,
       k.workgroupView(smem, k.idx(lay.merged), R * lay.mergedPitch, p.storage);
   Value ws = k.workgroupView(smem, k.idx(lay.weights), KW * lay.weightPitch,
                              p.storage);
-  Value sums = k.workgroupView(smem, k.idx(lay.sums), R * DO, f32);
+  Value sums =
+      KS > 1 ? k.workgroupView(smem, k.idx(lay.sums), R * DO, f32) : Value();
 
   Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
   Value bx = gpu::BlockIdOp::create(b, gpu::Dimension::x);
@@ -195,20 +200,40 @@ gpu::GPUFuncOp mlir::attn::buildProjectSlicesKernel(OpBuilder &ob, Location loc,
         }
         return acc;
       });
-  // Rows g and g + 8 of the tile, columns 8 nv + 2 t4, + 1: the slice's
-  // partial product into the block's sums.
+  // Rows g and g + 8 of the tile, columns 8 nv + 2 t4, + 1: with one
+  // slice the result, into `out` (the rows that exist); else the slice's
+  // partial product, into the block's sums.
   auto v2 = VectorType::get({2}, f32);
+  auto s2 = VectorType::get({2}, p.storage);
   for (int64_t h = 0; h < 2; ++h) {
     Value row = k.add(k.idx(8 * h), ln.g);
     for (int64_t nv = 0; nv < NV; ++nv) {
       Value col = k.add(colBase, k.add(k.idx(8 * nv), k.mul(ln.t4, k.idx(2))));
       Value pair = vector::FromElementsOp::create(
           b, v2, ValueRange{c[nv * 4 + 2 * h], c[nv * 4 + 2 * h + 1]});
-      vector::StoreOp::create(b, pair, sums,
-                              ValueRange{k.add(k.mul(row, k.idx(DO)), col)});
+      if (KS > 1) {
+        vector::StoreOp::create(b, pair, sums,
+                                ValueRange{k.add(k.mul(row, k.idx(DO)), col)});
+        continue;
+      }
+      k.ifThen(k.lt(row, rows), [&] {
+        Value o = k.add(k.mul(outRow(k.add(b0, row)), k.idx(DO)), col);
+        vector::StoreOp::create(b, arith::TruncFOp::create(b, s2, pair), out,
+                                ValueRange{o}, /*nontemporal=*/false,
+                                llvm::MaybeAlign(4));
+      });
     }
   }
   b.setInsertionPointAfter(product);
+  if (KS == 1) {
+    stamp();
+    stamp();
+    stamp();
+    if (p.traceBlocks)
+      k.traceBlock(name, stamps);
+    gpu::ReturnOp::create(b);
+    return func;
+  }
 
   // Every block's products are in its workgroup memory past this barrier
   // (arrive has release, wait acquire semantics at cluster scope).
@@ -221,7 +246,6 @@ gpu::GPUFuncOp mlir::attn::buildProjectSlicesKernel(OpBuilder &ob, Location loc,
   const int64_t CW = DO / KS;
   assert(R * CW / 4 <= NT && "one item of the slice sums a thread");
   auto v4 = VectorType::get({4}, f32);
-  auto s2 = VectorType::get({2}, p.storage);
   Value items4 = k.mul(rows, k.idx(CW / 4));
   Value item = k.min(tid, k.sub(items4, one));
   Value row = k.div(item, k.idx(CW / 4));

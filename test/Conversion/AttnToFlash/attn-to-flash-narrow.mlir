@@ -67,7 +67,7 @@
 // CHECK-SAME: nvvm.cluster_dim = array<i32: 8, 1, 1>
 // CHECK: nvgpu.device_async_copy %arg2
 // CHECK: nvvm.griddepcontrol wait
-// CHECK: scf.for %{{.+}} = %{{.+}} to %c4{{.*}} step %c1 iter_args
+// CHECK: scf.for %{{.+}} = %{{.+}} to %c4{{.*}} step %c1{{.*}} iter_args
 // CHECK-COUNT-2: nvvm.mma.sync
 // CHECK-NOT: nvvm.mma.sync
 // CHECK: nvvm.cluster.arrive {aligned}

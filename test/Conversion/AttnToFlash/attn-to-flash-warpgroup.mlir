@@ -84,8 +84,10 @@ func.func @mfa_decode(%q: tensor<?x1x64x256xbf16>, %k: tensor<?x?x1x256xbf16>,
 // CHECK-SAME: name = "fwd"
 // CHECK-SAME: name = "combine_rows"
 // CHECK-SAME: {args = [{dtype = "bf16", kind = "tensor", name = "o_rows", shape = ["S", "B", "Tq", "128", "512"], {{.+}} name = "ml_part", {{.+}} name = "up_v", {{.+}} name = "out", {{.+}}, {kind = "size", name = "B"}, {kind = "size", name = "Tq"}, {kind = "size", name = "S"}], block = [256, 1, 1], dynamic_shared_bytes = 209920 : i64, grid = ["128", "Tq", "ceildiv(B,64)"], name = "project_rows"
+// CHECK-SAME: dynamic_shared_bytes = 155904 : i64, grid = ["128", "Tq", "ceildiv(B,16)"], name = "project_slices"
 // CHECK-SAME: normalised_rows = true
 // CHECK-SAME: project_rows_max_splits = 8 : i64
+// CHECK-SAME: project_slices = 1 : i64
 // CHECK-SAME: rows_per_block = 64 : i64
 // CHECK-SAME: schedule = "wgmma"
 // CHECK-SAME: tile_rows = 64 : i64
@@ -140,6 +142,20 @@ func.func @mfa_decode(%q: tensor<?x1x64x256xbf16>, %k: tensor<?x?x1x256xbf16>,
 // CHECK: arith.truncf {{.+}} : vector<8xf32> to vector<8xbf16>
 // CHECK: nvvm.cp.async.wait.group 0
 // CHECK: nvvm.mma.sync
+// project_slices with one slice (128 heads: a block per head and 16 batch
+// rows, so no cluster): all 512 rows of the head's up-projection staged,
+// 32 k steps of two n tiles a warp (the 8 warps share the 128 output
+// columns of the one m16 tile), the result stored from the fragments.
+// CHECK: gpu.func @project_slices(
+// CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
+// CHECK-NOT: nvvm.cluster_dim
+// CHECK: nvvm.griddepcontrol wait
+// CHECK: scf.for %{{.+}} = %{{.+}} to %c32{{.*}} step %c1{{.*}} iter_args
+// CHECK-COUNT-2: nvvm.mma.sync
+// CHECK-NOT: nvvm.cluster
+// CHECK: vector.store {{.+}} : memref<?xbf16>, vector<2xbf16>
+// CHECK-NOT: nvvm.cluster
+// CHECK: gpu.return
 #mla128 = #attn.variant<kv_form = latent, num_q_heads = 128, num_kv_heads = 1,
                      qk_head_dim = 192, v_head_dim = 128, latent_dim = 512,
                      rope = #attn.rope<placement = decoupled_shared_key, dim = 64>,

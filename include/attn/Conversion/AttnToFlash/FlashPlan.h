@@ -435,18 +435,21 @@ struct FlashPlan {
     int64_t merged, weights, splits, total; // byte offsets, size
   };
   CombineMmaLayout combineMmaLayout() const;
-  /// Latent slices per head of project_slices (ProjectSlicesKernel.cpp), 1
+  /// Latent slices per head of project_slices (ProjectSlicesKernel.cpp), 0
   /// where there is no such kernel: with normalised rows (project_rows'
-  /// forward form) and few heads, a block takes kProjectSliceRows batch
-  /// rows of one head and one slice of the latent columns (the merge's
-  /// columns and the up-projection's rows), so that the blocks read each
-  /// split's rows and the head's weights once between them, where
-  /// project_rows' column slices each read all of a row's latent values and
-  /// the one-row combine the weights once per row. The slices of a head
-  /// are one thread-block cluster, whose blocks add their partial products
-  /// through distributed workgroup memory, so at most kMaxClusterBlocks.
-  /// About kCombineSliceBlocks blocks per row block (MLA-16: 8 slices of
-  /// 64 latent columns; MTLA: 4 of 128).
+  /// forward form), a block takes kProjectSliceRows batch rows of one head
+  /// and one slice of the latent columns (the merge's columns and the
+  /// up-projection's rows), so that the blocks read each split's rows and
+  /// the head's weights once between them, where project_rows' column
+  /// slices each read all of a row's latent values and the one-row combine
+  /// the weights once per row; and its 16 rows are one m16 tile whose
+  /// output columns the 8 warps share, where project_rows' warps each take
+  /// 16 of 64 rows (filled or not) and half the columns. The slices of a
+  /// head are one thread-block cluster, whose blocks add their partial
+  /// products through distributed workgroup memory, so at most
+  /// kMaxClusterBlocks. About kCombineSliceBlocks blocks per row block
+  /// (MLA-16: 8 slices of 64 latent columns; MTLA: 4 of 128; MLA-128 and
+  /// GLA, 128 heads: 1, no cluster).
   static constexpr int64_t kProjectSliceRows = 16, kMaxClusterBlocks = 8;
   int64_t projectSlices() const;
   /// Its dynamic workgroup memory: the merged rows (storage type), the
