@@ -92,16 +92,16 @@ for dir in "${dirs[@]}"; do
     done
   done
   # project_slices (16 batch rows and one latent slice of a head a block),
-  # forced beyond the batches auto gives it: a partial block of rows, three
+  # forced beyond the batches auto gives it: a partial block of rows, several
   # blocks and two tokens, mixed lengths; one split (normalised rows copied
-  # in) and 2, 3, 5 and 8 merged; three launches each, so a counter left
-  # short of zero would show.
+  # in) and 2, 3, 5 and 8 merged; three launches each.
   for fn in $(decode_modules "m.get('project_slices', 0) > 0"); do
     for args in "--batch 3 --tokens 1 --cache 77 --mixed-lengths --splits 2" \
                 "--batch 37 --tokens 2 --cache 300 --mixed-lengths --splits 3" \
                 "--batch 16 --tokens 1 --cache 2000 --splits 8" \
                 "--batch 20 --tokens 1 --cache 900 --mixed-lengths --splits 5" \
-                "--batch 33 --tokens 1 --cache 300 --splits 1"; do
+                "--batch 33 --tokens 1 --cache 300 --splits 1" \
+                "--batch 70 --tokens 1 --cache 200 --mixed-lengths --splits 2"; do
       check --module "$fn" $args --combine latent-slices --iters 3
     done
   done
