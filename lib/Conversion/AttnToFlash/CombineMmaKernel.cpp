@@ -119,17 +119,14 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   // The slice of the head's up-projection (or of the shared transform)
   // into workgroup memory, 16 bytes a copy (rows padded so ldmatrix's 8
   // rows fall in distinct banks).
-  const int64_t chunk = 8, perRow = SW / chunk;
+  const int64_t chunk = 8;
   Value matrixRow0 = post ? k.idx(0) : k.mul(head, k.idx(DV));
-  k.loop(tid, k.idx(DV * perRow), k.idx(NT), [&](Value c) {
-    Value row = k.div(c, k.idx(perRow));
-    Value col = k.mul(k.rem(c, k.idx(perRow)), k.idx(chunk));
-    Value src = k.add(k.mul(k.add(matrixRow0, row), k.idx(DO)), k.add(c0, col));
-    nvgpu::DeviceAsyncCopyOp::create(
-        b, nvgpu::DeviceAsyncTokenType::get(ctx), ws,
-        ValueRange{k.add(k.mul(row, k.idx(lay.weightPitch)), col)}, matrix,
-        ValueRange{src}, b.getIndexAttr(chunk), Value(), b.getUnitAttr());
-  });
+  copyRowsAsync(
+      k, matrix,
+      [&](Value row, Value col) {
+        return k.add(k.mul(k.add(matrixRow0, row), k.idx(DO)), k.add(c0, col));
+      },
+      DV, SW, ws, lay.weightPitch, tid, NT);
   NVVM::CpAsyncCommitGroupOp::create(b);
   stamp();
   // Launched early (plan.combineRowsOverlaps()): the matrix is on its way;

@@ -98,6 +98,24 @@ mlir::attn::rescaleIfAnyGrew(KernelBuilder &k, Value grew, ArrayRef<Value> o,
   return SmallVector<Value>(rescale.getResults());
 }
 
+void mlir::attn::copyRowsAsync(KernelBuilder &k, Value src,
+                               function_ref<Value(Value, Value)> srcAt,
+                               int64_t rows, int64_t cols, Value dst,
+                               int64_t dstPitch, Value tid, int64_t nt) {
+  ImplicitLocOpBuilder &b = k.b;
+  const int64_t chunk = 8, perRow = cols / chunk;
+  assert(cols % chunk == 0 && "whole 16-byte copies");
+  k.loop(tid, k.idx(rows * perRow), k.idx(nt), [&](Value c) {
+    Value row = k.div(c, k.idx(perRow));
+    Value col = k.mul(k.rem(c, k.idx(perRow)), k.idx(chunk));
+    Value from = srcAt(row, col);
+    nvgpu::DeviceAsyncCopyOp::create(
+        b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst,
+        ValueRange{k.add(k.mul(row, k.idx(dstPitch)), col)}, src,
+        ValueRange{from}, b.getIndexAttr(chunk), Value(), b.getUnitAttr());
+  });
+}
+
 MmaLane::MmaLane(KernelBuilder &k, Value tid) {
   lane = k.rem(tid, k.idx(32));
   warp = k.div(tid, k.idx(32));

@@ -45,6 +45,15 @@ SmallVector<Value> rescaleIfAnyGrew(
     KernelBuilder &k, Value grew, ArrayRef<Value> o,
     function_ref<void(MutableArrayRef<Value>)> scale);
 
+/// Asynchronous copies (cp.async, 16 bytes of 8 16-bit elements each) of
+/// `rows` x `cols` elements into workgroup memory `dst`, its rows `dstPitch`
+/// elements apart; element (row, col) of `src` at srcAt(row, col). Threads
+/// tid, tid + nt, ... take every nt-th 16 bytes. The caller commits them.
+void copyRowsAsync(KernelBuilder &k, Value src,
+                   function_ref<Value(Value row, Value col)> srcAt,
+                   int64_t rows, int64_t cols, Value dst, int64_t dstPitch,
+                   Value tid, int64_t nt);
+
 /// The lane's coordinates in the mma fragments.
 struct MmaLane {
   MmaLane(KernelBuilder &k, Value tid);

@@ -106,17 +106,15 @@ gpu::GPUFuncOp mlir::attn::buildProjectSlicesKernel(OpBuilder &ob, Location loc,
   };
 
   // The slice's KW rows of the head's up-projection, 16 bytes a copy.
-  const int64_t chunk = 8, perRow = DO / chunk;
-  k.loop(tid, k.idx(KW * perRow), k.idx(NT), [&](Value c) {
-    Value row = k.div(c, k.idx(perRow));
-    Value col = k.mul(k.rem(c, k.idx(perRow)), k.idx(chunk));
-    Value src = k.add(
-        k.mul(k.add(k.add(k.mul(head, k.idx(DV)), kc0), row), k.idx(DO)), col);
-    nvgpu::DeviceAsyncCopyOp::create(
-        b, nvgpu::DeviceAsyncTokenType::get(ctx), ws,
-        ValueRange{k.add(k.mul(row, k.idx(lay.weightPitch)), col)}, upV,
-        ValueRange{src}, b.getIndexAttr(chunk), Value(), b.getUnitAttr());
-  });
+  const int64_t chunk = 8;
+  copyRowsAsync(
+      k, upV,
+      [&](Value row, Value col) {
+        return k.add(
+            k.mul(k.add(k.add(k.mul(head, k.idx(DV)), kc0), row), k.idx(DO)),
+            col);
+      },
+      KW, DO, ws, lay.weightPitch, tid, NT);
   NVVM::CpAsyncCommitGroupOp::create(b);
   // Launched early (as combine_rows): the weights are on their way; the
   // forward grid's rows are complete and visible past this point.
