@@ -99,6 +99,12 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     and `combine_slices`: the one-row combine of that up-projection in
     column slices, a block each (for a token's few rows at batch 1), whose
     partial sums the row's last block to arrive adds in slice order.
+    Behind the warpgroup forward kernels, which then store each split's rows
+    normalised, `project_rows` merges and multiplies them on combine_rows'
+    grid, and `project_slices` takes 16 batch rows of one head and one slice
+    of the latent columns a block (for batches of up to 32 rows), the
+    slices of a head one thread-block cluster whose blocks add their partial
+    products through distributed workgroup memory.
   }];
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",
@@ -145,9 +151,9 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
            "64 (needs warpgroup-mma)">,
     Option<"traceBlocks", "trace-blocks", "bool", /*default=*/"false",
            "For timing studies, not for use: each block of the wgmma "
-           "forward kernels and of the CUDA-core combines prints its SM and "
-           "%globaltimer stamps through printf (bench/trace_blocks.py reads "
-           "them; needs warpgroup-mma)">
+           "forward kernels and of the combines after them prints its SM "
+           "and %globaltimer stamps through printf (bench/trace_blocks.py "
+           "reads them; needs warpgroup-mma)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",
