@@ -504,11 +504,17 @@ bool KernelModule::projectsInSlices(int64_t B, int64_t Tq, int64_t S) const {
   // Batches of up to 32 rows (one or two row blocks; combine_slices keeps
   // one row, where its 128 blocks are as many) whose blocks are resident at
   // once (MLA-128 at B=32, 256 blocks of 152 KB, takes project_rows).
-  int64_t blocks = info_["num_out_heads"].i64() *
-                   info_["project_slices"].i64() * Tq *
-                   ((B + kProjectSliceRows - 1) / kProjectSliceRows);
+  int64_t grid[3];
+  projectSlicesGrid(B, Tq, grid);
   return B * Tq > 1 && B * Tq <= 32 &&
-         blocks <= wave(projectSlices_, projectSlicesFn_);
+         grid[0] * grid[1] * grid[2] <= wave(projectSlices_, projectSlicesFn_);
+}
+
+void KernelModule::projectSlicesGrid(int64_t B, int64_t Tq,
+                                     int64_t grid[3]) const {
+  grid[0] = info_["num_out_heads"].i64() * info_["project_slices"].i64();
+  grid[1] = Tq;
+  grid[2] = (B + kProjectSliceRows - 1) / kProjectSliceRows;
 }
 
 Status KernelModule::launch(const KernelSpec &k, void *fn,
@@ -651,7 +657,7 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
                            ? info_["project_rows_max_splits"].i64()
                            : 1;
   bool inSlices = projectsInSlices(B, Tq, S);
-  if (combineChoice_ == Combine::LatentSlices && S > 1 && !inSlices)
+  if (combineChoice_ == Combine::LatentSlices && !inSlices)
     return Status::error(name_ + ": project_slices merges at most " +
                          std::to_string(projectMax) + " splits, " +
                          std::to_string(S) + " requested");
@@ -679,9 +685,8 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
   if (S == 1 && flag("direct_output"))
     return Status::success();
   if (inSlices) {
-    int64_t grid[3] = {info_["num_out_heads"].i64() *
-                           info_["project_slices"].i64(),
-                       Tq, (B + kProjectSliceRows - 1) / kProjectSliceRows};
+    int64_t grid[3];
+    projectSlicesGrid(B, Tq, grid);
     return launch(projectSlices_, projectSlicesFn_, grid, named, sizes, stream,
                   overlapsCombineRows(B, Tq, S) ? LaunchKind::Early
                                                 : LaunchKind::Ordinary);

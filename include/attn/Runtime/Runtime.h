@@ -143,6 +143,8 @@ private:
   /// the blocks that split each head's columns (manifest
   /// combine_rows_slices).
   int64_t combineRowsHeadBlocks() const;
+  /// project_slices' grid for these sizes.
+  void projectSlicesGrid(int64_t B, int64_t Tq, int64_t grid[3]) const;
   /// Blocks of kernel `k` resident at once on the device (one wave).
   int64_t wave(const KernelSpec &k, void *fn) const;
   /// Whether every forward block for these sizes is resident at once: what

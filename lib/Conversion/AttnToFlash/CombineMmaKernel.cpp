@@ -40,7 +40,6 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
                                                  const FlashPlan &p,
                                                  StringRef name,
                                                  bool projectRows) {
-  MLIRContext *ctx = ob.getContext();
   const int64_t DV = p.valueWidth, DO = p.outWidth, NT = p.combineRowsThreads(),
                 MT = p.combineMmaThreads();
   const int64_t CS = p.combineMmaSlices(), SW = p.combineMmaSliceWidth();
@@ -80,12 +79,8 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   MmaFragments mma{k, p.storage};
   // Traced (plan.traceBlocks): entry, the matrix's copies issued, past the
   // wait, merged, the matrix staged, exit.
-  SmallVector<Value> stamps;
-  auto stamp = [&] {
-    if (p.traceBlocks)
-      stamps.push_back(k.timer());
-  };
-  stamp();
+  BlockStamps stamps(k, p.traceBlocks);
+  stamps.take();
   unsigned a = 0;
   Value oPart = entry.getArgument(a++), mlPart = entry.getArgument(a++);
   Value alpha = post ? entry.getArgument(a++) : Value();
@@ -128,12 +123,12 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
       },
       DV, SW, ws, lay.weightPitch, tid, NT);
   NVVM::CpAsyncCommitGroupOp::create(b);
-  stamp();
+  stamps.take();
   // Launched early (plan.combineRowsOverlaps()): the matrix is on its way;
   // the forward grid's outputs are complete and visible past this point.
   if (p.combineRowsOverlaps())
     NVVM::GriddepcontrolOp::create(b, NVVM::GridDepActionKind::wait);
-  stamp();
+  stamps.take();
 
   // The block's rows that exist as items of `w` adjacent values (rows past
   // B are never read back: their outputs are not stored); an item's row,
@@ -167,23 +162,13 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   if (projectRows) {
     // 8 values of a row per item (16 bytes): at one split copied in as they
     // are by cp.async; with 2-8, merged from every split's at once.
-    Value items = itemsOf(chunk);
-    k.ifThenElse(
-        k.eq(S, one),
-        [&] {
-          k.loop(tid, items, k.idx(NT), [&](Value i) {
-            Value src =
-                k.add(k.mul(partRow(k.idx(0), k.add(b0, itemRow(i, chunk))),
-                            k.idx(DV)),
-                      itemCol(i, chunk));
-            nvgpu::DeviceAsyncCopyOp::create(
-                b, nvgpu::DeviceAsyncTokenType::get(ctx), as,
-                ValueRange{mergedAt(i, chunk)}, oPart, ValueRange{src},
-                b.getIndexAttr(chunk), Value(), b.getUnitAttr());
-          });
-          NVVM::CpAsyncCommitGroupOp::create(b);
+    loadNormalisedRows(
+        k, oPart, mlPart, DV, S, tid, NT, itemsOf(chunk),
+        [&](Value s, Value i) {
+          return partRow(s, k.add(b0, itemRow(i, chunk)));
         },
-        [&] { mergeFew(chunk, items, /*normalised=*/true); });
+        [&](Value i) { return itemCol(i, chunk); }, as,
+        [&](Value i) { return mergedAt(i, chunk); });
   } else {
     // Split weights exp(m_s - M) / sum of each of the block's rows, one
     // thread per row (S <= kCombineMmaSplits); zeros for rows past B and rows
@@ -276,10 +261,10 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
     else
       k.ifThenElse(few, fewSplits, splitBySplit);
   }
-  stamp();
+  stamps.take();
   NVVM::CpAsyncWaitGroupOp::create(b, 0);
   k.barrier();
-  stamp();
+  stamps.take();
 
   // The product: warp w < MT / 32 owns rows 16 (w % 4) .. and output
   // columns (w / 4) DW .. of the block's slice; warps past those only
@@ -291,31 +276,9 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   const int64_t colGroups = MT / 32 / 4, DW = SW / colGroups, NV = DW / 8;
   Value rowBase = k.mul(k.rem(ln.warp, k.idx(4)), k.idx(16));
   Value colBase = k.mul(k.div(ln.warp, k.idx(4)), k.idx(DW));
-  SmallVector<Value> zeros(NV * 4, k.f(0.0));
-  SmallVector<Value> c = k.loop(
-      k.idx(0), k.idx(DV / 16), one, zeros,
-      [&](Value ks, ValueRange in) -> SmallVector<Value> {
-        SmallVector<Value> acc(in.begin(), in.end());
-        Value kk = k.mul(ks, k.idx(16));
-        SmallVector<Value> a = mma.load(
-            as,
-            k.add(k.mul(k.add(rowBase, ln.aRow), k.idx(lay.mergedPitch)),
-                  k.add(kk, ln.aCol)),
-            4, false);
-        Value rowAt = k.mul(k.add(kk, ln.aRow), k.idx(lay.weightPitch));
-        for (int64_t nv = 0; nv < NV; nv += 2) {
-          Value col =
-              k.add(colBase, k.add(k.mul(ln.upper, k.idx(8)), k.idx(8 * nv)));
-          SmallVector<Value> bf = mma.load(ws, k.add(rowAt, col), 4, true);
-          for (int64_t h = 0; h < 2; ++h) {
-            auto first = acc.begin() + (nv + h) * 4;
-            SmallVector<Value> cIn(first, first + 4);
-            SmallVector<Value> d = mma.mma(a, {bf[2 * h], bf[2 * h + 1]}, cIn);
-            std::copy(d.begin(), d.end(), first);
-          }
-        }
-        return acc;
-      });
+  SmallVector<Value> c =
+      mma.rowTileProduct(ln, as, rowBase, lay.mergedPitch, ws, lay.weightPitch,
+                         colBase, DV / 16, NV);
 
   // Rows g and g + 8 of the warp's tile, columns 8 nv + 2 t4, + 1.
   auto pairType = VectorType::get({2}, p.storage);
@@ -381,8 +344,8 @@ gpu::GPUFuncOp mlir::attn::buildCombineMmaKernel(OpBuilder &ob, Location loc,
   b.setInsertionPointAfter(product);
   if (p.traceBlocks) {
     k.barrier();
-    stamp();
-    k.traceBlock(name, stamps);
+    stamps.take();
+    stamps.print(name);
   }
   gpu::ReturnOp::create(b);
   return func;

@@ -93,6 +93,17 @@ void mergeFewSplits(KernelBuilder &k, Value oPart, Value mlPart, int64_t width,
                     function_ref<Value(Value item)> columnOf,
                     function_ref<void(Value item, Value merged)> store,
                     int64_t inFlight, bool normalisedRows = false);
+/// The 16-bit A operand of project_rows and project_slices, from o_rows:
+/// `count` items of 8 values (16 bytes), item i at `dst`[dstAt(i)], each
+/// split's row and column as for mergeFewSplits; at one split copied in as
+/// they are (cp.async, committed here), with 2 to kMaxFewSplits merged from
+/// every split's at once (8 in flight) and rounded.
+void loadNormalisedRows(KernelBuilder &k, Value oRows, Value mlPart,
+                        int64_t width, Value S, Value tid, int64_t threads,
+                        Value count,
+                        function_ref<Value(Value s, Value item)> rowOf,
+                        function_ref<Value(Value item)> columnOf, Value dst,
+                        function_ref<Value(Value item)> dstAt);
 
 /// The split-KV forward kernel: online softmax over cache tiles for a block
 /// of query rows that share one cache group, writing unnormalised partial

@@ -280,6 +280,25 @@ FlashPlan::CombineMmaLayout FlashPlan::combineMmaLayout() const {
   return l;
 }
 
+// project_slices' workgroup memory with `slices` latent slices a head,
+// unpadded (dynamic = total).
+static FlashPlan::ProjectSlicesLayout projectSlicesBytes(const FlashPlan &p,
+                                                         int64_t slices) {
+  FlashPlan::ProjectSlicesLayout l;
+  int64_t eb = int64_t(p.elementBytes());
+  int64_t width = p.valueWidth / slices;
+  l.mergedPitch = mmaPitch(width);
+  l.weightPitch = mmaPitch(p.outWidth);
+  l.merged = 0;
+  l.weights = align16(FlashPlan::kProjectSliceRows * l.mergedPitch * eb);
+  l.sums = align16(l.weights + width * l.weightPitch * eb);
+  // The partial products that the cluster's blocks add (one slice: none).
+  l.total =
+      l.sums + (slices > 1 ? FlashPlan::kProjectSliceRows * p.outWidth * 4 : 0);
+  l.dynamic = l.total;
+  return l;
+}
+
 int64_t FlashPlan::projectSlices() const {
   if (!normalisedRows())
     return 0;
@@ -289,25 +308,11 @@ int64_t FlashPlan::projectSlices() const {
          outWidth % (2 * s * 4) == 0)
     s *= 2;
   // The whole slice of the head's up-projection must fit beside the rows.
-  int64_t width = valueWidth / s, eb = int64_t(elementBytes());
-  int64_t bytes = align16(kProjectSliceRows * mmaPitch(width) * eb) +
-                  align16(width * mmaPitch(outWidth) * eb) +
-                  (s > 1 ? kProjectSliceRows * outWidth * 4 : 0);
-  return bytes <= kSharedPerBlockMax ? s : 0;
+  return projectSlicesBytes(*this, s).total <= kSharedPerBlockMax ? s : 0;
 }
 
 FlashPlan::ProjectSlicesLayout FlashPlan::projectSlicesLayout() const {
-  ProjectSlicesLayout l;
-  int64_t eb = int64_t(elementBytes());
-  int64_t width = valueWidth / projectSlices();
-  l.mergedPitch = mmaPitch(width);
-  l.weightPitch = mmaPitch(outWidth);
-  l.merged = 0;
-  l.weights = align16(kProjectSliceRows * l.mergedPitch * eb);
-  l.sums = align16(l.weights + width * l.weightPitch * eb);
-  // The partial products that the cluster's blocks add (one slice: none).
-  l.total =
-      l.sums + (projectSlices() > 1 ? kProjectSliceRows * outWidth * 4 : 0);
+  ProjectSlicesLayout l = projectSlicesBytes(*this, projectSlices());
   l.dynamic = combineRowsOverlaps()
                   ? std::max(l.total, align16(kSharedPerSM - sharedBytes() -
                                               2 * kSharedReservedPerBlock + 1))

@@ -138,6 +138,26 @@ public:
   Value workgroupView(Value bytes, Value offset, int64_t n, Type elem);
 };
 
+/// A traced block's %globaltimer stamps (plan.traceBlocks), printed by its
+/// thread 0 once all are taken; nothing where the plan does not trace.
+class BlockStamps {
+public:
+  BlockStamps(KernelBuilder &k, bool traced) : k(k), traced(traced) {}
+  void take() {
+    if (traced)
+      stamps.push_back(k.timer());
+  }
+  void print(StringRef tag) {
+    if (traced)
+      k.traceBlock(tag, stamps);
+  }
+
+private:
+  KernelBuilder &k;
+  bool traced;
+  SmallVector<Value> stamps;
+};
+
 /// A dynamically sized 1-D memref of `elem`: the kernels' tensor arguments.
 MemRefType flatMemRef(Type elem);
 /// A static f32 workgroup buffer of `n` elements.

@@ -98,6 +98,37 @@ mlir::attn::rescaleIfAnyGrew(KernelBuilder &k, Value grew, ArrayRef<Value> o,
   return SmallVector<Value>(rescale.getResults());
 }
 
+SmallVector<Value> MmaFragments::rowTileProduct(const MmaLane &ln, Value a,
+                                                Value row0, int64_t aPitch,
+                                                Value w, int64_t wPitch,
+                                                Value colBase, int64_t kSteps,
+                                                int64_t nv) {
+  assert(nv % 2 == 0 && "x4 B loads of two n tiles");
+  SmallVector<Value> zeros(nv * 4, k.f(0.0));
+  return k.loop(
+      k.idx(0), k.idx(kSteps), k.idx(1), zeros,
+      [&](Value ks, ValueRange in) -> SmallVector<Value> {
+        SmallVector<Value> acc(in.begin(), in.end());
+        Value kk = k.mul(ks, k.idx(16));
+        Value aRow = row0 ? k.add(row0, ln.aRow) : ln.aRow;
+        SmallVector<Value> af = load(
+            a, k.add(k.mul(aRow, k.idx(aPitch)), k.add(kk, ln.aCol)), 4, false);
+        Value wRow = k.mul(k.add(kk, ln.aRow), k.idx(wPitch));
+        for (int64_t n = 0; n < nv; n += 2) {
+          Value col =
+              k.add(colBase, k.add(k.mul(ln.upper, k.idx(8)), k.idx(8 * n)));
+          SmallVector<Value> bf = load(w, k.add(wRow, col), 4, true);
+          for (int64_t h = 0; h < 2; ++h) {
+            auto first = acc.begin() + (n + h) * 4;
+            SmallVector<Value> cIn(first, first + 4);
+            SmallVector<Value> d = mma(af, {bf[2 * h], bf[2 * h + 1]}, cIn);
+            std::copy(d.begin(), d.end(), first);
+          }
+        }
+        return acc;
+      });
+}
+
 void mlir::attn::copyRowsAsync(KernelBuilder &k, Value src,
                                function_ref<Value(Value, Value)> srcAt,
                                int64_t rows, int64_t cols, Value dst,

@@ -19,6 +19,8 @@ namespace mlir::attn {
 gpu::GPUFuncOp makeMmaKernel(OpBuilder &b, Location loc, const FlashPlan &p,
                              StringRef name, ArrayRef<Type> workgroup = {});
 
+struct MmaLane;
+
 /// m16n8k16 mma.sync (bf16 or f16 in, f32 accumulate) and its fragments.
 struct MmaFragments {
   KernelBuilder &k;
@@ -35,6 +37,13 @@ struct MmaFragments {
   Value pack(Value lo, Value hi);
   /// A vector<2 x elem> as one A/B register.
   Value reg(Value pair);
+  /// One warp's product of an m16 tile of `a` (row-major in workgroup
+  /// memory, rows `aPitch` apart, the tile's first row at `row0`, or 0 where
+  /// null) and 8 `nv` (even) columns of `w` (row-major [k][n], `wPitch`),
+  /// from `colBase`, over `kSteps` steps of 16: nv x 4 accumulators.
+  SmallVector<Value> rowTileProduct(const MmaLane &ln, Value a, Value row0,
+                                    int64_t aPitch, Value w, int64_t wPitch,
+                                    Value colBase, int64_t kSteps, int64_t nv);
 };
 
 /// The outputs `o`, rescaled by `scale` (which multiplies them in place)

@@ -66,12 +66,8 @@ gpu::GPUFuncOp mlir::attn::buildProjectSlicesKernel(OpBuilder &ob, Location loc,
   MmaFragments mma{k, p.storage};
   // Traced (plan.traceBlocks): entry, past the wait, merged, multiplied
   // (past the cluster barrier), added and stored, exit.
-  SmallVector<Value> stamps;
-  auto stamp = [&] {
-    if (p.traceBlocks)
-      stamps.push_back(k.timer());
-  };
-  stamp();
+  BlockStamps stamps(k, p.traceBlocks);
+  stamps.take();
   unsigned a = 0;
   Value oRows = entry.getArgument(a++), mlPart = entry.getArgument(a++);
   Value upV = entry.getArgument(a++), out = entry.getArgument(a++);
@@ -93,7 +89,7 @@ gpu::GPUFuncOp mlir::attn::buildProjectSlicesKernel(OpBuilder &ob, Location loc,
   Value t = gpu::BlockIdOp::create(b, gpu::Dimension::y);
   Value rb = gpu::BlockIdOp::create(b, gpu::Dimension::z);
   Value b0 = k.mul(rb, k.idx(R));
-  Value zero = k.idx(0), one = k.idx(1);
+  Value one = k.idx(1);
   Value Hq = k.idx(p.qHeads), Hout = k.idx(p.outHeads);
   Value qHead = k.div(head, k.idx(p.outHeads / p.qHeads));
   auto partRow = [&](Value s, Value bIdx) {
@@ -120,7 +116,7 @@ gpu::GPUFuncOp mlir::attn::buildProjectSlicesKernel(OpBuilder &ob, Location loc,
   // forward grid's rows are complete and visible past this point.
   if (p.combineRowsOverlaps())
     NVVM::GriddepcontrolOp::create(b, NVVM::GridDepActionKind::wait);
-  stamp();
+  stamps.take();
 
   // Items of 8 latent values (16 bytes) of the block's rows that exist:
   // rows past B are never read back (their outputs are not stored).
@@ -133,35 +129,13 @@ gpu::GPUFuncOp mlir::attn::buildProjectSlicesKernel(OpBuilder &ob, Location loc,
   auto mergedAt = [&](Value i) {
     return k.add(k.mul(itemRow(i), k.idx(lay.mergedPitch)), itemCol(i));
   };
-  k.ifThenElse(
-      k.eq(S, one),
-      [&] {
-        k.loop(tid, items, k.idx(NT), [&](Value i) {
-          Value src =
-              k.add(k.mul(partRow(zero, k.add(b0, itemRow(i))), k.idx(DV)),
-                    k.add(kc0, itemCol(i)));
-          nvgpu::DeviceAsyncCopyOp::create(
-              b, nvgpu::DeviceAsyncTokenType::get(ctx), as,
-              ValueRange{mergedAt(i)}, oRows, ValueRange{src},
-              b.getIndexAttr(chunk), Value(), b.getUnitAttr());
-        });
-        NVVM::CpAsyncCommitGroupOp::create(b);
-      },
-      [&] {
-        auto sv = VectorType::get({chunk}, p.storage);
-        mergeFewSplits(
-            k, oRows, mlPart, DV, S, tid, NT, items,
-            [&](Value s, Value i) { return partRow(s, k.add(b0, itemRow(i))); },
-            [&](Value i) { return k.add(kc0, itemCol(i)); },
-            [&](Value i, Value sum) {
-              vector::StoreOp::create(b, arith::TruncFOp::create(b, sv, sum),
-                                      as, ValueRange{mergedAt(i)});
-            },
-            /*inFlight=*/8, /*normalisedRows=*/true);
-      });
+  loadNormalisedRows(
+      k, oRows, mlPart, DV, S, tid, NT, items,
+      [&](Value s, Value i) { return partRow(s, k.add(b0, itemRow(i))); },
+      [&](Value i) { return k.add(kc0, itemCol(i)); }, as, mergedAt);
   NVVM::CpAsyncWaitGroupOp::create(b, 0);
   k.barrier();
-  stamp();
+  stamps.take();
 
   // The product: PW warps, each all 16 rows and DW output columns.
   const int64_t PW = DO % (16 * 8) == 0   ? 8
@@ -174,30 +148,9 @@ gpu::GPUFuncOp mlir::attn::buildProjectSlicesKernel(OpBuilder &ob, Location loc,
   auto product = scf::IfOp::create(b, k.lt(ln.warp, k.idx(PW)),
                                    /*withElseRegion=*/false);
   b.setInsertionPointToStart(&product.getThenRegion().front());
-  SmallVector<Value> zeros(NV * 4, k.f(0.0));
-  SmallVector<Value> c = k.loop(
-      zero, k.idx(KW / 16), one, zeros,
-      [&](Value kstep, ValueRange in) -> SmallVector<Value> {
-        SmallVector<Value> acc(in.begin(), in.end());
-        Value kk = k.mul(kstep, k.idx(16));
-        SmallVector<Value> af = mma.load(
-            as,
-            k.add(k.mul(ln.aRow, k.idx(lay.mergedPitch)), k.add(kk, ln.aCol)),
-            4, false);
-        Value wRow = k.mul(k.add(kk, ln.aRow), k.idx(lay.weightPitch));
-        for (int64_t nv = 0; nv < NV; nv += 2) {
-          Value col =
-              k.add(colBase, k.add(k.mul(ln.upper, k.idx(8)), k.idx(8 * nv)));
-          SmallVector<Value> bf = mma.load(ws, k.add(wRow, col), 4, true);
-          for (int64_t h = 0; h < 2; ++h) {
-            auto first = acc.begin() + (nv + h) * 4;
-            SmallVector<Value> cIn(first, first + 4);
-            SmallVector<Value> d = mma.mma(af, {bf[2 * h], bf[2 * h + 1]}, cIn);
-            std::copy(d.begin(), d.end(), first);
-          }
-        }
-        return acc;
-      });
+  SmallVector<Value> c =
+      mma.rowTileProduct(ln, as, Value(), lay.mergedPitch, ws, lay.weightPitch,
+                         colBase, KW / 16, NV);
   // Rows g and g + 8 of the tile, columns 8 nv + 2 t4, + 1: with one
   // slice the result, into `out` (the rows that exist); else the slice's
   // partial product, into the block's sums.
@@ -224,11 +177,11 @@ gpu::GPUFuncOp mlir::attn::buildProjectSlicesKernel(OpBuilder &ob, Location loc,
   }
   b.setInsertionPointAfter(product);
   if (KS == 1) {
-    stamp();
-    stamp();
-    stamp();
-    if (p.traceBlocks)
-      k.traceBlock(name, stamps);
+    // The cluster's phases, empty here: the same stamps as with slices.
+    stamps.take();
+    stamps.take();
+    stamps.take();
+    stamps.print(name);
     gpu::ReturnOp::create(b);
     return func;
   }
@@ -237,7 +190,7 @@ gpu::GPUFuncOp mlir::attn::buildProjectSlicesKernel(OpBuilder &ob, Location loc,
   // (arrive has release, wait acquire semantics at cluster scope).
   NVVM::ClusterArriveOp::create(b, /*aligned=*/b.getUnitAttr());
   NVVM::ClusterWaitOp::create(b, /*aligned=*/b.getUnitAttr());
-  stamp();
+  stamps.take();
   // Block ks adds the KS products of output columns ks CW .. + CW of its
   // rows, 4 a load, every slice's loaded at once: at most one item a
   // thread (KS >= 2), clamped to a row that exists.
@@ -283,11 +236,10 @@ gpu::GPUFuncOp mlir::attn::buildProjectSlicesKernel(OpBuilder &ob, Location loc,
                               /*nontemporal=*/false, llvm::MaybeAlign(4));
     }
   });
-  stamp();
+  stamps.take();
   NVVM::ClusterWaitOp::create(b, /*aligned=*/b.getUnitAttr());
-  stamp();
-  if (p.traceBlocks)
-    k.traceBlock(name, stamps);
+  stamps.take();
+  stamps.print(name);
   gpu::ReturnOp::create(b);
   return func;
 }

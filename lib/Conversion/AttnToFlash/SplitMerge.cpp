@@ -9,6 +9,8 @@
 //===----------------------------------------------------------------------===//
 #include "FlashKernels.h"
 #include "KernelBuilder.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
@@ -87,5 +89,39 @@ void mlir::attn::mergeFewSplits(
         k.ifThenElse(
             k.le(S, k.idx(4)), [&] { direct(4, inFlight / 4); },
             [&] { direct(8, inFlight / 8); });
+      });
+}
+
+void mlir::attn::loadNormalisedRows(
+    KernelBuilder &k, Value oRows, Value mlPart, int64_t width, Value S,
+    Value tid, int64_t threads, Value count,
+    function_ref<Value(Value s, Value item)> rowOf,
+    function_ref<Value(Value item)> columnOf, Value dst,
+    function_ref<Value(Value item)> dstAt) {
+  ImplicitLocOpBuilder &b = k.b;
+  const int64_t chunk = 8;
+  auto elem = cast<MemRefType>(oRows.getType()).getElementType();
+  k.ifThenElse(
+      k.eq(S, k.idx(1)),
+      [&] {
+        k.loop(tid, count, k.idx(threads), [&](Value i) {
+          Value src =
+              k.add(k.mul(rowOf(k.idx(0), i), k.idx(width)), columnOf(i));
+          nvgpu::DeviceAsyncCopyOp::create(
+              b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst,
+              ValueRange{dstAt(i)}, oRows, ValueRange{src},
+              b.getIndexAttr(chunk), Value(), b.getUnitAttr());
+        });
+        NVVM::CpAsyncCommitGroupOp::create(b);
+      },
+      [&] {
+        auto sv = VectorType::get({chunk}, elem);
+        mergeFewSplits(
+            k, oRows, mlPart, width, S, tid, threads, count, rowOf, columnOf,
+            [&](Value i, Value sum) {
+              vector::StoreOp::create(b, arith::TruncFOp::create(b, sv, sum),
+                                      dst, ValueRange{dstAt(i)});
+            },
+            /*inFlight=*/8, /*normalisedRows=*/true);
       });
 }
