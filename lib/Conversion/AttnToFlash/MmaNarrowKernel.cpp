@@ -310,19 +310,74 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
       k.store(lSum[c], rowL, col[c]);
     }
   });
-  // The outputs as R rows of f32 (padded), over the tiles.
+  // The outputs leave through workgroup memory: the lanes stage them (f32
+  // partials, or normalised in the storage type), then lane r of warp 0
+  // copies row r out with one bulk copy (cp.async.bulk), the rows that a
+  // kernel after this one reads: the forward alone ended 0.2-1.0 us sooner
+  // than with the threads' 16-byte stores (MTLA B=16, 32: 1.0, 0.6; MLA-16
+  // 0.2; docs/performance.md step 94).
   Value oBuf = stage.view(lay.o, R * lay.oPitch, f32);
-  for (int64_t mb = 0; mb < MB; ++mb)
-    for (int64_t c = 0; c < nCol; ++c)
-      for (int64_t h = 0; h < 2; ++h)
-        k.store(state[mb * nAcc + accOf(c, h)], oBuf,
-                k.add(k.mul(col[c], k.idx(lay.oPitch)),
-                      k.add(k.idx(64 * mb), accRow(h))));
-  k.barrier();
+  const int64_t pitchS = DV + 8; // 16-bit rows: 16-byte aligned, and a
+                                 // warp's writes (query rows 2 apart) meet
+                                 // 4 banks apart
+  auto stageRows = [&](bool normalised, bool bulk) {
+    int64_t pitch = normalised ? pitchS : lay.oPitch;
+    Value buf = normalised ? stage.view(lay.o, R * pitchS, p.storage) : oBuf;
+    SmallVector<Value> inv;
+    if (normalised)
+      for (int64_t c = 0; c < nCol; ++c)
+        inv.push_back(k.reciprocalOrZero(lSum[c]));
+    for (int64_t mb = 0; mb < MB; ++mb)
+      for (int64_t c = 0; c < nCol; ++c)
+        for (int64_t h = 0; h < 2; ++h) {
+          Value x = state[mb * nAcc + accOf(c, h)];
+          if (normalised)
+            x = arith::TruncFOp::create(b, p.storage, k.mulf(x, inv[c]));
+          k.store(x, buf,
+                  k.add(k.mul(col[c], k.idx(pitch)),
+                        k.add(k.idx(64 * mb), accRow(h))));
+        }
+    // Visible to the bulk copies' proxy, then past every warp's writes.
+    if (bulk)
+      wg.fenceProxy();
+    k.barrier();
+    return buf;
+  };
+  // Row r of the staged rows (`pitchBytes` apart, `rowBytes` each) to `to`
+  // at element rowAt(rho0 + r), for the rows that exist; the lane waits
+  // until its copy has read the row (the block's memory may then go).
+  auto bulkRows = [&](int64_t pitchBytes, int64_t rowBytes, Value to,
+                      function_ref<Value(Value)> rowAt) {
+    Value r = f.tid;
+    k.ifThen(
+        k.land(k.lt(r, k.idx(R)), k.lt(k.add(f.rho0, r), f.rowsTotal)), [&] {
+          Type i64t = b.getI64Type();
+          Value src = arith::AddIOp::create(
+              b, addr(lay.o),
+              arith::IndexCastOp::create(b, i64t, k.mul(r, k.idx(pitchBytes))));
+          Value dstAt =
+              k.add(memref::ExtractAlignedPointerAsIndexOp::create(b, to),
+                    k.mul(rowAt(k.add(f.rho0, r)), k.idx(rowBytes / DV)));
+          Value dst = LLVM::IntToPtrOp::create(
+              b, LLVM::LLVMPointerType::get(b.getContext(), /*global=*/1),
+              arith::IndexCastOp::create(b, i64t, dstAt).getResult());
+          NVVM::CpAsyncBulkSharedCTAToGlobalOp::create(
+              b, dst,
+              LLVM::IntToPtrOp::create(
+                  b, LLVM::LLVMPointerType::get(b.getContext(), /*shared=*/3),
+                  src),
+              arith::ConstantIntOp::create(b, b.getI32Type(), rowBytes),
+              Value(), Value());
+          NVVM::CpAsyncBulkCommitGroupOp::create(b);
+          NVVM::CpAsyncBulkWaitGroupOp::create(b, 0, b.getUnitAttr());
+        });
+  };
 
-  // Whole rows out, 16 bytes a store: `per` values of row `row` from
-  // column `c0`, through `emit(row, rho, c0, values)` for the rows that
-  // exist.
+  // Whole rows out by the threads, 16 bytes a store: `per` values of
+  // staged row `row` from column `c0`, through `emit(row, rho, c0,
+  // values)` for the rows that exist. For the grid merge's partials, read
+  // back within this grid, and the result (with bulk copies MQA B=128's
+  // step took 0.7% longer, run 9).
   auto forEachPiece = [&](int64_t per,
                           function_ref<void(Value, Value, Value, Value)> emit) {
     int64_t perRow = DV / per, pieces = R * perRow;
@@ -352,38 +407,52 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
                           memref::LoadOp::create(b, rowL, f.tid));
         });
   };
+  auto partRowAt = [&](Value r) { return k.mul(f.partRow(r), k.idx(DV)); };
+  auto queryRowAt = [&](Value r) { return k.mul(f.queryRow(r), k.idx(DV)); };
   auto storePartials = [&] {
+    stageRows(false, true);
+    bulkRows(lay.oPitch * 4, DV * 4, f.oPart, partRowAt);
+    storeRowStates();
+  };
+  auto storeMergedPartials = [&] {
+    stageRows(false, false);
     forEachPiece(4, [&](Value, Value r, Value c0, Value v) {
-      vector::StoreOp::create(
-          b, v, f.oPart, ValueRange{k.add(k.mul(f.partRow(r), k.idx(DV)), c0)},
-          /*nontemporal=*/false, llvm::MaybeAlign(16));
+      vector::StoreOp::create(b, v, f.oPart,
+                              ValueRange{k.add(partRowAt(r), c0)},
+                              /*nontemporal=*/false, llvm::MaybeAlign(16));
     });
     storeRowStates();
   };
-  // Normalised rows in the storage type (zeros for a row that saw
-  // nothing), the row of query row r at rowAt(r).
-  auto storeNormalised = [&](Value to, function_ref<Value(Value)> rowAt) {
+  // The normalised result (zeros for a row that saw nothing), by the
+  // threads from the staged f32 rows.
+  auto storeResult = [&] {
+    stageRows(false, false);
     auto narrowVec = VectorType::get({8}, p.storage);
     forEachPiece(8, [&](Value row, Value r, Value c0, Value v) {
       Value inv = k.reciprocalOrZero(memref::LoadOp::create(b, rowL, row));
       Value x = arith::MulFOp::create(
           b, v, vector::BroadcastOp::create(b, v.getType(), inv));
-      vector::StoreOp::create(b, arith::TruncFOp::create(b, narrowVec, x), to,
-                              ValueRange{k.add(rowAt(r), c0)},
+      vector::StoreOp::create(b, arith::TruncFOp::create(b, narrowVec, x),
+                              f.out, ValueRange{k.add(queryRowAt(r), c0)},
                               /*nontemporal=*/false, llvm::MaybeAlign(16));
     });
   };
-  auto partRowAt = [&](Value r) { return k.mul(f.partRow(r), k.idx(DV)); };
-  auto queryRowAt = [&](Value r) { return k.mul(f.queryRow(r), k.idx(DV)); };
   if (p.directOutput()) {
     Value single = f.storesResult();
-    k.ifThen(single, [&] { storeNormalised(f.out, queryRowAt); });
-    k.ifThen(k.lnot(single), storePartials);
+    k.ifThen(single, storeResult);
+    k.ifThen(k.lnot(single), [&] {
+      if (!p.gridMerge())
+        return storePartials();
+      k.ifThenElse(f.mergesInGrid(), storeMergedPartials, storePartials);
+    });
   } else if (p.normalisedRows()) {
+    // For project_rows and project_slices: each split's rows normalised
+    // in the storage type.
     k.ifThenElse(
         f.storesNormalisedRows(),
         [&] {
-          storeNormalised(f.oRows, partRowAt);
+          stageRows(true, true);
+          bulkRows(pitchS * eb, DV * eb, f.oRows, partRowAt);
           k.ifThen(k.lt(k.idx(1), f.S), storeRowStates);
         },
         storePartials);

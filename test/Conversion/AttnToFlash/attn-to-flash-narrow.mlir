@@ -51,8 +51,19 @@
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK: scf.yield
-// CHECK: vector.load {{.+}} : memref<{{[0-9]+}}xf32, #gpu.address_space<workgroup>>, vector<4xf32>
-// CHECK: vector.store {{.+}} : memref<?xf32>, vector<4xf32>
+// Each split's rows normalised, staged in the storage type, then out by
+// one bulk copy a row (lanes of warp 0); the f32 partials likewise.
+// CHECK: memref.store {{.+}} : memref<8320xbf16, #gpu.address_space<workgroup>>
+// CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NEXT: gpu.barrier
+// CHECK: nvvm.cp.async.bulk.global.shared.cta %{{.+}}, %{{.+}}, %c1024_i32 : <1>, <3>
+// CHECK-NEXT: nvvm.cp.async.bulk.commit.group
+// CHECK-NEXT: nvvm.cp.async.bulk.wait_group 0 {read}
+// CHECK: } else {
+// CHECK: memref.store {{.+}} : memref<8320xf32, #gpu.address_space<workgroup>>
+// CHECK: nvvm.fence.proxy
+// CHECK-NEXT: gpu.barrier
+// CHECK: nvvm.cp.async.bulk.global.shared.cta %{{.+}}, %{{.+}}, %c2048_i32 : <1>, <3>
 // The one-row combine keeps a thread per two of the 512 merged values.
 // CHECK: gpu.func @combine(
 // CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
