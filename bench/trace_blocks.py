@@ -119,6 +119,10 @@ def report(lines, launches):
         for name, at, skip_first in TILE_PHASES:
             print(summary(name, [r[4 + at] * us / max(1, r[-1] - skip_first) for r in last]))
     print(summary("exit after first", [(r[exit_at] - t0) * us for r in last]))
+    # When each block reaches each stamp, from the first entry: how far
+    # apart the blocks' tiles land and their loops end (the tail's spread).
+    for name, _, b in FWD_PHASES[stamps]:
+        print(summary(f"end {name}"[:20], [(r[4 + b] - t0) * us for r in last]))
     fwd_end = max(r[exit_at] for r in last)
     for kname, rows in comb.items():
         rows = rows[-len(rows) // launches:]
