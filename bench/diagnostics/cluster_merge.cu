@@ -93,16 +93,21 @@ int main() {
   int sms;
   cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
   printf("SMs %d\n", sms);
-  for (int S : {1, 2, 4, 8, 16}) {
+  // (1, G, S) blocks of 128 threads in clusters of (1, 1, S).
+  cudaLaunchAttribute at[1];
+  auto config = [&](int G, int S) {
     cudaLaunchConfig_t cfg = {};
-    cfg.gridDim = dim3(1, 128 / S, S);
+    cfg.gridDim = dim3(1, G, S);
     cfg.blockDim = dim3(128);
     cfg.dynamicSmemBytes = shared;
-    cudaLaunchAttribute at[1];
     at[0].id = cudaLaunchAttributeClusterDimension;
     at[0].val.clusterDim.x = 1, at[0].val.clusterDim.y = 1,
     at[0].val.clusterDim.z = S;
     cfg.attrs = at, cfg.numAttrs = 1;
+    return cfg;
+  };
+  for (int S : {1, 2, 4, 8, 16}) {
+    cudaLaunchConfig_t cfg = config(128 / S, S);
     int n = -1;
     cudaError_t e = cudaOccupancyMaxActiveClusters(&n, merge, &cfg);
     printf("cluster %2d: max active clusters %d (%d blocks)%s%s\n", S, n,
@@ -116,15 +121,7 @@ int main() {
       __nv_bfloat16 *out;
       cudaMalloc(&st, 4 * 128 * 8);
       cudaMalloc(&out, size_t(G) * rows * kWidth * 2);
-      cudaLaunchConfig_t cfg = {};
-      cfg.gridDim = dim3(1, G, S);
-      cfg.blockDim = dim3(128);
-      cfg.dynamicSmemBytes = shared;
-      cudaLaunchAttribute at[1];
-      at[0].id = cudaLaunchAttributeClusterDimension;
-      at[0].val.clusterDim.x = 1, at[0].val.clusterDim.y = 1,
-      at[0].val.clusterDim.z = S;
-      cfg.attrs = at, cfg.numAttrs = 1;
+      cudaLaunchConfig_t cfg = config(G, S);
       std::vector<double> merges, starts;
       for (int rep = 0; rep < 5; ++rep) {
         cudaError_t e =

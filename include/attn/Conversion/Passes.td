@@ -88,8 +88,10 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     rows (rounded up to 8) as wgmma's N dimension and a tile's 64 cache rows
     as its M, so no rows are padded to 64; the softmax runs down the
     accumulators' columns (the 4 warps meet their column maxima in
-    workgroup memory), and the outputs are stored as whole rows through
-    workgroup memory.
+    workgroup memory), and the outputs are staged in workgroup memory and
+    stored as whole rows: one bulk copy (`cp.async.bulk`) a row where a
+    later kernel reads them, 16-byte stores for the result and the grid
+    merge's partials.
 
     On tensor-core targets the latent up-projection after the split merge
     (MLA, GLA, MTLA) also has a `combine_rows` kernel on `mma.sync`: 64

@@ -20,8 +20,9 @@
 // thread). The loop takes one tile at a time (scores, softmax, values) with
 // ST - 1 tiles in flight behind it. The outputs are staged through
 // workgroup memory and stored as whole rows, in the forms the 64-row
-// kernel stores (partial outputs, normalised rows, the result), before the
-// grid merge where the plan has one.
+// kernel stores (partial outputs, normalised rows, the result): one bulk
+// copy a row where a later kernel reads them, the threads' 16-byte stores
+// for the result and for the grid merge, which reads its partials back.
 //
 //===----------------------------------------------------------------------===//
 #include "Wgmma.h"
