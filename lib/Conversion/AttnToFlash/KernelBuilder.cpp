@@ -30,6 +30,18 @@ Value KernelBuilder::counterPointer(Value counters, Value i) {
       arith::IndexCastOp::create(b, b.getI64Type(), addr).getResult());
 }
 
+Value KernelBuilder::l2Policy(StringRef priority) {
+  // No NVVM op creates a policy in MLIR 22.
+  return LLVM::InlineAsmOp::create(
+             b, b.getI64Type(), ValueRange{},
+             ("createpolicy.fractional.L2::" + priority + ".b64 $0, 1.0;")
+                 .str(),
+             "=l", /*has_side_effects=*/false, /*is_align_stack=*/false,
+             LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
+             ArrayAttr())
+      .getResult(0);
+}
+
 Value KernelBuilder::timer() {
   return NVVM::GlobalTimerOp::create(b, b.getI64Type());
 }

@@ -130,6 +130,11 @@ public:
   /// line printed by thread 0 (vprintf): `tag`, the block's x, y, z and SM,
   /// then the stamps (bench/trace_blocks.py reads them).
   Value timer();
+  /// NVIDIA only: an L2 cache policy (createpolicy, the whole access
+  /// range) whose lines are evicted before (`evict_first`), with
+  /// (`evict_normal`) or after (`evict_last`) the rest, for the
+  /// l2_cache_hint of bulk and tensor copies.
+  Value l2Policy(StringRef priority);
   void traceBlock(StringRef tag, ArrayRef<Value> stamps);
   Value arrive(Value counter, Value last);
   /// The kernel's dynamic workgroup memory, as bytes (its size is given at

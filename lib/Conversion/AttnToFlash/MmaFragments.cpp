@@ -179,6 +179,10 @@ MmaStaging::MmaStaging(KernelBuilder &k, ForwardFrame &f, const FlashPlan &p)
                         k.idx(1024)),
                   base);
   }
+  if (p.tensorMaps && p.group <= p.rowsPerBlock) {
+    oneRowBlock = k.eq(gpu::GridDimOp::create(b, gpu::Dimension::x), k.idx(1));
+    evictFirst = k.l2Policy("evict_first");
+  }
   int64_t R = p.rowsPerBlock, N = p.tileRows;
   qs = view(lay.q, R * lay.qPitch, p.storage);
   kt = view(lay.k, p.stages * N * lay.kPitch, p.storage);
@@ -334,11 +338,17 @@ void MmaStaging::copyBlock(Value j0, Value slot, int64_t stream, int64_t column,
   if (s.perHead)
     at.push_back(i32(f.gk));
   at.append({i32(j0), i32(f.bIdx)});
-  NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
-      b, dst, f.tensorMaps[stream], at, bar, /*im2colOffsets=*/ValueRange(),
-      /*multicastMask=*/Value(), /*l2CacheHint=*/Value(),
-      NVVM::TMALoadMode::TILE, /*isCTAOnly=*/false,
-      /*group=*/NVVM::CTAGroupKindAttr(), /*predicate=*/Value());
+  auto copy = [&](Value hint) {
+    NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
+        b, dst, f.tensorMaps[stream], at, bar, /*im2colOffsets=*/ValueRange(),
+        /*multicastMask=*/Value(), /*l2CacheHint=*/hint,
+        NVVM::TMALoadMode::TILE, /*isCTAOnly=*/false,
+        /*group=*/NVVM::CTAGroupKindAttr(), /*predicate=*/Value());
+  };
+  if (!oneRowBlock)
+    return copy(Value());
+  k.ifThenElse(
+      oneRowBlock, [&] { copy(evictFirst); }, [&] { copy(Value()); });
 }
 
 void MmaStaging::copyTileByTensorMaps(Value j0, Value slot) {

@@ -197,6 +197,16 @@ private:
   Value smem;
   Value shift;   // bytes from the allocation to the buffers (warpgroup)
   int64_t chunk; // elements per 16-byte copy
+  /// With plan.tensorMaps, where a group's rows fit one block: whether the
+  /// grid has one row block (as at decode), and the policy its tile copies
+  /// then take. No other block reads this block's cache rows, so they are
+  /// evicted from L2 first and what is read again stays: the query rows,
+  /// the rows this grid writes and the next kernel reads, its weights
+  /// (docs/performance.md step 96: MLA-16 B=16 L=8k 2.0-2.6 us and MTLA
+  /// B=16 / 32 2.6-3.6 us faster, B=1 L=32k 12-16%). Otherwise the copies
+  /// take no hint: MLA-128's two row blocks share their tiles, and
+  /// evict_first cost it 1 us at B=64, an explicit evict_normal 2.4.
+  Value oneRowBlock, evictFirst;
 };
 
 } // namespace mlir::attn

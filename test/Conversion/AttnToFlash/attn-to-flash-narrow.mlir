@@ -24,8 +24,17 @@
 // CHECK-SAME: tile_rows = 64 : i64
 // CHECK: gpu.func @fwd(
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// A group's rows fit one block: where the grid has one row block, the
+// tile copies take an L2 policy that evicts them first; else none.
+// CHECK: %[[GX:.+]] = gpu.grid_dim  x
+// CHECK: %[[ONE:.+]] = arith.cmpi eq, %[[GX]]
+// CHECK-NEXT: %[[FIRST:.+]] = llvm.inline_asm "createpolicy.fractional.L2::evict_first.b64 $0, 1.0;", "=l"
 // CHECK: nvvm.mbarrier.arrive.expect_tx %{{.+}}, %c73728_i32
-// CHECK-COUNT-9: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// CHECK: scf.if %[[ONE]] {
+// CHECK-NEXT: nvvm.cp.async.bulk.tensor.shared.cluster.global {{.+}} l2_cache_hint = %[[FIRST]] :
+// CHECK-NEXT: } else {
+// CHECK-NEXT: nvvm.cp.async.bulk.tensor.shared.cluster.global {{.+}}] : !llvm.ptr<7>
+// CHECK-COUNT-8: l2_cache_hint = %[[FIRST]] :
 // CHECK: scf.for
 // CHECK: nvvm.mbarrier.try_wait.parity
 // CHECK: nvvm.fence.proxy
@@ -52,18 +61,20 @@
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK: scf.yield
 // Each split's rows normalised, staged in the storage type, then out by
-// one bulk copy a row (lanes of warp 0); the f32 partials likewise.
+// one bulk copy a row (lanes of warp 0), kept in L2 for the kernel that
+// reads them; the f32 partials likewise.
 // CHECK: memref.store {{.+}} : memref<8320xbf16, #gpu.address_space<workgroup>>
 // CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT: gpu.barrier
-// CHECK: nvvm.cp.async.bulk.global.shared.cta %{{.+}}, %{{.+}}, %c1024_i32 : <1>, <3>
+// CHECK: %[[LAST:.+]] = llvm.inline_asm "createpolicy.fractional.L2::evict_last.b64 $0, 1.0;", "=l"
+// CHECK-NEXT: nvvm.cp.async.bulk.global.shared.cta %{{.+}}, %{{.+}}, %c1024_i32 l2_cache_hint = %[[LAST]] : <1>, <3>
 // CHECK-NEXT: nvvm.cp.async.bulk.commit.group
 // CHECK-NEXT: nvvm.cp.async.bulk.wait_group 0 {read}
 // CHECK: } else {
 // CHECK: memref.store {{.+}} : memref<8320xf32, #gpu.address_space<workgroup>>
 // CHECK: nvvm.fence.proxy
 // CHECK-NEXT: gpu.barrier
-// CHECK: nvvm.cp.async.bulk.global.shared.cta %{{.+}}, %{{.+}}, %c2048_i32 : <1>, <3>
+// CHECK: nvvm.cp.async.bulk.global.shared.cta %{{.+}}, %{{.+}}, %c2048_i32 l2_cache_hint = %{{.+}} : <1>, <3>
 // The one-row combine keeps a thread per two of the 512 merged values.
 // CHECK: gpu.func @combine(
 // CHECK-SAME: known_block_size = array<i32: 256, 1, 1>

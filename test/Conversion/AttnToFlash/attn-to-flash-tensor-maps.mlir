@@ -16,6 +16,8 @@
 // CHECK: gpu.func @fwd(
 // CHECK-SAME: %{{.*}}: index, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
 // CHECK-SAME: attn.tensor_map_args = 2 : i64
+// Its two row blocks share their tiles: no L2 policy.
+// CHECK-NOT: createpolicy
 // CHECK-COUNT-2: nvvm.mbarrier.init
 // CHECK-NEXT: nvvm.fence.mbarrier.init
 // CHECK: gpu.barrier
