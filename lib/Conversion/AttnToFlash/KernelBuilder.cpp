@@ -2,6 +2,7 @@
 #include "KernelBuilder.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include <limits>
 
 using namespace mlir;
@@ -40,6 +41,14 @@ Value KernelBuilder::l2Policy(StringRef priority) {
              LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
              ArrayAttr())
       .getResult(0);
+}
+
+void KernelBuilder::copyAsync16(Value src, Value srcAt, Value dst, Value dstAt,
+                                int64_t elements, Value srcElements) {
+  nvgpu::DeviceAsyncCopyOp::create(
+      b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst,
+      ValueRange{dstAt}, src, ValueRange{srcAt}, b.getIndexAttr(elements),
+      srcElements, b.getUnitAttr());
 }
 
 Value KernelBuilder::timer() {

@@ -135,6 +135,11 @@ public:
   /// (`evict_normal`) or after (`evict_last`) the rest, for the
   /// l2_cache_hint of bulk and tensor copies.
   Value l2Policy(StringRef priority);
+  /// One 16-byte asynchronous copy (cp.async, past L1) of `elements`
+  /// elements of `src` at `srcAt` into workgroup memory `dst` at `dstAt`;
+  /// with `srcElements`, only that many are read and the rest zero-filled.
+  void copyAsync16(Value src, Value srcAt, Value dst, Value dstAt,
+                   int64_t elements, Value srcElements = Value());
   void traceBlock(StringRef tag, ArrayRef<Value> stamps);
   Value arrive(Value counter, Value last);
   /// The kernel's dynamic workgroup memory, as bytes (its size is given at

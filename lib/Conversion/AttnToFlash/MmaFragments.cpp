@@ -133,17 +133,14 @@ void mlir::attn::copyRowsAsync(KernelBuilder &k, Value src,
                                function_ref<Value(Value, Value)> srcAt,
                                int64_t rows, int64_t cols, Value dst,
                                int64_t dstPitch, Value tid, int64_t nt) {
-  ImplicitLocOpBuilder &b = k.b;
   const int64_t chunk = 8, perRow = cols / chunk;
   assert(cols % chunk == 0 && "whole 16-byte copies");
   k.loop(tid, k.idx(rows * perRow), k.idx(nt), [&](Value c) {
     Value row = k.div(c, k.idx(perRow));
     Value col = k.mul(k.rem(c, k.idx(perRow)), k.idx(chunk));
     Value from = srcAt(row, col);
-    nvgpu::DeviceAsyncCopyOp::create(
-        b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst,
-        ValueRange{k.add(k.mul(row, k.idx(dstPitch)), col)}, src,
-        ValueRange{from}, b.getIndexAttr(chunk), Value(), b.getUnitAttr());
+    k.copyAsync16(src, from, dst, k.add(k.mul(row, k.idx(dstPitch)), col),
+                  chunk);
   });
 }
 
@@ -196,12 +193,8 @@ Value MmaStaging::view(int64_t offset, int64_t n, Type elem) {
 
 void MmaStaging::copy(Value src, Value srcAt, Value dst, Value dstAt,
                       Value valid) {
-  ImplicitLocOpBuilder &b = k.b;
-  Value n = k.select(valid, k.idx(chunk), k.idx(0));
-  nvgpu::DeviceAsyncCopyOp::create(
-      b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst,
-      ValueRange{dstAt}, src, ValueRange{srcAt}, b.getIndexAttr(chunk), n,
-      b.getUnitAttr());
+  k.copyAsync16(src, srcAt, dst, dstAt, chunk,
+                k.select(valid, k.idx(chunk), k.idx(0)));
 }
 
 void MmaStaging::commit() { NVVM::CpAsyncCommitGroupOp::create(k.b); }

@@ -107,10 +107,7 @@ void mlir::attn::loadNormalisedRows(
         k.loop(tid, count, k.idx(threads), [&](Value i) {
           Value src =
               k.add(k.mul(rowOf(k.idx(0), i), k.idx(width)), columnOf(i));
-          nvgpu::DeviceAsyncCopyOp::create(
-              b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst,
-              ValueRange{dstAt(i)}, oRows, ValueRange{src},
-              b.getIndexAttr(chunk), Value(), b.getUnitAttr());
+          k.copyAsync16(oRows, src, dst, dstAt(i), chunk);
         });
         NVVM::CpAsyncCommitGroupOp::create(b);
       },
