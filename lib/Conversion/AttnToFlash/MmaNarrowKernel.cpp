@@ -132,6 +132,47 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
     return v;
   };
 
+  // P^T by stmatrix.trans, four fragments a store, where keys and values
+  // are separate (MQA, Sun's GTA): the lane's accumulators of column group
+  // i and row half h are an 8 x 8 mma fragment (cache rows 16 w + 8 h ..,
+  // query rows 8 i ..) whose transpose lands with lane l giving the
+  // address of row l % 8 (query row 8 i + l % 8) of fragment l / 8: 16
+  // bytes of 8 cache rows, one chunk of the swizzle. MQA's loop is bound
+  // by its compute, and its forward took 1-4% less time (B=16-64); the
+  // latent loops wait on memory, measured 0.3-0.6 us slower end to end
+  // with it, and store a probability at a time (docs/performance.md step
+  // 100).
+  auto storeTransposed = [&](ArrayRef<Value> s) {
+    for (int64_t m0 = 0; m0 < 2 * NR; m0 += 4) {
+      int64_t n = std::min<int64_t>(4, 2 * NR - m0);
+      Value m = k.add(k.idx(m0), k.min(k.div(ln.lane, k.idx(8)), k.idx(n - 1)));
+      Value q =
+          k.add(k.mul(k.div(m, k.idx(2)), k.idx(8)), k.rem(ln.lane, k.idx(8)));
+      Value c0 = k.add(warpRow0, k.mul(k.rem(m, k.idx(2)), k.idx(8)));
+      Value at = k.add(memref::ExtractAlignedPointerAsIndexOp::create(b, ps),
+                       k.mul(stage.swizzledAt(q, c0, R), k.idx(eb)));
+      SmallVector<Value> regs;
+      for (int64_t j = m0; j < m0 + n; ++j) {
+        int64_t i = j / 2, h = j % 2;
+        Value pair = vector::FromElementsOp::create(
+            b, VectorType::get({2}, f32),
+            ValueRange{s[i * 4 + 2 * h], s[i * 4 + 2 * h + 1]});
+        pair =
+            arith::TruncFOp::create(b, VectorType::get({2}, p.storage), pair);
+        regs.push_back(
+            LLVM::BitcastOp::create(b, b.getI32Type(), pair).getResult());
+      }
+      NVVM::StMatrixOp::create(
+          b,
+          LLVM::IntToPtrOp::create(
+              b, LLVM::LLVMPointerType::get(b.getContext(), /*shared=*/3),
+              arith::IndexCastOp::create(b, i64, at).getResult()),
+          regs, NVVM::MMALayout::col,
+          NVVM::LdStMatrixShapeAttr::get(b.getContext(), 8, 8),
+          NVVM::LdStMatrixEltType::B16);
+    }
+  };
+
   Value qDesc = wg.descriptor(addr(lay.q), 16, 1024, true);
   Value pDesc = wg.descriptor(addr(lay.p), 16, 1024, true);
   auto issueScores = [&](Value slot) {
@@ -254,11 +295,14 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
 
         // P^T into workgroup memory: query row (column) c's probabilities
         // along its row of 64 cache rows.
-        for (int64_t c = 0; c < nCol; ++c)
-          for (int64_t h = 0; h < 2; ++h)
-            memref::StoreOp::create(
-                b, arith::TruncFOp::create(b, p.storage, s[accOf(c, h)]), ps,
-                ValueRange{stage.swizzledAt(col[c], accRow(h), R)});
+        if (p.separate())
+          storeTransposed(s);
+        else
+          for (int64_t c = 0; c < nCol; ++c)
+            for (int64_t h = 0; h < 2; ++h)
+              memref::StoreOp::create(
+                  b, arith::TruncFOp::create(b, p.storage, s[accOf(c, h)]), ps,
+                  ValueRange{stage.swizzledAt(col[c], accRow(h), R)});
         Value softmaxed = trace ? k.timer() : Value();
         SmallVector<Value> o = wg.handOffAndWait([&] {
           return issueValues(slot, ArrayRef<Value>(out).take_front(nO));

@@ -52,7 +52,9 @@
 // CHECK: gpu.barrier
 // CHECK: math.exp2
 // CHECK: nvvm.vote.sync any
+// The tied latent tiles store P^T a probability at a time.
 // CHECK: memref.store {{.+}} : memref<1024xbf16, #gpu.address_space<workgroup>>
+// CHECK-NOT: nvvm.stmatrix
 // CHECK: nvvm.fence.proxy
 // CHECK-NEXT: gpu.barrier
 // CHECK-NEXT: nvvm.wgmma.fence.aligned
@@ -133,6 +135,13 @@ func.func @mla16_decode(%q: tensor<?x1x16x576xbf16>, %c: tensor<?x?x1x512xbf16>,
 // CHECK: gpu.func @fwd(
 // CHECK: nvvm.mbarrier.arrive.expect_tx %{{.+}}, %c32768_i32
 // CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 32, k = 16>, D[<f32>, <zero>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// P^T (32 query rows: 8 fragments of 8 x 8 a warp) by two transposing
+// matrix stores before the value product.
+// CHECK-COUNT-2: nvvm.stmatrix {{.+}} {eltType = #nvvm.ld_st_matrix_elt_type<b16>, layout = #nvvm.mma_layout<col>, shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>} : !llvm.ptr<3>, i32, i32, i32, i32
+// CHECK-NOT: nvvm.stmatrix
+// CHECK: nvvm.fence.proxy
+// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: nvvm.wgmma.fence.aligned
 // CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 32, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <col>], B[<bf16>, <one>, <col>]
 // CHECK: arith.truncf {{.+}} : vector<8xf32> to vector<8xbf16>
 // CHECK: vector.store {{.+}} : memref<?xbf16>, vector<8xbf16>
@@ -174,6 +183,7 @@ func.func @mqa_prefill(%q: tensor<?x?x32x128xbf16>, %kc: tensor<?x?x1x128xbf16>,
 // CHECK-SAME: schedule = "wgmma-narrow"
 // CHECK: gpu.func @fwd(
 // CHECK-COUNT-4: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 8, k = 16>, D[<f32>, <{{zero|one}}>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// CHECK: nvvm.stmatrix {{.+}} : !llvm.ptr<3>, i32, i32{{$}}
 // CHECK-COUNT-8: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 8, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <col>], B[<bf16>, <one>, <col>]
 // CHECK: gpu.func @combine(
 // CHECK-LABEL: gpu.module @gta_decode_attn0
