@@ -657,11 +657,16 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
     }
   // Tile copies by TMA for the two-stage loop, where every warp otherwise
   // issues the next tile's copies between its waits (MLA-128 B=64: 205 ->
-  // 197 us); the pipelined loop already hides them and measured 1-2%
-  // slower with TMA (docs/performance.md step 52), where the streams fit
-  // (tensorMapsFit). The schedule is chosen first: its mbarriers must fit
-  // beside it.
-  if (best && o.tensorMapCopies && best->stages == 2 && tensorMapsFit(*best)) {
+  // 197 us), where the streams fit (tensorMapsFit). The pipelined loop
+  // already hides them and measured 1-2% slower with TMA (docs/
+  // performance.md step 52); it takes them only at decode over separate
+  // keys and values (MFA), where the tiles' L2 policy then makes it 0.2-5%
+  // faster (step 102; GLA's shared rope stream and MFA-KR at B=128 were
+  // slower). The schedule is chosen first: its mbarriers must fit beside
+  // it.
+  bool pipelinedTma = decode && best && best->separate();
+  if (best && o.tensorMapCopies && (best->stages == 2 || pipelinedTma) &&
+      tensorMapsFit(*best)) {
     FlashPlan c = *best;
     c.tensorMaps = true;
     if (FlashPlan::residentBlocks(c.mmaLayout().total) >= c.blocksPerSM)

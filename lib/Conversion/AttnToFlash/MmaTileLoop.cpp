@@ -96,7 +96,6 @@ SmallVector<Value> WarpgroupFrame::tileLoop(Value jBegin) {
   // the softmax and P V in turn, and only the copies overlap.
   int64_t nO = NV * 4, ST = p.stages;
   bool pipelined = ST >= 3;
-  assert(!(pipelined && p.tensorMaps) && "tensor maps in the two-stage loop");
   auto fillAhead = [&](Value j0, Value t) {
     Value ahead = k.add(j0, k.idx((ST - 1) * N));
     k.ifThen(k.lt(ahead, f.jEnd), [&] {
@@ -111,7 +110,15 @@ SmallVector<Value> WarpgroupFrame::tileLoop(Value jBegin) {
   init.append(2, k.negInf());
   init.append(2, k.f(0.0));
   if (pipelined) {
-    stage.wait(ST - 2); // the query rows and tile 0
+    // The query rows and tile 0 (by TMA: only where the block has a tile,
+    // or no copy would complete its mbarrier).
+    if (p.tensorMaps) {
+      stage.wait(0);
+      k.ifThen(k.lt(jBegin, f.jEnd),
+               [&] { stage.waitTile(jBegin, k.idx(0), 0); });
+    } else {
+      stage.wait(ST - 2);
+    }
     handOff();
     wg.fence();
     SmallVector<Value> s0 = issueScores(k.idx(0));
@@ -207,7 +214,16 @@ SmallVector<Value> WarpgroupFrame::tileLoop(Value jBegin) {
           return out;
         }
         wg.fenceProxy();
-        stage.wait(ST - 3);
+        // Tile t + 1 (by TMA: its mbarrier, where it exists; past the
+        // range its scores are issued on stale bytes and never used).
+        if (p.tensorMaps) {
+          Value j1 = k.add(j0, k.idx(N));
+          k.ifThen(k.lt(j1, f.jEnd), [&] {
+            stage.waitTile(j1, k.add(t, k.idx(1)), 0);
+          });
+        } else {
+          stage.wait(ST - 3);
+        }
         handOff();
         fillAhead(j0, t);
         wg.fence();

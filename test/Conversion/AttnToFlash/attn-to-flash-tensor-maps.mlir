@@ -50,14 +50,28 @@ func.func @mla128_decode(%q: tensor<?x1x128x576xbf16>, %c: tensor<?x?x1x512xbf16
 
 // -----
 
-// MFA decode is pipelined (32-row tiles, 5 stages): its copies already
-// overlap, and with TMA it measured slower. No tensor maps; cp.async.
+// MFA decode is pipelined (32-row tiles, 5 stages) over separate keys and
+// values: its tiles by TMA too, evicted from L2 first with one row block
+// (step 102), the query rows by cp.async. Tile 0 is waited for before the
+// loop (where the block has one), each next tile inside it before its
+// scores are issued.
 // CHECK-LABEL: gpu.module @mfa_decode_attn0
-// CHECK-NOT: tensor_map
+// CHECK-SAME: {box = [1, 32, 1, 64], kind = "tensor_map", name = "keys_map", swizzle = 128 : i64, tensor = "keys"}, {box = [1, 32, 1, 64], kind = "tensor_map", name = "values_map", swizzle = 128 : i64, tensor = "values"}]
+// CHECK-SAME: tile_rows = 32 : i64
 // CHECK: gpu.func @fwd(
-// CHECK-NOT: nvvm.mbarrier
-// CHECK: nvgpu.device_async_copy
-// CHECK-NOT: nvvm.cp.async.bulk.tensor
+// CHECK: %[[FIRST:.+]] = llvm.inline_asm "createpolicy.fractional.L2::evict_first.b64 $0, 1.0;"
+// CHECK: nvvm.mbarrier.arrive.expect_tx %{{.+}}, %c32768_i32
+// CHECK: nvvm.cp.async.bulk.tensor.shared.cluster.global {{.+}} l2_cache_hint = %[[FIRST]] :
+// CHECK: nvgpu.device_async_copy %arg0
+// CHECK: nvvm.mbarrier.try_wait.parity
+// CHECK: nvvm.wgmma.mma_async
+// CHECK: scf.for
+// CHECK: nvvm.mbarrier.try_wait.parity
+// CHECK: nvvm.fence.proxy
+// CHECK-NEXT: gpu.barrier
+// CHECK: nvvm.cp.async.bulk.tensor.shared.cluster.global {{.+}} l2_cache_hint = %[[FIRST]] :
+// CHECK: nvvm.wgmma.mma_async
+// CHECK: scf.yield
 // CHECK: gpu.func @combine
 //
 // With its stages fixed at two: the two-stage loop, keys into the key

@@ -119,7 +119,8 @@ struct FlashPlan {
   // merge and runs as one more wgmma product per block instead of a
   // mat-vec per output row in the combine, which only merges.
   bool forwardEpilogue = false;
-  // The warpgroup form's cache tiles, in its two-stage loop, copied by the
+  // The warpgroup form's cache tiles, in its two-stage loop (and in the
+  // pipelined one at decode over separate keys and values), copied by the
   // tensor memory accelerator (planWarpgroupMma says why): one thread
   // issues a 64-column block of a tile per cp.async.bulk.tensor, through a
   // tensor map of each cache stream that the runtime encodes per launch
