@@ -661,9 +661,9 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
   // already hides them and measured 1-2% slower with TMA (docs/
   // performance.md step 52); it takes them only at decode over separate
   // keys and values (MFA), where the tiles' L2 policy then makes it 0.2-5%
-  // faster (step 102; GLA's shared rope stream and MFA-KR at B=128 were
-  // slower). The schedule is chosen first: its mbarriers must fit beside
-  // it.
+  // faster (step 102; GLA, with or without a hint on its shared rope
+  // stream, was 5-10% slower from B=16, step 103, and MFA-KR 5% at B=128).
+  // The schedule is chosen first: its mbarriers must fit beside it.
   bool pipelinedTma = decode && best && best->separate();
   if (best && o.tensorMapCopies && (best->stages == 2 || pipelinedTma) &&
       tensorMapsFit(*best)) {
