@@ -49,6 +49,19 @@ SmallVector<Value> MmaFragments::load(Value mem, Value index, int tiles,
   return regs;
 }
 
+void MmaFragments::store(Value ptr, ArrayRef<Value> regs, bool trans) {
+  ImplicitLocOpBuilder &b = k.b;
+  SmallVector<Value> words;
+  for (Value r : regs)
+    words.push_back(r.getType().isInteger(32)
+                        ? r
+                        : LLVM::BitcastOp::create(b, b.getI32Type(), r));
+  NVVM::StMatrixOp::create(b, ptr, words,
+                           trans ? NVVM::MMALayout::col : NVVM::MMALayout::row,
+                           NVVM::LdStMatrixShapeAttr::get(b.getContext(), 8, 8),
+                           NVVM::LdStMatrixEltType::B16);
+}
+
 SmallVector<Value> MmaFragments::mma(ArrayRef<Value> a, ArrayRef<Value> bFrag,
                                      ArrayRef<Value> c) {
   ImplicitLocOpBuilder &b = k.b;

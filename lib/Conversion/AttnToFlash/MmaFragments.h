@@ -30,6 +30,11 @@ struct MmaFragments {
   /// l % 8 of matrix l / 8. Returns one 32-bit register per matrix, typed as
   /// mma.sync takes it (i32 for bf16, vector<2xf16> for f16).
   SmallVector<Value> load(Value mem, Value index, int tiles, bool trans);
+  /// stmatrix of `regs.size()` (1, 2 or 4) 8x8 matrices, each a register
+  /// as `pack` makes it, to the workgroup pointer `ptr`: lane l supplies
+  /// the address of row l % 8 of matrix l / 8; `trans` stores each one
+  /// transposed.
+  void store(Value ptr, ArrayRef<Value> regs, bool trans);
   /// D = A B + C for one m16n8k16 tile: A 4 registers, B 2, C 4 floats.
   SmallVector<Value> mma(ArrayRef<Value> a, ArrayRef<Value> b,
                          ArrayRef<Value> c);

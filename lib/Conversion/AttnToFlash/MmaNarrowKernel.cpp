@@ -142,6 +142,7 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
   // latent loops wait on memory, measured 0.3-0.6 us slower end to end
   // with it, and store a probability at a time (docs/performance.md step
   // 100).
+  MmaFragments frag{k, p.storage};
   auto storeTransposed = [&](ArrayRef<Value> s) {
     for (int64_t m0 = 0; m0 < 2 * NR; m0 += 4) {
       int64_t n = std::min<int64_t>(4, 2 * NR - m0);
@@ -154,22 +155,13 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
       SmallVector<Value> regs;
       for (int64_t j = m0; j < m0 + n; ++j) {
         int64_t i = j / 2, h = j % 2;
-        Value pair = vector::FromElementsOp::create(
-            b, VectorType::get({2}, f32),
-            ValueRange{s[i * 4 + 2 * h], s[i * 4 + 2 * h + 1]});
-        pair =
-            arith::TruncFOp::create(b, VectorType::get({2}, p.storage), pair);
-        regs.push_back(
-            LLVM::BitcastOp::create(b, b.getI32Type(), pair).getResult());
+        regs.push_back(frag.pack(s[i * 4 + 2 * h], s[i * 4 + 2 * h + 1]));
       }
-      NVVM::StMatrixOp::create(
-          b,
-          LLVM::IntToPtrOp::create(
-              b, LLVM::LLVMPointerType::get(b.getContext(), /*shared=*/3),
-              arith::IndexCastOp::create(b, i64, at).getResult()),
-          regs, NVVM::MMALayout::col,
-          NVVM::LdStMatrixShapeAttr::get(b.getContext(), 8, 8),
-          NVVM::LdStMatrixEltType::B16);
+      frag.store(LLVM::IntToPtrOp::create(
+                     b,
+                     LLVM::LLVMPointerType::get(b.getContext(), /*shared=*/3),
+                     arith::IndexCastOp::create(b, i64, at).getResult()),
+                 regs, /*trans=*/true);
     }
   };
 
