@@ -5,6 +5,7 @@
 #include "llvm/Support/MathExtras.h"
 #include <algorithm>
 #include <numeric>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -630,12 +631,21 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
   // The kernel's pipeline (three or more stages) keeps two tiles in use
   // (one being scored, one multiplied into the values), so ST - 2 tiles
   // stream in ahead; without it (two stages) one does.
-  // Take the tile, stages and resident blocks that keep the most bytes in
-  // flight per multiprocessor (what hides DRAM latency), the larger tile
-  // on ties (fewer per-tile barriers). Registers: the outputs, two sets of
+  // Bytes in flight per multiprocessor hide DRAM latency up to about
+  // kBytesAheadEnough; past it the larger tile wins (fewer per-tile waits,
+  // barriers and softmax reductions): MFA's 64-row tiles on two stages (64
+  // KB ahead) measured 2-12% faster at every batch than 32-row tiles on
+  // five (96 KB; docs/performance.md step 106). So take the tile, stages
+  // and resident blocks with the most bytes in flight up to that, then the
+  // larger tile, then the most bytes. Registers: the outputs, two sets of
   // scores, ~64 for addresses and the softmax.
+  constexpr int64_t kBytesAheadEnough = 64 * 1024;
+  auto rank = [&](const FlashPlan &c, int64_t inFlight) {
+    return std::make_tuple(std::min(inFlight, kBytesAheadEnough), c.tileRows,
+                           inFlight);
+  };
   std::optional<FlashPlan> best;
-  int64_t bestBytes = 0;
+  std::tuple<int64_t, int64_t, int64_t> bestRank{0, 0, 0};
   for (int64_t n : {64, 32})
     for (int64_t st = 2; st <= 6; ++st) {
       FlashPlan c = p;
@@ -650,9 +660,9 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
       c.blocksPerSM = std::clamp<int64_t>(std::min(byRegs, bySmem), 0, 2);
       int64_t ahead = c.stages >= 3 ? c.stages - 2 : 1;
       int64_t inFlight = c.blocksPerSM * ahead * cacheTileBytes(c);
-      if (c.blocksPerSM >= 1 && inFlight > bestBytes) {
+      if (c.blocksPerSM >= 1 && rank(c, inFlight) > bestRank) {
         best = c;
-        bestBytes = inFlight;
+        bestRank = rank(c, inFlight);
       }
     }
   // Tile copies by TMA for the two-stage loop, where every warp otherwise
@@ -660,10 +670,11 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
   // 197 us), where the streams fit (tensorMapsFit). The pipelined loop
   // already hides them and measured 1-2% slower with TMA (docs/
   // performance.md step 52); it takes them only at decode over separate
-  // keys and values (MFA), where the tiles' L2 policy then makes it 0.2-5%
-  // faster (step 102; GLA, with or without a hint on its shared rope
-  // stream, was 5-10% slower from B=16, step 103, and MFA-KR 5% at B=128).
-  // The schedule is chosen first: its mbarriers must fit beside it.
+  // keys and values, where the tiles' L2 policy then made MFA's (32-row
+  // tiles, before step 106) 0.2-5% faster (step 102; GLA, with or without a
+  // hint on its shared rope stream, was 5-10% slower from B=16, step 103, and
+  // MFA-KR 5% at B=128). The schedule is chosen first: its mbarriers must fit
+  // beside it.
   bool pipelinedTma = decode && best && best->separate();
   if (best && o.tensorMapCopies && (best->stages == 2 || pipelinedTma) &&
       tensorMapsFit(*best)) {

@@ -1,5 +1,6 @@
 // RUN: attn-opt %s -split-input-file --attn-to-flash="tensor-cores=true warpgroup-mma=true tensor-map-copies=true" | FileCheck %s
 // RUN: attn-opt %s -split-input-file --attn-to-flash="tensor-cores=true warpgroup-mma=true tensor-map-copies=true mma-tile=32 mma-stages=2" | FileCheck %s --check-prefix=ST2
+// RUN: attn-opt %s -split-input-file --attn-to-flash="tensor-cores=true warpgroup-mma=true tensor-map-copies=true mma-tile=32" | FileCheck %s --check-prefix=PIPE
 
 // MLA with 128 heads, tiles by TMA. The manifest lists one tensor map per
 // cache stream after the sizes (the 576-wide row: 512 latent columns, then
@@ -50,29 +51,48 @@ func.func @mla128_decode(%q: tensor<?x1x128x576xbf16>, %c: tensor<?x?x1x512xbf16
 
 // -----
 
-// MFA decode is pipelined (32-row tiles, 5 stages) over separate keys and
-// values: its tiles by TMA too, evicted from L2 first with one row block
+// MFA decode takes 64-row tiles of keys and values on two stages (64 KB
+// ahead): by TMA, evicted from L2 first with one row block, one expect_tx
+// of both (2 x 4 blocks of 64 rows x 128 bytes); the query rows by
+// cp.async. Each iteration waits for its tile's phase before its scores.
+// CHECK-LABEL: gpu.module @mfa_decode_attn0
+// CHECK-SAME: {box = [1, 64, 1, 64], kind = "tensor_map", name = "keys_map", swizzle = 128 : i64, tensor = "keys"}, {box = [1, 64, 1, 64], kind = "tensor_map", name = "values_map", swizzle = 128 : i64, tensor = "values"}]
+// CHECK-SAME: tile_rows = 64 : i64
+// CHECK: gpu.func @fwd(
+// CHECK: %[[FIRST:.+]] = llvm.inline_asm "createpolicy.fractional.L2::evict_first.b64 $0, 1.0;"
+// CHECK: nvvm.mbarrier.arrive.expect_tx %{{.+}}, %c65536_i32
+// CHECK-COUNT-8: nvvm.cp.async.bulk.tensor.shared.cluster.global {{.+}} l2_cache_hint = %[[FIRST]] :
+// CHECK: nvgpu.device_async_copy %arg0
+// CHECK: scf.for
+// CHECK: nvvm.mbarrier.try_wait.parity
+// CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 64, k = 16>
+// CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 256, k = 16>
+// CHECK: scf.yield
+// CHECK: gpu.func @combine
+//
+// With 32-row tiles MFA decode is pipelined (5 stages) over separate keys
+// and values: its tiles by TMA too, evicted from L2 first with one row block
 // (step 102), the query rows by cp.async. Tile 0 is waited for before the
 // loop (where the block has one), each next tile inside it before its
 // scores are issued.
-// CHECK-LABEL: gpu.module @mfa_decode_attn0
-// CHECK-SAME: {box = [1, 32, 1, 64], kind = "tensor_map", name = "keys_map", swizzle = 128 : i64, tensor = "keys"}, {box = [1, 32, 1, 64], kind = "tensor_map", name = "values_map", swizzle = 128 : i64, tensor = "values"}]
-// CHECK-SAME: tile_rows = 32 : i64
-// CHECK: gpu.func @fwd(
-// CHECK: %[[FIRST:.+]] = llvm.inline_asm "createpolicy.fractional.L2::evict_first.b64 $0, 1.0;"
-// CHECK: nvvm.mbarrier.arrive.expect_tx %{{.+}}, %c32768_i32
-// CHECK: nvvm.cp.async.bulk.tensor.shared.cluster.global {{.+}} l2_cache_hint = %[[FIRST]] :
-// CHECK: nvgpu.device_async_copy %arg0
-// CHECK: nvvm.mbarrier.try_wait.parity
-// CHECK: nvvm.wgmma.mma_async
-// CHECK: scf.for
-// CHECK: nvvm.mbarrier.try_wait.parity
-// CHECK: nvvm.fence.proxy
-// CHECK-NEXT: gpu.barrier
-// CHECK: nvvm.cp.async.bulk.tensor.shared.cluster.global {{.+}} l2_cache_hint = %[[FIRST]] :
-// CHECK: nvvm.wgmma.mma_async
-// CHECK: scf.yield
-// CHECK: gpu.func @combine
+// PIPE-LABEL: gpu.module @mfa_decode_attn0
+// PIPE-SAME: {box = [1, 32, 1, 64], kind = "tensor_map", name = "keys_map", swizzle = 128 : i64, tensor = "keys"}, {box = [1, 32, 1, 64], kind = "tensor_map", name = "values_map", swizzle = 128 : i64, tensor = "values"}]
+// PIPE-SAME: tile_rows = 32 : i64
+// PIPE: gpu.func @fwd(
+// PIPE: %[[FIRST:.+]] = llvm.inline_asm "createpolicy.fractional.L2::evict_first.b64 $0, 1.0;"
+// PIPE: nvvm.mbarrier.arrive.expect_tx %{{.+}}, %c32768_i32
+// PIPE: nvvm.cp.async.bulk.tensor.shared.cluster.global {{.+}} l2_cache_hint = %[[FIRST]] :
+// PIPE: nvgpu.device_async_copy %arg0
+// PIPE: nvvm.mbarrier.try_wait.parity
+// PIPE: nvvm.wgmma.mma_async
+// PIPE: scf.for
+// PIPE: nvvm.mbarrier.try_wait.parity
+// PIPE: nvvm.fence.proxy
+// PIPE-NEXT: gpu.barrier
+// PIPE: nvvm.cp.async.bulk.tensor.shared.cluster.global {{.+}} l2_cache_hint = %[[FIRST]] :
+// PIPE: nvvm.wgmma.mma_async
+// PIPE: scf.yield
+// PIPE: gpu.func @combine
 //
 // With its stages fixed at two: the two-stage loop, keys into the key
 // tiles and values into the value tiles, one expect_tx of both (2 x 4

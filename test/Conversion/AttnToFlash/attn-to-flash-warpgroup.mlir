@@ -1,31 +1,32 @@
 // RUN: attn-opt %s -split-input-file --attn-to-flash="tensor-cores=true warpgroup-mma=true" | FileCheck %s
 
-// MFA decode (64 query rows of 256 per cache group) on sm_90a: one
-// warpgroup holds the whole group. Its cache tiles (32 rows, 5 in flight:
-// the most bytes per SM that fit) are staged by cp.async in the 128-byte
-// swizzled layout, aligned at run time to 1024 bytes of workgroup address.
-// Pipelined: the prologue scores tile 0; each iteration runs the softmax
-// (quad shuffles, a vote before the rescale) after waiting for the previous
-// tile's P V, writes P, waits for the next tile (ST - 3 = 2 groups may
-// still fly), hands both to wgmma's proxy, then issues the next tile's
-// scores (m64n32k16, key tile read K-major) and this tile's P V (m64n256k16,
+// An MFA-shaped decode with 128-wide heads (64 query rows per cache
+// group) on sm_90a: one warpgroup holds the whole group. Its cache tiles
+// (64 rows, 6 stages: 128 KB ahead, past what hides DRAM latency, on the
+// larger tile) are staged by cp.async in the 128-byte swizzled layout,
+// aligned at run time to 1024 bytes of workgroup address. Pipelined: the
+// prologue scores tile 0; each iteration runs the softmax (quad shuffles, a
+// vote before the rescale) after waiting for the previous tile's P V,
+// writes P, waits for the next tile (ST - 3 = 3 groups may still fly),
+// hands both to wgmma's proxy, then issues the next tile's scores
+// (m64n64k16, key tile read K-major) and this tile's P V (m64n128k16,
 // value tile read transposed) and waits for the scores only.
-// CHECK-LABEL: gpu.module @mfa_decode_attn0
+// CHECK-LABEL: gpu.module @mfa128_decode_attn0
 // CHECK-SAME: block = [128, 1, 1], dynamic_shared_bytes = {{[0-9]+}} : i64, grid = ["ceildiv(64*Tq,64)", "B*1", "S"], name = "fwd"
 // CHECK-SAME: rows_per_block = 64 : i64
 // CHECK-SAME: schedule = "wgmma"
-// CHECK-SAME: tile_rows = 32 : i64
+// CHECK-SAME: tile_rows = 64 : i64
 // CHECK-SAME: wave_blocks_per_sm = 0 : i64
 // CHECK: gpu.func @fwd(
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
 // CHECK: memref.extract_aligned_pointer_as_index
 // CHECK: arith.xori
 // CHECK: nvgpu.device_async_copy
-// CHECK: nvvm.cp.async.wait.group 3
+// CHECK: nvvm.cp.async.wait.group 4
 // CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT: gpu.barrier
 // CHECK-NEXT: nvvm.wgmma.fence.aligned
-// CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 32, k = 16>, D[<f32>, <zero>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 64, k = 16>, D[<f32>, <zero>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK: scf.for
@@ -36,14 +37,14 @@
 // CHECK: arith.truncf {{.+}} : vector<2xf32> to vector<2xbf16>
 // CHECK: vector.store
 // CHECK: nvvm.fence.proxy
-// CHECK-NEXT: nvvm.cp.async.wait.group 2
+// CHECK-NEXT: nvvm.cp.async.wait.group 3
 // CHECK-NEXT: nvvm.fence.proxy
 // CHECK-NEXT: gpu.barrier
 // CHECK: nvvm.cp.async.commit.group
 // CHECK-NEXT: nvvm.wgmma.fence.aligned
-// CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 32, k = 16>, D[<f32>, <zero>]
+// CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 64, k = 16>, D[<f32>, <zero>]
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
-// CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 256, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
+// CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 1
 // CHECK: scf.yield
@@ -51,6 +52,36 @@
 // CHECK-NEXT: nvvm.cp.async.wait.group 0
 // CHECK: vector.store {{.+}} : memref<?xf32>, vector<2xf32>
 // CHECK: gpu.func @combine
+#mfa128 = #attn.variant<kv_form = separate, num_q_heads = 64, num_kv_heads = 1,
+                     qk_head_dim = 128, v_head_dim = 128,
+                     rope = #attn.rope<placement = full_head, dim = 128>,
+                     softmax_scale = 0.088>
+func.func @mfa128_decode(%q: tensor<?x1x64x128xbf16>, %k: tensor<?x?x1x128xbf16>,
+                      %v: tensor<?x?x1x128xbf16>) -> tensor<?x1x64x128xbf16> {
+  %o = attn.attention #mfa128 query(%q : tensor<?x1x64x128xbf16>) keys(%k : tensor<?x?x1x128xbf16>)
+         values(%v : tensor<?x?x1x128xbf16>) -> tensor<?x1x64x128xbf16>
+  return %o : tensor<?x1x64x128xbf16>
+}
+
+// -----
+
+// MFA decode (64 query rows of 256 per cache group): 64-row tiles of keys
+// and values (64 KB a stage) fit two stages beside the query rows. 64 KB
+// ahead is enough, so the larger tile wins over 32-row tiles on five stages
+// (96 KB ahead): each iteration waits for its tile (no group may still
+// fly), scores it (m64n64k16), runs the softmax, then P V (m64n256k16).
+// CHECK-LABEL: gpu.module @mfa_decode_attn0
+// CHECK-SAME: block = [128, 1, 1]
+// CHECK-SAME: tile_rows = 64 : i64
+// CHECK: gpu.func @fwd(
+// CHECK: scf.for {{.+}} iter_args
+// CHECK: nvvm.cp.async.wait.group 0
+// CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 64, k = 16>, D[<f32>, <zero>]
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: math.exp2
+// CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 256, k = 16>, D[<f32>, <one>]
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-NEXT: scf.yield
 #mfa = #attn.variant<kv_form = separate, num_q_heads = 64, num_kv_heads = 1,
                      qk_head_dim = 256, v_head_dim = 256,
                      rope = #attn.rope<placement = full_head, dim = 256>,
