@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 #include "attn/Runtime/Runtime.h"
 
+#include <algorithm>
+#include <cstring>
 #include <dlfcn.h>
 #include <mutex>
 
@@ -76,6 +78,8 @@ public:
     d->cuDeviceGetAttribute(&major, 75, d->device); // COMPUTE_CAPABILITY_MAJOR
     d->cuDeviceGetAttribute(&minor, 76, d->device); // COMPUTE_CAPABILITY_MINOR
     d->cuDeviceGetAttribute(&d->sms, 16, d->device); // MULTIPROCESSOR_COUNT
+    // MAX_ACCESS_POLICY_WINDOW_SIZE (0 where the device has none).
+    d->cuDeviceGetAttribute(&d->maxWindow, 109, d->device);
     d->arch_ = "sm_" + std::to_string(major) + std::to_string(minor);
     out = std::move(d);
     return Status::success();
@@ -155,6 +159,37 @@ public:
                         &early,           1};
     return check(cuLaunchKernelEx(&config, fn, params, nullptr),
                  "cuLaunchKernelEx(programmatic stream serialization)");
+  }
+  Status launchStreaming(void *fn, const int64_t g[3], const int64_t b[3],
+                         int64_t shared, void *stream, void **params,
+                         bool cooperative, const void *base,
+                         size_t bytes) override {
+    if (!cuLaunchKernelEx || maxWindow <= 0 || !bytes)
+      return Device::launchStreaming(fn, g, b, shared, stream, params,
+                                     cooperative, base, bytes);
+    if (Status s = current(); !s)
+      return s;
+    // cuda.h's CUaccessPolicyWindow: every line of the window streaming.
+    struct AccessPolicyWindow {
+      const void *base;
+      size_t bytes;
+      float hitRatio;
+      int hitProp, missProp;
+    } window{base, std::min(bytes, size_t(maxWindow)), 1.0f, kAccessStreaming,
+             kAccessStreaming};
+    LaunchAttribute attrs[2]{};
+    attrs[0].id = kAccessPolicyWindow;
+    static_assert(sizeof(window) <= sizeof(attrs[0].value.bytes),
+                  "CUaccessPolicyWindow in CUlaunchAttributeValue");
+    std::memcpy(attrs[0].value.bytes, &window, sizeof(window));
+    attrs[1].id = kCooperative;
+    attrs[1].value.cooperative = 1;
+    LaunchConfig config{unsigned(g[0]),       unsigned(g[1]), unsigned(g[2]),
+                        unsigned(b[0]),       unsigned(b[1]), unsigned(b[2]),
+                        unsigned(shared),     stream,         attrs,
+                        cooperative ? 2u : 1u};
+    return check(cuLaunchKernelEx(&config, fn, params, nullptr),
+                 "cuLaunchKernelEx(access policy window)");
   }
   Status encodeTensorMap(const TensorMapRequest &r, void *map) override {
     if (!cuTensorMapEncodeTiled)
@@ -238,6 +273,7 @@ private:
 
   int device = 0, sms = 0;
   void *context = nullptr;
+  int maxWindow = 0;
   std::string arch_;
   Result (*cuInit)(unsigned);
   Result (*cuDeviceGetCount)(int *);
@@ -254,12 +290,15 @@ private:
                                       unsigned, unsigned, unsigned, unsigned,
                                       void *, void **) = nullptr;
   // cuda.h's CUlaunchAttribute and CUlaunchConfig, as laid out there.
-  static constexpr int kProgrammaticStreamSerialization = 6;
+  static constexpr int kAccessPolicyWindow = 1, kCooperative = 2,
+                       kProgrammaticStreamSerialization = 6;
+  static constexpr int kAccessStreaming = 1; // CU_ACCESS_PROPERTY_STREAMING
   struct LaunchAttribute {
     int id;
     char pad[8 - sizeof(int)];
     union {
       char bytes[64];
+      int cooperative;
       int programmaticStreamSerializationAllowed;
     } value;
   };

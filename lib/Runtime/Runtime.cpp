@@ -521,7 +521,8 @@ Status KernelModule::launch(const KernelSpec &k, void *fn,
                             const int64_t grid[3],
                             std::map<std::string, void *> &named,
                             const std::map<std::string, int64_t> &sizes,
-                            void *stream, LaunchKind kind) {
+                            void *stream, LaunchKind kind,
+                            const std::string &streamed) {
   // memref1d ABI: each tensor is (allocated, aligned, offset, size, stride).
   std::vector<int64_t> values;
   values.reserve(k.tensors.size() * kTensorArgWords + k.sizes.size());
@@ -555,6 +556,18 @@ Status KernelModule::launch(const KernelSpec &k, void *fn,
     params.push_back(maps[i].bytes);
   }
   int64_t block[3] = {k.threads, 1, 1};
+  auto spec =
+      std::find_if(k.tensors.begin(), k.tensors.end(),
+                   [&](const TensorSpec &t) { return t.name == streamed; });
+  if (kind != LaunchKind::Early && spec != k.tensors.end()) {
+    int64_t n = 1;
+    for (const std::string &d : spec->shape)
+      n *= symbol(d, sizes);
+    return device_->launchStreaming(
+        fn, grid, block, k.dynamicSharedBytes, stream, params.data(),
+        kind == LaunchKind::Cooperative, named[streamed],
+        size_t(n) * spec->elementBytes());
+  }
   if (kind == LaunchKind::Cooperative)
     return device_->launchCooperative(fn, grid, block, k.dynamicSharedBytes,
                                       stream, params.data());
@@ -674,9 +687,16 @@ Status KernelModule::runAttention(const std::vector<void *> &buffers,
       return s;
     named["grid_sync"] = named["combine_sync"] = gridSync_;
   }
-  if (Status s =
-          launch(fwd_, fwdFn_, fwdGrid, named, sizes, stream,
-                 merging ? LaunchKind::Cooperative : LaunchKind::Ordinary);
+  // With one block of query rows per (batch row, group) each block reads
+  // its cache rows once (decode): streaming in L2, so they do not evict
+  // what is read again (the partial outputs the combine reads, the query
+  // rows). Measured neutral where TMA copies already evict them first.
+  std::string streamed = fwdGrid[0] == 1 && info_.has("l2_streaming")
+                             ? info_["l2_streaming"].str()
+                             : "";
+  if (Status s = launch(
+          fwd_, fwdFn_, fwdGrid, named, sizes, stream,
+          merging ? LaunchKind::Cooperative : LaunchKind::Ordinary, streamed);
       !s)
     return s;
   if (merging)

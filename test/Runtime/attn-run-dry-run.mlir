@@ -1,7 +1,10 @@
 // attn-run --dry-run prints the launches the runtime makes on a stand-in
 // GPU (132 multiprocessors, an H100's workgroup memory) without running
-// anything: the split count, which combine kernel, grids and blocks, and
-// the forward's per-launch flags (`merge`, `normalise`). Here
+// anything: the split count, which combine kernel, grids and blocks, the
+// forward's per-launch flags (`merge`, `normalise`) and the bytes of the
+// cache stream it marks as streaming in L2 where each block reads its rows
+// once (one block of query rows per group; MLA-128's two blocks read every
+// row, so not there). Here
 // MLA with 16 heads (bench/variants/mla16.mlir) at issue 5's shapes.
 //
 // RUN: rm -rf %t && attn-opt %s --attn-compile="target=sm_90a output=%t formats=isa" -o /dev/null
@@ -75,7 +78,7 @@
 // 128 blocks of 152 KB, one wave. At B=32 its 256 blocks would take two
 // waves: project_rows (64-row blocks).
 // MLA128B16: mla_decode_attn0 B=16 Tq=1 L=4096 S=4
-// MLA128B16-NEXT: fwd          grid 2 16 4  block 256  dynamic shared 231040  normalise=1
+// MLA128B16-NEXT: fwd          grid 2 16 4  block 256  dynamic shared 231040  normalise=1{{$}}
 // MLA128B16-NEXT: project_slices grid 128 1 1  block 256  dynamic shared 155904  early
 // MLA128B32: mla_decode_attn0 B=32 Tq=1 L=4096 S=2
 // MLA128B32-NEXT: fwd          grid 2 32 2  block 256  dynamic shared 231040  normalise=1
@@ -88,7 +91,7 @@
 // With 32 sequences two blocks of 16 rows; more than 8 splits (forced) the
 // kernel cannot take.
 // B16: mla16_decode_attn0 B=16 Tq=1 L=8192 S=8
-// B16-NEXT: fwd          grid 1 16 8  block 128  dynamic shared 169344  normalise=1
+// B16-NEXT: fwd          grid 1 16 8  block 128  dynamic shared 169344  normalise=1  l2-streaming 134217728{{$}}
 // B16-NEXT: project_slices grid 128 1 1  block 256  dynamic shared 62096  early
 // B32: mla16_decode_attn0 B=32 Tq=1 L=8192 S=4
 // B32-NEXT: fwd          grid 1 32 4  block 128  dynamic shared 169344  normalise=1
@@ -129,14 +132,14 @@
 // the splits only need merging, which the forward kernel does itself when
 // every block is resident: one cooperative launch, no combine.
 // KR16: mfa_kr_decode_attn0 B=16 Tq=1 L=8192 S=8
-// KR16-NEXT: fwd          grid 1 16 8  block 128  dynamic shared 206064  cooperative  merge=1
+// KR16-NEXT: fwd          grid 1 16 8  block 128  dynamic shared 206064  cooperative  merge=1  l2-streaming 67108864{{$}}
 // KR16-NOT: combine
 // KR64: mfa_kr_decode_attn0 B=64 Tq=1 L=8192 S=2
 // KR64-NEXT: fwd          grid 1 64 2  block 128  dynamic shared 206064  cooperative  merge=1
 // KR64-NOT: combine
 // Asked for a combine kernel: at B=64 (4096 one-row blocks) blocks of 8
 // rows.
-// KR64ROWS: fwd          grid 1 64 2  block 128  dynamic shared 206064  merge=0{{$}}
+// KR64ROWS: fwd          grid 1 64 2  block 128  dynamic shared 206064  merge=0  l2-streaming 268435456{{$}}
 // KR64ROWS-NEXT: combine_rows grid 64 1 8  block 128  dynamic shared 0
 // One sequence: 128 splits, merged the same way.
 // KR1: mfa_kr_decode_attn0 B=1 Tq=1 L=32768 S=128
@@ -147,14 +150,14 @@
 // too few for combine_wide's 512 threads: the one-row kernel on 128; at
 // L=8k, 64 KB: combine_wide.
 // KR1L2K: mfa_kr_decode_attn0 B=1 Tq=1 L=2048 S=16
-// KR1L2K-NEXT: fwd          grid 1 1 16  block 128  dynamic shared 206064  merge=0{{$}}
+// KR1L2K-NEXT: fwd          grid 1 1 16  block 128  dynamic shared 206064  merge=0  l2-streaming 1048576{{$}}
 // KR1L2K-NEXT: combine      grid 64 1 1  block 128
 // KR1L8K: mfa_kr_decode_attn0 B=1 Tq=1 L=8192 S=64
-// KR1L8K-NEXT: fwd          grid 1 1 64  block 128  dynamic shared 206064  merge=0{{$}}
+// KR1L8K-NEXT: fwd          grid 1 1 64  block 128  dynamic shared 206064  merge=0  l2-streaming 4194304{{$}}
 // KR1L8K-NEXT: combine_wide grid 64 1 1  block 512
 // With more splits than are resident (272 blocks) forcing the merge is an
 // error, and auto launches the combine (one row a block at B=16).
-// KR17: fwd          grid 1 16 17  block 128  dynamic shared 206064  merge=0{{$}}
+// KR17: fwd          grid 1 16 17  block 128  dynamic shared 206064  merge=0  l2-streaming 67108864{{$}}
 // KR17-NEXT: combine      grid 64 1 16  block 128
 // KR17GRID: attn-run: mfa_kr_decode_attn0: cannot merge in the grid: 272 forward blocks, 132 resident at once
 // MLA's latent up-projection is left to the combine: its forward kernel

@@ -29,6 +29,7 @@ public:
     int64_t grid[3], block[3], sharedBytes;
     const char *how;   // "" (ordinary), "cooperative" or "early"
     std::string flags; // what `describe` made of the arguments
+    size_t streamed = 0; // bytes marked as streaming in L2
   };
   /// Reads a launch's arguments (the runtime's `params`, only valid during
   /// the launch) into Launch::flags, where set.
@@ -91,6 +92,21 @@ public:
       return s;
     if (nvidia())
       launches.back().how = "early";
+    return ok();
+  }
+  // As the CUDA driver: NVIDIA targets mark the bytes in an L2 access
+  // policy window.
+  rt::Status launchStreaming(void *fn, const int64_t grid[3],
+                             const int64_t block[3], int64_t sharedBytes,
+                             void *stream, void **params, bool cooperative,
+                             const void *base, size_t bytes) override {
+    if (rt::Status s =
+            rt::Device::launchStreaming(fn, grid, block, sharedBytes, stream,
+                                        params, cooperative, base, bytes);
+        !s)
+      return s;
+    if (nvidia())
+      launches.back().streamed = bytes;
     return ok();
   }
   // sm_90 and newer encode tensor maps (the runtime has checked them); the

@@ -345,12 +345,16 @@ int planModule(run::DryRunDevice &dev, rt::KernelModule &m, const Options &o,
   }
   std::printf("%s B=%lld Tq=%lld L=%lld S=%lld\n", m.name().c_str(),
               (long long)B, (long long)Tq, (long long)L, (long long)S);
-  for (const run::DryRunDevice::Launch &l : dev.launches)
+  for (const run::DryRunDevice::Launch &l : dev.launches) {
     std::printf(
-        "  %-12s grid %lld %lld %lld  block %lld  dynamic shared %lld%s%s%s\n",
+        "  %-12s grid %lld %lld %lld  block %lld  dynamic shared %lld%s%s%s",
         l.kernel.c_str(), (long long)l.grid[0], (long long)l.grid[1],
         (long long)l.grid[2], (long long)l.block[0], (long long)l.sharedBytes,
         *l.how ? "  " : "", l.how, l.flags.c_str());
+    if (l.streamed)
+      std::printf("  l2-streaming %zu", l.streamed);
+    std::printf("\n");
+  }
   return 0;
 }
 

@@ -160,10 +160,13 @@ private:
   /// How a kernel launches: every block resident at once (Cooperative),
   /// or allowed to start before the kernel before it ends (Early).
   enum class LaunchKind { Ordinary, Cooperative, Early };
+  /// `streamed` (not with Early): the tensor argument marked as streaming
+  /// in L2 (Device::launchStreaming).
   Status launch(const KernelSpec &k, void *fn, const int64_t grid[3],
                 std::map<std::string, void *> &named,
                 const std::map<std::string, int64_t> &sizes, void *stream,
-                LaunchKind kind = LaunchKind::Ordinary);
+                LaunchKind kind = LaunchKind::Ordinary,
+                const std::string &streamed = "");
   std::string op_, name_, function_;
   KernelSpec fwd_, combine_, combineRows_, combineWide_, combineSlices_,
       projectRows_, projectSlices_;
@@ -264,6 +267,19 @@ public:
                              const int64_t block[3], int64_t sharedBytes,
                              void *stream, void **params) {
     return launch(fn, grid, block, sharedBytes, stream, params);
+  }
+  /// Launches `fn` as launch (or launchCooperative) does, with the `bytes`
+  /// at `base` marked as streaming in L2 (evicted first: data the kernel
+  /// reads once, which would otherwise evict what is read again). CUDA: an
+  /// access policy window over the first bytes the device's window takes.
+  /// Where the device has no such policy, the plain launch.
+  virtual Status launchStreaming(void *fn, const int64_t grid[3],
+                                 const int64_t block[3], int64_t sharedBytes,
+                                 void *stream, void **params, bool cooperative,
+                                 const void *base, size_t bytes) {
+    return cooperative
+               ? launchCooperative(fn, grid, block, sharedBytes, stream, params)
+               : launch(fn, grid, block, sharedBytes, stream, params);
   }
   /// Encodes `r` into the 128 bytes at `map` (64-byte aligned): a
   /// CUtensorMap, passed to a kernel by value.

@@ -268,6 +268,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
                          : p.epilogue == ValueEpilogue::None ? "-"
                                                              : "combine")),
       b.getNamedAttr("schedule", str(p.scheduleName())),
+      b.getNamedAttr("l2_streaming", str(p.streamedCache())),
       b.getNamedAttr("softmax", str(p.registerSoftmax ? "registers"
                                     : p.mma           ? "workgroup"
                                                       : "-")),
