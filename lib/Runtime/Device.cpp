@@ -188,8 +188,12 @@ public:
                         unsigned(b[0]),       unsigned(b[1]), unsigned(b[2]),
                         unsigned(shared),     stream,         attrs,
                         cooperative ? 2u : 1u};
-    return check(cuLaunchKernelEx(&config, fn, params, nullptr),
-                 "cuLaunchKernelEx(access policy window)");
+    // The window is a hint: where the driver refuses it, the plain launch
+    // (which reports any error of its own).
+    if (cuLaunchKernelEx(&config, fn, params, nullptr) == 0)
+      return Status::success();
+    return Device::launchStreaming(fn, g, b, shared, stream, params,
+                                   cooperative, base, 0);
   }
   Status encodeTensorMap(const TensorMapRequest &r, void *map) override {
     if (!cuTensorMapEncodeTiled)
