@@ -26,6 +26,15 @@ int64_t symbol(const std::string &s, const std::map<std::string, int64_t> &m) {
   return it != m.end() ? it->second : std::stoll(s);
 }
 
+/// Elements of `t` at `sizes`.
+int64_t elementCount(const TensorSpec &t,
+                     const std::map<std::string, int64_t> &sizes) {
+  int64_t n = 1;
+  for (const std::string &d : t.shape)
+    n *= symbol(d, sizes);
+  return n;
+}
+
 std::map<std::string, int64_t> sizeMap(int64_t B, int64_t Tq, int64_t L,
                                        int64_t S) {
   // Attention names the cache rows L and the query tokens Tq; a cache update
@@ -122,11 +131,7 @@ bool isWorkspace(const std::string &name) {
 
 int64_t TensorSpec::elements(int64_t B, int64_t Tq, int64_t L,
                              int64_t S) const {
-  int64_t n = 1;
-  auto sizes = sizeMap(B, Tq, L, S);
-  for (const std::string &d : shape)
-    n *= symbol(d, sizes);
-  return n;
+  return elementCount(*this, sizeMap(B, Tq, L, S));
 }
 
 size_t TensorSpec::elementBytes() const {
@@ -528,10 +533,8 @@ Status KernelModule::launch(const KernelSpec &k, void *fn,
   values.reserve(k.tensors.size() * kTensorArgWords + k.sizes.size());
   for (const TensorSpec &t : k.tensors) {
     auto ptr = reinterpret_cast<int64_t>(named[t.name]);
-    int64_t n = 1;
-    for (const std::string &d : t.shape)
-      n *= symbol(d, sizes);
-    std::initializer_list<int64_t> words = {ptr, ptr, 0, n, 1};
+    std::initializer_list<int64_t> words = {ptr, ptr, 0, elementCount(t, sizes),
+                                            1};
     assert(words.size() == kTensorArgWords);
     values.insert(values.end(), words);
   }
@@ -559,15 +562,11 @@ Status KernelModule::launch(const KernelSpec &k, void *fn,
   auto spec =
       std::find_if(k.tensors.begin(), k.tensors.end(),
                    [&](const TensorSpec &t) { return t.name == streamed; });
-  if (kind != LaunchKind::Early && spec != k.tensors.end()) {
-    int64_t n = 1;
-    for (const std::string &d : spec->shape)
-      n *= symbol(d, sizes);
+  if (kind != LaunchKind::Early && spec != k.tensors.end())
     return device_->launchStreaming(
         fn, grid, block, k.dynamicSharedBytes, stream, params.data(),
         kind == LaunchKind::Cooperative, named[streamed],
-        size_t(n) * spec->elementBytes());
-  }
+        size_t(elementCount(*spec, sizes)) * spec->elementBytes());
   if (kind == LaunchKind::Cooperative)
     return device_->launchCooperative(fn, grid, block, k.dynamicSharedBytes,
                                       stream, params.data());
