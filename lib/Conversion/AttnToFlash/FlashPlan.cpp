@@ -553,9 +553,14 @@ static bool tensorMapsFit(const FlashPlan &p) {
 /// One block an SM, with the fewest stages whose tiles ahead reach
 /// kNarrowBytesAhead, or as many as fit: MQA (32 KB tiles) measured
 /// fastest at 4 stages, ahead of 6 at every batch but one and of two
-/// blocks of 3 stages at B >= 16 (docs/performance.md step 68); the
-/// latent tiles (72 KB) fit 2. Tiles by TMA where the streams allow, at
-/// any depth (by cp.async MLA-16 and MTLA were 4-12% slower at B >= 64).
+/// blocks of 3 stages at B >= 16 (docs/performance.md steps 68 and 112);
+/// the latent tiles (72 KB) fit 2. With 8 rows or fewer (one n8 step: a
+/// tile's products are a few instructions, and the block mostly waits on
+/// its copies) two blocks an SM, each with half those bytes ahead: Sun's
+/// GTA (5 rows) measured 1.5-7% faster at every batch on two blocks of 3
+/// stages than on one of 5 (step 112). Tiles by TMA where the streams
+/// allow, at any depth (by cp.async MLA-16 and MTLA were 4-12% slower at
+/// B >= 64).
 static constexpr int64_t kNarrowBytesAhead = 96 * 1024;
 static constexpr int64_t kNarrowMinRows = 5;
 static std::optional<FlashPlan> planNarrowMma(FlashPlan p, int64_t rows,
@@ -572,21 +577,28 @@ static std::optional<FlashPlan> planNarrowMma(FlashPlan p, int64_t rows,
   // Outputs (valueWidth / 64 blocks of R / 2), scores, ~64 for the rest.
   int64_t regs = p.valueWidth / 64 * R / 2 + R / 2 + 64;
   int64_t tileBytes = cacheTileBytes(p);
-  if (65536 / (p.threads * regs) < 1)
-    return std::nullopt;
-  p.blocksPerSM = 1;
-  std::optional<FlashPlan> best;
-  for (int64_t st = 2; st <= 8; ++st) {
-    FlashPlan c = p;
-    c.stages = o.mmaStages ? o.mmaStages : st;
-    c.tensorMaps = o.tensorMapCopies && tensorMapsFit(c);
-    if (FlashPlan::residentBlocks(c.mmaLayout().total) < 1)
-      break;
-    best = c;
-    if (o.mmaStages || (c.stages - 1) * tileBytes >= kNarrowBytesAhead)
-      break;
-  }
-  return best;
+  auto plan = [&](int64_t blocks) -> std::optional<FlashPlan> {
+    if (65536 / (p.threads * regs) < blocks)
+      return std::nullopt;
+    std::optional<FlashPlan> best;
+    for (int64_t st = 2; st <= 8; ++st) {
+      FlashPlan c = p;
+      c.blocksPerSM = blocks;
+      c.stages = o.mmaStages ? o.mmaStages : st;
+      c.tensorMaps = o.tensorMapCopies && tensorMapsFit(c);
+      if (FlashPlan::residentBlocks(c.mmaLayout().total) < blocks)
+        break;
+      best = c;
+      if (o.mmaStages ||
+          blocks * (c.stages - 1) * tileBytes >= kNarrowBytesAhead)
+        break;
+    }
+    return best;
+  };
+  if (R <= 8)
+    if (std::optional<FlashPlan> two = plan(2))
+      return two;
+  return plan(1);
 }
 
 /// The warpgroup form (MmaWarpgroupKernel.cpp, sm_90a) for groups of 16
