@@ -59,7 +59,7 @@ struct CompileOptions : public PassPipelineOptions<CompileOptions> {
       llvm::cl::init(false)};
   Option<bool> noNarrow{
       *this, "no-narrow",
-      llvm::cl::desc("Never the narrow wgmma kernel (a token's 5 to 32 "
+      llvm::cl::desc("Never the narrow wgmma kernel (a token's 4 to 32 "
                      "query rows per group as wgmma's N)"),
       llvm::cl::init(false)};
   Option<bool> traceBlocks{

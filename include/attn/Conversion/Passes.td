@@ -80,8 +80,8 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
     split's unnormalised outputs (one more wgmma product per block), and
     its combine only merges.
 
-    With `narrow-query` as well, a decode step's 5 to 32 query rows per
-    cache group (MQA, MLA-16, MTLA, Sun's GTA; on sm_90a these take it
+    With `narrow-query` as well, a decode step's 4 to 32 query rows per
+    cache group (MQA, MLA-16, MTLA, Sun's GTA, GTA; on sm_90a these take it
     over the 64-row form, which pads them to 64, and over the mma.sync
     register form, which pads fewer than 16 to 16) get the narrow variant:
     one warpgroup computes scores^T = K Q^T and O^T = V^T P^T, the
@@ -148,7 +148,7 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
            "while the other multiplies values (FlashMLA's seesaw), where "
            "the TMA loop takes 64-row tiles (needs tensor-map-copies)">,
     Option<"narrowQuery", "narrow-query", "bool", /*default=*/"false",
-           "Decode with 5 to 32 query rows per cache group on the narrow "
+           "Decode with 4 to 32 query rows per cache group on the narrow "
            "wgmma kernel: the rows as wgmma's N dimension, not padded to "
            "64 (needs warpgroup-mma)">,
     Option<"traceBlocks", "trace-blocks", "bool", /*default=*/"false",

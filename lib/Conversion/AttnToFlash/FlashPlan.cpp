@@ -540,13 +540,14 @@ static bool tensorMapsFit(const FlashPlan &p) {
   });
 }
 
-/// The narrow warpgroup form (MmaNarrowKernel.cpp) for a decode step's 5
+/// The narrow warpgroup form (MmaNarrowKernel.cpp) for a decode step's 4
 /// to 32 query rows per cache group, which the 64-row form pads 2-4x and
 /// the mma.sync register form pads to 16: one warpgroup, 64-row tiles
-/// (wgmma's M), the rows rounded up to 8 as N. From 5 rows: Sun's GTA (5)
+/// (wgmma's M), the rows rounded up to 8 as N. Sun's GTA (5 rows)
 /// measured 3-10% faster on it than on the register form at every shape
-/// but B=1 L=32k (+4%), GTA (4 rows of a tied row) 4-6% slower at every
-/// shape (docs/performance.md step 68).
+/// but B=1 L=32k (+4%), GTA (4 rows of a tied row) 4-6% slower on one
+/// block an SM (docs/performance.md step 68) but 4-11% faster from B=16
+/// on two (step 113; B=1 L=32k +5%).
 /// Its accumulators are small (MLA-16: 64 a thread for the 512 values,
 /// against 128 in each of two warpgroups), so the choice is the stages:
 /// the loop takes one tile at a time and keeps the other ST - 1 in flight.
@@ -562,7 +563,7 @@ static bool tensorMapsFit(const FlashPlan &p) {
 /// allow, at any depth (by cp.async MLA-16 and MTLA were 4-12% slower at
 /// B >= 64).
 static constexpr int64_t kNarrowBytesAhead = 96 * 1024;
-static constexpr int64_t kNarrowMinRows = 5;
+static constexpr int64_t kNarrowMinRows = 4;
 static std::optional<FlashPlan> planNarrowMma(FlashPlan p, int64_t rows,
                                               const FlashOptions &o) {
   if (rows < kNarrowMinRows || rows > 32 || p.valueWidth % 64 ||

@@ -1,9 +1,9 @@
 //===- MmaNarrowKernel.cpp - wgmma (sm_90a) with the query rows as N ------===//
 //
-// The warpgroup kernel's narrow variant, for a decode step's 5 to 32 query
-// rows per cache group (MQA, MLA-16, MTLA, Sun's GTA), which the 64-row
-// form pads to wgmma's M of 64. Here the products are transposed, so that the rows are
-// N (rounded up to 8) and the 64 cache rows of a tile are M:
+// The warpgroup kernel's narrow variant, for a decode step's 4 to 32 query
+// rows per cache group (MQA, MLA-16, MTLA, Sun's GTA, GTA), which the 64-row
+// form pads to wgmma's M of 64. Here the products are transposed, so that the
+// rows are N (rounded up to 8) and the 64 cache rows of a tile are M:
 //
 //   scores  S^T[64 x R] = K Q^T   A: the key tile (K-major, 128-byte
 //                                 swizzle), B: the query rows (K-major,

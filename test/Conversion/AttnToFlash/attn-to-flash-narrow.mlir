@@ -176,10 +176,11 @@ func.func @mqa_prefill(%q: tensor<?x?x32x128xbf16>, %kc: tensor<?x?x1x128xbf16>,
 // Sun's GTA (5 query rows a group): 8-wide products (the 3 rows past
 // the group score -inf, as rows past a block's last do); 64-
 // wide keys (4 k steps), 128 value columns (2 m64 blocks). Its gated
-// decoder stays in the combine. GTA's 4 rows of a tied row keep the
-// mma.sync register form (measured faster there). With 8 rows a tile's
-// products are a few instructions: two blocks an SM (minctasm 2), each on
-// three 24 KB stages (48 KB ahead), in 77000 bytes.
+// decoder stays in the combine. With 8 rows a tile's products are a few
+// instructions: two blocks an SM (minctasm 2), each on three 24 KB stages
+// (48 KB ahead), in 77000 bytes. GTA's 4 rows of a tied row take the
+// narrow form too (8 rows, two blocks an SM: faster there than the
+// mma.sync register form from B=16).
 // CHECK-LABEL: gpu.module @gta_sun_decode_attn0
 // CHECK-SAME: dynamic_shared_bytes = 77000 : i64, grid = ["ceildiv(5*Tq,8)", "B*1", "S"], name = "fwd"
 // CHECK-SAME: rows_per_block = 8 : i64
@@ -191,7 +192,10 @@ func.func @mqa_prefill(%q: tensor<?x?x32x128xbf16>, %kc: tensor<?x?x1x128xbf16>,
 // CHECK-COUNT-8: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 8, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <col>], B[<bf16>, <one>, <col>]
 // CHECK: gpu.func @combine(
 // CHECK-LABEL: gpu.module @gta_decode_attn0
-// CHECK-SAME: schedule = "mma"
+// CHECK-SAME: rows_per_block = 8 : i64
+// CHECK-SAME: schedule = "wgmma-narrow"
+// CHECK: gpu.func @fwd(
+// CHECK-SAME: nvvm.minctasm = 2
 #gta_sun = #attn.variant<kv_form = separate, num_q_heads = 5, num_out_heads = 20,
                          num_kv_heads = 1, num_v_heads = 1,
                          qk_head_dim = 64, v_head_dim = 64, latent_dim = 128,

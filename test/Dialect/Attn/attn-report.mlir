@@ -7,7 +7,7 @@
 // mma.sync fragments, two 16-row steps in flight per warp (on CUDA cores, 8
 // rows), and is memory-bound (537 MB at 3 TB/s + launches); GTA's
 // tied rows and Sun's 5-row groups would be issue-bound streaming and take
-// tensor cores with the softmax in registers; MLA's 128 rows per latent row
+// the narrow wgmma form (two blocks an SM); MLA's 128 rows per latent row
 // take sm_90a warpgroups (two per 64-row block for the 512-wide values,
 // memory-bound at 770 TFLOP/s), on mma.sync alone the softmax in workgroup
 // memory (FLOP-bound at 490), or without tensor cores the tiled CUDA-core
@@ -25,7 +25,7 @@
 // RUN: attn-opt --attn-report="tensor-cores=false" -o /dev/null %examples/gqa.mlir | FileCheck %s --check-prefix=GQA-CUDA
 // GQA-CUDA: gqa_decode{{ +}}separate{{ +}}32{{ +}}8{{ +}}32{{ +}}2048.0{{ +}}4096.0{{ +}}0.2500{{ +}}4.00{{ +}}streaming{{ +}}4{{ +}}8{{ +}}187.0{{ +}}4 query rows per cache group <= 8: stream rows through registers
 // RUN: attn-opt --attn-report -o /dev/null %examples/gta.mlir | FileCheck %s --check-prefix=GTA
-// GTA: gta_decode{{ +}}tied{{ +}}32{{ +}}8{{ +}}32{{ +}}1088.0{{ +}}2176.0{{ +}}0.1328{{ +}}7.53{{ +}}mma{{ +}}16{{ +}}1{{ +}}103.1{{ +}}4 query rows per cache group, tied row (two views of each element): streaming would be issue-bound; tensor cores (mma.sync) on rows padded to 16, softmax in registers (4 key x 1 value warps, 64-row tiles)
+// GTA: gta_decode{{ +}}tied{{ +}}32{{ +}}8{{ +}}32{{ +}}1088.0{{ +}}2176.0{{ +}}0.1328{{ +}}7.53{{ +}}wgmma-narrow{{ +}}8{{ +}}1{{ +}}103.1{{ +}}4 query rows per cache group, tied row (two views of each element): streaming would be issue-bound; tensor cores (wgmma), the narrow form: 1 warpgroup, the 8 rows as wgmma's N (K Q^T, V^T P^T), 64-row tiles, 3 stages, 2 blocks an SM, tiles copied by TMA
 // RUN: attn-opt --attn-report -o /dev/null %examples/mla.mlir | FileCheck %s --check-prefix=MLA
 // MLA: mla_decode{{ +}}latent{{ +}}128{{ +}}1{{ +}}128{{ +}}576.0{{ +}}1152.0{{ +}}0.0176{{ +}}241.78{{ +}}wgmma{{ +}}64{{ +}}1{{ +}}58.3{{ +}}128 query rows per cache group: 241.8 FLOP/B, past the CUDA-core ridge (22), tensor cores (wgmma), 2 warpgroups per 64-row block (256 value columns each), 64-row tiles, 2 stages, tiles copied by TMA, the seesaw over tile pairs{{$}}
 // RUN: attn-opt --attn-report="warpgroup-mma=false" -o /dev/null %examples/mla.mlir | FileCheck %s --check-prefix=MLA-SYNC

@@ -141,10 +141,10 @@ struct FlashPlan {
   // probability buffer.
   bool seesaw = false;
   // The warpgroup form's narrow variant (MmaNarrowKernel.cpp), for decode
-  // with few query rows per cache group (5 to 32: MQA, MLA-16, MTLA, Sun's
-  // GTA): one warpgroup computes scores^T = K Q^T (m64, the tile's 64 cache rows,
-  // by n = rowsPerBlock, the group's rows rounded up to 8) and O^T = V^T
-  // P^T (m64 per 64 value columns), so the rows are wgmma's N dimension
+  // with few query rows per cache group (4 to 32: MQA, MLA-16, MTLA, Sun's
+  // GTA, GTA): one warpgroup computes scores^T = K Q^T (m64, the tile's 64
+  // cache rows, by n = rowsPerBlock, the group's rows rounded up to 8) and O^T
+  // = V^T P^T (m64 per 64 value columns), so the rows are wgmma's N dimension
   // instead of being padded to its 64-row M; the softmax runs down the
   // accumulators' columns (a row max through workgroup memory per tile).
   bool narrow = false;
