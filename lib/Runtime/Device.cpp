@@ -152,12 +152,7 @@ public:
     LaunchAttribute early{};
     early.id = kProgrammaticStreamSerialization;
     early.value.programmaticStreamSerializationAllowed = 1;
-    LaunchConfig config{unsigned(g[0]),   unsigned(g[1]),
-                        unsigned(g[2]),   unsigned(b[0]),
-                        unsigned(b[1]),   unsigned(b[2]),
-                        unsigned(shared), stream,
-                        &early,           1};
-    return check(cuLaunchKernelEx(&config, fn, params, nullptr),
+    return check(launchEx(fn, g, b, shared, stream, params, &early, 1),
                  "cuLaunchKernelEx(programmatic stream serialization)");
   }
   Status launchStreaming(void *fn, const int64_t g[3], const int64_t b[3],
@@ -184,13 +179,10 @@ public:
     std::memcpy(attrs[0].value.bytes, &window, sizeof(window));
     attrs[1].id = kCooperative;
     attrs[1].value.cooperative = 1;
-    LaunchConfig config{unsigned(g[0]),       unsigned(g[1]), unsigned(g[2]),
-                        unsigned(b[0]),       unsigned(b[1]), unsigned(b[2]),
-                        unsigned(shared),     stream,         attrs,
-                        cooperative ? 2u : 1u};
     // The window is a hint: where the driver refuses it, the plain launch
     // (which reports any error of its own).
-    if (cuLaunchKernelEx(&config, fn, params, nullptr) == 0)
+    if (launchEx(fn, g, b, shared, stream, params, attrs,
+                 cooperative ? 2 : 1) == 0)
       return Status::success();
     return Device::launchStreaming(fn, g, b, shared, stream, params,
                                    cooperative, base, 0);
@@ -316,6 +308,22 @@ private:
                 "CUlaunchAttribute / CUlaunchConfig layout");
   Result (*cuLaunchKernelEx)(const LaunchConfig *, void *, void **,
                              void **) = nullptr;
+  /// cuLaunchKernelEx of `fn` with the `n` attributes at `attrs`.
+  Result launchEx(void *fn, const int64_t g[3], const int64_t b[3],
+                  int64_t shared, void *stream, void **params,
+                  LaunchAttribute *attrs, unsigned n) {
+    LaunchConfig config{unsigned(g[0]),
+                        unsigned(g[1]),
+                        unsigned(g[2]),
+                        unsigned(b[0]),
+                        unsigned(b[1]),
+                        unsigned(b[2]),
+                        unsigned(shared),
+                        stream,
+                        attrs,
+                        n};
+    return cuLaunchKernelEx(&config, fn, params, nullptr);
+  }
   Result (*cuTensorMapEncodeTiled)(void *, int, unsigned, void *,
                                    const uint64_t *, const uint64_t *,
                                    const unsigned *, const unsigned *, int, int,

@@ -86,6 +86,10 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
   } else {
     fwd.tensor("rows", p.storage, {"B", "L", n(p.kvHeads), n(p.rowWidth)});
   }
+  // The cache stream a decode step's forward reads once, which the runtime
+  // marks as streaming in L2 (l2_streaming): the keys (as large as the
+  // values), or the rows (far larger than their shared rotary keys).
+  StringRef streamed = p.separate() ? "keys" : "rows";
   if (p.ropeDim)
     fwd.tensor("rope_keys", p.storage, {"B", "L", n(p.ropeDim)});
   if (p.lengthType)
@@ -268,7 +272,7 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
                          : p.epilogue == ValueEpilogue::None ? "-"
                                                              : "combine")),
       b.getNamedAttr("schedule", str(p.scheduleName())),
-      b.getNamedAttr("l2_streaming", str(p.streamedCache())),
+      b.getNamedAttr("l2_streaming", str(streamed)),
       b.getNamedAttr("softmax", str(p.registerSoftmax ? "registers"
                                     : p.mma           ? "workgroup"
                                                       : "-")),

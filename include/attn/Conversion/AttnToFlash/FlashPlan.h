@@ -502,11 +502,6 @@ struct FlashPlan {
     return rowWidth + (d - keyNope);
   }
   bool separate() const { return form == KvForm::Separate; }
-  /// The cache stream a decode step's forward reads once, which the
-  /// runtime marks as streaming in L2 (manifest l2_streaming): the keys
-  /// where keys and values are separate (as large as the values), else the
-  /// rows (far larger than their shared rotary keys).
-  llvm::StringRef streamedCache() const { return separate() ? "keys" : "rows"; }
   /// Bytes of one stored element.
   double elementBytes() const;
 };

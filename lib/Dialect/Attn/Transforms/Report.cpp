@@ -90,17 +90,15 @@ struct AttnReportPass : impl::AttnReportBase<AttnReportPass> {
                   .str();
       }
       if (plan->narrow) {
-        why += llvm::formatv(
-                   "the narrow form: 1 warpgroup, the {0} rows as "
-                   "wgmma's N (K Q^T, V^T P^T), 64-row tiles, {1} "
-                   "stages{2}{3}",
-                   plan->rowsPerBlock, plan->stages,
-                   plan->blocksPerSM > 1
-                       ? llvm::formatv(", {0} blocks an SM", plan->blocksPerSM)
-                             .str()
-                       : std::string(),
-                   plan->tensorMaps ? ", tiles copied by TMA" : "")
+        why += llvm::formatv("the narrow form: 1 warpgroup, the {0} rows as "
+                             "wgmma's N (K Q^T, V^T P^T), 64-row tiles, {1} "
+                             "stages",
+                             plan->rowsPerBlock, plan->stages)
                    .str();
+        if (plan->blocksPerSM > 1)
+          why += llvm::formatv(", {0} blocks an SM", plan->blocksPerSM).str();
+        if (plan->tensorMaps)
+          why += ", tiles copied by TMA";
       } else if (plan->warpgroup) {
         why += llvm::formatv("{0} warpgroup{1} per 64-row block ({2} value "
                              "columns each), {3}-row tiles, {4} stages{5}",
