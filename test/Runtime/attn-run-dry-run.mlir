@@ -132,32 +132,32 @@
 // the splits only need merging, which the forward kernel does itself when
 // every block is resident: one cooperative launch, no combine.
 // KR16: mfa_kr_decode_attn0 B=16 Tq=1 L=8192 S=8
-// KR16-NEXT: fwd          grid 1 16 8  block 128  dynamic shared 206064  cooperative  merge=1  l2-streaming 67108864{{$}}
+// KR16-NEXT: fwd          grid 1 16 8  block 128  dynamic shared 173296  cooperative  merge=1  l2-streaming 67108864{{$}}
 // KR16-NOT: combine
 // KR64: mfa_kr_decode_attn0 B=64 Tq=1 L=8192 S=2
-// KR64-NEXT: fwd          grid 1 64 2  block 128  dynamic shared 206064  cooperative  merge=1
+// KR64-NEXT: fwd          grid 1 64 2  block 128  dynamic shared 173296  cooperative  merge=1
 // KR64-NOT: combine
 // Asked for a combine kernel: at B=64 (4096 one-row blocks) blocks of 8
 // rows.
-// KR64ROWS: fwd          grid 1 64 2  block 128  dynamic shared 206064  merge=0  l2-streaming 268435456{{$}}
+// KR64ROWS: fwd          grid 1 64 2  block 128  dynamic shared 173296  merge=0  l2-streaming 268435456{{$}}
 // KR64ROWS-NEXT: combine_rows grid 64 1 8  block 128  dynamic shared 0
 // One sequence: 128 splits, merged the same way.
 // KR1: mfa_kr_decode_attn0 B=1 Tq=1 L=32768 S=128
-// KR1-NEXT: fwd          grid 1 1 128  block 128  dynamic shared 206064  cooperative  merge=1
+// KR1-NEXT: fwd          grid 1 1 128  block 128  dynamic shared 173296  cooperative  merge=1
 // KR1-NOT: combine
 // Shorter caches: 16 and 64 blocks, half a wave or less, go to a combine
 // kernel, not the grid merge. At L=2k a row's 16 partial outputs are 16 KB,
 // too few for combine_wide's 512 threads: the one-row kernel on 128; at
 // L=8k, 64 KB: combine_wide.
 // KR1L2K: mfa_kr_decode_attn0 B=1 Tq=1 L=2048 S=16
-// KR1L2K-NEXT: fwd          grid 1 1 16  block 128  dynamic shared 206064  merge=0  l2-streaming 1048576{{$}}
+// KR1L2K-NEXT: fwd          grid 1 1 16  block 128  dynamic shared 173296  merge=0  l2-streaming 1048576{{$}}
 // KR1L2K-NEXT: combine      grid 64 1 1  block 128
 // KR1L8K: mfa_kr_decode_attn0 B=1 Tq=1 L=8192 S=64
-// KR1L8K-NEXT: fwd          grid 1 1 64  block 128  dynamic shared 206064  merge=0  l2-streaming 4194304{{$}}
+// KR1L8K-NEXT: fwd          grid 1 1 64  block 128  dynamic shared 173296  merge=0  l2-streaming 4194304{{$}}
 // KR1L8K-NEXT: combine_wide grid 64 1 1  block 512
 // With more splits than are resident (272 blocks) forcing the merge is an
 // error, and auto launches the combine (one row a block at B=16).
-// KR17: fwd          grid 1 16 17  block 128  dynamic shared 206064  merge=0  l2-streaming 67108864{{$}}
+// KR17: fwd          grid 1 16 17  block 128  dynamic shared 173296  merge=0  l2-streaming 67108864{{$}}
 // KR17-NEXT: combine      grid 64 1 16  block 128
 // KR17GRID: attn-run: mfa_kr_decode_attn0: cannot merge in the grid: 272 forward blocks, 132 resident at once
 // MLA's latent up-projection is left to the combine: its forward kernel

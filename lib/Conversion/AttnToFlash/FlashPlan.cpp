@@ -650,15 +650,19 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
   // KB ahead) measured 2-12% faster at every batch than 32-row tiles on
   // five (96 KB; docs/performance.md step 106). So take the tile, stages
   // and resident blocks with the most bytes in flight up to that, then the
-  // larger tile, then the most bytes. Registers: the outputs, two sets of
+  // larger tile, then one block an SM (two split the grid's splits and
+  // measured slower, step 43), then the fewest bytes: stages past that
+  // only cost registers and slot arithmetic (MFA-KR's five spilled 112
+  // bytes and took the slot as a remainder by 5; on four it was 0.5-6%
+  // faster at every batch, step 115). Registers: the outputs, two sets of
   // scores, ~64 for addresses and the softmax.
   constexpr int64_t kBytesAheadEnough = 64 * 1024;
   auto rank = [&](const FlashPlan &c, int64_t inFlight) {
     return std::make_tuple(std::min(inFlight, kBytesAheadEnough), c.tileRows,
-                           inFlight);
+                           -c.blocksPerSM, -inFlight);
   };
   std::optional<FlashPlan> best;
-  std::tuple<int64_t, int64_t, int64_t> bestRank{0, 0, 0};
+  std::tuple<int64_t, int64_t, int64_t, int64_t> bestRank{0, 0, 0, 0};
   for (int64_t n : {64, 32})
     for (int64_t st = 2; st <= 6; ++st) {
       FlashPlan c = p;

@@ -70,7 +70,7 @@ func.func @mla128_decode(%q: tensor<?x1x128x576xbf16>, %c: tensor<?x?x1x512xbf16
 // CHECK: scf.yield
 // CHECK: gpu.func @combine
 //
-// With 32-row tiles MFA decode is pipelined (5 stages) over separate keys
+// With 32-row tiles MFA decode is pipelined (4 stages) over separate keys
 // and values: its tiles by TMA too, evicted from L2 first with one row block
 // (step 102), the query rows by cp.async. Tile 0 is waited for before the
 // loop (where the block has one), each next tile inside it before its

@@ -2,12 +2,12 @@
 
 // An MFA-shaped decode with 128-wide heads (64 query rows per cache
 // group) on sm_90a: one warpgroup holds the whole group. Its cache tiles
-// (64 rows, 6 stages: 128 KB ahead, past what hides DRAM latency, on the
-// larger tile) are staged by cp.async in the 128-byte swizzled layout,
+// (64 rows, 4 stages: 64 KB ahead, what hides DRAM latency, on the larger
+// tile, and no more stages than that takes) are staged by cp.async in the 128-byte swizzled layout,
 // aligned at run time to 1024 bytes of workgroup address. Pipelined: the
 // prologue scores tile 0; each iteration runs the softmax (quad shuffles, a
 // vote before the rescale) after waiting for the previous tile's P V,
-// writes P, waits for the next tile (ST - 3 = 3 groups may still fly),
+// writes P, waits for the next tile (ST - 3 = 1 group may still fly),
 // hands both to wgmma's proxy, then issues the next tile's scores
 // (m64n64k16, key tile read K-major) and this tile's P V (m64n128k16,
 // value tile read transposed) and waits for the scores only.
@@ -22,7 +22,7 @@
 // CHECK: memref.extract_aligned_pointer_as_index
 // CHECK: arith.xori
 // CHECK: nvgpu.device_async_copy
-// CHECK: nvvm.cp.async.wait.group 4
+// CHECK: nvvm.cp.async.wait.group 2
 // CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT: gpu.barrier
 // CHECK-NEXT: nvvm.wgmma.fence.aligned
@@ -37,7 +37,7 @@
 // CHECK: arith.truncf {{.+}} : vector<2xf32> to vector<2xbf16>
 // CHECK: vector.store
 // CHECK: nvvm.fence.proxy
-// CHECK-NEXT: nvvm.cp.async.wait.group 3
+// CHECK-NEXT: nvvm.cp.async.wait.group 1
 // CHECK-NEXT: nvvm.fence.proxy
 // CHECK-NEXT: gpu.barrier
 // CHECK: nvvm.cp.async.commit.group

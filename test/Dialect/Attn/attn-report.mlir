@@ -16,7 +16,7 @@
 //
 // RUN: attn-opt --attn-report -o /dev/null %examples/mha.mlir | FileCheck %s --check-prefix=MHA
 // MHA: function{{ +}}kv_form{{ +}}h_q{{ +}}h_kv{{ +}}h_out{{ +}}cache el/tok{{ +}}bytes/tok{{ +}}vs MHA{{ +}}decode AI{{ +}}schedule{{ +}}rows{{ +}}unroll{{ +}}decode us@16x8k{{ +}}why
-// MHA: mha_prefill{{.*}}wgmma{{.*}}query tokens not static (prefill): 1.0 FLOP/B, past the CUDA-core ridge (22), tensor cores (wgmma), 1 warpgroup per 64-row block (128 value columns each), 64-row tiles, 6 stages, pipelined
+// MHA: mha_prefill{{.*}}wgmma{{.*}}query tokens not static (prefill): 1.0 FLOP/B, past the CUDA-core ridge (22), tensor cores (wgmma), 1 warpgroup per 64-row block (128 value columns each), 64-row tiles, 4 stages, pipelined
 // MHA: mha_decode{{ +}}separate{{ +}}32{{ +}}32{{ +}}32{{ +}}8192.0{{ +}}16384.0{{ +}}1.0000{{ +}}1.00
 // RUN: attn-opt --attn-report -o /dev/null %examples/mqa.mlir | FileCheck %s --check-prefix=MQA
 // MQA: mqa_decode{{ +}}separate{{ +}}32{{ +}}1{{ +}}32{{ +}}256.0{{ +}}512.0{{ +}}0.0312{{ +}}32.00{{ +}}wgmma-narrow{{ +}}32{{ +}}1{{ +}}30.4{{ +}}32 query rows per cache group: 32.0 FLOP/B, past the CUDA-core ridge (22), tensor cores (wgmma), the narrow form: 1 warpgroup, the 32 rows as wgmma's N (K Q^T, V^T P^T), 64-row tiles, 4 stages, tiles copied by TMA{{$}}
@@ -37,7 +37,7 @@
 // RUN: attn-opt --attn-report -o /dev/null %examples/mfa.mlir | FileCheck %s --check-prefix=MFA
 // MFA: mfa_decode{{ +}}separate{{ +}}64{{ +}}1{{ +}}64{{ +}}512.0{{ +}}1024.0{{ +}}0.0156{{ +}}64.00{{ +}}wgmma{{ +}}64{{ +}}1{{ +}}52.7{{ +}}64 query rows per cache group: 64.0 FLOP/B, past the CUDA-core ridge (22), tensor cores (wgmma), 1 warpgroup per 64-row block (256 value columns each), 64-row tiles, 2 stages, tiles copied by TMA
 // RUN: attn-opt --attn-report -o /dev/null %examples/mfa_kr.mlir | FileCheck %s --check-prefix=KR
-// KR: mfa_kr_decode{{ +}}tied{{ +}}64{{ +}}1{{ +}}64{{ +}}256.0{{ +}}512.0{{ +}}0.0078{{ +}}128.00{{ +}}wgmma{{ +}}64{{ +}}1{{ +}}30.4{{ +}}64 query rows per cache group: 128.0 FLOP/B, past the CUDA-core ridge (22), tensor cores (wgmma), 1 warpgroup per 64-row block (256 value columns each), 64-row tiles, 5 stages, pipelined; the post-transform (linear) on each split's outputs, the combine only merges
+// KR: mfa_kr_decode{{ +}}tied{{ +}}64{{ +}}1{{ +}}64{{ +}}256.0{{ +}}512.0{{ +}}0.0078{{ +}}128.00{{ +}}wgmma{{ +}}64{{ +}}1{{ +}}30.4{{ +}}64 query rows per cache group: 128.0 FLOP/B, past the CUDA-core ridge (22), tensor cores (wgmma), 1 warpgroup per 64-row block (256 value columns each), 64-row tiles, 4 stages, pipelined; the post-transform (linear) on each split's outputs, the combine only merges
 // RUN: attn-opt --attn-report -o /dev/null %examples/gta_sun.mlir | FileCheck %s --check-prefix=SUN
 // SUN: gta_sun_decode{{ +}}separate{{ +}}5{{ +}}1{{ +}}20{{ +}}192.0{{ +}}384.0{{ +}}0.0750{{ +}}5.00{{ +}}wgmma-narrow{{ +}}8{{ +}}{{.*}}5 query rows per cache group, not a power of two: streaming would be issue-bound; tensor cores (wgmma), the narrow form: 1 warpgroup, the 8 rows as wgmma's N (K Q^T, V^T P^T), 64-row tiles, 3 stages, 2 blocks an SM, tiles copied by TMA{{$}}
 // RUN: attn-opt --attn-report -o /dev/null %examples/mtla.mlir | FileCheck %s --check-prefix=MTLA
