@@ -630,6 +630,7 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
   if ((o.mmaRows && o.mmaRows != 64) || (!o.mmaRows && rows < 16))
     return std::nullopt;
   p.rowsPerBlock = 64;
+  p.tileBeforeQuery = decode;
   p.warpgroups = p.valueWidth > 256 ? 2 : 1;
   if ((p.valueWidth / p.warpgroups) % 64)
     return std::nullopt;

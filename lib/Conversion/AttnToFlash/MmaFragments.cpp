@@ -557,8 +557,9 @@ void MmaStaging::loadScaledMatrix(Value src, Value scale, int64_t rows,
   }
 }
 
-void MmaStaging::prefetch(Value begin, function_ref<void(Value, Value)> fill) {
-  for (int64_t t = 0; t + 1 < p.stages; ++t) {
+void MmaStaging::prefetch(Value begin, function_ref<void(Value, Value)> fill,
+                          int64_t from) {
+  for (int64_t t = from; t + 1 < p.stages; ++t) {
     Value j = k.add(begin, k.idx(t * p.tileRows));
     k.ifThen(k.lt(j, f.jEnd), [&] { fill(j, k.idx(t)); });
     commit();

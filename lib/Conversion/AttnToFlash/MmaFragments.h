@@ -142,8 +142,10 @@ public:
 
   /// Issues the first stages - 1 tiles from cache row `begin`, one commit
   /// group each (empty past jEnd, so that group counts stay uniform);
-  /// `fill(j0, slot)` issues one tile's copies.
-  void prefetch(Value begin, function_ref<void(Value, Value)> fill);
+  /// `fill(j0, slot)` issues one tile's copies. From tile `from` on (the
+  /// earlier ones issued already).
+  void prefetch(Value begin, function_ref<void(Value, Value)> fill,
+                int64_t from = 0);
   /// The cache loop from `begin` (after `prefetch`): tile t, rows j0 ..,
   /// sits in slot t % stages and is computed by `body(j0, slot, carried)`
   /// once this thread's copies have landed and `handOff()` has made them

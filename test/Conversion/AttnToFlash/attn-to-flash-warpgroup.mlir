@@ -3,9 +3,10 @@
 // An MFA-shaped decode with 128-wide heads (64 query rows per cache
 // group) on sm_90a: one warpgroup holds the whole group. Its cache tiles
 // (64 rows, 4 stages: 64 KB ahead, what hides DRAM latency, on the larger
-// tile, and no more stages than that takes) are staged by cp.async in the 128-byte swizzled layout,
-// aligned at run time to 1024 bytes of workgroup address. Pipelined: the
-// prologue scores tile 0; each iteration runs the softmax (quad shuffles, a
+// tile, and no more stages than that takes) are staged by cp.async in the
+// 128-byte swizzled layout, aligned at run time to 1024 bytes of workgroup
+// address; tile 0's copies go out first, in the query rows' commit group.
+// Pipelined: the prologue scores tile 0; each iteration runs the softmax (quad shuffles, a
 // vote before the rescale) after waiting for the previous tile's P V,
 // writes P, waits for the next tile (ST - 3 = 1 group may still fly),
 // hands both to wgmma's proxy, then issues the next tile's scores
@@ -21,7 +22,10 @@
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
 // CHECK: memref.extract_aligned_pointer_as_index
 // CHECK: arith.xori
-// CHECK: nvgpu.device_async_copy
+// CHECK: nvgpu.device_async_copy %arg1
+// CHECK-NOT: nvvm.cp.async.commit.group
+// CHECK: nvgpu.device_async_copy %arg0
+// CHECK: nvvm.cp.async.commit.group
 // CHECK: nvvm.cp.async.wait.group 2
 // CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT: gpu.barrier

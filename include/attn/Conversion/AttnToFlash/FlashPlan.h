@@ -140,6 +140,12 @@ struct FlashPlan {
   // that only the scores read (seesawScoreBlock), tile 1's the
   // probability buffer.
   bool seesaw = false;
+  // The 64-row form's cp.async tile 0 goes out before the query rows, in
+  // their commit group: at decode a group's query rows, shared by its
+  // splits, come from L2 and the tile from DRAM (MFA-KR 2-5% faster from
+  // B=1 to 64, GLA unchanged; at prefill -1 to +1.3%, docs/performance.md
+  // step 119).
+  bool tileBeforeQuery = false;
   // The warpgroup form's narrow variant (MmaNarrowKernel.cpp), for decode
   // with few query rows per cache group (4 to 32: MQA, MLA-16, MTLA, Sun's
   // GTA, GTA): one warpgroup computes scores^T = K Q^T (m64, the tile's 64
