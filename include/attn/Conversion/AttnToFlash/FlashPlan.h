@@ -142,9 +142,9 @@ struct FlashPlan {
   bool seesaw = false;
   // The 64-row form's cp.async tile 0 goes out before the query rows, in
   // their commit group: at decode a group's query rows, shared by its
-  // splits, come from L2 and the tile from DRAM (MFA-KR 2-5% faster from
-  // B=1 to 64, GLA unchanged; at prefill -1 to +1.3%, docs/performance.md
-  // step 119).
+  // splits, come from L2 and the tile from DRAM (MFA-KR 2-6% faster at
+  // B <= 16, up to 1.5% at B=32-64, GLA unchanged; at prefill -1 to +1.3%,
+  // docs/performance.md step 119).
   bool tileBeforeQuery = false;
   // The warpgroup form's narrow variant (MmaNarrowKernel.cpp), for decode
   // with few query rows per cache group (4 to 32: MQA, MLA-16, MTLA, Sun's
