@@ -630,7 +630,6 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
   if ((o.mmaRows && o.mmaRows != 64) || (!o.mmaRows && rows < 16))
     return std::nullopt;
   p.rowsPerBlock = 64;
-  p.tileBeforeQuery = decode;
   p.warpgroups = p.valueWidth > 256 ? 2 : 1;
   if ((p.valueWidth / p.warpgroups) % 64)
     return std::nullopt;
@@ -715,6 +714,10 @@ static std::optional<FlashPlan> planWarpgroupMma(FlashPlan p, int64_t rows,
         FlashPlan::residentBlocks(c.mmaLayout().total) >= c.blocksPerSM)
       best = c;
   }
+  // Where the tiles come by cp.async, at decode tile 0 before the query
+  // rows (the TMA forms issue their first tiles first anyway).
+  if (best)
+    best->tileBeforeQuery = decode && !best->tensorMaps;
   return best;
 }
 

@@ -136,17 +136,16 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     stage.initTileBarriers();
     stage.prefetch(jBegin, loadTile);
   }
-  // Else, at decode (plan.tileBeforeQuery), tile 0's cp.async copies go
-  // out before the query rows', in their commit group: the loop's waits
+  // cp.async tiles at decode (plan.tileBeforeQuery): tile 0's copies go
+  // out before the query rows', in their commit group; the loop's waits
   // count the groups after a tile's.
-  bool tileWithQuery = !p.tensorMaps && p.tileBeforeQuery;
-  if (tileWithQuery) {
+  if (p.tileBeforeQuery) {
     jBegin = k.min(f.jBegin, f.jEnd);
     k.ifThen(k.lt(jBegin, f.jEnd), [&] { loadTile(jBegin, k.idx(0)); });
   }
   stage.loadQuery();
   stage.commit();
-  if (tileWithQuery)
+  if (p.tileBeforeQuery)
     stage.prefetch(jBegin, loadTile, /*from=*/1);
   else if (!tilesFirst) {
     if (p.tensorMaps)

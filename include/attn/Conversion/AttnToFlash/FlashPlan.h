@@ -140,9 +140,9 @@ struct FlashPlan {
   // that only the scores read (seesawScoreBlock), tile 1's the
   // probability buffer.
   bool seesaw = false;
-  // The 64-row form's cp.async tile 0 goes out before the query rows, in
-  // their commit group: at decode a group's query rows, shared by its
-  // splits, come from L2 and the tile from DRAM (MFA-KR 2-6% faster at
+  // The 64-row form's cp.async tiles at decode: tile 0 goes out before the
+  // query rows, in their commit group (a group's query rows, shared by its
+  // splits, come from L2 and the tile from DRAM: MFA-KR 2-6% faster at
   // B <= 16, up to 1.5% at B=32-64, GLA unchanged; at prefill -1 to +1.3%,
   // docs/performance.md step 119).
   bool tileBeforeQuery = false;
