@@ -105,11 +105,13 @@ for dir in "${dirs[@]}"; do
       check --module "$fn" $args --combine latent-slices --iters 3
     done
   done
-  # The splits merged by the forward kernel itself (grid_merge), forced; and
-  # the combine kernel where auto would take that merge.
+  # The splits merged by the forward kernel itself (grid_merge), forced (2
+  # and 3 splits merged all at once, 12 in two rounds of loads); and the
+  # combine kernel where auto would take that merge.
   for fn in $(decode_modules "m.get('grid_merge')"); do
     for args in "--batch 1 --tokens 1 --cache 3000 --splits 2 --combine grid" \
                 "--batch 1 --tokens 2 --cache 777 --splits 3 --combine grid" \
+                "--batch 1 --tokens 1 --cache 3000 --mixed-lengths --splits 12 --combine grid" \
                 "--batch 2 --tokens 1 --cache 5000 --mixed-lengths --splits 2 --combine row"; do
       check --module "$fn" $args --iters 2
     done

@@ -22,7 +22,8 @@ struct ForwardFrame {
   Value alpha, transform; // with plan.forwardEpilogue: MFA-KR's alpha, N
   Value out;              // with plan.directOutput(): the result
   Value gridSync, merge;  // with plan.gridMerge(): counters, the launch's flag
-  Value oRows, normalise; // with plan.normalisedRows(): rows, the launch's flag
+  Value oRows;            // with plan.storesRows(): normalised rows
+  Value normalise;        // with plan.normalisedRows(): the launch's flag
   SmallVector<Value> tensorMaps; // with plan.tensorMaps: plan.tileStreams()'
   Value B, Tq, L, S;                                      // sizes
   Value tid, split, gk, bIdx, G, Hq, Hkv;                 // block coordinates

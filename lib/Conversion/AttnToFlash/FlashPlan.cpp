@@ -244,11 +244,13 @@ FlashPlan::GridMergeLayout FlashPlan::gridMergeLayout() const {
   // vectors than threads, lanes times vectors at most the threads.
   GridMergeLayout l;
   int64_t pairs = llvm::alignTo(rowsPerBlock + 3 * kMaxSplits + 1, 4);
+  int64_t W = gridMergeWidth();
   l.weights = 0;
   l.spare = pairs - 1;
   l.sums = pairs;
   l.acc = 2 * pairs;
-  l.total = l.acc + 4 * std::max(threads, rowsPerBlock * valueWidth / 8 + 1);
+  l.total =
+      l.acc + W * std::max(threads, rowsPerBlock * valueWidth / (2 * W) + 1);
   return l;
 }
 

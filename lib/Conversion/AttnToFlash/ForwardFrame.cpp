@@ -21,7 +21,7 @@ SmallVector<Type> ForwardFrame::argumentTypes(OpBuilder &b,
     args.append({flatMemRef(p.storage), flatMemRef(p.storage)});
   Type idx = b.getIndexType();
   args.append({flatMemRef(b.getF32Type()), flatMemRef(b.getF32Type())});
-  if (p.normalisedRows())
+  if (p.storesRows())
     args.push_back(flatMemRef(p.storage)); // o_rows
   if (p.directOutput())
     args.push_back(flatMemRef(p.storage)); // out
@@ -59,7 +59,7 @@ ForwardFrame::ForwardFrame(KernelBuilder &k, Block &entry, const FlashPlan &p)
   }
   oPart = entry.getArgument(a++);
   mlPart = entry.getArgument(a++);
-  if (p.normalisedRows())
+  if (p.storesRows())
     oRows = entry.getArgument(a++);
   if (p.directOutput())
     out = entry.getArgument(a++);
@@ -201,18 +201,23 @@ Value ForwardFrame::mergesInGrid() {
 // increment that wraps at S - 1 (the last one back to 0, which leaves the
 // counter ready for the next launch) and waits for 0. The cooperative launch
 // keeps every block resident, so the wait ends. Then the group's rows are
-// R_g x DV/4 vectors of 4 values, block `split` merging ceil(V / S) of them.
-// With at most 8 splits a thread merges whole vectors from every split's
-// (max, sum) and partial values, all loaded at once (mergeFewSplits). With
-// more, in two rounds of loads: the (max, sum) of each (row, split) it
-// touches, into a weight per pair (exp(m_s - M) / sum_s exp(m_s - M) l_s, as
-// the combine); the partial vectors, which `tpv` lanes per vector take every
+// R_g x DV/W vectors of W values (plan.gridMergeWidth(): 4 f32 partial
+// outputs, or 8 normalised values of o_rows), block `split` merging
+// ceil(V / S) of them. With at most 8 splits a thread merges whole vectors
+// from every split's (max, sum) and partial values, all loaded at once
+// (mergeFewSplits). With more, in two rounds of loads: the (max, sum) of each
+// (row, split) it touches, into a weight per pair (exp(m_s - M) / sum_s
+// exp(m_s - M) l_s, as the combine, times l_s for normalised rows); the
+// partial vectors, which `tpv` lanes per vector take every
 // tpv-th split of, each summing in registers in split order and storing
 // its sum in its own workgroup slot (no atomics: the result is the same
 // every run); the slots added in lane order and stored.
 void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
   ImplicitLocOpBuilder &b = k.b;
-  const int64_t DV = p.valueWidth, VR = DV / 4, NW = NT / 32;
+  const bool normalised = p.gridMergeRows();
+  const int64_t W = p.gridMergeWidth(), DV = p.valueWidth, VR = DV / W,
+                NW = NT / 32;
+  Value src = normalised ? oRows : oPart;
   const FlashPlan::GridMergeLayout lay = p.gridMergeLayout();
   Type i32 = b.getI32Type();
   Value zero = k.idx(0), one = k.idx(1);
@@ -252,15 +257,17 @@ void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
   Value cnt = k.sub(k.min(k.add(v0, c), V), v0);
 
   auto f32x2 = VectorType::get({2}, k.f32());
-  auto f32x4 = VectorType::get({4}, k.f32());
-  // Vector v of the group (4 values of a row), merged, into `out`.
+  auto f32xW = VectorType::get({W}, k.f32());
+  auto srcW =
+      VectorType::get({W}, cast<MemRefType>(src.getType()).getElementType());
+  // Vector v of the group (W values of a row), merged, into `out`.
   auto storeOut = [&](Value v, Value sum) {
     Value rho = k.add(rho0, k.div(v, k.idx(VR)));
     Value at = k.add(k.mul(queryRow(rho), k.idx(DV)),
-                     k.mul(k.rem(v, k.idx(VR)), k.idx(4)));
+                     k.mul(k.rem(v, k.idx(VR)), k.idx(W)));
     Value rounded =
-        arith::TruncFOp::create(b, VectorType::get({4}, p.storage), sum);
-    for (int64_t h = 0; h < 2; ++h)
+        arith::TruncFOp::create(b, VectorType::get({W}, p.storage), sum);
+    for (int64_t h = 0; h < W / 2; ++h)
       vector::StoreOp::create(
           b,
           vector::ShuffleOp::create(b, rounded, rounded,
@@ -305,10 +312,10 @@ void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
     Value tpv = one;
     for (int64_t t = 2; t <= 32; t *= 2)
       tpv = k.select(k.le(k.mul(cnt, k.idx(t)), k.idx(NT)), k.idx(t), tpv);
-    Value zeros4 = arith::ConstantOp::create(
-        b, f32x4, DenseElementsAttr::get(f32x4, 0.0f));
+    Value zeros = arith::ConstantOp::create(
+        b, f32xW, DenseElementsAttr::get(f32xW, 0.0f));
     auto accAt = [&](Value slot) {
-      return k.add(k.idx(lay.acc), k.mul(slot, k.idx(4)));
+      return k.add(k.idx(lay.acc), k.mul(slot, k.idx(W)));
     };
     k.barrier();
 
@@ -325,15 +332,20 @@ void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
                          return {k.maxf(in[0], mOf(s))};
                        })[0];
       M = k.finiteMax(k.laneReduce(M, 32, /*max=*/true));
+      auto lOf = [&](Value s) {
+        return memref::LoadOp::create(b, scratch,
+                                      k.add(k.add(at0, s), k.idx(lay.sums)))
+            .getResult();
+      };
       Value d = k.loop(lane, S, k.idx(32), ValueRange{k.f(0.0)},
                        [&](Value s, ValueRange in) -> SmallVector<Value> {
-                         Value l = memref::LoadOp::create(
-                             b, scratch, k.add(k.add(at0, s), k.idx(lay.sums)));
+                         Value l = lOf(s);
                          return {k.fma(k.exp(k.subf(mOf(s), M)), l, in[0])};
                        })[0];
       Value inv = k.reciprocalOrZero(k.laneReduce(d, 32, /*max=*/false));
       k.loop(lane, S, k.idx(32), [&](Value s) {
-        k.store(k.mulf(k.exp(k.subf(mOf(s), M)), inv), scratch, k.add(at0, s));
+        Value w = k.mulf(k.exp(k.subf(mOf(s), M)), inv);
+        k.store(normalised ? k.mulf(w, lOf(s)) : w, scratch, k.add(at0, s));
       });
     });
     k.barrier();
@@ -360,10 +372,10 @@ void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
           Value row = k.div(v, k.idx(VR));
           rowW.push_back(k.mul(k.sub(row, rFirst), S));
           rowAt.push_back(k.add(rho0, row));
-          col.push_back(k.mul(k.rem(v, k.idx(VR)), k.idx(4)));
+          col.push_back(k.mul(k.rem(v, k.idx(VR)), k.idx(W)));
         }
         SmallVector<Value> acc = k.loop(
-            zero, Sp, k.idx(U), SmallVector<Value>(MU, zeros4),
+            zero, Sp, k.idx(U), SmallVector<Value>(MU, zeros),
             [&](Value n0, ValueRange in) -> SmallVector<Value> {
               SmallVector<Value> x, w;
               for (int64_t mu = 0; mu < MU; ++mu)
@@ -372,9 +384,11 @@ void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
                   Value sc = k.min(sp, lastSplit);
                   Value at = k.add(k.mul(partRowOf(sc, rowAt[mu]), k.idx(DV)),
                                    col[mu]);
-                  x.push_back(vector::LoadOp::create(
-                      b, f32x4, oPart, ValueRange{at},
-                      /*nontemporal=*/false, llvm::MaybeAlign(16)));
+                  Value xv = vector::LoadOp::create(
+                      b, srcW, src, ValueRange{at},
+                      /*nontemporal=*/false, llvm::MaybeAlign(16));
+                  x.push_back(normalised ? arith::ExtFOp::create(b, f32xW, xv)
+                                         : xv);
                   Value wt =
                       memref::LoadOp::create(b, scratch, k.add(rowW[mu], sc));
                   w.push_back(k.select(k.lt(sp, S), wt, k.f(0.0)));
@@ -383,7 +397,7 @@ void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
               for (int64_t mu = 0; mu < MU; ++mu)
                 for (int64_t u = 0; u < U; ++u)
                   out[mu] = vector::FMAOp::create(
-                      b, vector::BroadcastOp::create(b, f32x4, w[mu * U + u]),
+                      b, vector::BroadcastOp::create(b, f32xW, w[mu * U + u]),
                       x[mu * U + u], out[mu]);
               return out;
             });
@@ -409,10 +423,10 @@ void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
     k.barrier();
     // Each vector: its lanes' slots in lane order, rounded into `out`.
     k.loop(tid, cnt, k.idx(NT), [&](Value q) {
-      Value sum = k.loop(zero, tpv, one, ValueRange{zeros4},
+      Value sum = k.loop(zero, tpv, one, ValueRange{zeros},
                          [&](Value l, ValueRange in) -> SmallVector<Value> {
                            Value a = vector::LoadOp::create(
-                               b, f32x4, scratch,
+                               b, f32xW, scratch,
                                ValueRange{accAt(k.add(k.mul(q, tpv), l))});
                            return {arith::AddFOp::create(b, in[0], a)};
                          })[0];
@@ -424,16 +438,16 @@ void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
         k.le(S, k.idx(kMaxFewSplits)),
         [&] {
           mergeFewSplits(
-              k, oPart, mlPart, DV, S, tid, NT, cnt,
+              k, src, mlPart, DV, S, tid, NT, cnt,
               [&](Value s, Value q) {
                 return partRowOf(s,
                                  k.add(rho0, k.div(k.add(v0, q), k.idx(VR))));
               },
               [&](Value q) {
-                return k.mul(k.rem(k.add(v0, q), k.idx(VR)), k.idx(4));
+                return k.mul(k.rem(k.add(v0, q), k.idx(VR)), k.idx(W));
               },
               [&](Value q, Value sum) { storeOut(k.add(v0, q), sum); },
-              /*inFlight=*/16);
+              /*inFlight=*/16, /*normalisedRows=*/normalised);
         },
         general);
   });

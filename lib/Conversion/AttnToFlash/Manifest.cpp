@@ -110,9 +110,9 @@ DictionaryAttr mlir::attn::buildManifestEntry(AttentionOp op,
   };
   oPart(fwd);
   mlPart(fwd);
-  // Over o_part's bytes (plan.normalisedRows()).
+  // Over o_part's bytes (plan.storesRows()).
   auto normalisedRows = [&](ArgList &args) {
-    if (p.normalisedRows())
+    if (p.storesRows())
       args.tensor("o_rows", p.storage,
                   {"S", "B", "Tq", n(p.qHeads), n(p.valueWidth)});
   };

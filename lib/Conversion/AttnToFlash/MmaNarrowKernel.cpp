@@ -453,29 +453,35 @@ gpu::GPUFuncOp mlir::attn::buildMmaNarrowKernel(OpBuilder &ob, Location loc,
     bulkRows(lay.oPitch * 4, DV * 4, f.oPart, partRowAt);
     storeRowStates();
   };
-  auto storeMergedPartials = [&] {
-    stageRows(false, false);
-    forEachPiece(4, [&](Value, Value r, Value c0, Value v) {
-      vector::StoreOp::create(b, v, f.oPart,
-                              ValueRange{k.add(partRowAt(r), c0)},
-                              /*nontemporal=*/false, llvm::MaybeAlign(16));
-    });
-    storeRowStates();
-  };
-  // The normalised result (zeros for a row that saw nothing), by the
-  // threads from the staged f32 rows.
-  auto storeResult = [&] {
+  // The rows normalised in the storage type (zeros for a row that saw
+  // nothing), by the threads from the staged f32 rows, row r's at
+  // `rowAt(r)` in `to`.
+  auto storeNormalised = [&](Value to, function_ref<Value(Value)> rowAt) {
     stageRows(false, false);
     auto narrowVec = VectorType::get({8}, p.storage);
     forEachPiece(8, [&](Value row, Value r, Value c0, Value v) {
       Value inv = k.reciprocalOrZero(memref::LoadOp::create(b, rowL, row));
       Value x = arith::MulFOp::create(
           b, v, vector::BroadcastOp::create(b, v.getType(), inv));
-      vector::StoreOp::create(b, arith::TruncFOp::create(b, narrowVec, x),
-                              f.out, ValueRange{k.add(queryRowAt(r), c0)},
+      vector::StoreOp::create(b, arith::TruncFOp::create(b, narrowVec, x), to,
+                              ValueRange{k.add(rowAt(r), c0)},
                               /*nontemporal=*/false, llvm::MaybeAlign(16));
     });
   };
+  auto storeMergedPartials = [&] {
+    if (p.gridMergeRows()) {
+      storeNormalised(f.oRows, partRowAt);
+    } else {
+      stageRows(false, false);
+      forEachPiece(4, [&](Value, Value r, Value c0, Value v) {
+        vector::StoreOp::create(b, v, f.oPart,
+                                ValueRange{k.add(partRowAt(r), c0)},
+                                /*nontemporal=*/false, llvm::MaybeAlign(16));
+      });
+    }
+    storeRowStates();
+  };
+  auto storeResult = [&] { storeNormalised(f.out, queryRowAt); };
   if (p.directOutput()) {
     Value single = f.storesResult();
     k.ifThen(single, storeResult);

@@ -347,12 +347,60 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
         },
         to, rowAt, mayStage, rowDone);
   };
+  // Each split's rows normalised into o_rows for the grid merge. A quad's
+  // lanes hold 2 adjacent values of each 8-column block; lanes t4 and t4 ^ 1
+  // swap one pair of each two blocks, so that each stores 4 adjacent values
+  // and a warp's store fills 8 rows x 32 bytes, whole sectors (stored a pair
+  // a lane, the rows took as many sector writes as the f32 partials, and
+  // MFA B=16 no less time). Shuffled before any branch: every lane takes part.
+  auto storeGridRows = [&] {
+    if (NV % 2)
+      return storeNormalised(f.oRows, partRowAt, false, storeRowState);
+    Type i32 = b.getI32Type();
+    auto i32x2 = VectorType::get({2}, i32);
+    auto quad = VectorType::get({4}, p.storage);
+    Value odd = k.eq(k.rem(ln.t4, k.idx(2)), k.idx(1));
+    Value col0 = k.add(k.mul(k.select(odd, k.idx(1), k.idx(0)), k.idx(8)),
+                       k.mul(k.sub(ln.t4, k.rem(ln.t4, k.idx(2))), k.idx(2)));
+    auto packed = [&](int64_t h, int64_t nv, Value inv) -> Value {
+      Value pair = arith::TruncFOp::create(b, storePair, outPair(h, nv, inv));
+      return vector::ExtractOp::create(
+          b, vector::BitCastOp::create(b, VectorType::get({1}, i32), pair), 0);
+    };
+    for (int64_t h = 0; h < 2; ++h) {
+      Value inv = k.reciprocalOrZero(lSum[h]);
+      SmallVector<Value> quads;
+      for (int64_t j = 0; j < NV / 2; ++j) {
+        Value a = packed(h, 2 * j, inv), c = packed(h, 2 * j + 1, inv);
+        Value y = gpu::ShuffleOp::create(b, k.select(odd, a, c), 1, 32,
+                                         gpu::ShuffleMode::XOR)
+                      .getShuffleResult();
+        Value v = vector::FromElementsOp::create(
+            b, i32x2, ValueRange{k.select(odd, y, a), k.select(odd, c, y)});
+        quads.push_back(vector::BitCastOp::create(b, quad, v));
+      }
+      Value rho = k.add(f.rho0, rowOf(h));
+      k.ifThen(k.lt(rho, f.rowsTotal), [&] {
+        Value at = k.add(k.add(partRowAt(rho), valueCol0), col0);
+        for (int64_t j = 0; j < NV / 2; ++j)
+          vector::StoreOp::create(b, quads[j], f.oRows,
+                                  ValueRange{k.add(at, k.idx(16 * j))},
+                                  /*nontemporal=*/false, llvm::MaybeAlign(8));
+        storeRowState(h, rho);
+      });
+    }
+  };
   if (p.directOutput()) {
     // One split: the result itself in `out`, no combine follows.
     Value single = f.storesResult();
     k.ifThen(single,
              [&] { storeNormalised(f.out, queryRowAt, false, nullptr); });
-    k.ifThen(k.lnot(single), storePartials);
+    k.ifThen(k.lnot(single), [&] {
+      if (!p.gridMergeRows())
+        return storePartials();
+      // Merged in the grid: the rows normalised, in half the bytes.
+      k.ifThenElse(f.mergesInGrid(), storeGridRows, storePartials);
+    });
   } else if (p.normalisedRows()) {
     // For project_rows, which merges them (with each split's (max, sum))
     // or, at one split, takes them as they are.

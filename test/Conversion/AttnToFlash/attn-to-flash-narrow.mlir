@@ -127,12 +127,14 @@ func.func @mla16_decode(%q: tensor<?x1x16x576xbf16>, %c: tensor<?x?x1x512xbf16>,
 // MQA decode (32 rows): 32-wide products, separate key and value tiles of
 // 32 KB a slot, 4 stages (3 tiles ahead, 96 KB: the fewest that reach it).
 // With one split the forward stores the normalised result itself, and it
-// keeps the grid merge.
+// keeps the grid merge; where it merges in the grid, each split's rows are
+// stored normalised in bf16 (o_rows) and merged 8 values a vector.
 // CHECK-LABEL: gpu.module @mqa_decode_attn0
 // CHECK-SAME: grid_merge = true
+// CHECK-SAME: name = "o_rows"
 // CHECK-SAME: rows_per_block = 32 : i64
 // CHECK-SAME: schedule = "wgmma-narrow"
-// CHECK: gpu.func @fwd(
+// CHECK: gpu.func @fwd(%{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %[[ROWS:.+]]: memref<?xbf16>, %[[OUT:.+]]: memref<?xbf16>,
 // CHECK: nvvm.mbarrier.arrive.expect_tx %{{.+}}, %c32768_i32
 // CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 32, k = 16>, D[<f32>, <zero>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
 // P^T (32 query rows: 8 fragments of 8 x 8 a warp) by two transposing
@@ -144,8 +146,11 @@ func.func @mla16_decode(%q: tensor<?x1x16x576xbf16>, %c: tensor<?x?x1x512xbf16>,
 // CHECK-NEXT: nvvm.wgmma.fence.aligned
 // CHECK: nvvm.wgmma.mma_async {{.+}} <m = 64, n = 32, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <col>], B[<bf16>, <one>, <col>]
 // CHECK: arith.truncf {{.+}} : vector<8xf32> to vector<8xbf16>
-// CHECK: vector.store {{.+}} : memref<?xbf16>, vector<8xbf16>
+// CHECK: vector.store {{.+}}, %[[OUT]][{{.+}}] {{.+}} : memref<?xbf16>, vector<8xbf16>
+// CHECK: arith.truncf {{.+}} : vector<8xf32> to vector<8xbf16>
+// CHECK: vector.store {{.+}}, %[[ROWS]][{{.+}}] {{.+}} : memref<?xbf16>, vector<8xbf16>
 // CHECK: llvm.atomicrmw uinc_wrap
+// CHECK: vector.load %[[ROWS]][{{.+}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // The prefill (query tokens not static) keeps the 64-row form.
 // CHECK-LABEL: gpu.module @mqa_prefill_attn0
 // CHECK-SAME: schedule = "wgmma"

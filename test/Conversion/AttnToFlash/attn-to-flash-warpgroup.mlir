@@ -317,7 +317,7 @@ func.func @gta_decode(%q: tensor<?x1x32x128xbf16>, %r: tensor<?x?x8x128xbf16>,
 // CHECK-SAME: {dtype = "f32", kind = "tensor", name = "ml_part", shape = ["S", "B", "Tq", "64", "2"], strides = ["B*Tq*128", "Tq*128", "128", "2", "1"]}, {dtype = "bf16", kind = "tensor", name = "out"
 // CHECK-SAME: name = "combine"
 // CHECK-SAME: value_epilogue = "key_reuse_post"
-// CHECK: gpu.func @fwd(%{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xi32>, %[[ALPHA:.+]]: memref<?xbf16>, %[[N:.+]]: memref<?xbf16>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %[[OUT:.+]]: memref<?xbf16>, %[[SYNC:.+]]: memref<?xi32>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index, %[[S:[a-z0-9]+]]: index, %[[MERGE:[a-z0-9]+]]: index)
+// CHECK: gpu.func @fwd(%{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xbf16>, %{{.+}}: memref<?xi32>, %[[ALPHA:.+]]: memref<?xbf16>, %[[N:.+]]: memref<?xbf16>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %[[ROWS:.+]]: memref<?xbf16>, %[[OUT:.+]]: memref<?xbf16>, %[[SYNC:.+]]: memref<?xi32>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index, %[[S:[a-z0-9]+]]: index, %[[MERGE:[a-z0-9]+]]: index)
 // CHECK: scf.for
 // CHECK: scf.yield
 // CHECK: gpu.barrier
@@ -335,16 +335,26 @@ func.func @gta_decode(%q: tensor<?x1x32x128xbf16>, %r: tensor<?x?x8x128xbf16>,
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
 // With one split (S == 1) the outputs, normalised, go straight to `out`
-// in bf16; otherwise the partial outputs as usual.
+// in bf16. With more, where this launch merges in the grid, each split's
+// rows normalised in bf16 (o_rows: half the bytes to write and read back),
+// lanes t4 and t4 ^ 1 swapping pairs so that each stores 4 adjacent values;
+// otherwise the partial outputs as usual.
 // CHECK: %[[ONE:.+]] = arith.cmpi eq, %[[S]], %c1
 // CHECK: scf.if %[[ONE]]
 // CHECK: arith.divf
 // CHECK: vector.store {{.+}}, %[[OUT]][{{.+}}] {alignment = 4 : i64} : memref<?xbf16>, vector<2xbf16>
+// CHECK: %[[MERGES:.+]] = arith.andi
+// CHECK: scf.if %[[MERGES]]
+// CHECK: arith.divf
+// CHECK: gpu.shuffle  xor {{.+}}, %c1_i32{{.*}}, %c32_i32{{.*}} : i32
+// CHECK: vector.bitcast {{.+}} : vector<2xi32> to vector<4xbf16>
+// CHECK: vector.store {{.+}}, %[[ROWS]][{{.+}}] {alignment = 8 : i64} : memref<?xbf16>, vector<4xbf16>
+// CHECK: } else {
 // CHECK: vector.store {{.+}} : memref<?xf32>, vector<2xf32>
 // Where the runtime launched it cooperatively (merge = 1) with S > 1, the
 // block's thread 0 makes its stores visible, counts itself in (the counter
 // wraps to 0 at the last of the S blocks) and waits for 0; then the block
-// merges its share of the rows into `out`, 4 values a vector.
+// merges its share of the rows into `out`, 8 values a vector.
 // CHECK: %[[M1:.+]] = arith.cmpi eq, %[[MERGE]], %c1
 // CHECK: %[[SEVERAL:.+]] = arith.cmpi slt, %c1{{.*}}, %[[S]]
 // CHECK: %[[MERGING:.+]] = arith.andi %[[M1]], %[[SEVERAL]]
@@ -358,11 +368,11 @@ func.func @gta_decode(%q: tensor<?x1x32x128xbf16>, %r: tensor<?x?x8x128xbf16>,
 // CHECK: nvvm.memory.barrier <gpu>
 // CHECK: gpu.barrier
 // At most 8 splits, a thread merges whole vectors from every split's
-// (max, sum) and partial values, loaded together.
+// (max, sum) and normalised rows, loaded together.
 // CHECK: arith.cmpi sle, %[[S]], %c8
 // CHECK: vector.load {{.+}} : memref<?xf32>, vector<2xf32>
-// CHECK: vector.load {{.+}} : memref<?xf32>, vector<4xf32>
-// CHECK: arith.truncf {{.+}} : vector<4xf32> to vector<4xbf16>
+// CHECK: vector.load %[[ROWS]][{{.+}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK: arith.truncf {{.+}} : vector<8xf32> to vector<8xbf16>
 // CHECK: vector.store {{.+}}, %[[OUT]][{{.+}}] {alignment = 4 : i64} : memref<?xbf16>, vector<2xbf16>
 // CHECK: gpu.func @combine(%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xbf16>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index)
 // CHECK: gpu.func @combine_rows(

@@ -241,10 +241,28 @@ struct FlashPlan {
   /// holds and the merge's scratch (gridMergeLayout) fits the workgroup
   /// memory the kernel has after its loop.
   bool gridMerge() const;
+  /// Values a grid merge's vector holds: 8 where the splits' rows are
+  /// normalised in a 2-byte storage type (gridMergeRows), else 4 f32
+  /// partial outputs.
+  int64_t gridMergeWidth() const {
+    return warpgroup && elementBytes() < 4 && valueWidth % 8 == 0 ? 8 : 4;
+  }
+  /// Whether a launch that merges in the grid stores each split's rows
+  /// normalised in the storage type (`o_rows`, with their (max, sum) in
+  /// ml_part), which the merge weights by their sums, as project_rows does:
+  /// half the bytes the blocks write and read back at the end of the step,
+  /// in as few stores (docs/performance.md, step 121: MFA and MFA-KR 1-1.4
+  /// us faster at B=1 and B=16, 2-3.5 at B=64). Each split's rows are
+  /// rounded once more before the merge, as precise as the cache rows they
+  /// average. The warpgroup forms only: the streaming form stores an
+  /// element a thread, and its rows in 2 bytes measured slower (GQA B=1).
+  bool gridMergeRows() const { return gridMerge() && gridMergeWidth() == 8; }
+  /// Whether the forward kernel takes `o_rows`.
+  bool storesRows() const { return normalisedRows() || gridMergeRows(); }
   /// That scratch, in f32 elements: each (row, split)'s max, then weight
   /// (`weights`), its sum (`sums`), a pair slot past every pair (`spare`),
-  /// then the sums (`acc`, 4 per vector of 4 values, for every lane that
-  /// takes some of a vector's splits).
+  /// then the sums (`acc`, one per value of a vector of gridMergeWidth(),
+  /// for every lane that takes some of a vector's splits).
   struct GridMergeLayout {
     int64_t weights, sums, spare, acc, total;
   };
