@@ -1,6 +1,7 @@
 // The runtime refuses buffers its kernels cannot take, naming them, before
-// launching anything: an output not aligned to a pair of elements (the
-// kernels store pairs), a null buffer. On attn-run --dry-run's stand-in GPU.
+// launching anything: a buffer not 16-byte aligned (the kernels move up to
+// 16 bytes at a time: the narrow kernel stores 8 bf16 outputs at once), a
+// null buffer. On attn-run --dry-run's stand-in GPU.
 // Two splits of two sequences: the forward and a combine kernel (a grid of
 // four blocks is left to the combine, not merged in the grid).
 //
@@ -9,8 +10,10 @@
 // RUN: attn-runtime-test %t mqa_decode 2>&1 | FileCheck %s
 // CHECK: inputs: [[FIRST:[a-z_]+]] {{.*}}out
 // CHECK-NEXT: aligned: ok, 2 launches
-// CHECK-NEXT: out + 2 bytes: mqa_decode_attn0: buffer 'out' must be 4-byte aligned; 0 launches
-// CHECK-NEXT: out + 4 bytes: ok, 2 launches
+// CHECK-NEXT: out + 2 bytes: mqa_decode_attn0: buffer 'out' must be 16-byte aligned; 0 launches
+// CHECK-NEXT: out + 4 bytes: mqa_decode_attn0: buffer 'out' must be 16-byte aligned; 0 launches
+// CHECK-NEXT: out + 16 bytes: ok, 2 launches
+// CHECK-NEXT: first input + 8 bytes: mqa_decode_attn0: buffer '[[FIRST]]' must be 16-byte aligned; 0 launches
 // CHECK-NEXT: first input null: mqa_decode_attn0: buffer '[[FIRST]]' is null; 0 launches
 // clang-format on
 
@@ -57,6 +60,8 @@ int main(int argc, char **argv) {
   runWith("aligned", "", 0);
   runWith("out + 2 bytes", "out", 2);
   runWith("out + 4 bytes", "out", 4);
+  runWith("out + 16 bytes", "out", 16);
+  runWith("first input + 8 bytes", m->inputs()[0].name, 8);
   runWith("first input null", m->inputs()[0].name, ~size_t(0));
   return 0;
 }

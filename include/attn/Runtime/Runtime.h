@@ -83,7 +83,8 @@ public:
     return info_.has("max_splits") ? info_["max_splits"].i64() : 64;
   }
 
-  /// Launches the kernels on `buffers` (device pointers, in inputs() order).
+  /// Launches the kernels on `buffers` (device pointers, in inputs() order,
+  /// each 16-byte aligned: the kernels move up to 16 bytes at a time).
   /// Attention: batch B, Tq query tokens, L cache rows per sequence; `splits`
   /// = 0 picks the split count from the device's SM count. Cache update: B,
   /// Tq new tokens, L = the cache's capacity in slots.
