@@ -265,15 +265,14 @@ void ForwardFrame::mergeInGrid(Value scratch, int64_t NT) {
     Value rho = k.add(rho0, k.div(v, k.idx(VR)));
     Value at = k.add(k.mul(queryRow(rho), k.idx(DV)),
                      k.mul(k.rem(v, k.idx(VR)), k.idx(W)));
-    Value rounded =
-        arith::TruncFOp::create(b, VectorType::get({W}, p.storage), sum);
-    for (int64_t h = 0; h < W / 2; ++h)
-      vector::StoreOp::create(
-          b,
-          vector::ShuffleOp::create(b, rounded, rounded,
-                                    ArrayRef<int64_t>{2 * h, 2 * h + 1}),
-          out, ValueRange{k.add(at, k.idx(2 * h))},
-          /*nontemporal=*/false, llvm::MaybeAlign(4));
+    // One store (the runtime takes 16-byte aligned buffers only).
+    Type vt = VectorType::get({W}, p.storage);
+    Value rounded = sum;
+    if (!p.storage.isF32())
+      rounded = arith::TruncFOp::create(b, vt, sum);
+    vector::StoreOp::create(b, rounded, out, ValueRange{at},
+                            /*nontemporal=*/false,
+                            llvm::MaybeAlign(W * p.elementBytes()));
   };
 
   auto general = [&] {

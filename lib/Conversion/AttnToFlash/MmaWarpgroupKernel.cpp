@@ -347,15 +347,17 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
         },
         to, rowAt, mayStage, rowDone);
   };
-  // Each split's rows normalised into o_rows for the grid merge. A quad's
-  // lanes hold 2 adjacent values of each 8-column block; lanes t4 and t4 ^ 1
-  // swap one pair of each two blocks, so that each stores 4 adjacent values
-  // and a warp's store fills 8 rows x 32 bytes, whole sectors (stored a pair
-  // a lane, the rows took as many sector writes as the f32 partials, and
-  // MFA B=16 no less time). Shuffled before any branch: every lane takes part.
-  auto storeGridRows = [&] {
-    if (NV % 2)
-      return storeNormalised(f.oRows, partRowAt, false, storeRowState);
+  // The rows normalised in a 16-bit storage type, 4 adjacent values a lane:
+  // a quad's lanes hold 2 adjacent values of each 8-column block; lanes t4
+  // and t4 ^ 1 swap one pair of each two blocks, so that a warp's store
+  // fills 8 rows x 32 bytes, whole sectors (stored a pair a lane, the rows
+  // took as many sector writes as f32 partials, and MFA B=16 no less time).
+  // Shuffled before any branch: every lane takes part. (Buffers are
+  // 16-byte aligned, and rows of a multiple of 8 values.)
+  auto storeQuads = [&](Value to, function_ref<Value(Value)> rowAt,
+                        function_ref<void(int64_t, Value)> rowDone) {
+    if (NV % 2 || p.elementBytes() != 2 || DV % 8)
+      return storeNormalised(to, rowAt, false, rowDone);
     Type i32 = b.getI32Type();
     auto i32x2 = VectorType::get({2}, i32);
     auto quad = VectorType::get({4}, p.storage);
@@ -381,25 +383,28 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
       }
       Value rho = k.add(f.rho0, rowOf(h));
       k.ifThen(k.lt(rho, f.rowsTotal), [&] {
-        Value at = k.add(k.add(partRowAt(rho), valueCol0), col0);
+        Value at = k.add(k.add(rowAt(rho), valueCol0), col0);
         for (int64_t j = 0; j < NV / 2; ++j)
-          vector::StoreOp::create(b, quads[j], f.oRows,
+          vector::StoreOp::create(b, quads[j], to,
                                   ValueRange{k.add(at, k.idx(16 * j))},
                                   /*nontemporal=*/false, llvm::MaybeAlign(8));
-        storeRowState(h, rho);
+        if (rowDone)
+          rowDone(h, rho);
       });
     }
   };
   if (p.directOutput()) {
     // One split: the result itself in `out`, no combine follows.
     Value single = f.storesResult();
-    k.ifThen(single,
-             [&] { storeNormalised(f.out, queryRowAt, false, nullptr); });
+    k.ifThen(single, [&] { storeQuads(f.out, queryRowAt, nullptr); });
     k.ifThen(k.lnot(single), [&] {
       if (!p.gridMergeRows())
         return storePartials();
       // Merged in the grid: the rows normalised, in half the bytes.
-      k.ifThenElse(f.mergesInGrid(), storeGridRows, storePartials);
+      k.ifThenElse(
+          f.mergesInGrid(),
+          [&] { storeQuads(f.oRows, partRowAt, storeRowState); },
+          storePartials);
     });
   } else if (p.normalisedRows()) {
     // For project_rows, which merges them (with each split's (max, sum))

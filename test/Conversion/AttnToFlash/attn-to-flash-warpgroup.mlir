@@ -335,14 +335,15 @@ func.func @gta_decode(%q: tensor<?x1x32x128xbf16>, %r: tensor<?x?x8x128xbf16>,
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
 // With one split (S == 1) the outputs, normalised, go straight to `out`
-// in bf16. With more, where this launch merges in the grid, each split's
-// rows normalised in bf16 (o_rows: half the bytes to write and read back),
-// lanes t4 and t4 ^ 1 swapping pairs so that each stores 4 adjacent values;
-// otherwise the partial outputs as usual.
+// in bf16, lanes t4 and t4 ^ 1 swapping pairs so that each stores 4
+// adjacent values. With more, where this launch merges in the grid, each
+// split's rows normalised in bf16 the same way (o_rows: half the bytes to
+// write and read back); otherwise the partial outputs as usual.
 // CHECK: %[[ONE:.+]] = arith.cmpi eq, %[[S]], %c1
 // CHECK: scf.if %[[ONE]]
 // CHECK: arith.divf
-// CHECK: vector.store {{.+}}, %[[OUT]][{{.+}}] {alignment = 4 : i64} : memref<?xbf16>, vector<2xbf16>
+// CHECK: gpu.shuffle  xor
+// CHECK: vector.store {{.+}}, %[[OUT]][{{.+}}] {alignment = 8 : i64} : memref<?xbf16>, vector<4xbf16>
 // CHECK: %[[MERGES:.+]] = arith.andi
 // CHECK: scf.if %[[MERGES]]
 // CHECK: arith.divf
@@ -373,7 +374,7 @@ func.func @gta_decode(%q: tensor<?x1x32x128xbf16>, %r: tensor<?x?x8x128xbf16>,
 // CHECK: vector.load {{.+}} : memref<?xf32>, vector<2xf32>
 // CHECK: vector.load %[[ROWS]][{{.+}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK: arith.truncf {{.+}} : vector<8xf32> to vector<8xbf16>
-// CHECK: vector.store {{.+}}, %[[OUT]][{{.+}}] {alignment = 4 : i64} : memref<?xbf16>, vector<2xbf16>
+// CHECK: vector.store {{.+}}, %[[OUT]][{{.+}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK: gpu.func @combine(%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?xbf16>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index)
 // CHECK: gpu.func @combine_rows(
 #mfa_kr = #attn.variant<kv_form = tied, num_q_heads = 64, num_kv_heads = 1,
