@@ -251,8 +251,8 @@ struct FlashPlan {
   /// normalised in the storage type (`o_rows`, with their (max, sum) in
   /// ml_part), which the merge weights by their sums, as project_rows does:
   /// half the bytes the blocks write and read back at the end of the step,
-  /// in as few stores (docs/performance.md, step 121: MFA and MFA-KR 1-1.4
-  /// us faster at B=1 and B=16, 2-3.5 at B=64). Each split's rows are
+  /// in half the sector writes (docs/performance.md, step 121: MFA and MFA-KR
+  /// 0.4-1.7 us faster at B=1 and B=16, 1-4 at B=64). Each split's rows are
   /// rounded once more before the merge, as precise as the cache rows they
   /// average. The warpgroup forms only: the streaming form stores an
   /// element a thread, and its rows in 2 bytes measured slower (GQA B=1).
