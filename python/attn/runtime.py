@@ -77,7 +77,8 @@ class Module:
             raise RuntimeError_(a._err.value.decode())
 
     def run(self, buffers, B, Tq, L, splits=0, stream=None):
-        """buffers: dict name -> device pointer (int), for every input."""
+        """buffers: dict name -> device pointer (int, 16-byte aligned), for
+        every input."""
         ptrs = (ctypes.c_void_p * len(self.inputs))(*[buffers[n] for n in self.inputs])
         a = self._a
         if a._lib.attn_module_run(a._h, self._i, ptrs, B, Tq, L, splits, stream, a._err, 1024):

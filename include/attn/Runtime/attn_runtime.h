@@ -27,7 +27,8 @@ const char *attn_module_manifest(attn_artifact *a, int module);
 /* The tensors `attn_module_run` takes, in order. */
 int attn_module_num_inputs(attn_artifact *a, int module);
 const char *attn_module_input_name(attn_artifact *a, int module, int i);
-/* Runs one attention: `buffers` are device pointers in input order. */
+/* Runs one attention: `buffers` are device pointers in input order, each
+   16-byte aligned (an error names one that is not). */
 int attn_module_run(attn_artifact *a, int module, void *const *buffers,
                     int64_t batch, int64_t query_tokens, int64_t cache_rows,
                     int64_t splits, void *stream, char *err, size_t err_len);

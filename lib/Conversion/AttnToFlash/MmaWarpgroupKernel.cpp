@@ -352,8 +352,9 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
   // and t4 ^ 1 swap one pair of each two blocks, so that a warp's store
   // fills 8 rows x 32 bytes, whole sectors (stored a pair a lane, the rows
   // took as many sector writes as f32 partials, and MFA B=16 no less time).
-  // Shuffled before any branch: every lane takes part. (Buffers are
-  // 16-byte aligned, and rows of a multiple of 8 values.)
+  // Shuffled outside the per-row branch, so every lane takes part (the
+  // branches around it are the block's). Buffers are 16-byte aligned and
+  // rows a multiple of 8 values: each lane's 8 bytes are aligned.
   auto storeQuads = [&](Value to, function_ref<Value(Value)> rowAt,
                         function_ref<void(int64_t, Value)> rowDone) {
     if (NV % 2 || p.elementBytes() != 2 || DV % 8)
