@@ -12,7 +12,7 @@ source "$ROOT/scripts/gpu-runtime.sh"
 IFS=, read -ra list <<<"$SHAPES"
 for s in "${list[@]}"; do
   echo "=== $s"
-  ncu -k "${KERNEL:-fwd}" --launch-skip 3 --launch-count 1 \
+  ncu --clock-control none -k "${KERNEL:-fwd}" --launch-skip 3 --launch-count 1 \
     --section SpeedOfLight --section WarpStateStats --section Occupancy \
     --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
     --section LaunchStats \

@@ -14,7 +14,7 @@ TOP=${2:-40}
 ARTIFACTS=${3:-$ROOT/gpu-artifacts/sm_90a}
 source "$ROOT/scripts/gpu-runtime.sh"
 REP=$(mktemp -d)/stalls
-ncu -k "${KERNEL:-fwd}" --launch-skip 3 --launch-count 1 \
+ncu --clock-control none -k "${KERNEL:-fwd}" --launch-skip 3 --launch-count 1 \
   --section SourceCounters --section WarpStateStats -o "$REP" \
   python3 "$ROOT/bench/bench_decode.py" --artifacts "$ARTIFACTS" \
   --runtime "$BUILD/lib/libattn_runtime.so" --shapes "$SHAPE" \
