@@ -362,9 +362,12 @@ gpu::GPUFuncOp mlir::attn::buildMmaWarpgroupKernel(OpBuilder &ob, Location loc,
     Type i32 = b.getI32Type();
     auto i32x2 = VectorType::get({2}, i32);
     auto quad = VectorType::get({4}, p.storage);
-    Value odd = k.eq(k.rem(ln.t4, k.idx(2)), k.idx(1));
-    Value col0 = k.add(k.mul(k.select(odd, k.idx(1), k.idx(0)), k.idx(8)),
-                       k.mul(k.sub(ln.t4, k.rem(ln.t4, k.idx(2))), k.idx(2)));
+    // Lane t4 stores columns 2 t4 .. + 3 of block 2j (t4 even) or
+    // 2 (t4 - 1) .. + 3 of block 2j + 1 (t4 odd).
+    Value parity = k.rem(ln.t4, k.idx(2));
+    Value odd = k.eq(parity, k.idx(1));
+    Value col0 =
+        k.add(k.mul(parity, k.idx(8)), k.mul(k.sub(ln.t4, parity), k.idx(2)));
     auto packed = [&](int64_t h, int64_t nv, Value inv) -> Value {
       Value pair = arith::TruncFOp::create(b, storePair, outPair(h, nv, inv));
       return vector::ExtractOp::create(
