@@ -1,24 +1,26 @@
 """Where a decode step's time goes, block by block (a timing study).
 
 Runs artifacts compiled with attn-compile's `trace-blocks` (each block of the
-wgmma forward kernels and of the combines prints its SM and %globaltimer
-stamps) at the given shapes, as the bench runs them (rotating caches past L2,
-launches back to back), and tabulates the last launch: per phase of the
-forward kernel and of the combine after it (KERNEL_PHASES; the CUDA-core
-combines stamp entry and exit only), the min / median / max over blocks, in
-microseconds.
+wgmma forward kernels and of the combines records its SM and %globaltimer
+stamps in a global of its module, attn_trace_<kernel>, which the runtime
+prints and clears after each step) at the given shapes, as the bench runs
+them (rotating caches past L2, launches back to back), and tabulates the last
+launch: per phase of the forward kernel and of the combine after it
+(KERNEL_PHASES; the CUDA-core combines stamp entry and exit only), the min /
+median / max over blocks, in microseconds.
 
   python3 bench/trace_blocks.py --runtime libattn_runtime.so \
       --artifacts gpu-artifacts/trace --shapes mla16:16:8192,mqa:1:32768
 
-The stamps are read within each kernel only: the printf buffer is drained
-when a kernel ends, which stretches the gaps between kernels (hundreds of
-microseconds), so those gaps are not reported, and a kernel that follows
-such a gap may start at lower clocks than in the bench (kernel_times.py
-gives each kernel's time and the gaps from the profiler instead). The
-stamps inside a loop also slow it where it is bound by its compute: the
-narrow kernel's per-tile phases summed to 2.75 us a tile at MLA-16 where
-the untraced loop computes one in 1.6 (docs/performance.md, session 13).
+The kernels of a step run back to back as in the bench (the runtime reads
+the records once the step has ended), so the gap from the forward's last
+block to the combine's is measured; the steps are not back to back (each
+waits for the last one's records to be read). Before session 20 the blocks
+printed their lines with printf, and a kernel that calls a function has
+every wgmma serialised by ptxas (C7510): the traced loops of the wgmma
+kernels then read far longer than the bench's (MLA-16 B=16's narrow tile
+3.3 us of compute against 1.7 without the call; docs/performance.md, step
+126).
 """
 import argparse
 import ctypes
@@ -60,8 +62,8 @@ KERNEL_PHASES = {
 def run_traced(mod, B, L, launches):
     """The printed lines of `launches` back-to-back launches (after warm-up)."""
     _, ours, _, _ = bd.decode_inputs(mod, B, L)
-    # The device's printf goes to the C library's stdout as kernels end:
-    # send file descriptor 1 to a file for the warm-up and the traced
+    # The runtime prints the records to the C library's stdout after each
+    # step: send file descriptor 1 to a file for the warm-up and the traced
     # launches, and read back what the traced ones printed.
     libc = ctypes.CDLL(None)
     with tempfile.TemporaryFile() as f:
@@ -150,10 +152,6 @@ def main():
     ap.add_argument("--launches", type=int, default=4)
     args = ap.parse_args()
     torch.zeros(1, device="cuda")
-    # Room for every block's line of every launch (CU_LIMIT_PRINTF_FIFO_SIZE).
-    cuda = ctypes.CDLL("libcuda.so.1")
-    if cuda.cuCtxSetLimit(ctypes.c_int(1), ctypes.c_size_t(64 << 20)) != 0:
-        sys.exit("trace_blocks: cannot size the printf buffer")
     for s in args.shapes.split(","):
         name, B, L = s.split(":")
         art = Artifact(os.path.join(args.artifacts, f"{name}-bf16"), args.runtime)

@@ -41,4 +41,4 @@ try:
     ctypes.CDLL("libcuda.so.1")
 except OSError:
     config.available_features.add("no-cuda-driver")
-llvm_config.add_tool_substitutions(["attn-run", "attn-runtime-test"], tool_dirs)
+llvm_config.add_tool_substitutions(["attn-run", "attn-runtime-test", "attn-trace-test"], tool_dirs)

@@ -61,6 +61,7 @@ public:
     bind(lib, "cuLaunchCooperativeKernel", d->cuLaunchCooperativeKernel);
     bind(lib, "cuLaunchKernelEx", d->cuLaunchKernelEx);
     bind(lib, "cuTensorMapEncodeTiled", d->cuTensorMapEncodeTiled);
+    bind(lib, "cuModuleGetGlobal_v2", d->cuModuleGetGlobal);
     if (Status s = d->check(d->cuInit(0), "cuInit"); !s)
       return s;
     int count = 0;
@@ -116,6 +117,18 @@ public:
                      void *&fn) override {
     return check(cuModuleGetFunction(&fn, module, name.c_str()),
                  "cuModuleGetFunction(" + name + ")");
+  }
+  Status getGlobal(void *module, const std::string &name, void *&ptr,
+                   size_t &bytes) override {
+    if (!cuModuleGetGlobal)
+      return Device::getGlobal(module, name, ptr, bytes);
+    unsigned long long at = 0;
+    if (Status s = check(cuModuleGetGlobal(&at, &bytes, module, name.c_str()),
+                         "cuModuleGetGlobal(" + name + ")");
+        !s)
+      return s;
+    ptr = reinterpret_cast<void *>(at);
+    return Status::success();
   }
   Status launch(void *fn, const int64_t g[3], const int64_t b[3],
                 int64_t shared, void *stream, void **params) override {
@@ -279,6 +292,8 @@ private:
   Result (*cuCtxSetCurrent)(void *);
   Result (*cuModuleLoadData)(void **, const void *);
   Result (*cuModuleGetFunction)(void **, void *, const char *);
+  Result (*cuModuleGetGlobal)(unsigned long long *, size_t *, void *,
+                              const char *) = nullptr;
   Result (*cuLaunchKernel)(void *, unsigned, unsigned, unsigned, unsigned,
                            unsigned, unsigned, unsigned, void *, void **,
                            void **);

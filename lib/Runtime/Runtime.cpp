@@ -1,9 +1,11 @@
 //===- Runtime.cpp - load attn artifacts and launch their kernels ---------===//
 #include "attn/Runtime/Runtime.h"
+#include "attn/Runtime/TraceRecords.h"
 
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -243,6 +245,16 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out,
     if (!mod->combineSlices_.name.empty())
       if (Status s = loadKernel(mod->combineSlices_, mod->combineSlicesFn_); !s)
         return s;
+    // A trace-blocks build's records: a global per traced kernel.
+    for (const KernelSpec *k :
+         {&mod->fwd_, &mod->combine_, &mod->combineRows_, &mod->projectRows_,
+          &mod->projectSlices_, &mod->combineWide_, &mod->combineSlices_}) {
+      KernelModule::TraceGlobal t{k->name, nullptr, 0};
+      if (!k->name.empty() &&
+          art->device_->getGlobal(mod->module_, trace::kPrefix + k->name, t.ptr,
+                                  t.bytes))
+        mod->traces_.push_back(t);
+    }
     art->modules_.push_back(std::move(mod));
   }
   out = std::move(art);
@@ -604,7 +616,42 @@ Status KernelModule::run(const std::vector<void *> &buffers, int64_t B,
                            "' must be 16-byte aligned");
   if (op_ == "cache_update")
     return runCacheUpdate(buffers, B, Tq, L, stream);
-  return runAttention(buffers, B, Tq, L, splits, stream);
+  Status s = runAttention(buffers, B, Tq, L, splits, stream);
+  if (s && !traces_.empty())
+    return printTraces();
+  return s;
+}
+
+Status KernelModule::printTraces() {
+  // One line per traced block, as bench/trace_blocks.py reads them: the
+  // kernel, the block's x, y, z and SM, then its stamps. The step must
+  // have ended first (trace builds are timing studies, never timed).
+  if (Status s = device_->synchronize(); !s)
+    return s;
+  for (const TraceGlobal &t : traces_) {
+    std::vector<int64_t> words(t.bytes / sizeof(int64_t));
+    if (Status s = device_->copyToHost(words.data(), t.ptr, t.bytes); !s)
+      return s;
+    bool any = false;
+    for (size_t r = 0; r + trace::kRecordWords <= words.size();
+         r += trace::kRecordWords) {
+      int64_t n = words[r];
+      if (n <= 0 || n > trace::kMaxStamps)
+        continue;
+      any = true;
+      std::printf("%s", t.kernel.c_str());
+      for (int64_t i = 1; i < trace::kHeaderWords + n; ++i)
+        std::printf(" %lld", static_cast<long long>(words[r + i]));
+      std::printf("\n");
+    }
+    if (any) {
+      std::vector<int64_t> zeros(words.size(), 0);
+      if (Status s = device_->copyToDevice(t.ptr, zeros.data(), t.bytes); !s)
+        return s;
+    }
+  }
+  std::fflush(stdout);
+  return Status::success();
 }
 
 Status KernelModule::runCacheUpdate(const std::vector<void *> &buffers,

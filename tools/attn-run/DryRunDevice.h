@@ -15,8 +15,10 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <list>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -54,10 +56,28 @@ public:
     return std::max(1, std::min(byThreads, byShared));
   }
   rt::Status allowDynamicShared(void *, int64_t) override { return ok(); }
-  rt::Status loadModule(const std::string &, void *&module) override {
-    module = this;
+  rt::Status loadModule(const std::string &image, void *&module) override {
+    images_.push_back(image);
+    module = &images_.back();
     return ok();
   }
+  /// A PTX module's global (`.global .align A .b8 name[bytes]`, as a
+  /// trace-blocks build's records), as real zeroed host memory that the
+  /// copies below read and write.
+  rt::Status getGlobal(void *module, const std::string &name, void *&ptr,
+                       size_t &bytes) override {
+    const std::string &image = *static_cast<std::string *>(module);
+    size_t at = image.find(".b8 " + name + "[");
+    if (at == std::string::npos)
+      return rt::Device::getGlobal(module, name, ptr, bytes);
+    bytes = std::stoull(image.substr(at + name.size() + 5));
+    ptr = std::calloc(bytes, 1);
+    buffers_.push_back(ptr);
+    globals[name] = {ptr, bytes};
+    return ok();
+  }
+  /// The globals handed out, by name.
+  std::map<std::string, std::pair<void *, size_t>> globals;
   rt::Status getFunction(void *, const std::string &name, void *&fn) override {
     names_.push_back(name);
     fn = &names_.back();
@@ -124,10 +144,16 @@ public:
     return ok();
   }
   rt::Status free(void *) override { return ok(); }
-  rt::Status copyToDevice(void *, const void *, size_t) override {
+  rt::Status copyToDevice(void *dst, const void *src, size_t bytes) override {
+    if (isGlobal(dst))
+      std::memcpy(dst, src, bytes);
     return ok();
   }
-  rt::Status copyToHost(void *, const void *, size_t) override { return ok(); }
+  rt::Status copyToHost(void *dst, const void *src, size_t bytes) override {
+    if (isGlobal(src))
+      std::memcpy(dst, src, bytes);
+    return ok();
+  }
   rt::Status synchronize() override { return ok(); }
   rt::Status time(const std::function<rt::Status()> &body, int,
                   float &ms) override {
@@ -144,6 +170,11 @@ private:
   std::string arch_;
   int sms_;
   std::list<std::string> names_; // stable addresses: the function handles
+  std::list<std::string> images_; // and the modules
+  bool isGlobal(const void *p) const {
+    return std::any_of(globals.begin(), globals.end(),
+                       [&](const auto &g) { return g.second.first == p; });
+  }
   std::vector<void *> buffers_;
 };
 

@@ -153,9 +153,10 @@ def AttnToFlash : Pass<"attn-to-flash", "ModuleOp"> {
            "64 (needs warpgroup-mma)">,
     Option<"traceBlocks", "trace-blocks", "bool", /*default=*/"false",
            "For timing studies, not for use: each block of the wgmma "
-           "forward kernels and of the combines after them prints its SM "
-           "and %globaltimer stamps through printf (bench/trace_blocks.py "
-           "reads them; needs warpgroup-mma)">
+           "forward kernels and of the combines after them records its SM "
+           "and %globaltimer stamps in a global of the module, which the "
+           "runtime prints after each step (bench/trace_blocks.py reads "
+           "them; needs warpgroup-mma)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",

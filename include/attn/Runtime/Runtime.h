@@ -180,6 +180,15 @@ private:
        *projectSlicesFn_ = nullptr;
   void *workspace_ = nullptr;
   size_t workspaceBytes_ = 0;
+  // A trace-blocks build's block records, one global per traced kernel
+  // (attn/Runtime/TraceRecords.h): printed and cleared after each step.
+  struct TraceGlobal {
+    std::string kernel;
+    void *ptr;
+    size_t bytes;
+  };
+  std::vector<TraceGlobal> traces_;
+  Status printTraces();
   // The arrival counters of grid_merge and combine_slices: zeroed once,
   // left at zero by every launch that counts.
   void *gridSync_ = nullptr;
@@ -244,6 +253,12 @@ public:
   /// default 48 KiB where the device allows it).
   virtual Status allowDynamicShared(void *fn, int64_t bytes) = 0;
   virtual Status loadModule(const std::string &image, void *&module) = 0;
+  /// The address and size of global `name` of a loaded module (a
+  /// trace-blocks build's block records); an error where there is none.
+  virtual Status getGlobal(void *module, const std::string &name, void *&ptr,
+                           size_t &bytes) {
+    return Status::error(arch() + ": no global '" + name + "'");
+  }
   virtual Status getFunction(void *module, const std::string &name,
                              void *&fn) = 0;
   virtual Status launch(void *fn, const int64_t grid[3], const int64_t block[3],

@@ -1,5 +1,6 @@
 //===- KernelBuilder.cpp - terse construction of GPU kernel bodies --------===//
 #include "KernelBuilder.h"
+#include "attn/Runtime/TraceRecords.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
@@ -56,21 +57,54 @@ Value KernelBuilder::timer() {
 }
 
 void KernelBuilder::traceBlock(StringRef tag, ArrayRef<Value> stamps) {
+  // The block's record goes to a global of the module that the runtime
+  // prints after the step, not through vprintf: ptxas serialises every
+  // wgmma of a kernel that calls a function (C7510, the wgmma pipeline may
+  // not cross a call), and those products are what the trace times.
+  assert(int64_t(stamps.size()) <= ::attn::trace::kMaxStamps &&
+         "too many stamps");
+  auto module =
+      b.getInsertionBlock()->getParentOp()->getParentOfType<gpu::GPUModuleOp>();
+  std::string symbol = (::attn::trace::kPrefix + tag).str();
+  Type i64 = b.getI64Type();
+  if (!module.lookupSymbol(symbol)) {
+    OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
+    int64_t words = ::attn::trace::kMaxBlocks * ::attn::trace::kRecordWords;
+    auto zeros = DenseElementsAttr::get(RankedTensorType::get({words}, i64),
+                                        APInt(64, 0));
+    LLVM::GlobalOp::create(mb, b.getLoc(), LLVM::LLVMArrayType::get(i64, words),
+                           /*isConstant=*/false, LLVM::Linkage::External,
+                           symbol, zeros, /*alignment=*/8, /*addrSpace=*/1);
+  }
   Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-  ifThen(eq(tid, idx(0)), [&] {
-    SmallVector<Value> args;
-    for (gpu::Dimension d :
-         {gpu::Dimension::x, gpu::Dimension::y, gpu::Dimension::z})
-      args.push_back(arith::IndexCastOp::create(b, b.getI32Type(),
-                                                gpu::BlockIdOp::create(b, d)));
-    args.push_back(NVVM::SmIdOp::create(b, b.getI32Type()));
-    std::string format = (tag + " %d %d %d %d").str();
-    for (Value s : stamps) {
-      args.push_back(s);
-      format += " %lld";
-    }
-    gpu::PrintfOp::create(b, format + "\n", args);
-  });
+  Value bx = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  Value by = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+  Value bz = gpu::BlockIdOp::create(b, gpu::Dimension::z);
+  Value linear = add(
+      bx, mul(gpu::GridDimOp::create(b, gpu::Dimension::x),
+              add(by, mul(gpu::GridDimOp::create(b, gpu::Dimension::y), bz))));
+  ifThen(land(eq(tid, idx(0)), lt(linear, idx(::attn::trace::kMaxBlocks))),
+         [&] {
+           auto ptr = LLVM::LLVMPointerType::get(b.getContext(), /*global=*/1);
+           Value base = LLVM::AddressOfOp::create(b, ptr, symbol);
+           Value record = mul(linear, idx(::attn::trace::kRecordWords));
+           auto word = [&](int64_t i, Value v) {
+             Value at = arith::IndexCastOp::create(b, i64, add(record, idx(i)));
+             Value p = LLVM::GEPOp::create(b, ptr, i64, base, ValueRange{at});
+             if (v.getType() != i64)
+               v = v.getType().isIndex()
+                       ? arith::IndexCastOp::create(b, i64, v).getResult()
+                       : arith::ExtUIOp::create(b, i64, v).getResult();
+             LLVM::StoreOp::create(b, v, p);
+           };
+           word(0, idx(int64_t(stamps.size())));
+           word(1, bx);
+           word(2, by);
+           word(3, bz);
+           word(4, NVVM::SmIdOp::create(b, b.getI32Type()));
+           for (auto [i, s] : llvm::enumerate(stamps))
+             word(::attn::trace::kHeaderWords + int64_t(i), s);
+         });
 }
 
 void KernelBuilder::deviceFence() {

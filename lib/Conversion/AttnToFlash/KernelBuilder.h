@@ -126,9 +126,11 @@ public:
   /// the count before.
   Value counterPointer(Value counters, Value i);
   void deviceFence();
-  /// Timing studies (plan.traceBlocks): the global nanosecond timer, and a
-  /// line printed by thread 0 (vprintf): `tag`, the block's x, y, z and SM,
-  /// then the stamps (bench/trace_blocks.py reads them).
+  /// Timing studies (plan.traceBlocks): the global nanosecond timer, and
+  /// the block's record (its x, y, z and SM, then the stamps), written by
+  /// thread 0 into the module's global for kernel `tag`
+  /// (attn/Runtime/TraceRecords.h), which the runtime prints after the
+  /// step (bench/trace_blocks.py reads the lines).
   Value timer();
   /// NVIDIA only: an L2 cache policy (createpolicy, the whole access
   /// range) whose lines are evicted before (`evict_first`), with
@@ -148,7 +150,7 @@ public:
   Value workgroupView(Value bytes, Value offset, int64_t n, Type elem);
 };
 
-/// A traced block's %globaltimer stamps (plan.traceBlocks), printed by its
+/// A traced block's %globaltimer stamps (plan.traceBlocks), recorded by its
 /// thread 0 once all are taken; nothing where the plan does not trace.
 class BlockStamps {
 public:
