@@ -17,23 +17,17 @@
 // CHECK-NEXT: first input null: mqa_decode_attn0: buffer '[[FIRST]]' is null; 0 launches
 // clang-format on
 
-#include "DryRunDevice.h"
+#include "DryRunModule.h"
 #include <cstdio>
 
 using namespace attn;
 
 int main(int argc, char **argv) {
-  if (argc != 3)
-    return 2;
-  run::DryRunDevice dev("sm_90a", 132);
-  std::unique_ptr<rt::Artifact> art;
-  if (rt::Status s = rt::Artifact::open(argv[1], art, &dev); !s) {
-    std::printf("open: %s\n", s.message.c_str());
+  run::DryRunModule dry;
+  if (!dry.open(argc, argv))
     return 1;
-  }
-  rt::KernelModule *m = art->find(argv[2]);
-  if (!m)
-    return 1;
+  run::DryRunDevice &dev = dry.dev;
+  rt::KernelModule *m = dry.module;
   // The stand-in's buffers (malloc'd, 16-byte aligned, never read); the
   // one named moves `shift` bytes, or is null for ~0.
   auto runWith = [&](const char *what, const std::string &name, size_t shift) {

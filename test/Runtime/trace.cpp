@@ -16,24 +16,18 @@
 // CHECK-NEXT: done
 // clang-format on
 
-#include "DryRunDevice.h"
+#include "DryRunModule.h"
 #include "attn/Runtime/TraceRecords.h"
 #include <cstdio>
 
 using namespace attn;
 
 int main(int argc, char **argv) {
-  if (argc != 3)
-    return 2;
-  run::DryRunDevice dev("sm_90a", 132);
-  std::unique_ptr<rt::Artifact> art;
-  if (rt::Status s = rt::Artifact::open(argv[1], art, &dev); !s) {
-    std::printf("open: %s\n", s.message.c_str());
+  run::DryRunModule dry;
+  if (!dry.open(argc, argv))
     return 1;
-  }
-  rt::KernelModule *m = art->find(argv[2]);
-  if (!m)
-    return 1;
+  run::DryRunDevice &dev = dry.dev;
+  rt::KernelModule *m = dry.module;
   std::printf("globals:");
   for (const auto &[name, g] : dev.globals)
     std::printf(" %s", name.c_str());

@@ -1,5 +1,4 @@
-//===- TraceRecords.h - block records of trace-blocks builds -----*- C++
-//-*-===//
+//===- TraceRecords.h - trace-blocks builds' block records ---*- C++ -*-===//
 //
 // A kernel compiled with trace-blocks writes one record per block into a
 // global of its module, `attn_trace_<kernel>`, which the runtime reads back

@@ -8,6 +8,7 @@
 
 using namespace mlir;
 using namespace mlir::attn;
+namespace trace = ::attn::trace;
 
 Value KernelBuilder::tree(ArrayRef<Value> xs, bool max) {
   assert(!xs.empty() && "nothing to reduce");
@@ -61,15 +62,14 @@ void KernelBuilder::traceBlock(StringRef tag, ArrayRef<Value> stamps) {
   // prints after the step, not through vprintf: ptxas serialises every
   // wgmma of a kernel that calls a function (C7510, the wgmma pipeline may
   // not cross a call), and those products are what the trace times.
-  assert(int64_t(stamps.size()) <= ::attn::trace::kMaxStamps &&
-         "too many stamps");
+  assert(int64_t(stamps.size()) <= trace::kMaxStamps && "too many stamps");
   auto module =
       b.getInsertionBlock()->getParentOp()->getParentOfType<gpu::GPUModuleOp>();
-  std::string symbol = (::attn::trace::kPrefix + tag).str();
+  std::string symbol = (trace::kPrefix + tag).str();
   Type i64 = b.getI64Type();
   if (!module.lookupSymbol(symbol)) {
     OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
-    int64_t words = ::attn::trace::kMaxBlocks * ::attn::trace::kRecordWords;
+    int64_t words = trace::kMaxBlocks * trace::kRecordWords;
     auto zeros = DenseElementsAttr::get(RankedTensorType::get({words}, i64),
                                         APInt(64, 0));
     LLVM::GlobalOp::create(mb, b.getLoc(), LLVM::LLVMArrayType::get(i64, words),
@@ -83,11 +83,11 @@ void KernelBuilder::traceBlock(StringRef tag, ArrayRef<Value> stamps) {
   Value linear = add(
       bx, mul(gpu::GridDimOp::create(b, gpu::Dimension::x),
               add(by, mul(gpu::GridDimOp::create(b, gpu::Dimension::y), bz))));
-  ifThen(land(eq(tid, idx(0)), lt(linear, idx(::attn::trace::kMaxBlocks))),
+  ifThen(land(eq(tid, idx(0)), lt(linear, idx(trace::kMaxBlocks))),
          [&] {
            auto ptr = LLVM::LLVMPointerType::get(b.getContext(), /*global=*/1);
            Value base = LLVM::AddressOfOp::create(b, ptr, symbol);
-           Value record = mul(linear, idx(::attn::trace::kRecordWords));
+           Value record = mul(linear, idx(trace::kRecordWords));
            auto word = [&](int64_t i, Value v) {
              Value at = arith::IndexCastOp::create(b, i64, add(record, idx(i)));
              Value p = LLVM::GEPOp::create(b, ptr, i64, base, ValueRange{at});
@@ -103,7 +103,7 @@ void KernelBuilder::traceBlock(StringRef tag, ArrayRef<Value> stamps) {
            word(3, bz);
            word(4, NVVM::SmIdOp::create(b, b.getI32Type()));
            for (auto [i, s] : llvm::enumerate(stamps))
-             word(::attn::trace::kHeaderWords + int64_t(i), s);
+             word(trace::kHeaderWords + int64_t(i), s);
          });
 }
 
