@@ -1,10 +1,19 @@
-// wgmma m64n16k16 (bf16, f32 accumulators) throughput by operand layout:
-// the narrow decode loop's scores (A = a 64-row key tile, K-major) and value
-// product (A = the value tile read M-major), in the 128-byte swizzle the TMA
-// tiles land in, against the 32- and 64-byte swizzles and no swizzle.
-// One block per SM, 1 or 2 warpgroups each with its own 72 KB A region and
-// 2 KB B region (16 query rows, K-major, 128-byte swizzle as in the kernel).
-// Prints cycles per wgmma of one warpgroup and per SM.
+// wgmma m64n16k16 (bf16, f32 accumulators) throughput by operand layout,
+// beside wgmma_rate.py (by N and operand source): chains of 36 (32) as the
+// narrow decode loop's scores (A: the 64-row key tile, K-major) and value
+// product (A: the value tile read M-major) issue them, in the 128-byte
+// swizzle the TMA tiles land in, or A from registers; B (16 rows: the
+// query rows or P^T) in each swizzle, over 2 KB or the query's 18 KB.
+// One block per SM on every SM with 1 or 2 warpgroups, each with its own
+// 72 KB of A and 18 KB of B; optionally idle gaps between chains, and the
+// kernel's order (query rows first, a proxy fence and a barrier before each
+// chain, the chain's first product not accumulating). Prints cycles and
+// nanoseconds per wgmma (docs/runs/2026-11-25-h100-session20.log: 22-24
+// cycles from shared memory in every layout, 18-20 from registers; a
+// second warpgroup adds almost nothing from shared memory).
+//
+// Usage (GPU machine):
+//   nvcc -O3 -gencode=arch=compute_90a,code=sm_90a -o /tmp/wl bench/diagnostics/wgmma_layouts.cu && /tmp/wl
 #include <cstdint>
 #include <cstdio>
 #include <cuda_runtime.h>
