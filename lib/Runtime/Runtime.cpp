@@ -216,13 +216,18 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out,
       return s;
     if (Status s = art->device_->loadModule(image, mod->module_); !s)
       return Status::error(file + ": " + s.message);
-    // A kernel of the module, allowed the dynamic workgroup memory it needs.
+    // A kernel of the module, allowed the dynamic workgroup memory it needs,
+    // and in a trace-blocks build its records' global.
     auto loadKernel = [&](const KernelSpec &k, void *&fn) -> Status {
       if (Status s = art->device_->getFunction(mod->module_, k.name, fn); !s)
         return s;
       if (Status s = art->device_->allowDynamicShared(fn, k.dynamicSharedBytes);
           !s)
         return Status::error(mod->name_ + ": " + s.message);
+      KernelModule::TraceGlobal t{k.name, nullptr, 0};
+      if (art->device_->getGlobal(mod->module_, trace::kPrefix + k.name, t.ptr,
+                                  t.bytes))
+        mod->traces_.push_back(t);
       return Status::success();
     };
     if (Status s = loadKernel(mod->fwd_, mod->fwdFn_); !s)
@@ -245,16 +250,6 @@ Status Artifact::open(const std::string &dir, std::unique_ptr<Artifact> &out,
     if (!mod->combineSlices_.name.empty())
       if (Status s = loadKernel(mod->combineSlices_, mod->combineSlicesFn_); !s)
         return s;
-    // A trace-blocks build's records: a global per traced kernel.
-    for (const KernelSpec *k :
-         {&mod->fwd_, &mod->combine_, &mod->combineRows_, &mod->projectRows_,
-          &mod->projectSlices_, &mod->combineWide_, &mod->combineSlices_}) {
-      KernelModule::TraceGlobal t{k->name, nullptr, 0};
-      if (!k->name.empty() &&
-          art->device_->getGlobal(mod->module_, trace::kPrefix + k->name, t.ptr,
-                                  t.bytes))
-        mod->traces_.push_back(t);
-    }
     art->modules_.push_back(std::move(mod));
   }
   out = std::move(art);
@@ -645,8 +640,8 @@ Status KernelModule::printTraces() {
       std::printf("\n");
     }
     if (any) {
-      std::vector<int64_t> zeros(words.size(), 0);
-      if (Status s = device_->copyToDevice(t.ptr, zeros.data(), t.bytes); !s)
+      std::fill(words.begin(), words.end(), 0);
+      if (Status s = device_->copyToDevice(t.ptr, words.data(), t.bytes); !s)
         return s;
     }
   }

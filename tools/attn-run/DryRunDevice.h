@@ -70,7 +70,7 @@ public:
     size_t at = image.find(".b8 " + name + "[");
     if (at == std::string::npos)
       return rt::Device::getGlobal(module, name, ptr, bytes);
-    bytes = std::stoull(image.substr(at + name.size() + 5));
+    bytes = std::strtoull(image.c_str() + at + name.size() + 5, nullptr, 10);
     ptr = std::calloc(bytes, 1);
     buffers_.push_back(ptr);
     globals[name] = {ptr, bytes};
